@@ -1,0 +1,23 @@
+/**
+ * The dependencies library code receives instead of reaching for globals.
+ * Real defaults are wired only in the CLI (src/cli/cli-context.ts); tests pass their own.
+ */
+
+export interface Logger {
+  /** Only shown with --debug. Callers redact secrets before calling (see core/redact.ts). */
+  debug(message: string): void;
+  /** Progress and status lines for a person (stderr in the CLI). */
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+};
+
+/** Milliseconds since the epoch, like Date.now(); injected so tests control time. */
+export type Clock = () => number;
+
+export const systemClock: Clock = () => Date.now();

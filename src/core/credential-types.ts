@@ -1,0 +1,55 @@
+import type { BundleCookie } from './bundle-codec';
+
+/** How an endpoint is authenticated. Secrets live only in the 0600 files of the credential store. */
+export type StoredAuth =
+  | { type: 'cookies' }
+  | { type: 'token'; token: string }
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'none' };
+
+export type AuthProxyKind = 'oauth2-proxy' | 'mod_auth_openidc' | 'unknown';
+
+export interface EndpointProfile {
+  /** Normalised endpoint URL (see parseEndpoint); the key. */
+  endpoint: string;
+  auth: StoredAuth;
+  /** Who the server said we are, when it said. */
+  identity?: string;
+  /** The auth proxy detected at login, if any. */
+  proxy?: AuthProxyKind;
+  /** ISO time of the login. */
+  loggedInAt: string;
+}
+
+export interface StoredCookieInfo {
+  name: string;
+  value: string;
+  domain: string;
+  path: string;
+  secure: boolean;
+  httpOnly: boolean;
+  /** undefined for a session cookie (no expiry known). */
+  expires?: Date;
+}
+
+/**
+ * Where logins live. Every endpoint is stored on its own, so a corrupt or concurrent write of one
+ * never touches another. Implemented on disk by FileCredentialStore.
+ */
+export interface CredentialStore {
+  /** The config home folder (for messages). */
+  readonly home: string;
+  getProfile(endpoint: string): Promise<EndpointProfile | undefined>;
+  listProfiles(): Promise<EndpointProfile[]>;
+  /** Replaces the endpoint's profile and, for cookie auth, its jar with exactly these cookies. */
+  saveLogin(profile: EndpointProfile, cookies?: BundleCookie[]): Promise<void>;
+  /** Forgets one endpoint's credentials; false when there were none. */
+  removeEndpoint(endpoint: string): Promise<boolean>;
+  /** The Cookie header value the jar holds for `url` (undefined when none apply). */
+  getCookieHeader(endpoint: string, url: URL): Promise<string | undefined>;
+  /** Saves the Set-Cookie headers of a response to `url` into the endpoint's jar, under its lock. */
+  applySetCookies(endpoint: string, url: URL, setCookieHeaders: string[]): Promise<void>;
+  listCookies(endpoint: string): Promise<StoredCookieInfo[]>;
+  getLastEndpoint(): Promise<string | undefined>;
+  setLastEndpoint(endpoint: string): Promise<void>;
+}

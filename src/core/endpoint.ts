@@ -1,0 +1,68 @@
+import { UsageError } from '../errors';
+
+export interface BasicCredentials {
+  username: string;
+  password: string;
+}
+
+export interface ParsedEndpoint {
+  /** Normalised base URL: no userinfo, query or fragment, no trailing slash. The key credentials are stored under. */
+  url: string;
+  /** scheme://host[:port] */
+  origin: string;
+  /** Present when the endpoint was given as http://user:pass@host. */
+  basic?: BasicCredentials;
+}
+
+/** Parses what the user typed after -e. Accepts a bare host ("api.example.com:8443") as https. */
+export function parseEndpoint(input: string): ParsedEndpoint {
+  const trimmed = input.trim();
+  if (trimmed === '') throw new UsageError('the endpoint is empty', { hint: 'pass -e https://api.example.com' });
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new UsageError(`not a valid endpoint URL: ${describeWithoutUserinfo(trimmed)}`, {
+      hint: 'pass -e https://api.example.com',
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`unsupported scheme ${url.protocol} in endpoint`, { hint: 'use an http:// or https:// URL' });
+  }
+  let basic: BasicCredentials | undefined;
+  if (url.username !== '' || url.password !== '') {
+    basic = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  }
+  url.username = '';
+  url.password = '';
+  url.search = '';
+  url.hash = '';
+  const path = url.pathname.replace(/\/+$/, '');
+  const normalised = `${url.origin}${path}`;
+  return basic === undefined ? { url: normalised, origin: url.origin } : { url: normalised, origin: url.origin, basic };
+}
+
+/**
+ * Resolves a path or URL against the endpoint. A relative path ("/api/x" or "api/x") is appended to the
+ * endpoint's base path; an absolute URL must share the endpoint's origin, so credentials never leave it.
+ */
+export function resolveEndpointUrl(endpoint: string, pathOrUrl: string): URL {
+  const base = new URL(endpoint);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(pathOrUrl)) {
+    const target = new URL(pathOrUrl);
+    if (target.origin !== base.origin) {
+      throw new UsageError(`${target.origin} is not the endpoint's origin (${base.origin})`, {
+        hint: 'credentials are only sent to the endpoint they belong to; pass a path such as /api/items',
+      });
+    }
+    return target;
+  }
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const relative = pathOrUrl.startsWith('/') ? pathOrUrl : `/${pathOrUrl}`;
+  return new URL(`${base.origin}${basePath}${relative}`);
+}
+
+function describeWithoutUserinfo(text: string): string {
+  return text.replace(/\/\/[^/@]*@/, '//<credentials>@');
+}
