@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { resolveConfigHome } from '../core/config-home';
+import type { CredentialStore } from '../core/credential-types';
+import { FileCredentialStore } from '../core/file-credential-store';
+import { systemClock, type Clock, type Logger } from '../context';
+import { createCliLogger } from './cli-logger';
+
+/** Everything a command needs from the outside world, with the real defaults. Built once per run. */
+export interface CliContext {
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  logger: Logger;
+  store: CredentialStore;
+  now: Clock;
+  randomState(): string;
+  debug: boolean;
+}
+
+export interface GlobalFlags {
+  debug?: boolean;
+  json?: boolean;
+}
+
+export function createCliContext(flags: GlobalFlags): CliContext {
+  const env = process.env;
+  const debug = flags.debug === true || env.COOKIE_BRIDGE_DEBUG === '1';
+  return {
+    env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    logger: createCliLogger({ stderr: process.stderr, debug }),
+    store: new FileCredentialStore({ home: resolveConfigHome(env) }),
+    now: systemClock,
+    randomState: () => randomBytes(32).toString('base64url'),
+    debug,
+  };
+}

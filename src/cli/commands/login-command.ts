@@ -1,0 +1,56 @@
+import { openBrowser } from '../../login/browser-opener';
+import { login, type LoginResult } from '../../login/login-flow';
+import { createProgress } from '../../login/progress';
+import type { CliContext } from '../cli-context';
+
+export interface LoginCommandOptions {
+  endpoint: string;
+  cookies?: boolean;
+  port?: number;
+  browser: boolean;
+  timeout: number;
+  token?: string;
+  json?: boolean;
+}
+
+export async function loginCommand(ctx: CliContext, options: LoginCommandOptions): Promise<number> {
+  const result = await login(
+    {
+      endpoint: options.endpoint,
+      forceCookies: options.cookies === true,
+      openBrowser: options.browser,
+      timeoutSeconds: options.timeout,
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+    },
+    {
+      store: ctx.store,
+      logger: ctx.logger,
+      openBrowser: (url) => openBrowser(url, { env: ctx.env, logger: ctx.logger }),
+      stdin: ctx.stdin,
+      progress: createProgress({ stream: ctx.stderr, clock: ctx.now }),
+      randomState: ctx.randomState,
+      now: ctx.now,
+    },
+  );
+  if (options.json) ctx.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+  ctx.stderr.write(`${describeLogin(result)}\n`);
+  if (ctx.env.COOKIE_BRIDGE_TOKEN && result.method !== 'token') {
+    ctx.logger.warn('COOKIE_BRIDGE_TOKEN is set: it overrides the stored credential until you unset it');
+  }
+  return 0;
+}
+
+export function describeLogin(result: LoginResult): string {
+  const who = result.identity === undefined ? '' : ` as ${result.identity}`;
+  switch (result.method) {
+    case 'none':
+      return `Logged in to ${result.endpoint}${who} (no auth proxy detected: no credentials needed)`;
+    case 'token':
+      return `Logged in to ${result.endpoint}${who} with a service-account token`;
+    case 'basic':
+      return `Logged in to ${result.endpoint}${who} with basic auth`;
+    case 'cookies':
+      return `Logged in to ${result.endpoint}${who}`;
+  }
+}

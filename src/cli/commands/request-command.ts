@@ -1,0 +1,76 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createForwardingClient } from '../../client/forwarding-client';
+import { resolveEndpoint } from '../../client/resolve-endpoint';
+import { describeHeaders } from '../../core/redact';
+import { EndpointUnreachableError, HttpStatusError, UsageError } from '../../errors';
+import type { CliContext } from '../cli-context';
+
+export interface RequestCommandOptions {
+  endpoint?: string;
+  request?: string;
+  header: string[];
+  data?: string;
+  dataFile?: string;
+  include?: boolean;
+  silent?: boolean;
+  timeout: number;
+}
+
+export async function requestCommand(ctx: CliContext, pathOrUrl: string, options: RequestCommandOptions): Promise<number> {
+  if (options.data !== undefined && options.dataFile !== undefined) {
+    throw new UsageError('use either -d/--data or --data-file, not both');
+  }
+  const headers = parseHeaders(options.header);
+  const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
+  const client = await createForwardingClient({
+    endpoint,
+    store: ctx.store,
+    env: ctx.env,
+    logger: ctx.logger,
+    timeoutMs: options.timeout * 1000,
+  });
+  let body: string | Readable | undefined = options.data;
+  if (options.dataFile !== undefined) body = options.dataFile === '-' ? ctx.stdin : createReadStream(options.dataFile);
+
+  const response = await client.fetch(pathOrUrl, {
+    headers,
+    ...(options.request === undefined ? {} : { method: options.request }),
+    ...(body === undefined ? {} : { body }),
+  });
+  if (options.include) {
+    ctx.stderr.write(`HTTP ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}\n\n`);
+  } else if (!options.silent) {
+    ctx.stderr.write(`HTTP ${response.status} ${response.statusText}\n`);
+  }
+  try {
+    await pipeline(response.body, ctx.stdout);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EPIPE') return 0;
+    throw new EndpointUnreachableError(endpoint, 'the connection broke while the response was streaming', { cause: error });
+  }
+  if (response.status >= 400) throw new HttpStatusError(response.status, response.statusText);
+  return 0;
+}
+
+/** "Name: value" → { name: value }; repeated names are kept as a list. */
+export function parseHeaders(lines: string[]): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [index, line] of lines.entries()) {
+    const colon = line.indexOf(':');
+    const name = colon === -1 ? '' : line.slice(0, colon).trim();
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+      // The line itself is not echoed: it may hold a secret.
+      throw new UsageError(`header #${index + 1} is not of the form 'Name: value'`, {
+        hint: "write headers as -H 'Name: value'",
+      });
+    }
+    const key = name.toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const existing = headers[key];
+    headers[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+  }
+  return headers;
+}

@@ -1,0 +1,154 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, UsageError } from '../errors';
+import type { CliContext, GlobalFlags } from './cli-context';
+import { reportError } from './report-error';
+
+/* Command modules are required lazily, so `cookie-bridge api info` does not load express or the login code. */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const commands = {
+  login: () => require('./commands/login-command') as typeof import('./commands/login-command'),
+  info: () => require('./commands/info-command') as typeof import('./commands/info-command'),
+  logout: () => require('./commands/logout-command') as typeof import('./commands/logout-command'),
+  request: () => require('./commands/request-command') as typeof import('./commands/request-command'),
+};
+const loadContext = (): typeof import('./cli-context') => require('./cli-context') as typeof import('./cli-context');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success                       5  endpoint unreachable
+  1  unexpected error              6  login failed (timeout, bad bundle, not verified)
+  2  usage error                   7  credential file corrupt or not writable
+  3  not logged in                 8  port in use
+  4  session expired               22 HTTP status >= 400 (request)
+
+Environment:
+  COOKIE_BRIDGE_HOME      where credentials live (default: the platform config folder)
+  COOKIE_BRIDGE_ENDPOINT  endpoint used when -e is not given
+  COOKIE_BRIDGE_TOKEN     service-account token; overrides any stored credential
+  BROWSER                 command that opens the sign-in URL (receives it as last argument)`;
+
+export async function runCli(argv: string[], version = '0.0.0'): Promise<number> {
+  let exitCode: number = ExitCode.Ok;
+  let flags: GlobalFlags = {};
+  let context: CliContext | undefined;
+  const getContext = (): CliContext => (context ??= loadContext().createCliContext(flags));
+
+  const run =
+    (action: (ctx: CliContext, ...args: never[]) => Promise<number | void>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      flags = command.optsWithGlobals() as GlobalFlags;
+      exitCode = (await action(getContext(), ...(args.slice(0, -1) as never[]))) ?? ExitCode.Ok;
+    };
+
+  const program = new Command('cookie-bridge')
+    .description(
+      'Use HTTP APIs that sit behind a browser cookie auth proxy (oauth2-proxy, mod_auth_openidc, nginx auth_request)\nfrom the terminal, scripts and Node: sign in once with the browser, then replay the session.',
+    )
+    .version(version, '-V, --version')
+    .option('--debug', 'show every step, with secrets redacted')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const api = program.command('api').description('log in to an endpoint, inspect and forget credentials');
+
+  api
+    .command('login')
+    .description(
+      'Detect the auth proxy in front of <endpoint>, sign in with the browser and store the session.\nAlso: basic auth with -e http://user:pass@host, service-account tokens with --token.',
+    )
+    .requiredOption('-e, --endpoint <url>', 'the API endpoint, e.g. https://api.example.com')
+    .option('--cookies', 'skip detection and use the browser cookie flow (when /api/health is exempt from the proxy)')
+    .option('--port <n>', 'port of the loopback listener that receives the login (default: a free one)', parsePort)
+    .option('--no-browser', 'do not open a browser; print the URL (for SSH sessions: paste the bundle back)')
+    .option('--timeout <seconds>', 'how long to wait for the browser sign-in', parsePositive, 300)
+    .option('--token <token>', 'store a service-account token, sent as Authorization: Bearer')
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api login -e https://api.example.com
+  cookie-bridge api login -e https://api.example.com --no-browser      # over SSH: paste the bundle
+  cookie-bridge api login -e https://ci:secret@api.example.com          # basic auth
+  cookie-bridge api login -e https://api.example.com --token "$TOKEN"   # service account`,
+    )
+    .action(run((ctx, ...args) => commands.login().loginCommand(ctx, ...(args as [never]))));
+
+  api
+    .command('info')
+    .description('Show which credential is used for an endpoint, who you are, and whether the server answers')
+    .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
+    .option('--all', 'list every stored endpoint')
+    .option('--offline', 'do not contact the server')
+    .option('--json', 'print JSON on stdout (secrets are never included)')
+    .action(run((ctx, ...args) => commands.info().infoCommand(ctx, ...(args as [never]))));
+
+  api
+    .command('logout')
+    .description("Forget an endpoint's stored credentials (other endpoints are untouched)")
+    .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(run((ctx, ...args) => commands.logout().logoutCommand(ctx, ...(args as [never]))));
+
+  program
+    .command('request')
+    .description(
+      "Send one request through the endpoint's stored credential, curl-style. The body streams to stdout;\nstatus and errors go to stderr; HTTP >= 400 exits 22; an expired session exits 4.",
+    )
+    .argument('<path-or-url>', 'a path on the endpoint (/api/items) or a URL on the same origin')
+    .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
+    .option('-X, --request <method>', 'HTTP method (default GET, or POST with a body)')
+    .addOption(new Option('-H, --header <header>', "extra header 'Name: value' (repeatable)").argParser(collect).default([]))
+    .option('-d, --data <data>', 'request body')
+    .option('--data-file <file>', "request body from a file ('-' for stdin), streamed")
+    .option('-i, --include', 'print the response status line and headers on stderr')
+    .option('-s, --silent', 'print nothing on stderr but errors')
+    .option('--timeout <seconds>', 'time allowed for the response headers', parsePositive, 30)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge request /api/items
+  cookie-bridge request -X POST -H 'Content-Type: application/json' -d '{"name":"x"}' /api/items
+  cookie-bridge request --data-file big.bin -X PUT /api/upload > reply.json`,
+    )
+    .action(run((ctx, ...args) => commands.request().requestCommand(ctx, ...(args as [never, never]))));
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
+      if (error.code === 'commander.help') return ExitCode.Ok;
+      return ExitCode.Usage;
+    }
+    return reportError(error, {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      json: flags.json === true,
+      debug: context?.debug ?? flags.debug === true,
+    });
+  }
+  return exitCode;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`--port must be a whole number from 1 to 65535, not ${JSON.stringify(value)}`);
+  }
+  return port;
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`expected a positive number of seconds, not ${JSON.stringify(value)}`);
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

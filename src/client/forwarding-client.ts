@@ -1,0 +1,147 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { classifyAuthProxyResponse } from '../core/auth-proxy-signals';
+import type { CredentialStore } from '../core/credential-types';
+import { resolveEndpointUrl } from '../core/endpoint';
+import { httpRequest, type OutgoingHeaders } from '../core/http-request';
+import { describeHeaders, redactUrl } from '../core/redact';
+import { silentLogger, type Logger } from '../context';
+import { SessionExpiredError } from '../errors';
+import { peekBody } from './peek-body';
+import { resolveCredential, type CredentialSource } from './resolve-credential';
+
+export interface ClientRequestInit {
+  method?: string;
+  headers?: Record<string, string | string[]>;
+  body?: string | Buffer | Readable;
+  /** Treat an HTML page as a sign-in page (default: when the request accepts JSON and not HTML). */
+  expectJson?: boolean;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ClientResponse {
+  url: URL;
+  status: number;
+  statusText: string;
+  ok: boolean;
+  headers: IncomingHttpHeaders;
+  /** The body, streamed: read it once, with text()/json()/buffer() or by piping. */
+  body: Readable;
+  buffer(): Promise<Buffer>;
+  text(): Promise<string>;
+  json<T = unknown>(): Promise<T>;
+}
+
+export interface CookieBridgeClient {
+  readonly endpoint: string;
+  readonly credentialSource: CredentialSource;
+  /**
+   * Sends one request to the endpoint with its stored credential. Cookies the server sets go back into
+   * the jar. A response that shows the session is gone rejects with SessionExpiredError.
+   */
+  fetch(pathOrUrl: string, init?: ClientRequestInit): Promise<ClientResponse>;
+}
+
+export interface ForwardingClientDeps {
+  endpoint: string;
+  store: CredentialStore;
+  env: NodeJS.ProcessEnv;
+  logger?: Logger;
+  timeoutMs?: number;
+}
+
+/** Bytes of a suspicious response inspected to tell a proxy's login page from the API's own answer. */
+const INSPECT_BYTES = 4096;
+
+export async function createForwardingClient(deps: ForwardingClientDeps): Promise<CookieBridgeClient> {
+  const { endpoint, store } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const credential = await resolveCredential(endpoint, store, deps.env);
+  logger.debug(`credential for ${endpoint}: ${credential.source}`);
+
+  async function fetchThrough(pathOrUrl: string, init: ClientRequestInit = {}): Promise<ClientResponse> {
+    const url = resolveEndpointUrl(endpoint, pathOrUrl);
+    const headers: OutgoingHeaders = lowerCaseKeys(init.headers ?? {});
+    if (headers.accept === undefined) headers.accept = 'application/json, */*;q=0.8';
+    Object.assign(headers, await credential.headersFor(url));
+    const method = (init.method ?? (init.body === undefined ? 'GET' : 'POST')).toUpperCase();
+    logger.debug(`> ${method} ${redactUrl(url)}\n${describeHeaders(headers)}`);
+    const timeoutMs = init.timeoutMs ?? deps.timeoutMs;
+    const response = await httpRequest(url, {
+      method,
+      headers,
+      ...(init.body === undefined ? {} : { body: init.body }),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(init.signal === undefined ? {} : { signal: init.signal }),
+    });
+    logger.debug(`< ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}`);
+
+    const setCookies = response.headers['set-cookie'] ?? [];
+    if (setCookies.length > 0 && credential.source === 'cookie-jar') {
+      await store.applySetCookies(endpoint, url, setCookies);
+      logger.debug(`saved ${setCookies.length} refreshed cookie(s) to the jar`);
+    }
+
+    const acceptHeader = String(headers.accept);
+    const expectJson = init.expectJson ?? (/json/i.test(acceptHeader) && !/html/i.test(acceptHeader));
+    let body: Readable = response.body;
+    if (isWorthInspecting(response.status, response.headers, expectJson)) {
+      const peeked = await peekBody(response.body, INSPECT_BYTES);
+      body = peeked.body;
+      const signal = classifyAuthProxyResponse({
+        endpoint,
+        requestUrl: url.toString(),
+        status: response.status,
+        headers: response.headers,
+        bodySnippet: peeked.head.toString('utf8'),
+        expectJson,
+      });
+      if (signal !== undefined) {
+        body.resume();
+        logger.debug(`session check: rule ${signal.rule} fired: ${signal.detail}`);
+        throw new SessionExpiredError(endpoint, signal.detail, response.status);
+      }
+    }
+    return toClientResponse(url, response.status, response.statusText, response.headers, body);
+  }
+
+  return { endpoint, credentialSource: credential.source, fetch: fetchThrough };
+}
+
+function isWorthInspecting(status: number, headers: IncomingHttpHeaders, expectJson: boolean): boolean {
+  if (status >= 300 && status < 400) return true;
+  if (status === 401 || status === 403) return true;
+  return expectJson && /html/i.test(headers['content-type'] ?? '');
+}
+
+function lowerCaseKeys(headers: Record<string, string | string[]>): OutgoingHeaders {
+  const out: OutgoingHeaders = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
+}
+
+function toClientResponse(
+  url: URL,
+  status: number,
+  statusText: string,
+  headers: IncomingHttpHeaders,
+  body: Readable,
+): ClientResponse {
+  const buffer = async (): Promise<Buffer> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  };
+  return {
+    url,
+    status,
+    statusText,
+    ok: status >= 200 && status < 300,
+    headers,
+    body,
+    buffer,
+    text: async () => (await buffer()).toString('utf8'),
+    json: async <T>() => JSON.parse((await buffer()).toString('utf8')) as T,
+  };
+}

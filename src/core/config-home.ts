@@ -1,0 +1,32 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import envPaths from 'env-paths';
+
+/** The environment variable that overrides where cookie-bridge keeps its logins. */
+export const CONFIG_HOME_ENV = 'COOKIE_BRIDGE_HOME';
+
+const APP_NAME = 'cookie-bridge';
+
+/**
+ * The folder cookie-bridge keeps its logins in:
+ * 1. `$COOKIE_BRIDGE_HOME` when set and not empty (made absolute against the current folder);
+ * 2. on Linux and other Unixes `$XDG_CONFIG_HOME/cookie-bridge` when XDG_CONFIG_HOME is an absolute path,
+ *    else `~/.config/cookie-bridge`;
+ * 3. on macOS and Windows the platform's config folder as env-paths reports it
+ *    (`~/Library/Preferences/cookie-bridge`, `%APPDATA%\cookie-bridge\Config`).
+ *
+ * Only `env` is read (not process.env), so callers and tests control the result.
+ */
+export function resolveConfigHome(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): string {
+  const override = env[CONFIG_HOME_ENV];
+  if (override !== undefined && override.trim() !== '') return path.resolve(override);
+  if (platform === 'darwin' || platform === 'win32') return envPaths(APP_NAME, { suffix: '' }).config;
+  // env-paths reads process.env itself; the same XDG rule is applied here to the env we were given.
+  // The XDG Base Directory spec says relative paths are invalid and must be ignored.
+  const xdg = env.XDG_CONFIG_HOME;
+  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.config');
+  return path.join(base, APP_NAME);
+}

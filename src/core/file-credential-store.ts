@@ -1,0 +1,593 @@
+/**
+ * FileCredentialStore keeps logins on disk, one folder per endpoint, so endpoints never share a file.
+ *
+ * Layout under the config home (see resolveConfigHome: `$COOKIE_BRIDGE_HOME`, else
+ * `$XDG_CONFIG_HOME/cookie-bridge`, else `~/.config/cookie-bridge`):
+ *
+ * ```
+ * <home>/                              0700
+ *   config.json                        0600  {"lastEndpoint": "https://api.example.com"}
+ *   config.json.lock/                        present only while a process updates config.json
+ *   endpoints/                         0700
+ *     https_api.example.com-1a2b3c4d/  0700  one folder per endpoint (see endpointSlug)
+ *       profile.json                   0600  the EndpointProfile, including token or basic-auth secrets
+ *       cookies.json                   0600  the cookie jar (tough-cookie CookieJar serialisation)
+ *     https_api.example.com-1a2b3c4d.lock/   present only while a process updates that endpoint
+ * ```
+ *
+ * - Every file is replaced atomically (temp file, fsync, rename) and chmod'ed 0600 after each write.
+ * - Each endpoint's files are written under that endpoint's own lock, so parallel processes working on
+ *   different endpoints never wait for or overwrite each other, and concurrent cookie refreshes of one
+ *   endpoint are serialised (read, apply, write under the lock) so none is lost. A lock left by a killed
+ *   process is taken over after a few seconds.
+ * - A missing file means "not logged in". A corrupt file is reported (CredentialFileError E_CORRUPT_FILE,
+ *   naming the file) and never deleted or rewritten by the store; other endpoints stay usable.
+ * - Deleting an endpoint's folder (or `cookie-bridge api logout -e <endpoint>`) forgets only that login.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs, type Dirent } from 'node:fs';
+import * as path from 'node:path';
+import { Cookie, CookieJar } from 'tough-cookie';
+import { silentLogger, systemClock, type Clock, type Logger } from '../context';
+import { CredentialFileError, InvalidBundleError } from '../errors';
+import { isValidCookieName, isValidCookieValue, type BundleCookie } from './bundle-codec';
+import type {
+  AuthProxyKind,
+  CredentialStore,
+  EndpointProfile,
+  StoredAuth,
+  StoredCookieInfo,
+} from './credential-types';
+import { parseEndpoint } from './endpoint';
+import { redactSetCookie } from './redact';
+import {
+  ensurePrivateDir,
+  errnoCode,
+  readJsonFile,
+  withFileLock,
+  writeFileSecurely,
+  type FileLockOptions,
+} from './secure-file';
+
+export interface FileCredentialStoreOptions {
+  /** The config home folder (resolveConfigHome). */
+  home: string;
+  /** Decides cookie expiry; defaults to the system clock. */
+  now?: Clock;
+  /** Debug lines (Set-Cookie headers that were ignored, redacted). */
+  logger?: Logger;
+  /** Lock timing; the defaults suit the CLI. */
+  lock?: FileLockOptions;
+}
+
+/** Where one endpoint's files live. */
+export interface EndpointPaths {
+  folder: string;
+  profile: string;
+  cookies: string;
+}
+
+const CONFIG_FILE = 'config.json';
+const ENDPOINTS_FOLDER = 'endpoints';
+const PROFILE_FILE = 'profile.json';
+const COOKIES_FILE = 'cookies.json';
+const SLUG_READABLE_MAX = 80;
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * The folder name of an endpoint: its URL made filesystem-safe and readable, plus the first 8 hex digits
+ * of the SHA-256 of the normalised URL so that two endpoints never share a folder, e.g.
+ * `https://api.example.com:8443` → `https_api.example.com_8443-<hash8>`,
+ * `http://localhost:8080/team/api` → `http_localhost_8080_team_api-<hash8>`.
+ */
+export function endpointSlug(endpoint: string): string {
+  const normalised = parseEndpoint(endpoint).url;
+  const url = new URL(normalised);
+  // IPv6 hosts lose their brackets and write ':' as '-' ([::1] → --1).
+  const parts = [url.protocol.replace(/:$/, ''), url.hostname.replace(/^\[|\]$/g, '').replace(/:/g, '-')];
+  if (url.port !== '') parts.push(url.port);
+  if (url.pathname !== '/' && url.pathname !== '') parts.push(url.pathname);
+  const readable = parts
+    .join('_')
+    .replace(/[^A-Za-z0-9.-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/_$/, '')
+    .slice(0, SLUG_READABLE_MAX);
+  const hash = createHash('sha256').update(normalised).digest('hex').slice(0, 8);
+  return `${readable}-${hash}`;
+}
+
+/** Stores logins under `home` as documented at the top of this module. */
+export class FileCredentialStore implements CredentialStore {
+  readonly home: string;
+  private readonly now: Clock;
+  private readonly logger: Logger;
+  private readonly lockOptions: FileLockOptions;
+
+  constructor(options: FileCredentialStoreOptions) {
+    this.home = path.resolve(options.home);
+    this.now = options.now ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.lockOptions = options.lock ?? {};
+  }
+
+  /** The files of `endpoint` (normalised first); nothing is created. */
+  pathsFor(endpoint: string): EndpointPaths {
+    const folder = path.join(this.endpointsFolder(), endpointSlug(endpoint));
+    return { folder, profile: path.join(folder, PROFILE_FILE), cookies: path.join(folder, COOKIES_FILE) };
+  }
+
+  /** The file that remembers the last endpoint used. */
+  get configFile(): string {
+    return path.join(this.home, CONFIG_FILE);
+  }
+
+  async getProfile(endpoint: string): Promise<EndpointProfile | undefined> {
+    const key = parseEndpoint(endpoint).url;
+    const paths = this.pathsFor(key);
+    const raw = await readJsonFile(paths.profile, { hint: corruptHint(paths.profile, key) });
+    if (raw === undefined) return undefined;
+    return parseStoredProfile(raw, paths.profile, path.basename(paths.folder));
+  }
+
+  async listProfiles(): Promise<EndpointProfile[]> {
+    return (await this.listProfilesWithProblems()).profiles;
+  }
+
+  /**
+   * Every stored profile, sorted by endpoint, and separately the endpoints whose profile.json cannot be
+   * read, so one corrupt endpoint does not hide the others.
+   */
+  async listProfilesWithProblems(): Promise<{
+    profiles: EndpointProfile[];
+    problems: CredentialFileError[];
+  }> {
+    const folder = this.endpointsFolder();
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return { profiles: [], problems: [] };
+      throw new CredentialFileError(
+        'E_CORRUPT_FILE',
+        folder,
+        `cannot be read (${errnoCode(error) ?? 'unknown error'})`,
+        `check the owner and permissions of ${folder}`,
+      );
+    }
+    const profiles: EndpointProfile[] = [];
+    const problems: CredentialFileError[] = [];
+    const slugs = entries
+      .filter((entry) => entry.isDirectory() && !entry.name.endsWith('.lock'))
+      .map((entry) => entry.name)
+      .sort();
+    for (const slug of slugs) {
+      const file = path.join(folder, slug, PROFILE_FILE);
+      try {
+        const raw = await readJsonFile(file, { hint: corruptHint(file) });
+        if (raw !== undefined) profiles.push(parseStoredProfile(raw, file, slug));
+      } catch (error) {
+        if (!(error instanceof CredentialFileError)) throw error;
+        problems.push(error);
+      }
+    }
+    profiles.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+    return { profiles, problems };
+  }
+
+  async saveLogin(profile: EndpointProfile, cookies: BundleCookie[] = []): Promise<void> {
+    const key = parseEndpoint(profile.endpoint).url;
+    const stored: EndpointProfile = { ...profile, endpoint: key };
+    const paths = this.pathsFor(key);
+    // Build the jar before taking the lock: a cookie that cannot be stored fails the login, and nothing is saved.
+    const jarText = stored.auth.type === 'cookies' ? await this.serialiseLoginJar(key, cookies) : undefined;
+    await this.ensureEndpointsFolder();
+    await withFileLock(
+      paths.folder,
+      async () => {
+        if (jarText !== undefined) await writeFileSecurely(paths.cookies, jarText);
+        await writeFileSecurely(paths.profile, toJsonText(stored));
+        if (jarText === undefined) await removeFile(paths.cookies);
+      },
+      this.lockOptions,
+    );
+  }
+
+  async removeEndpoint(endpoint: string): Promise<boolean> {
+    const key = parseEndpoint(endpoint).url;
+    const paths = this.pathsFor(key);
+    let removed = false;
+    if (await exists(paths.folder)) {
+      removed = await withFileLock(
+        paths.folder,
+        async () => {
+          if (!(await exists(paths.folder))) return false;
+          try {
+            await fs.rm(paths.folder, { recursive: true, force: true });
+          } catch (error) {
+            throw new CredentialFileError(
+              'E_WRITE_FAILED',
+              paths.folder,
+              `cannot be removed (${errnoCode(error) ?? 'unknown error'})`,
+              `check the owner and permissions of ${path.dirname(paths.folder)}, or delete the folder by hand`,
+            );
+          }
+          return true;
+        },
+        this.lockOptions,
+      );
+    }
+    try {
+      await this.updateConfig((config) => {
+        if (config.lastEndpoint !== key) return undefined;
+        const { lastEndpoint: _dropped, ...rest } = config;
+        return rest;
+      });
+    } catch (error) {
+      // The login is gone, which is what was asked; a config.json problem shows up on its next use.
+      if (!(error instanceof CredentialFileError)) throw error;
+      this.logger.warn(`${error.message} (${error.hint ?? ''})`);
+    }
+    return removed;
+  }
+
+  async getCookieHeader(endpoint: string, url: URL): Promise<string | undefined> {
+    const key = parseEndpoint(endpoint).url;
+    if (!sameOrigin(key, url)) return undefined;
+    const jar = await this.readJar(key);
+    if (jar === undefined) return undefined;
+    const now = this.now();
+    const cookies = (await jar.getCookies(url, { expire: false, sort: true })).filter(
+      (cookie) => !isExpired(cookie, now),
+    );
+    return cookies.length === 0 ? undefined : cookies.map((cookie) => cookie.cookieString()).join('; ');
+  }
+
+  /**
+   * Applies Set-Cookie headers of a response from `url` to the endpoint's jar. Only responses from the
+   * endpoint's origin are applied, and only to an endpoint logged in with cookies (a jar exists), so a
+   * late response never brings back a login that was removed. Unparseable headers and cookies for other
+   * domains are ignored. When nothing changes nothing is written and no lock is taken.
+   */
+  async applySetCookies(endpoint: string, url: URL, setCookieHeaders: string[]): Promise<void> {
+    if (setCookieHeaders.length === 0) return;
+    const key = parseEndpoint(endpoint).url;
+    if (!sameOrigin(key, url)) {
+      this.logger.debug(`ignored ${setCookieHeaders.length} Set-Cookie header(s) from another origin`);
+      return;
+    }
+    // Cheap check without the lock: most responses repeat what the jar holds already.
+    const current = await this.readJar(key);
+    if (current === undefined || !(await this.applyToJar(current, url, setCookieHeaders, true))) return;
+    const paths = this.pathsFor(key);
+    await withFileLock(
+      paths.folder,
+      async () => {
+        const jar = await this.readJar(key);
+        if (jar === undefined || !(await this.applyToJar(jar, url, setCookieHeaders, false))) return;
+        await writeFileSecurely(paths.cookies, toJsonText(await jar.serialize()));
+      },
+      this.lockOptions,
+    );
+  }
+
+  async listCookies(endpoint: string): Promise<StoredCookieInfo[]> {
+    const key = parseEndpoint(endpoint).url;
+    const jar = await this.readJar(key);
+    if (jar === undefined) return [];
+    const now = this.now();
+    return (await jar.store.getAllCookies())
+      .filter((cookie) => !isExpired(cookie, now))
+      .map((cookie) => {
+        const expires = expiryMs(cookie);
+        const info: StoredCookieInfo = {
+          name: cookie.key,
+          value: cookie.value,
+          domain: cookie.domain ?? '',
+          path: cookie.path ?? '/',
+          secure: cookie.secure,
+          httpOnly: cookie.httpOnly,
+        };
+        if (expires !== undefined && Number.isFinite(expires)) info.expires = new Date(expires);
+        return info;
+      });
+  }
+
+  async getLastEndpoint(): Promise<string | undefined> {
+    return (await this.readConfig()).lastEndpoint;
+  }
+
+  async setLastEndpoint(endpoint: string): Promise<void> {
+    const key = parseEndpoint(endpoint).url;
+    await this.updateConfig((config) =>
+      config.lastEndpoint === key ? undefined : { ...config, lastEndpoint: key },
+    );
+  }
+
+  // --- config.json ---
+
+  private async readConfig(): Promise<StoredConfig> {
+    const file = this.configFile;
+    const hint = `fix ${file} or delete it (it only remembers the last endpoint used)`;
+    const raw = await readJsonFile(file, { hint });
+    if (raw === undefined) return {};
+    if (!isRecord(raw) || (raw.lastEndpoint !== undefined && typeof raw.lastEndpoint !== 'string')) {
+      throw new CredentialFileError('E_CORRUPT_FILE', file, 'is not a valid cookie-bridge config', hint);
+    }
+    return raw as StoredConfig;
+  }
+
+  /** Read-modify-write of config.json under its lock; `change` returns undefined for "no change". */
+  private async updateConfig(change: (config: StoredConfig) => StoredConfig | undefined): Promise<void> {
+    // Checked once without the lock, so a no-op neither creates the home nor waits for the lock.
+    if (change(await this.readConfig()) === undefined) return;
+    await ensurePrivateDir(this.home);
+    await withFileLock(
+      this.configFile,
+      async () => {
+        const next = change(await this.readConfig());
+        if (next !== undefined) await writeFileSecurely(this.configFile, toJsonText(next));
+      },
+      this.lockOptions,
+    );
+  }
+
+  // --- cookies.json ---
+
+  private endpointsFolder(): string {
+    return path.join(this.home, ENDPOINTS_FOLDER);
+  }
+
+  private async ensureEndpointsFolder(): Promise<void> {
+    await ensurePrivateDir(this.home);
+    await ensurePrivateDir(this.endpointsFolder());
+  }
+
+  /** The endpoint's jar, or undefined when it has none (not logged in, or not with cookies). */
+  private async readJar(key: string): Promise<CookieJar | undefined> {
+    const file = this.pathsFor(key).cookies;
+    const hint = corruptHint(file, key);
+    const raw = await readJsonFile(file, { hint });
+    if (raw === undefined) return undefined;
+    const entries = isRecord(raw) ? raw.cookies : undefined;
+    if (!Array.isArray(entries)) {
+      throw new CredentialFileError('E_CORRUPT_FILE', file, 'is not a cookie jar (no "cookies" list)', hint);
+    }
+    const jar = newJar();
+    for (const entry of entries) {
+      const cookie = isStoredCookie(entry) ? Cookie.fromJSON(entry) : undefined;
+      if (cookie === undefined) {
+        throw new CredentialFileError('E_CORRUPT_FILE', file, 'holds an entry that is not a cookie', hint);
+      }
+      await jar.store.putCookie(cookie);
+    }
+    return jar;
+  }
+
+  private async serialiseLoginJar(key: string, cookies: BundleCookie[]): Promise<string> {
+    const url = new URL(key);
+    const now = new Date(this.now());
+    const jar = newJar();
+    for (const { name, value } of cookies) {
+      if (!isValidCookieName(name)) throw new InvalidBundleError('a cookie has an invalid name');
+      if (!isValidCookieValue(value)) throw new InvalidBundleError(`cookie ${name} has an invalid value`);
+      // Host-only (no Domain), for the whole site, Secure only over https; kept in the order given,
+      // so chunked sessions (_oauth2_proxy_0, _oauth2_proxy_1, …) are replayed in order.
+      const cookie = new Cookie({
+        key: name,
+        value,
+        path: '/',
+        secure: url.protocol === 'https:',
+        httpOnly: true,
+      });
+      let stored: Cookie | undefined;
+      try {
+        stored = await jar.setCookie(cookie, url, { now });
+      } catch (error) {
+        throw new InvalidBundleError(`cookie ${name} cannot be stored for ${key}`, { cause: error });
+      }
+      if (stored === undefined) throw new InvalidBundleError(`cookie ${name} cannot be stored for ${key}`);
+    }
+    return toJsonText(await jar.serialize());
+  }
+
+  /** Applies the headers to `jar` and drops expired cookies; true when the jar's content changed. */
+  private async applyToJar(jar: CookieJar, url: URL, headers: string[], log: boolean): Promise<boolean> {
+    const nowMs = this.now();
+    const now = new Date(nowMs);
+    const before = await fingerprint(jar);
+    for (const header of headers) {
+      let cookie: Cookie | undefined;
+      try {
+        cookie = await jar.setCookie(header, url, { now, ignoreError: true });
+      } catch {
+        cookie = undefined;
+      }
+      if (cookie === undefined) {
+        if (log) this.logger.debug(`ignored Set-Cookie: ${redactSetCookie(header)}`);
+        continue;
+      }
+      pinMaxAge(cookie, nowMs);
+    }
+    for (const cookie of await jar.store.getAllCookies()) {
+      if (isExpired(cookie, nowMs) && cookie.domain !== null && cookie.path !== null) {
+        await jar.store.removeCookie(cookie.domain, cookie.path, cookie.key);
+      }
+    }
+    return (await fingerprint(jar)) !== before;
+  }
+}
+
+interface StoredConfig {
+  lastEndpoint?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Jar settings. Special-use names (localhost) and IP hosts are allowed, so http://127.0.0.1:<port> and
+ * http://localhost:<port> endpoints work; cookie prefixes are not policed (the jar holds one endpoint's
+ * cookies, as the browser sent them); Secure cookies are only accepted from https or loopback origins.
+ */
+function newJar(): CookieJar {
+  return new CookieJar(undefined, {
+    rejectPublicSuffixes: true,
+    looseMode: false,
+    allowSpecialUseDomain: true,
+    prefixSecurity: 'unsafe-disabled',
+    allowSecureOnLocal: true,
+    enforceSecureOriginOnStorage: true,
+  });
+}
+
+/** Turns a relative Max-Age into an absolute expiry, so expiry does not drift with lastAccessed. */
+function pinMaxAge(cookie: Cookie, nowMs: number): void {
+  const maxAge = cookie.maxAge;
+  if (maxAge === null) return;
+  if (maxAge === 'Infinity') cookie.expires = 'Infinity';
+  else if (maxAge === '-Infinity' || maxAge <= 0) cookie.expires = new Date(0);
+  else {
+    const at = nowMs + maxAge * 1000;
+    cookie.expires = at < MAX_DATE_MS ? new Date(at) : 'Infinity';
+  }
+  cookie.maxAge = null;
+}
+
+/** Expiry in ms since the epoch; undefined for a session cookie. */
+function expiryMs(cookie: Cookie): number | undefined {
+  if (cookie.maxAge !== null) {
+    if (cookie.maxAge === 'Infinity') return undefined;
+    if (cookie.maxAge === '-Infinity' || cookie.maxAge <= 0) return -Infinity;
+    const base = cookie.creation instanceof Date ? cookie.creation.getTime() : 0;
+    return base + cookie.maxAge * 1000;
+  }
+  return cookie.expires instanceof Date ? cookie.expires.getTime() : undefined;
+}
+
+function isExpired(cookie: Cookie, nowMs: number): boolean {
+  const expiry = expiryMs(cookie);
+  return expiry !== undefined && expiry <= nowMs;
+}
+
+/** What makes two jars equal for storage purposes (access times left out). */
+async function fingerprint(jar: CookieJar): Promise<string> {
+  const cookies = await jar.store.getAllCookies();
+  return JSON.stringify(
+    cookies.map((c) => [
+      c.key,
+      c.value,
+      c.domain,
+      c.path,
+      expiryMs(c) ?? null,
+      c.secure,
+      c.httpOnly,
+      c.hostOnly,
+      c.sameSite ?? null,
+      c.extensions,
+    ]),
+  );
+}
+
+function isStoredCookie(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    typeof value.key === 'string' &&
+    typeof value.domain === 'string' &&
+    (value.value === undefined || typeof value.value === 'string') &&
+    (value.path === undefined || typeof value.path === 'string')
+  );
+}
+
+const AUTH_PROXY_KINDS: readonly AuthProxyKind[] = ['oauth2-proxy', 'mod_auth_openidc', 'unknown'];
+
+/** Validates profile.json; also checks it sits in its endpoint's folder (not copied from another one). */
+function parseStoredProfile(raw: unknown, file: string, slug: string): EndpointProfile {
+  const hint = corruptHint(file);
+  const invalid = (detail: string): CredentialFileError =>
+    new CredentialFileError('E_CORRUPT_FILE', file, detail, hint);
+  if (!isRecord(raw)) throw invalid('is not a valid endpoint profile');
+  const { endpoint, loggedInAt, identity, proxy } = raw;
+  const auth = parseStoredAuth(raw.auth);
+  if (
+    typeof endpoint !== 'string' ||
+    typeof loggedInAt !== 'string' ||
+    auth === undefined ||
+    (identity !== undefined && typeof identity !== 'string') ||
+    (proxy !== undefined && !AUTH_PROXY_KINDS.includes(proxy as AuthProxyKind))
+  ) {
+    throw invalid('is not a valid endpoint profile');
+  }
+  let key: string;
+  try {
+    key = parseEndpoint(endpoint).url;
+  } catch {
+    throw invalid('is not a valid endpoint profile (bad endpoint URL)');
+  }
+  if (endpointSlug(key) !== slug) throw invalid(`belongs to ${key}, not to the folder it is in`);
+  const profile: EndpointProfile = { endpoint: key, auth, loggedInAt };
+  if (identity !== undefined) profile.identity = identity as string;
+  if (proxy !== undefined) profile.proxy = proxy as AuthProxyKind;
+  return profile;
+}
+
+function parseStoredAuth(raw: unknown): StoredAuth | undefined {
+  if (!isRecord(raw)) return undefined;
+  switch (raw.type) {
+    case 'cookies':
+      return { type: 'cookies' };
+    case 'none':
+      return { type: 'none' };
+    case 'token':
+      return typeof raw.token === 'string' ? { type: 'token', token: raw.token } : undefined;
+    case 'basic':
+      return typeof raw.username === 'string' && typeof raw.password === 'string'
+        ? { type: 'basic', username: raw.username, password: raw.password }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function corruptHint(file: string, endpoint?: string): string {
+  return `fix ${file} or delete it, or run cookie-bridge api logout -e ${endpoint ?? '<endpoint>'}`;
+}
+
+function sameOrigin(endpoint: string, url: URL): boolean {
+  return new URL(endpoint).origin === url.origin;
+}
+
+function toJsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw new CredentialFileError(
+      'E_CORRUPT_FILE',
+      file,
+      `cannot be read (${code ?? 'unknown error'})`,
+      `check the owner and permissions of ${path.dirname(file)}`,
+    );
+  }
+}
+
+async function removeFile(file: string): Promise<void> {
+  try {
+    await fs.rm(file, { force: true });
+  } catch (error) {
+    throw new CredentialFileError(
+      'E_WRITE_FAILED',
+      file,
+      `cannot be removed (${errnoCode(error) ?? 'unknown error'})`,
+      `delete ${file} by hand`,
+    );
+  }
+}

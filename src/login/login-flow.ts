@@ -1,0 +1,273 @@
+import { decodeCookieBundle, type BundleCookie, type CookieBundle } from '../core/bundle-codec';
+import type { AuthProxyKind, CredentialStore, EndpointProfile, StoredAuth } from '../core/credential-types';
+import { detectAuthProxy, type DetectionResult } from '../core/detect-auth-proxy';
+import { parseEndpoint, resolveEndpointUrl, type ParsedEndpoint } from '../core/endpoint';
+import { formatCookieHeader } from '../core/cookie-header';
+import type { OutgoingHeaders } from '../core/http-request';
+import { redactUrl } from '../core/redact';
+import { basicHeader, bearer } from '../client/resolve-credential';
+import type { Clock, Logger } from '../context';
+import { LoginError, LoginNotVerifiedError, LoginTimeoutError, isCookieBridgeError } from '../errors';
+import { startLoopbackListener } from './loopback-listener';
+import { readPastedBundle, type PasteInput } from './paste-reader';
+import type { Progress } from './progress';
+import { verifyCredential } from './verify-login';
+
+export interface LoginOptions {
+  /** What the user passed to -e (may carry user:pass@). */
+  endpoint: string;
+  /** Skip detection and go straight to the browser flow. */
+  forceCookies?: boolean;
+  /** Loopback listener port; 0 or undefined picks a free one. */
+  port?: number;
+  /** false: only print the URL. */
+  openBrowser?: boolean;
+  timeoutSeconds?: number;
+  /** Service-account token to store and send as Authorization: Bearer. */
+  token?: string;
+}
+
+export interface LoginDeps {
+  store: CredentialStore;
+  logger: Logger;
+  /** Opens a URL in the user's browser ($BROWSER honoured); never throws. */
+  openBrowser(url: string): Promise<void>;
+  /** Where a pasted bundle can arrive (the terminal). */
+  stdin: PasteInput;
+  progress: Progress;
+  /** ≥128 bits of URL-safe randomness. */
+  randomState(): string;
+  now: Clock;
+  requestTimeoutMs?: number;
+}
+
+export type LoginMethod = 'cookies' | 'token' | 'basic' | 'none';
+
+export interface LoginResult {
+  endpoint: string;
+  method: LoginMethod;
+  identity?: string;
+  proxy?: AuthProxyKind;
+  /** How the bundle arrived, for cookie logins. */
+  via?: 'browser' | 'paste';
+  /** Why a proxy was assumed: the detection rule, or 'forced' for --cookies. */
+  reason?: string;
+}
+
+export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
+
+/** `cookie-bridge api login`: detect, sign in, verify, store. Nothing is stored unless verification passes. */
+export async function login(options: LoginOptions, deps: LoginDeps): Promise<LoginResult> {
+  const parsed = parseEndpoint(options.endpoint);
+  if (options.token !== undefined) {
+    return loginWithHeader(parsed, { type: 'token', token: options.token }, bearer(options.token), deps);
+  }
+  if (parsed.basic !== undefined) {
+    const { username, password } = parsed.basic;
+    return loginWithHeader(
+      parsed,
+      { type: 'basic', username, password },
+      basicHeader(username, password),
+      deps,
+    );
+  }
+
+  let detection: DetectionResult | undefined;
+  if (!options.forceCookies) {
+    deps.progress.start(`Checking ${parsed.url} for an auth proxy`);
+    try {
+      detection = await detectAuthProxy(
+        parsed.url,
+        withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
+      );
+    } finally {
+      deps.progress.stop();
+    }
+    if (detection.kind === 'no-proxy') {
+      deps.logger.debug('detection: /api/health answered JSON without a login: no auth proxy');
+      await saveProfile(deps, parsed.url, { type: 'none' }, detection.user, undefined);
+      return withOptional({ endpoint: parsed.url, method: 'none' as const }, detection.user, undefined);
+    }
+    if (detection.kind === 'api-error') {
+      throw new LoginError(
+        'E_LOGIN_NEEDS_CREDENTIALS',
+        `${parsed.url} answered /api/health with HTTP ${detection.status} and no auth proxy was detected`,
+        {
+          hint: 'log in with --token TOKEN or -e http://user:pass@host; if a cookie proxy sits in front, add --cookies',
+        },
+      );
+    }
+    deps.logger.debug(`detection: rule ${detection.signal.rule} fired: ${detection.signal.detail}`);
+  } else {
+    deps.logger.debug('detection skipped: --cookies');
+  }
+
+  const proxy = detection?.kind === 'auth-proxy' ? detection.signal.proxy : undefined;
+  const { bundle, via } = await receiveBundle(parsed, options, deps);
+  const cookies = bundle.cookies;
+  deps.logger.debug(
+    `bundle: format ${bundle.format}, ${cookies.length} cookie(s): ${cookies.map((c) => c.name).join(', ')}`,
+  );
+
+  deps.progress.start('Verifying the session');
+  let verification;
+  try {
+    verification = await verifyCredential(
+      parsed.url,
+      { cookie: formatCookieHeader(cookies) },
+      withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
+    );
+  } finally {
+    deps.progress.stop();
+  }
+  if (verification.rejectedBy !== undefined) {
+    throw new LoginNotVerifiedError(parsed.url, verification.rejectedBy.detail);
+  }
+  const identity = verification.user ?? bundle.user;
+  await saveProfile(deps, parsed.url, { type: 'cookies' }, identity, proxy, cookies);
+  if (verification.setCookies.length > 0) {
+    await deps.store.applySetCookies(parsed.url, verification.healthUrl, verification.setCookies);
+  }
+  const reason = detection?.kind === 'auth-proxy' ? detection.signal.rule : 'forced';
+  return withOptional({ endpoint: parsed.url, method: 'cookies' as const, via, reason }, identity, proxy);
+}
+
+async function loginWithHeader(
+  parsed: ParsedEndpoint,
+  auth: StoredAuth,
+  headers: OutgoingHeaders,
+  deps: LoginDeps,
+): Promise<LoginResult> {
+  deps.progress.start(
+    `Verifying the ${auth.type === 'token' ? 'token' : 'credentials'} against ${parsed.url}`,
+  );
+  let verification;
+  try {
+    verification = await verifyCredential(
+      parsed.url,
+      headers,
+      withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
+    );
+  } finally {
+    deps.progress.stop();
+  }
+  if (verification.rejectedBy !== undefined) {
+    throw new LoginNotVerifiedError(parsed.url, verification.rejectedBy.detail);
+  }
+  if (verification.status === 401 || verification.status === 403) {
+    throw new LoginError(
+      'E_LOGIN_REJECTED',
+      `${parsed.url} refused the ${auth.type} credentials (HTTP ${verification.status})`,
+      {
+        hint: 'check the credentials; nothing was saved',
+      },
+    );
+  }
+  await saveProfile(deps, parsed.url, auth, verification.user, undefined);
+  return withOptional(
+    { endpoint: parsed.url, method: auth.type as LoginMethod },
+    verification.user,
+    undefined,
+  );
+}
+
+async function receiveBundle(
+  parsed: ParsedEndpoint,
+  options: LoginOptions,
+  deps: LoginDeps,
+): Promise<{ bundle: CookieBundle; via: 'browser' | 'paste' }> {
+  const state = deps.randomState();
+  const listener = await startLoopbackListener({
+    endpointOrigin: parsed.origin,
+    state,
+    ...(options.port === undefined ? {} : { port: options.port }),
+    logger: deps.logger,
+    acceptStatelessLegacy: true,
+  });
+  const tokenUrl = resolveEndpointUrl(parsed.url, '/token');
+  tokenUrl.searchParams.set('local_port', String(listener.port));
+  tokenUrl.searchParams.set('state', state);
+  const url = tokenUrl.toString();
+  deps.logger.info(`Sign in with your browser at:\n\n  ${url}\n`);
+  deps.logger.debug(`loopback listener: ${listener.callbackUrl}; opening ${redactUrl(url)}`);
+  if (options.openBrowser !== false) await deps.openBrowser(url);
+
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
+  const pasteAbort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  deps.progress.start('Waiting for the browser sign-in (or paste the bundle from the page and press Enter)');
+  try {
+    const fromBrowser = listener.bundle.then((bundle) => ({ bundle, via: 'browser' as const }));
+    const fromPaste = waitForPastedBundle(deps, pasteAbort.signal).then((bundle) =>
+      bundle === undefined
+        ? never<{ bundle: CookieBundle; via: 'paste' }>()
+        : { bundle, via: 'paste' as const },
+    );
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LoginTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
+    });
+    return await Promise.race([fromBrowser, fromPaste, timeout]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    pasteAbort.abort();
+    deps.progress.stop();
+    await listener.close();
+  }
+}
+
+/** Reads pasted lines until one decodes; a bad paste is reported and the wait goes on. */
+async function waitForPastedBundle(deps: LoginDeps, signal: AbortSignal): Promise<CookieBundle | undefined> {
+  for (;;) {
+    const text = await readPastedBundle({
+      input: deps.stdin,
+      signal,
+      onProgress: (bytes) => deps.progress.update(`Reading pasted bundle (${bytes} bytes)`),
+    });
+    if (text === undefined || signal.aborted) return undefined;
+    try {
+      return decodeCookieBundle(text);
+    } catch (error) {
+      if (!isCookieBridgeError(error)) throw error;
+      deps.logger.warn(
+        `${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}; paste it again`,
+      );
+    }
+  }
+}
+
+async function saveProfile(
+  deps: LoginDeps,
+  endpoint: string,
+  auth: StoredAuth,
+  identity: string | undefined,
+  proxy: AuthProxyKind | undefined,
+  cookies?: BundleCookie[],
+): Promise<void> {
+  const profile: EndpointProfile = { endpoint, auth, loggedInAt: new Date(deps.now()).toISOString() };
+  if (identity !== undefined) profile.identity = identity;
+  if (proxy !== undefined) profile.proxy = proxy;
+  await deps.store.saveLogin(profile, cookies);
+  await deps.store.setLastEndpoint(endpoint);
+}
+
+function withOptional(
+  result: LoginResult,
+  identity: string | undefined,
+  proxy: AuthProxyKind | undefined,
+): LoginResult {
+  const out: LoginResult = { ...result };
+  if (identity !== undefined) out.identity = identity;
+  if (proxy !== undefined) out.proxy = proxy;
+  return out;
+}
+
+function withTimeout<T extends object>(
+  options: T,
+  timeoutMs: number | undefined,
+): T & { timeoutMs?: number } {
+  return timeoutMs === undefined ? options : { ...options, timeoutMs };
+}
+
+function never<T>(): Promise<T> {
+  return new Promise<T>(() => undefined);
+}

@@ -1,0 +1,488 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { silentLogger, type Logger } from '../context';
+import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../core/bundle-codec';
+import { InvalidBundleError, LoginError, PortInUseError } from '../errors';
+import { renderRefusalPage, renderSignedInPage } from './loopback-pages';
+
+/**
+ * The CLI's half of the browser hand-off: a tiny HTTP server on the loopback interface that waits for
+ * the /token page (served behind the auth proxy) to post the cookie bundle of the login we started.
+ *
+ * It accepts, on `POST /callback`, a top-level form post (`bundle`, `state` fields) or a `fetch` with
+ * JSON `{ "bundle", "state" }` (CORS and Private Network Access preflights are answered for the endpoint's
+ * origin only); optionally SkyPilot's stateless protocol (a `no-cors` text/plain post of the bare bundle
+ * to `/`, taken only when `Origin` is the endpoint's). Anything else is refused and the wait goes on.
+ */
+
+export interface LoopbackListenerOptions {
+  /** The endpoint's origin (scheme://host[:port]); only its pages may hand over a bundle. */
+  endpointOrigin: string;
+  /** This login's random state; a bundle is taken only together with it. */
+  state: string;
+  /** 0 or undefined: a free port. */
+  port?: number | undefined;
+  logger?: Logger | undefined;
+  /** Largest request body read; default 64 KiB. */
+  maxBodyBytes?: number | undefined;
+  /** Time allowed for a request body to arrive once its headers did; default 10 s. */
+  bodyTimeoutMs?: number | undefined;
+  /** Also take SkyPilot's stateless no-cors post to `/` (only from the endpoint's origin). */
+  acceptStatelessLegacy?: boolean | undefined;
+}
+
+export interface LoopbackListener {
+  port: number;
+  /** http://127.0.0.1:<port>/callback */
+  callbackUrl: string;
+  /** The first valid bundle; rejects with E_LISTENER_CLOSED if close() comes first. */
+  bundle: Promise<CookieBundle>;
+  /** Stops listening and drops every connection; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+const HOST_V4 = '127.0.0.1';
+const HOST_V6 = '::1';
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+const FREE_PORT_ATTEMPTS = 5;
+const CALLBACK_PATH = '/callback';
+const LEGACY_PATH = '/';
+
+type ReplyKind = 'html' | 'json';
+
+interface RequestFacts {
+  method: string;
+  path: string;
+  origin: string | undefined;
+  type: string;
+  reply: ReplyKind;
+}
+
+/** A request the listener will not take: answered with `status`, logged at debug level, and the wait goes on. */
+class Refusal {
+  constructor(
+    readonly status: number,
+    /** Free of secrets: it is logged and shown to the browser. */
+    readonly reason: string,
+    /** Drop the connection after answering (the body was not read to its end). */
+    readonly dropConnection = false,
+  ) {}
+}
+
+/** Starts listening on 127.0.0.1 (and ::1 on the same port when the machine has it). */
+export async function startLoopbackListener(options: LoopbackListenerOptions): Promise<LoopbackListener> {
+  const endpointOrigin = new URL(options.endpointOrigin).origin;
+  const expectedState = options.state;
+  if (expectedState === '') throw new TypeError('startLoopbackListener: state must not be empty');
+  const logger = options.logger ?? silentLogger;
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BUNDLE_BYTES;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const acceptLegacy = options.acceptStatelessLegacy === true;
+
+  let finished = false;
+  let port = 0;
+  let servers: http.Server[] = [];
+  let resolveBundle: (bundle: CookieBundle) => void = () => undefined;
+  let rejectBundle: (error: Error) => void = () => undefined;
+  const bundle = new Promise<CookieBundle>((resolve, reject) => {
+    resolveBundle = resolve;
+    rejectBundle = reject;
+  });
+  // Callers that only race `bundle` against something else must not see an unhandled rejection.
+  bundle.catch(() => undefined);
+
+  const shutDown = (): void => {
+    for (const server of servers) {
+      if (server.listening) server.close();
+      server.closeIdleConnections();
+      server.closeAllConnections();
+    }
+  };
+
+  const route = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const method = req.method ?? '';
+    const path = pathOf(req.url);
+    const origin = singleHeader(req, 'origin');
+    const type = mediaType(singleHeader(req, 'content-type'));
+    const reply: ReplyKind = type === 'application/json' || type === 'text/plain' ? 'json' : 'html';
+    try {
+      await accept(req, res, { method, path, origin, type, reply });
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      logger.debug(`loopback: refused ${sanitize(method)} ${path} (${error.status}): ${error.reason}`);
+      const corsAllowed = origin === endpointOrigin || (origin === undefined && reply === 'json');
+      sendRefusal(res, error, reply, corsAllowed ? endpointOrigin : undefined);
+    }
+  };
+
+  /** Takes the bundle from one request, or throws a Refusal. */
+  const accept = async (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    { method, path, origin, type, reply }: RequestFacts,
+  ): Promise<void> => {
+    if (finished) throw new Refusal(410, 'this login has already finished.', true);
+    if (!isLoopbackHost(singleHeader(req, 'host'), port)) {
+      throw new Refusal(400, 'the Host header does not name this loopback listener.');
+    }
+    if (origin !== undefined && origin !== endpointOrigin) {
+      throw new Refusal(403, `requests from ${describeOrigin(origin)} are not accepted.`);
+    }
+    const isLegacy = acceptLegacy && path === LEGACY_PATH;
+    if (path !== CALLBACK_PATH && !isLegacy) throw new Refusal(404, 'there is nothing here.');
+    if (method === 'OPTIONS') return answerPreflight(req, res, origin);
+    if (method !== 'POST') {
+      res.setHeader('Allow', 'POST, OPTIONS');
+      throw new Refusal(405, `${sanitize(method)} is not accepted here.`);
+    }
+
+    let bundleText: string | undefined;
+    let state: string | undefined;
+    if (isLegacy) {
+      if (origin !== endpointOrigin) {
+        throw new Refusal(403, 'a bundle without state is taken only from a page of the endpoint.');
+      }
+      if (type !== 'text/plain') throw new Refusal(415, 'expected a text/plain body.');
+      bundleText = (await readBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8');
+    } else if (type === 'application/x-www-form-urlencoded') {
+      const fields = new URLSearchParams((await readBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8'));
+      bundleText = fields.get('bundle') ?? undefined;
+      state = fields.get('state') ?? undefined;
+    } else if (reply === 'json') {
+      ({ bundleText, state } = parseJsonBody(await readBody(req, maxBodyBytes, bodyTimeoutMs)));
+    } else {
+      throw new Refusal(415, 'expected a form post or a JSON body.');
+    }
+
+    if (!isLegacy && (state === undefined || !sameSecret(state, expectedState))) {
+      throw new Refusal(403, 'the state does not belong to the login this terminal started.');
+    }
+    if (bundleText === undefined || bundleText.trim() === '')
+      throw new Refusal(400, 'the request carries no bundle.');
+    let decoded: CookieBundle;
+    try {
+      decoded = decodeCookieBundle(bundleText);
+    } catch (error) {
+      if (error instanceof InvalidBundleError) throw new Refusal(400, `${error.message}.`);
+      throw error;
+    }
+    if (decoded.state !== undefined && !sameSecret(decoded.state, expectedState)) {
+      throw new Refusal(403, 'the bundle belongs to another login (its state does not match).');
+    }
+    if (finished) throw new Refusal(410, 'this login has already finished.', true);
+
+    finished = true;
+    logger.debug(
+      `loopback: accepted a ${decoded.format} bundle with ${decoded.cookies.length} cookie(s): ` +
+        decoded.cookies.map((cookie) => cookie.name).join(', '),
+    );
+    const done = (): void => {
+      shutDown();
+      resolveBundle(decoded);
+    };
+    if (reply === 'html') {
+      const headers = { 'Content-Type': 'text/html; charset=utf-8', ...HTML_HEADERS, Connection: 'close' };
+      send(res, 200, headers, renderSignedInPage(), done);
+    } else {
+      const headers = { ...jsonHeaders(endpointOrigin), Connection: 'close' };
+      send(res, 200, headers, JSON.stringify({ ok: true }), done);
+    }
+  };
+
+  const answerPreflight = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    origin: string | undefined,
+  ): void => {
+    if (origin !== endpointOrigin) throw new Refusal(403, 'a preflight must come from the endpoint.');
+    const headers: Record<string, string> = {
+      'Access-Control-Allow-Origin': endpointOrigin,
+      'Access-Control-Allow-Methods': 'POST',
+      'Access-Control-Allow-Headers': 'Content-Type',
+      'Access-Control-Max-Age': '60',
+      Vary: 'Origin',
+      'Cache-Control': 'no-store',
+    };
+    if (singleHeader(req, 'access-control-request-private-network')?.toLowerCase() === 'true') {
+      headers['Access-Control-Allow-Private-Network'] = 'true';
+    }
+    send(res, 204, headers, '');
+  };
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    route(req, res).catch((error: unknown) => {
+      logger.debug(
+        `loopback: could not handle ${sanitize(req.method ?? '')} ${pathOf(req.url)}: ${describeError(error)}`,
+      );
+      if (res.headersSent) res.destroy();
+      else sendRefusal(res, new Refusal(500, 'the request could not be handled.', true), 'html', undefined);
+    });
+  };
+
+  ({ servers, port } = await listenOnLoopback(options.port ?? 0, handle, logger));
+  const closed = Promise.all(
+    servers.map((server) => new Promise<void>((resolve) => server.once('close', () => resolve()))),
+  ).then(() => undefined);
+  for (const server of servers) {
+    server.on('error', (error) => logger.debug(`loopback: server error: ${describeError(error)}`));
+  }
+  logger.debug(`loopback: listening on ${servers.map((server) => describeAddress(server)).join(' and ')}`);
+
+  return {
+    port,
+    callbackUrl: `http://${HOST_V4}:${port}${CALLBACK_PATH}`,
+    bundle,
+    close: async () => {
+      if (!finished) {
+        finished = true;
+        rejectBundle(
+          new LoginError('E_LISTENER_CLOSED', 'the login listener was closed before a bundle arrived'),
+        );
+      }
+      shutDown();
+      await closed;
+    },
+  };
+}
+
+const HTML_HEADERS: Record<string, string> = {
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+  'Referrer-Policy': 'no-referrer',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+function jsonHeaders(allowOrigin: string | undefined): Record<string, string> {
+  return {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    Vary: 'Origin',
+    ...(allowOrigin === undefined ? {} : { 'Access-Control-Allow-Origin': allowOrigin }),
+  };
+}
+
+function sendRefusal(
+  res: http.ServerResponse,
+  refusal: Refusal,
+  reply: ReplyKind,
+  allowOrigin: string | undefined,
+): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const after = refusal.dropConnection ? () => res.socket?.destroy() : undefined;
+  const headers = refusal.dropConnection ? { Connection: 'close' } : {};
+  if (reply === 'json') {
+    const body = JSON.stringify({ ok: false, status: refusal.status, error: refusal.reason });
+    send(res, refusal.status, { ...jsonHeaders(allowOrigin), ...headers }, body, after);
+  } else {
+    const page = renderRefusalPage(refusal.status, refusal.reason);
+    send(
+      res,
+      refusal.status,
+      { 'Content-Type': 'text/html; charset=utf-8', ...HTML_HEADERS, ...headers },
+      page,
+      after,
+    );
+  }
+}
+
+/** Writes a whole response and ENDS it; `afterEnd` runs once it is handed to the OS (or the socket went away). */
+function send(
+  res: http.ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+  afterEnd?: () => void,
+): void {
+  if (afterEnd !== undefined) {
+    let called = false;
+    const once = (): void => {
+      if (called) return;
+      called = true;
+      afterEnd();
+    };
+    res.once('finish', once);
+    res.once('close', once);
+  }
+  res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+/** Reads the request body up to `maxBytes` within `timeoutMs`; a Refusal (413, 408) otherwise. */
+function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+  const declared = Number(singleHeader(req, 'content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    return Promise.reject(new Refusal(413, `the body is larger than ${maxBytes} bytes.`, true));
+  }
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onGone);
+      req.off('close', onGone);
+    };
+    const fail = (refusal: Refusal): void => {
+      stop();
+      req.pause();
+      reject(refusal);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBytes) fail(new Refusal(413, `the body is larger than ${maxBytes} bytes.`, true));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onGone = (): void => fail(new Refusal(400, 'the client went away before the body arrived.', true));
+    const timer = setTimeout(
+      () => fail(new Refusal(408, `the body did not arrive within ${timeoutMs} ms.`, true)),
+      timeoutMs,
+    );
+    timer.unref();
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onGone);
+    req.once('close', onGone);
+  });
+}
+
+function parseJsonBody(body: Buffer): { bundleText: string | undefined; state: string | undefined } {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new Refusal(400, 'the body is not JSON.');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Refusal(400, 'the body is not a JSON object.');
+  }
+  const { bundle, state } = value as Record<string, unknown>;
+  return {
+    bundleText: typeof bundle === 'string' ? bundle : undefined,
+    state: typeof state === 'string' ? state : undefined,
+  };
+}
+
+/** Compares two secrets in constant time (hashing first, so the lengths do not leak either). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected)) && given.length === expected.length;
+}
+
+async function listenOnLoopback(
+  requestedPort: number,
+  handle: http.RequestListener,
+  logger: Logger,
+): Promise<{ servers: http.Server[]; port: number }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const v4 = http.createServer(handle);
+    let port: number;
+    try {
+      port = await listen(v4, requestedPort, HOST_V4);
+    } catch (error) {
+      if (errorCode(error) === 'EADDRINUSE') throw new PortInUseError(requestedPort, HOST_V4);
+      throw listenFailed(HOST_V4, requestedPort, error);
+    }
+    const v6 = http.createServer(handle);
+    try {
+      await listen(v6, port, HOST_V6);
+      return { servers: [v4, v6], port };
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') {
+        logger.debug(`loopback: no IPv6 loopback here (${code}); listening on ${HOST_V4} only`);
+        return { servers: [v4], port };
+      }
+      await new Promise<void>((resolve) => v4.close(() => resolve()));
+      if (code === 'EADDRINUSE') {
+        // A free IPv4 port may be taken on ::1 by someone else: pick another one, unless the user chose it.
+        if (requestedPort === 0 && attempt < FREE_PORT_ATTEMPTS) continue;
+        throw new PortInUseError(port, HOST_V6);
+      }
+      throw listenFailed(HOST_V6, port, error);
+    }
+  }
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const onError = (error: Error): void => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen({ port, host, exclusive: true });
+  });
+}
+
+function listenFailed(host: string, port: number, error: unknown): LoginError {
+  return new LoginError('E_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${describeError(error)}`, {
+    hint: 'pick another port with --port N, or paste the bundle shown on the /token page',
+    cause: error,
+  });
+}
+
+function isLoopbackHost(host: string | undefined, port: number): boolean {
+  if (host === undefined) return false;
+  const lower = host.toLowerCase();
+  return lower === `${HOST_V4}:${port}` || lower === `[${HOST_V6}]:${port}` || lower === `localhost:${port}`;
+}
+
+function singleHeader(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', `http://${HOST_V4}`).pathname;
+  } catch {
+    return '(unparsable)';
+  }
+}
+
+function describeOrigin(origin: string): string {
+  return origin === 'null' ? 'an opaque origin (null)' : JSON.stringify(sanitize(origin));
+}
+
+function sanitize(text: string): string {
+  const short = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  // eslint-disable-next-line no-control-regex -- control characters are what this strips
+  return short.replace(/[\x00-\x1f\x7f]/g, '?');
+}
+
+function describeAddress(server: http.Server): string {
+  const address = server.address() as AddressInfo;
+  return address.family === 'IPv6'
+    ? `[${address.address}]:${address.port}`
+    : `${address.address}:${address.port}`;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return errorCode(error) ?? error.message;
+  return String(error);
+}

@@ -1,0 +1,59 @@
+import { classifyAuthProxyResponse, type AuthProxySignal } from '../core/auth-proxy-signals';
+import { resolveEndpointUrl } from '../core/endpoint';
+import { httpRequest, readText, type OutgoingHeaders } from '../core/http-request';
+import { describeHeaders } from '../core/redact';
+import type { Logger } from '../context';
+
+export interface VerificationResult {
+  /** The proxy still bounces the request: the credential is not good. */
+  rejectedBy?: AuthProxySignal;
+  status: number;
+  /** `user` from the health JSON, when there is one. */
+  user?: string;
+  /** Set-Cookie headers the answer carried (proxies rotate sessions): to be saved. */
+  setCookies: string[];
+  healthUrl: URL;
+}
+
+/** GET <endpoint>/api/health with the credential headers, and judge the answer. */
+export async function verifyCredential(
+  endpoint: string,
+  headers: OutgoingHeaders,
+  options: { logger: Logger; timeoutMs?: number },
+): Promise<VerificationResult> {
+  const healthUrl = resolveEndpointUrl(endpoint, '/api/health');
+  const requestHeaders: OutgoingHeaders = { accept: 'application/json', ...headers };
+  options.logger.debug(`verify: GET ${healthUrl}\n${describeHeaders(requestHeaders)}`);
+  const response = await httpRequest(healthUrl, {
+    headers: requestHeaders,
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+  const body = await readText(response, 64 * 1024);
+  options.logger.debug(`verify: ${response.status}\n${describeHeaders(response.headers)}`);
+  const setCookies = response.headers['set-cookie'] ?? [];
+  const signal = classifyAuthProxyResponse({
+    endpoint,
+    requestUrl: healthUrl.toString(),
+    status: response.status,
+    headers: response.headers,
+    bodySnippet: body.slice(0, 4096),
+    expectJson: true,
+  });
+  const result: VerificationResult = { status: response.status, setCookies, healthUrl };
+  if (signal !== undefined) return { ...result, rejectedBy: signal };
+  const user = userFromJson(body);
+  return user === undefined ? result : { ...result, user };
+}
+
+function userFromJson(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (typeof parsed === 'object' && parsed !== null) {
+      const user = (parsed as Record<string, unknown>).user;
+      if (typeof user === 'string' && user !== '') return user;
+    }
+  } catch {
+    // not JSON: no identity to report
+  }
+  return undefined;
+}

@@ -1,0 +1,81 @@
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { silentLogger, type Logger } from '../context';
+import { createHealthRouter } from './health-route';
+import { createTokenRouter } from './token-route';
+
+export interface CreateAppDeps {
+  /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
+  identityHeader?: string;
+  logger?: Logger;
+  /** Mounts more routes after /token and /api/health, before the 404 and error handlers. */
+  configure?: (app: express.Express) => void;
+}
+
+/**
+ * The server half of cookie-bridge as an express app: GET /token, GET /api/health, whatever `configure`
+ * adds, a JSON 404 and an error handler that never shows a stack trace. It never listens: the caller
+ * mounts it or passes it to http.createServer.
+ */
+export function createApp(deps: CreateAppDeps = {}): express.Express {
+  const logger = deps.logger ?? silentLogger;
+  const routeOptions = deps.identityHeader === undefined ? {} : { identityHeader: deps.identityHeader };
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(createTokenRouter({ ...routeOptions, logger }));
+  app.use(createHealthRouter(routeOptions));
+  deps.configure?.(app);
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not_found', message: 'no such route' });
+  });
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    const status = clientErrorStatus(error);
+    if (status === undefined) {
+      logger.warn(`internal error on ${req.method} ${req.path}: ${describeError(error)}`);
+    } else {
+      logger.debug(`client error ${status} on ${req.method} ${req.path}: ${describeError(error)}`);
+    }
+    if (res.headersSent) {
+      // Too late for an error answer: let express close the connection.
+      next(error);
+      return;
+    }
+    const body =
+      status === undefined
+        ? { error: 'internal_error', message: 'internal server error' }
+        : { error: CLIENT_ERROR_CODES[status] ?? 'bad_request', message: exposedMessage(error, status) };
+    res
+      .status(status ?? 500)
+      .set('Cache-Control', 'no-store')
+      .json(body);
+  });
+  return app;
+}
+
+const CLIENT_ERROR_CODES: Record<number, string> = {
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
+
+/** A 4xx status carried by the error (body-parser and http-errors set `status` and `expose`). */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500
+    ? value
+    : undefined;
+}
+
+function exposedMessage(error: unknown, status: number): string {
+  const { expose, message } = error as { expose?: unknown; message?: unknown };
+  if (expose === true && typeof message === 'string' && message.length <= 200) return message;
+  return status === 413 ? 'request body too large' : 'bad request';
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return typeof error;
+}

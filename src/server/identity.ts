@@ -1,0 +1,49 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** The header oauth2-proxy (`--set-xauthrequest`) and nginx auth_request setups use for the signed-in email. */
+export const DEFAULT_IDENTITY_HEADER = 'X-Auth-Request-Email';
+
+const MAX_IDENTITY_LENGTH = 512;
+
+/** The parts of a request (node:http IncomingMessage or express Request) readIdentity looks at. */
+export interface IdentitySource {
+  headers: IncomingHttpHeaders;
+  headersDistinct?: Partial<Record<string, string[]>>;
+}
+
+/**
+ * Who the auth proxy says is signed in, from the header it sets (case-insensitive name).
+ * Returns the trimmed value, or undefined when the header is absent, empty, repeated with different
+ * values, longer than 512 characters or holds control characters. UTF-8 sent as raw bytes is decoded.
+ */
+export function readIdentity(
+  req: IdentitySource,
+  headerName: string = DEFAULT_IDENTITY_HEADER,
+): string | undefined {
+  const key = headerName.toLowerCase();
+  // headersDistinct keeps repeated headers apart (req.headers joins them with ", ").
+  const raw = req.headersDistinct?.[key] ?? req.headers[key];
+  if (raw === undefined) return undefined;
+  const values = (Array.isArray(raw) ? raw : [raw]).map((value) => decodeLatin1AsUtf8(value).trim());
+  const [first] = values;
+  if (first === undefined || values.some((value) => value !== first)) return undefined;
+  if (first === '' || first.length > MAX_IDENTITY_LENGTH || hasControlCharacter(first)) return undefined;
+  return first;
+}
+
+/** Node reads header bytes as latin1; a proxy that forwards a UTF-8 name sends its bytes as they are. */
+function decodeLatin1AsUtf8(value: string): string {
+  const codes = Array.from(value, (char) => char.charCodeAt(0));
+  if (!codes.some((code) => code >= 0x80) || codes.some((code) => code > 0xff)) return value;
+  const decoded = Buffer.from(value, 'latin1').toString('utf8');
+  return decoded.includes('\ufffd') ? value : decoded;
+}
+
+/** C0 and C1 control characters and DEL. */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i += 1) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,143 @@
+/**
+ * The HTML of the /token page: pure functions, no I/O. Every interpolated value goes through escapeHtml,
+ * which is safe in text and in double- or single-quoted attributes. Scripts and styles carry the
+ * per-response CSP nonce; nothing is loaded from elsewhere.
+ */
+
+export interface TokenPageInput {
+  /** The encoded cookie bundle (see core/bundle-codec.ts). */
+  bundle: string;
+  /** Who the auth proxy says is signed in. */
+  user?: string;
+  /** Where to POST the bundle: the CLI's loopback listener and the state it expects. */
+  handoff?: { port: number; state: string };
+  /** The CSP nonce of this response. */
+  nonce: string;
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '`': '&#96;',
+};
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: string | number): string {
+  return String(value).replace(/[&<>"'`]/g, (char) => HTML_ESCAPES[char] ?? char);
+}
+
+/** The loopback URL the hand-off form posts to. */
+export function handoffUrl(port: number): string {
+  return `http://127.0.0.1:${port}/callback`;
+}
+
+const STYLE = `
+  :root { color-scheme: light dark; --accent: #2563eb; --muted: #6b7280; --border: #d1d5db; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; }
+  main { max-width: 42rem; margin: 3rem auto; padding: 0 1.25rem; }
+  h1 { font-size: 1.5rem; margin: 0 0 0.5rem; }
+  p { margin: 0.5rem 0; }
+  .muted { color: var(--muted); font-size: 0.9rem; }
+  .status { padding: 0.75rem 1rem; border-radius: 0.5rem; border: 1px solid var(--border); margin: 1rem 0; }
+  .error { border-color: #dc2626; }
+  textarea { width: 100%; min-height: 8rem; padding: 0.5rem; font: 0.8rem/1.4 ui-monospace, monospace;
+    border: 1px solid var(--border); border-radius: 0.5rem; resize: vertical; word-break: break-all; }
+  .actions { display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: center; margin: 0.75rem 0; }
+  button { font: inherit; padding: 0.4rem 1rem; border-radius: 0.5rem; border: 1px solid var(--accent);
+    background: var(--accent); color: #fff; cursor: pointer; }
+  button.secondary { background: transparent; color: var(--accent); }
+  code { font-family: ui-monospace, monospace; }
+`;
+
+const SCRIPT = `
+(function () {
+  var box = document.getElementById('bundle');
+  var copy = document.getElementById('copy');
+  var copied = document.getElementById('copied');
+  function selectBundle() { box.focus(); box.select(); }
+  copy.addEventListener('click', function () {
+    function done() { copied.textContent = 'Copied.'; }
+    function fallback() {
+      selectBundle();
+      try { if (document.execCommand('copy')) { done(); return; } } catch (e) { /* ignore */ }
+      copied.textContent = 'Press Ctrl+C (Cmd+C) to copy the selected text.';
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(box.value).then(done, fallback);
+    } else {
+      fallback();
+    }
+  });
+  var form = document.getElementById('handoff');
+  if (!form) return;
+  var key = 'cookie-bridge-sent:' + form.elements.namedItem('state').value;
+  try {
+    if (window.sessionStorage.getItem(key)) return;
+    window.sessionStorage.setItem(key, '1');
+  } catch (e) { /* storage blocked: send anyway */ }
+  form.submit();
+})();
+`;
+
+/** The /token page: who is signed in, the bundle to copy, and (with `handoff`) the auto-submitted form. */
+export function renderTokenPage(input: TokenPageInput): string {
+  const who =
+    input.user === undefined
+      ? '<p>You are signed in.</p>'
+      : `<p>Signed in as <strong id="user">${escapeHtml(input.user)}</strong>.</p>`;
+  const handoff =
+    input.handoff === undefined
+      ? ''
+      : `
+    <div class="status">
+      <p>Sending the sign-in to your terminal&hellip;</p>
+      <form id="handoff" method="post" action="${escapeHtml(handoffUrl(input.handoff.port))}">
+        <input type="hidden" name="bundle" value="${escapeHtml(input.bundle)}">
+        <input type="hidden" name="state" value="${escapeHtml(input.handoff.state)}">
+        <button type="submit">Send to terminal</button>
+      </form>
+      <p class="muted">If nothing happens, press <em>Send to terminal</em>, or paste the text below.</p>
+    </div>`;
+  const body = `
+    <h1>cookie-bridge sign-in</h1>
+    ${who}${handoff}
+    <p>Paste this into the terminal if it did not sign in by itself:</p>
+    <textarea id="bundle" readonly spellcheck="false" aria-label="Sign-in bundle">${escapeHtml(input.bundle)}</textarea>
+    <div class="actions">
+      <button type="button" id="copy" class="secondary">Copy</button>
+      <span id="copied" class="muted" role="status"></span>
+    </div>
+    <p class="muted">This text lets a terminal act as you on this site: do not share it.</p>`;
+  return layout('cookie-bridge sign-in', body, input.nonce, SCRIPT);
+}
+
+/** An error page for /token: the message is escaped; no script. */
+export function renderTokenErrorPage(message: string, nonce: string): string {
+  const body = `
+    <h1>cookie-bridge sign-in failed</h1>
+    <div class="status error" role="alert"><p id="error">${escapeHtml(message)}</p></div>
+    <p class="muted">Start the login again from the terminal: <code>cookie-bridge api login -e &lt;endpoint&gt;</code></p>`;
+  return layout('cookie-bridge sign-in failed', body, nonce, undefined);
+}
+
+function layout(title: string, body: string, nonce: string, script: string | undefined): string {
+  const n = escapeHtml(nonce);
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${escapeHtml(title)}</title>
+  <style nonce="${n}">${STYLE}</style>
+</head>
+<body>
+  <main>${body}
+  </main>${script === undefined ? '' : `\n  <script nonce="${n}">${script}</script>`}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import express from 'express';
+import type { Response } from 'express';
+import { encodeCookieBundle, isValidState, MAX_BUNDLE_BYTES } from '../core/bundle-codec';
+import { parseCookieHeader } from '../core/cookie-header';
+import { silentLogger, type Logger } from '../context';
+import { isCookieBridgeError } from '../errors';
+import { DEFAULT_IDENTITY_HEADER, readIdentity } from './identity';
+import { renderTokenErrorPage, renderTokenPage } from './token-page';
+
+/**
+ * GET /token: the page, served behind the auth proxy, that turns the cookies the browser carried into a
+ * cookie bundle and hands it to the CLI (auto-submitted form to the loopback listener, or copy/paste).
+ *
+ * Query: `local_port` (1024–65535, needs `state`) and `state` (see isValidState); both optional.
+ */
+
+export interface TokenRouterOptions {
+  /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
+  identityHeader?: string;
+  logger?: Logger;
+}
+
+/** Longer query strings are answered with 414. */
+export const MAX_TOKEN_QUERY_LENGTH = 2048;
+
+/**
+ * `origin`, not `strict-origin`: for a POST, Fetch sends `Origin: null` when the policy is no-referrer,
+ * same-origin (cross-origin target) or a strict-* one on an https → http downgrade, which is exactly the
+ * hand-off from an https server to http://127.0.0.1. `origin` always sends the real origin, and as a
+ * Referer only the origin (never the query with the state).
+ */
+export const TOKEN_REFERRER_POLICY = 'origin';
+
+type TokenQuery = { ok: true; port?: number; state?: string } | { ok: false; message: string };
+
+/** Creates the router serving GET /token. */
+export function createTokenRouter(options: TokenRouterOptions = {}): express.Router {
+  const logger = options.logger ?? silentLogger;
+  const identityHeader = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
+  const router = express.Router();
+
+  router.get('/token', (req, res) => {
+    const nonce = randomBytes(18).toString('base64');
+    const queryStart = req.originalUrl.indexOf('?');
+    const rawQuery = queryStart === -1 ? '' : req.originalUrl.slice(queryStart + 1);
+    if (rawQuery.length > MAX_TOKEN_QUERY_LENGTH) {
+      setTokenPageHeaders(res, nonce, undefined);
+      res.status(414).send(renderTokenErrorPage('The address of this page is too long.', nonce));
+      return;
+    }
+    const query = parseTokenQuery(rawQuery);
+    if (!query.ok) {
+      setTokenPageHeaders(res, nonce, undefined);
+      res.status(400).send(renderTokenErrorPage(query.message, nonce));
+      return;
+    }
+    setTokenPageHeaders(res, nonce, query.port);
+
+    const cookies = parseCookieHeader(req.headers.cookie);
+    if (cookies.length === 0) {
+      logger.debug('/token: the browser sent no usable cookies');
+      res
+        .status(400)
+        .send(
+          renderTokenErrorPage(
+            'Your browser sent no cookies with this request, so there is no sign-in to hand over. ' +
+              'This page is probably not served behind the auth proxy: open it through the address the proxy protects.',
+            nonce,
+          ),
+        );
+      return;
+    }
+    const user = readIdentity(req, identityHeader);
+    let bundle: string;
+    try {
+      bundle = encodeCookieBundle({
+        cookies,
+        ...(query.state === undefined ? {} : { state: query.state }),
+        ...(user === undefined ? {} : { user }),
+      });
+    } catch (error) {
+      if (!isCookieBridgeError(error)) throw error;
+      res
+        .status(400)
+        .send(renderTokenErrorPage('The cookies your browser sent cannot be handed over.', nonce));
+      return;
+    }
+    if (bundle.length > MAX_BUNDLE_BYTES) {
+      res
+        .status(400)
+        .send(
+          renderTokenErrorPage(
+            `Your browser sent more cookies than a sign-in bundle can carry (${MAX_BUNDLE_BYTES / 1024} KiB).`,
+            nonce,
+          ),
+        );
+      return;
+    }
+    logger.debug(
+      `/token: bundle of ${cookies.length} cookie(s) (${cookies.map((c) => c.name).join(', ')})` +
+        `${user === undefined ? ', no identity header' : ''}${query.port === undefined ? '' : `, hand-off to port ${query.port}`}`,
+    );
+    const page = renderTokenPage({
+      bundle,
+      nonce,
+      ...(user === undefined ? {} : { user }),
+      ...(query.port === undefined || query.state === undefined
+        ? {}
+        : { handoff: { port: query.port, state: query.state } }),
+    });
+    res.status(200).send(page);
+  });
+
+  return router;
+}
+
+/** Validates the /token query: local_port and state, each at most once. */
+export function parseTokenQuery(rawQuery: string): TokenQuery {
+  const params = new URLSearchParams(rawQuery);
+  const ports = params.getAll('local_port');
+  const states = params.getAll('state');
+  if (ports.length > 1 || states.length > 1)
+    return { ok: false, message: 'local_port and state may be given once.' };
+  const [portText] = ports;
+  const [state] = states;
+  let port: number | undefined;
+  if (portText !== undefined) {
+    port = /^[1-9][0-9]{3,4}$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 1024 && port <= 65535)) {
+      return { ok: false, message: 'local_port must be a whole number from 1024 to 65535.' };
+    }
+  }
+  if (state !== undefined && !isValidState(state)) {
+    return { ok: false, message: 'state must be 1 to 256 letters, digits, "-" or "_".' };
+  }
+  if (port !== undefined && state === undefined) {
+    return {
+      ok: false,
+      message: 'local_port was given without state: start the login again from the terminal.',
+    };
+  }
+  return {
+    ok: true,
+    ...(port === undefined ? {} : { port }),
+    ...(state === undefined ? {} : { state }),
+  };
+}
+
+/** The Content-Security-Policy of a /token answer: nothing but nonce'd inline code, posts only to the CLI. */
+export function tokenPageCsp(nonce: string, port: number | undefined): string {
+  const formAction = port === undefined ? "'none'" : `http://127.0.0.1:${port} http://localhost:${port}`;
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    `form-action ${formAction}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+function setTokenPageHeaders(res: Response, nonce: string, port: number | undefined): void {
+  res.set({
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+    'X-Frame-Options': 'DENY',
+    'Content-Security-Policy': tokenPageCsp(nonce, port),
+    'Referrer-Policy': TOKEN_REFERRER_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+  });
+}

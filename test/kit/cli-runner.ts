@@ -1,0 +1,92 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+/** The built CLI, run as users run it. `npm test` builds before jest runs. */
+export const CLI_PATH = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
+export const REPO_ROOT = path.join(__dirname, '..', '..');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: Buffer;
+}
+
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  /** Resolves with the first match of `pattern` in stderr (waits on output events, bounded by the test timeout). */
+  waitForStderr(pattern: RegExp): Promise<RegExpMatchArray>;
+  stderrSoFar(): string;
+  result: Promise<CliResult>;
+}
+
+export interface CliEnv {
+  [name: string]: string | undefined;
+}
+
+/** A clean environment: only what the CLI needs, so the developer's own config and tokens never leak in. */
+export function cliEnv(home: string, extra: CliEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    COOKIE_BRIDGE_HOME: path.join(home, 'cookie-bridge'),
+    LANG: 'C.UTF-8',
+  };
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+export function startCli(args: string[], env: NodeJS.ProcessEnv, options: { stdin?: 'pipe' | 'close' } = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { env, cwd: REPO_ROOT, stdio: 'pipe' });
+  const stdoutChunks: Buffer[] = [];
+  let stderr = '';
+  const stderrWaiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
+  child.stdout.on('data', (chunk: Buffer) => stdoutChunks.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+    for (const waiter of [...stderrWaiters]) {
+      const match = stderr.match(waiter.pattern);
+      if (match) {
+        stderrWaiters.splice(stderrWaiters.indexOf(waiter), 1);
+        waiter.resolve(match);
+      }
+    }
+  });
+  if (options.stdin !== 'pipe') child.stdin.end();
+  const result = new Promise<CliResult>((resolve) => {
+    child.on('close', (code, signal) => {
+      const stdoutBytes = Buffer.concat(stdoutChunks);
+      resolve({ code, signal, stdout: stdoutBytes.toString('utf8'), stderr, stdoutBytes });
+    });
+  });
+  return {
+    child,
+    result,
+    stderrSoFar: () => stderr,
+    waitForStderr: (pattern) =>
+      new Promise((resolve, reject) => {
+        const match = stderr.match(pattern);
+        if (match) return resolve(match);
+        stderrWaiters.push({ pattern, resolve });
+        void result.then((r) => reject(new Error(`CLI exited (${r.code}) before printing ${pattern}:\n${r.stderr}`)));
+      }),
+  };
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string | Buffer): Promise<CliResult> {
+  const running = startCli(args, env, { stdin: stdin === undefined ? 'close' : 'pipe' });
+  if (stdin !== undefined) running.child.stdin.end(stdin);
+  return running.result;
+}
+
+/** A throwaway home folder; call the returned cleanup in afterAll/afterEach. */
+export function makeTempHome(prefix = 'cookie-bridge-test-'): { home: string; cleanup(): void } {
+  const home = mkdtempSync(path.join(tmpdir(), prefix));
+  return { home, cleanup: () => rmSync(home, { recursive: true, force: true }) };
+}

@@ -1,0 +1,230 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { CredentialFileError } from '../../src/errors';
+import {
+  ensurePrivateDir,
+  lockPathFor,
+  readJsonFile,
+  withFileLock,
+  writeFileSecurely,
+  type AtomicWrite,
+} from '../../src/core/secure-file';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cb-secure-file-'));
+});
+
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function modeOf(file: string): Promise<number> {
+  return (await fs.stat(file)).mode & 0o777;
+}
+
+async function expectCredentialFileError(
+  promise: Promise<unknown>,
+  code: string,
+): Promise<CredentialFileError> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(CredentialFileError);
+  const fileError = error as CredentialFileError;
+  expect(fileError.code).toBe(code);
+  return fileError;
+}
+
+describe('readJsonFile', () => {
+  it('returns undefined for a missing file (not logged in)', async () => {
+    await expect(readJsonFile(path.join(dir, 'missing.json'))).resolves.toBeUndefined();
+  });
+
+  it('parses valid JSON', async () => {
+    const file = path.join(dir, 'ok.json');
+    await fs.writeFile(file, '{"a":[1,2]}');
+    await expect(readJsonFile(file)).resolves.toEqual({ a: [1, 2] });
+  });
+
+  it.each([
+    ['truncated', '{"token":"s3cr3t-value'],
+    ['empty', ''],
+    ['edited by hand', "{ token: 's3cr3t-value' }"],
+  ])(
+    'reports %s JSON as E_CORRUPT_FILE naming the file, without quoting it, and leaves it alone',
+    async (_n, text) => {
+      const file = path.join(dir, 'bad.json');
+      await fs.writeFile(file, text);
+      const error = await expectCredentialFileError(
+        readJsonFile(file, { hint: 'delete it' }),
+        'E_CORRUPT_FILE',
+      );
+      expect(error.file).toBe(file);
+      expect(error.message).toBe(`${file}: is not valid JSON (truncated or edited by hand?)`);
+      expect(error.hint).toBe('delete it');
+      expect(JSON.stringify(error.toJSON())).not.toContain('s3cr3t');
+      expect(await fs.readFile(file, 'utf8')).toBe(text);
+    },
+  );
+
+  it('reports an unreadable path (a folder) as E_CORRUPT_FILE with a default hint', async () => {
+    const error = await expectCredentialFileError(readJsonFile(dir), 'E_CORRUPT_FILE');
+    expect(error.message).toContain('cannot be read (EISDIR)');
+    expect(error.hint).toContain(`delete it`);
+  });
+});
+
+describe('writeFileSecurely', () => {
+  it('creates the folder 0700 and the file 0600 under a loose umask', async () => {
+    const previous = process.umask(0o000);
+    try {
+      const file = path.join(dir, 'a', 'b', 'secret.json');
+      await writeFileSecurely(file, '{"x":1}\n');
+      expect(await fs.readFile(file, 'utf8')).toBe('{"x":1}\n');
+      expect(await modeOf(file)).toBe(0o600);
+      expect(await modeOf(path.dirname(file))).toBe(0o700);
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('tightens an existing 0644 file and 0755 folder on update', async () => {
+    const previous = process.umask(0o022);
+    try {
+      const folder = path.join(dir, 'loose');
+      const file = path.join(folder, 'cookies.json');
+      await fs.mkdir(folder, { mode: 0o755 });
+      await fs.writeFile(file, 'old', { mode: 0o644 });
+      expect(await modeOf(file)).toBe(0o644);
+      await writeFileSecurely(file, 'new');
+      expect(await fs.readFile(file, 'utf8')).toBe('new');
+      expect(await modeOf(file)).toBe(0o600);
+      expect(await modeOf(folder)).toBe(0o700);
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('leaves a shared sticky folder such as /tmp alone', async () => {
+    const shared = path.join(dir, 'shared');
+    await fs.mkdir(shared);
+    await fs.chmod(shared, 0o1777);
+    await writeFileSecurely(path.join(shared, 'f.json'), '{}');
+    expect((await fs.stat(shared)).mode & 0o7777).toBe(0o1777);
+  });
+
+  it.each(['ENOSPC', 'EROFS', 'EACCES'])(
+    'keeps the previous content when the write fails half-way (%s) and says so',
+    async (code) => {
+      const file = path.join(dir, 'cookies.json');
+      await writeFileSecurely(file, 'previous');
+      // The real write-file-atomic, failing after its temp file was created: the rename never happens.
+      const failing: AtomicWrite = (target, data, options) =>
+        writeFileAtomic(target, data, {
+          ...options,
+          tmpfileCreated: () => {
+            throw Object.assign(new Error(`${code}: simulated`), { code });
+          },
+        });
+      const error = await expectCredentialFileError(
+        writeFileSecurely(file, 'next-s3cr3t', { atomicWrite: failing }),
+        'E_WRITE_FAILED',
+      );
+      expect(error.file).toBe(file);
+      expect(error.message).toContain(code);
+      expect(error.hint).toEqual(expect.any(String));
+      expect(JSON.stringify(error.toJSON())).not.toContain('s3cr3t');
+      expect(await fs.readFile(file, 'utf8')).toBe('previous');
+      expect(await fs.readdir(dir)).toEqual(['cookies.json']); // no temp file left behind
+    },
+  );
+
+  it('fails with E_WRITE_FAILED when a parent path is a regular file', async () => {
+    const blocker = path.join(dir, 'blocker');
+    await fs.writeFile(blocker, 'not a folder');
+    const error = await expectCredentialFileError(
+      writeFileSecurely(path.join(blocker, 'sub', 'x.json'), 'data'),
+      'E_WRITE_FAILED',
+    );
+    expect(error.message).toContain('ENOTDIR');
+    expect(await fs.readFile(blocker, 'utf8')).toBe('not a folder');
+  });
+
+  it('ensurePrivateDir refuses a path that is a file', async () => {
+    const file = path.join(dir, 'file');
+    await fs.writeFile(file, '');
+    await expectCredentialFileError(ensurePrivateDir(file), 'E_WRITE_FAILED');
+  });
+});
+
+describe('withFileLock', () => {
+  const target = (): string => path.join(dir, 'endpoint');
+
+  it('returns the result and removes the lock folder', async () => {
+    await expect(withFileLock(target(), () => Promise.resolve(42))).resolves.toBe(42);
+    await expect(fs.stat(lockPathFor(target()))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('releases the lock when fn throws, and passes the error on', async () => {
+    const boom = new Error('boom');
+    await expect(withFileLock(target(), () => Promise.reject(boom))).rejects.toBe(boom);
+    await expect(withFileLock(target(), () => Promise.resolve('again'), { retries: 0 })).resolves.toBe(
+      'again',
+    );
+  });
+
+  it('lets only one holder in at a time', async () => {
+    let inside = 0;
+    let maxInside = 0;
+    const counter = path.join(dir, 'counter');
+    await fs.writeFile(counter, '0');
+    const increment = (): Promise<void> =>
+      withFileLock(target(), async () => {
+        inside += 1;
+        maxInside = Math.max(maxInside, inside);
+        // A read-modify-write that yields to the event loop between the read and the write.
+        const value = Number(await fs.readFile(counter, 'utf8'));
+        await fs.writeFile(counter, String(value + 1));
+        inside -= 1;
+      });
+    await Promise.all(Array.from({ length: 12 }, increment));
+    expect(maxInside).toBe(1);
+    expect(await fs.readFile(counter, 'utf8')).toBe('12');
+  });
+
+  it('fails with E_LOCK_FAILED while a live holder keeps the lock', async () => {
+    await fs.mkdir(lockPathFor(target())); // fresh mtime: a live holder
+    const error = await expectCredentialFileError(
+      withFileLock(target(), () => Promise.resolve('never'), { retries: 0 }),
+      'E_LOCK_FAILED',
+    );
+    expect(error.file).toBe(lockPathFor(target()));
+    expect(error.hint).toContain(lockPathFor(target()));
+  });
+
+  it('takes over a lock left behind by a dead process (old mtime)', async () => {
+    const lockPath = lockPathFor(target());
+    await fs.mkdir(lockPath);
+    const old = new Date(Date.now() - 60_000);
+    await fs.utimes(lockPath, old, old);
+    await expect(withFileLock(target(), () => Promise.resolve('recovered'), { retries: 0 })).resolves.toBe(
+      'recovered',
+    );
+    await expect(fs.stat(lockPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('fails with E_LOCK_FAILED when the lock cannot be created', async () => {
+    const blocker = path.join(dir, 'blocker');
+    await fs.writeFile(blocker, '');
+    const error = await expectCredentialFileError(
+      withFileLock(path.join(blocker, 'x'), () => Promise.resolve(1), { retries: 0 }),
+      'E_LOCK_FAILED',
+    );
+    expect(error.message).toContain('ENOTDIR');
+  });
+});

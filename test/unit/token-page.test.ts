@@ -1,0 +1,95 @@
+import { escapeHtml, handoffUrl, renderTokenErrorPage, renderTokenPage } from '../../src/server/token-page';
+
+const HOSTILE = `"><script>alert('x')</script><img src=x onerror=alert(1)>&amp;'\``;
+const NONCE = 'bm9uY2Vub25jZW5vbmNl';
+
+/** The tags in the page, to check what markup exists without a DOM. */
+function tags(html: string, name: string): string[] {
+  return html.match(new RegExp(`<${name}\\b[^>]*>`, 'g')) ?? [];
+}
+
+describe('escapeHtml', () => {
+  it.each([
+    ['<a href="x">', '&lt;a href=&quot;x&quot;&gt;'],
+    ["it's & `x`", 'it&#39;s &amp; &#96;x&#96;'],
+    ['plain', 'plain'],
+    [8080, '8080'],
+  ])('%p → %p', (input, expected) => {
+    expect(escapeHtml(input)).toBe(expected);
+  });
+});
+
+describe('renderTokenPage', () => {
+  const bundle = 'cb1.eyJ2IjoxfQ';
+
+  it('shows the user, the bundle in a read-only textarea and the copy button', () => {
+    const html = renderTokenPage({ bundle, user: 'ada@example.com', nonce: NONCE });
+    expect(html).toContain('<strong id="user">ada@example.com</strong>');
+    expect(html).toMatch(/<textarea id="bundle" readonly[^>]*>cb1\.eyJ2IjoxfQ<\/textarea>/);
+    expect(html).toContain('id="copy"');
+    expect(html).toContain('navigator.clipboard');
+    expect(html).toContain('Paste this into the terminal if it did not sign in by itself');
+  });
+
+  it('has no hand-off form without handoff', () => {
+    const html = renderTokenPage({ bundle, nonce: NONCE });
+    expect(tags(html, 'form')).toEqual([]);
+    expect(tags(html, 'input')).toEqual([]);
+    expect(html).not.toContain('127.0.0.1');
+    expect(html).not.toContain('id="user"');
+  });
+
+  it('with handoff, posts the bundle and state to the loopback listener', () => {
+    const html = renderTokenPage({ bundle, nonce: NONCE, handoff: { port: 49152, state: 'st4te_-x' } });
+    expect(tags(html, 'form')).toEqual([
+      '<form id="handoff" method="post" action="http://127.0.0.1:49152/callback">',
+    ]);
+    expect(tags(html, 'input')).toEqual([
+      `<input type="hidden" name="bundle" value="${bundle}">`,
+      '<input type="hidden" name="state" value="st4te_-x">',
+    ]);
+    expect(html).toMatch(/<button type="submit">Send to terminal<\/button>/);
+    expect(html).toContain('form.submit()');
+    expect(handoffUrl(49152)).toBe('http://127.0.0.1:49152/callback');
+  });
+
+  it('puts the nonce on every script and style tag, and on nothing else', () => {
+    const html = renderTokenPage({ bundle, nonce: NONCE, handoff: { port: 50000, state: 's' } });
+    const scripts = tags(html, 'script');
+    const styles = tags(html, 'style');
+    expect(scripts).toEqual([`<script nonce="${NONCE}">`]);
+    expect(styles).toEqual([`<style nonce="${NONCE}">`]);
+    expect(html.split(NONCE)).toHaveLength(3);
+    // No inline event handlers or external resources, which the CSP would block.
+    expect(html).not.toMatch(/\son[a-z]+=/i);
+    expect(html).not.toMatch(/\s(src|href)=/i);
+  });
+
+  it('escapes hostile user, bundle, state and nonce values', () => {
+    const html = renderTokenPage({
+      bundle: HOSTILE,
+      user: HOSTILE,
+      nonce: HOSTILE,
+      handoff: { port: 50000, state: HOSTILE },
+    });
+    expect(html).not.toContain(HOSTILE);
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain("<script>alert('x')");
+    expect(html).toContain('&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;');
+    // Exactly one script tag: ours.
+    expect(tags(html, 'script')).toHaveLength(1);
+    for (const input of tags(html, 'input'))
+      expect(input).toMatch(/^<input type="hidden" name="\w+" value="[^"<>']*">$/);
+  });
+});
+
+describe('renderTokenErrorPage', () => {
+  it('shows the escaped message, with a nonce style and no script', () => {
+    const html = renderTokenErrorPage(`bad ${HOSTILE}`, NONCE);
+    expect(html).toContain('<p id="error">bad &quot;&gt;&lt;script&gt;');
+    expect(html).not.toContain(HOSTILE);
+    expect(tags(html, 'script')).toEqual([]);
+    expect(tags(html, 'style')).toEqual([`<style nonce="${NONCE}">`]);
+    expect(tags(html, 'form')).toEqual([]);
+  });
+});
