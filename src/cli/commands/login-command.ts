@@ -14,6 +14,15 @@ export interface LoginCommandOptions {
 }
 
 export async function loginCommand(ctx: CliContext, options: LoginCommandOptions): Promise<number> {
+  try {
+    return await runLogin(ctx, options);
+  } finally {
+    // The paste reader listened on stdin; a terminal or pipe left open must not keep the process alive.
+    ctx.stdin.destroy();
+  }
+}
+
+async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<number> {
   const result = await login(
     {
       endpoint: options.endpoint,

@@ -15,6 +15,9 @@ export interface ChromiumBrowserEnv {
   CHROMIUM_BROWSER_SCREENSHOT?: string;
   CHROMIUM_BROWSER_LOG?: string;
   CHROMIUM_BROWSER_TIMEOUT_MS?: string;
+  /** `1`: progress lines on stderr. */
+  CHROMIUM_BROWSER_VERBOSE?: string;
+  CHROMIUM_BROWSER_EXECUTABLE?: string;
 }
 
 export interface ChromiumBrowserResult {

@@ -1,0 +1,99 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * Who may use the local forwarding proxy. Pure: looks at the request headers only, so HTTP requests and
+ * WebSocket upgrades get the same answer.
+ *
+ * - DNS rebinding: a web page on evil.example whose name now resolves to 127.0.0.1 still sends
+ *   `Host: evil.example`; only `127.0.0.1:<port>`, `localhost:<port>` and `[::1]:<port>` are served (421).
+ * - Cross-site requests from pages in the browser: an `Origin` other than the proxy's own, or
+ *   `Sec-Fetch-Site: cross-site | same-site`, is refused (403) before anything is forwarded.
+ * - Other local users and processes: with a secret, every request must carry it in
+ *   `X-Cookie-Bridge-Secret` (401 when missing, 403 when wrong; compared in constant time).
+ */
+
+export const SECRET_HEADER = 'x-cookie-bridge-secret';
+
+export interface LocalRequestPolicy {
+  /** The port the proxy listens on. */
+  port: number;
+  /** When set, required in X-Cookie-Bridge-Secret. */
+  secret?: string;
+}
+
+export interface Refusal {
+  status: 400 | 401 | 403 | 421;
+  error: 'bad_request' | 'misdirected_request' | 'cross_origin_refused' | 'secret_required' | 'secret_invalid';
+  message: string;
+}
+
+/** The origins a page served through the proxy itself has (same-origin requests are allowed). */
+export function localOrigins(port: number): string[] {
+  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+}
+
+export function isLocalHost(host: string | undefined, port: number): boolean {
+  if (host === undefined) return false;
+  const value = host.trim().toLowerCase();
+  return value === `127.0.0.1:${port}` || value === `localhost:${port}` || value === `[::1]:${port}`;
+}
+
+/** undefined when the request may be forwarded; otherwise what to answer. */
+export function checkLocalRequest(
+  headers: IncomingHttpHeaders,
+  requestTarget: string | undefined,
+  policy: LocalRequestPolicy,
+): Refusal | undefined {
+  if (!isLocalHost(headers.host, policy.port)) {
+    return {
+      status: 421,
+      error: 'misdirected_request',
+      message: `this proxy only answers requests for 127.0.0.1:${policy.port} or localhost:${policy.port}`,
+    };
+  }
+  // Origin-form only ("/path?query"): absolute-form would turn this into an open forward proxy.
+  if (requestTarget === undefined || !requestTarget.startsWith('/')) {
+    return { status: 400, error: 'bad_request', message: 'the request target must be a path' };
+  }
+  const origin = headers.origin;
+  if (origin !== undefined && !localOrigins(policy.port).includes(origin.trim().toLowerCase())) {
+    return {
+      status: 403,
+      error: 'cross_origin_refused',
+      message: 'requests from other origins (web pages) are refused',
+    };
+  }
+  const fetchSite = headerText(headers['sec-fetch-site'])?.trim().toLowerCase();
+  if (fetchSite === 'cross-site' || fetchSite === 'same-site') {
+    return {
+      status: 403,
+      error: 'cross_origin_refused',
+      message: 'requests from other sites (web pages) are refused',
+    };
+  }
+  if (policy.secret !== undefined) {
+    const given = headerText(headers[SECRET_HEADER]);
+    if (given === undefined || given === '') {
+      return {
+        status: 401,
+        error: 'secret_required',
+        message: 'send the secret cookie-bridge proxy printed in the X-Cookie-Bridge-Secret header',
+      };
+    }
+    if (!secretsEqual(given, policy.secret)) {
+      return { status: 403, error: 'secret_invalid', message: 'the X-Cookie-Bridge-Secret header is wrong' };
+    }
+  }
+  return undefined;
+}
+
+/** Constant-time comparison (of SHA-256 digests, so the lengths do not leak either). */
+export function secretsEqual(given: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
