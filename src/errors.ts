@@ -28,7 +28,12 @@ export class CookieBridgeError extends Error {
   readonly exitCode: ExitCodeValue;
   readonly hint: string | undefined;
 
-  constructor(code: string, message: string, exitCode: ExitCodeValue, options: CookieBridgeErrorOptions = {}) {
+  constructor(
+    code: string,
+    message: string,
+    exitCode: ExitCodeValue,
+    options: CookieBridgeErrorOptions = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -73,9 +78,14 @@ export class SessionExpiredError extends CookieBridgeError {
   readonly endpoint: string;
   readonly status: number | undefined;
   constructor(endpoint: string, reason: string, status?: number) {
-    super('E_SESSION_EXPIRED', `session expired: run cookie-bridge api login -e ${endpoint}`, ExitCode.SessionExpired, {
-      hint: `the auth proxy no longer accepts the stored session (${reason})`,
-    });
+    super(
+      'E_SESSION_EXPIRED',
+      `session expired: run cookie-bridge api login -e ${endpoint}`,
+      ExitCode.SessionExpired,
+      {
+        hint: `the auth proxy no longer accepts the stored session (${reason})`,
+      },
+    );
     this.endpoint = endpoint;
     this.status = status;
   }
@@ -125,7 +135,12 @@ export class LoginNotVerifiedError extends LoginError {
 
 export class CredentialFileError extends CookieBridgeError {
   readonly file: string;
-  constructor(code: 'E_CORRUPT_FILE' | 'E_WRITE_FAILED' | 'E_LOCK_FAILED', file: string, detail: string, hint: string) {
+  constructor(
+    code: 'E_CORRUPT_FILE' | 'E_WRITE_FAILED' | 'E_LOCK_FAILED',
+    file: string,
+    detail: string,
+    hint: string,
+  ) {
     super(code, `${file}: ${detail}`, ExitCode.CredentialFile, { hint });
     this.file = file;
   }

@@ -6,7 +6,12 @@
 export { createClient } from './client/create-client';
 export type { CreateClientOptions } from './client/create-client';
 export { createForwardingClient } from './client/forwarding-client';
-export type { ClientRequestInit, ClientResponse, CookieBridgeClient, ForwardingClientDeps } from './client/forwarding-client';
+export type {
+  ClientRequestInit,
+  ClientResponse,
+  CookieBridgeClient,
+  ForwardingClientDeps,
+} from './client/forwarding-client';
 export type { CredentialSource } from './client/resolve-credential';
 
 // Login

@@ -14,7 +14,13 @@ export function createCliLogger(options: CliLoggerOptions): Logger {
   };
   return {
     debug: (message) => {
-      if (options.debug) write(message.split('\n').map((line) => `debug: ${line}`).join('\n'));
+      if (options.debug)
+        write(
+          message
+            .split('\n')
+            .map((line) => `debug: ${line}`)
+            .join('\n'),
+        );
     },
     info: (message) => {
       if (!options.quiet) write(message);

@@ -11,7 +11,8 @@ const commands = {
   logout: () => require('./commands/logout-command') as typeof import('./commands/logout-command'),
   request: () => require('./commands/request-command') as typeof import('./commands/request-command'),
 };
-const loadContext = (): typeof import('./cli-context') => require('./cli-context') as typeof import('./cli-context');
+const loadContext = (): typeof import('./cli-context') =>
+  require('./cli-context') as typeof import('./cli-context');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const EXIT_CODES_HELP = `
@@ -60,8 +61,15 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
       'Detect the auth proxy in front of <endpoint>, sign in with the browser and store the session.\nAlso: basic auth with -e http://user:pass@host, service-account tokens with --token.',
     )
     .requiredOption('-e, --endpoint <url>', 'the API endpoint, e.g. https://api.example.com')
-    .option('--cookies', 'skip detection and use the browser cookie flow (when /api/health is exempt from the proxy)')
-    .option('--port <n>', 'port of the loopback listener that receives the login (default: a free one)', parsePort)
+    .option(
+      '--cookies',
+      'skip detection and use the browser cookie flow (when /api/health is exempt from the proxy)',
+    )
+    .option(
+      '--port <n>',
+      'port of the loopback listener that receives the login (default: a free one)',
+      parsePort,
+    )
     .option('--no-browser', 'do not open a browser; print the URL (for SSH sessions: paste the bundle back)')
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', parsePositive, 300)
     .option('--token <token>', 'store a service-account token, sent as Authorization: Bearer')
@@ -101,7 +109,11 @@ Examples:
     .argument('<path-or-url>', 'a path on the endpoint (/api/items) or a URL on the same origin')
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('-X, --request <method>', 'HTTP method (default GET, or POST with a body)')
-    .addOption(new Option('-H, --header <header>', "extra header 'Name: value' (repeatable)").argParser(collect).default([]))
+    .addOption(
+      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable)")
+        .argParser(collect)
+        .default([]),
+    )
     .option('-d, --data <data>', 'request body')
     .option('--data-file <file>', "request body from a file ('-' for stdin), streamed")
     .option('-i, --include', 'print the response status line and headers on stderr')
@@ -145,7 +157,8 @@ function parsePort(value: string): number {
 
 function parsePositive(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`expected a positive number of seconds, not ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`expected a positive number of seconds, not ${JSON.stringify(value)}`);
   return n;
 }
 

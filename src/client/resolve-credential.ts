@@ -33,7 +33,11 @@ export async function resolveCredential(
     case 'token':
       return { source: 'stored-token', profile, headersFor: async () => bearer(auth.token) };
     case 'basic':
-      return { source: 'basic-auth', profile, headersFor: async () => basicHeader(auth.username, auth.password) };
+      return {
+        source: 'basic-auth',
+        profile,
+        headersFor: async () => basicHeader(auth.username, auth.password),
+      };
     case 'cookies':
       return {
         source: 'cookie-jar',

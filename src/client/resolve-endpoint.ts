@@ -15,9 +15,11 @@ export async function resolveEndpoint(
   env: NodeJS.ProcessEnv,
   store: CredentialStore,
 ): Promise<ResolvedEndpoint> {
-  if (explicit !== undefined && explicit !== '') return { endpoint: parseEndpoint(explicit).url, source: 'argument' };
+  if (explicit !== undefined && explicit !== '')
+    return { endpoint: parseEndpoint(explicit).url, source: 'argument' };
   const fromEnv = env.COOKIE_BRIDGE_ENDPOINT;
-  if (fromEnv !== undefined && fromEnv !== '') return { endpoint: parseEndpoint(fromEnv).url, source: 'environment' };
+  if (fromEnv !== undefined && fromEnv !== '')
+    return { endpoint: parseEndpoint(fromEnv).url, source: 'environment' };
   const last = await store.getLastEndpoint();
   if (last !== undefined) return { endpoint: last, source: 'last-login' };
   throw new NotLoggedInError(undefined);

@@ -39,7 +39,8 @@ export interface EncodeBundleInput {
 /** RFC 6265 cookie-name: an RFC 7230 token. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 6265 cookie-value: cookie-octets, optionally in double quotes. */
-const COOKIE_VALUE = /^(?:"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"|[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*)$/;
+const COOKIE_VALUE =
+  /^(?:"[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*"|[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*)$/;
 const STATE = /^[A-Za-z0-9_-]{1,256}$/;
 
 export function isValidCookieName(name: string): boolean {
@@ -82,7 +83,8 @@ function decodeOwnFormat(body: string): CookieBundle {
   if (!Array.isArray(payload.cookies)) throw new InvalidBundleError('"cookies" must be a list');
   const cookies = validateCookies(
     payload.cookies.map((entry: unknown) => {
-      if (typeof entry !== 'object' || entry === null) throw new InvalidBundleError('a cookie entry is not an object');
+      if (typeof entry !== 'object' || entry === null)
+        throw new InvalidBundleError('a cookie entry is not an object');
       const { name, value } = entry as Record<string, unknown>;
       if (typeof name !== 'string' || typeof value !== 'string') {
         throw new InvalidBundleError('a cookie entry needs a string name and value');
@@ -92,7 +94,8 @@ function decodeOwnFormat(body: string): CookieBundle {
   );
   const bundle: CookieBundle = { format: 'cookie-bridge-v1', cookies };
   if (payload.state !== undefined) {
-    if (typeof payload.state !== 'string' || !isValidState(payload.state)) throw new InvalidBundleError('bad state');
+    if (typeof payload.state !== 'string' || !isValidState(payload.state))
+      throw new InvalidBundleError('bad state');
     bundle.state = payload.state;
   }
   const user = optionalUser(payload.user);
@@ -101,8 +104,11 @@ function decodeOwnFormat(body: string): CookieBundle {
 }
 
 function decodeSkyPilotFormat(text: string): CookieBundle {
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) throw new InvalidBundleError('not a cb1. bundle and not base64');
-  const payload = parseJsonObject(Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text))
+    throw new InvalidBundleError('not a cb1. bundle and not base64');
+  const payload = parseJsonObject(
+    Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'),
+  );
   if (payload.v === 1 && typeof payload.cookies === 'object' && payload.cookies !== null) {
     const bundle: CookieBundle = { format: 'skypilot-v1', cookies: cookiesFromMap(payload.cookies) };
     const user = optionalUser(payload.user);
@@ -118,7 +124,8 @@ function cookiesFromMap(map: unknown): BundleCookie[] {
   }
   return validateCookies(
     Object.entries(map as Record<string, unknown>).map(([name, value]) => {
-      if (typeof value !== 'string') throw new InvalidBundleError(`the value of cookie ${safeName(name)} is not a string`);
+      if (typeof value !== 'string')
+        throw new InvalidBundleError(`the value of cookie ${safeName(name)} is not a string`);
       return { name, value };
     }),
   );
@@ -130,7 +137,8 @@ function validateCookies(cookies: BundleCookie[]): BundleCookie[] {
       hint: 'the browser sent no cookies to /token: is the page served behind the auth proxy?',
     });
   }
-  if (cookies.length > MAX_BUNDLE_COOKIES) throw new InvalidBundleError(`more than ${MAX_BUNDLE_COOKIES} cookies`);
+  if (cookies.length > MAX_BUNDLE_COOKIES)
+    throw new InvalidBundleError(`more than ${MAX_BUNDLE_COOKIES} cookies`);
   for (const { name, value } of cookies) {
     if (!isValidCookieName(name)) throw new InvalidBundleError(`bad cookie name ${safeName(name)}`);
     if (!isValidCookieValue(value)) throw new InvalidBundleError(`bad value for cookie ${safeName(name)}`);

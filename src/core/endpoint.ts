@@ -17,7 +17,8 @@ export interface ParsedEndpoint {
 /** Parses what the user typed after -e. Accepts a bare host ("api.example.com:8443") as https. */
 export function parseEndpoint(input: string): ParsedEndpoint {
   const trimmed = input.trim();
-  if (trimmed === '') throw new UsageError('the endpoint is empty', { hint: 'pass -e https://api.example.com' });
+  if (trimmed === '')
+    throw new UsageError('the endpoint is empty', { hint: 'pass -e https://api.example.com' });
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
@@ -28,7 +29,9 @@ export function parseEndpoint(input: string): ParsedEndpoint {
     });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`unsupported scheme ${url.protocol} in endpoint`, { hint: 'use an http:// or https:// URL' });
+    throw new UsageError(`unsupported scheme ${url.protocol} in endpoint`, {
+      hint: 'use an http:// or https:// URL',
+    });
   }
   let basic: BasicCredentials | undefined;
   if (url.username !== '' || url.password !== '') {
@@ -40,7 +43,9 @@ export function parseEndpoint(input: string): ParsedEndpoint {
   url.hash = '';
   const path = url.pathname.replace(/\/+$/, '');
   const normalised = `${url.origin}${path}`;
-  return basic === undefined ? { url: normalised, origin: url.origin } : { url: normalised, origin: url.origin, basic };
+  return basic === undefined
+    ? { url: normalised, origin: url.origin }
+    : { url: normalised, origin: url.origin, basic };
 }
 
 /**

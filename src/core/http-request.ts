@@ -123,7 +123,8 @@ export function toUnreachableError(url: URL, error: unknown, timeoutMs?: number)
   const code = (error as { code?: unknown } | null)?.code;
   const codeText = typeof code === 'string' ? code : undefined;
   let detail = codeText === undefined ? undefined : ERRNO_DESCRIPTIONS[codeText];
-  if (codeText === 'ETIMEDOUT' && timeoutMs !== undefined) detail = `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  if (codeText === 'ETIMEDOUT' && timeoutMs !== undefined)
+    detail = `no answer within ${Math.round(timeoutMs / 1000)} s`;
   if (detail === undefined) {
     const message = error instanceof Error ? error.message : String(error);
     detail = codeText === undefined ? message : `${message} (${codeText})`;

@@ -70,7 +70,8 @@ export function redactUrl(url: string | URL): string {
     parsed.password = parsed.password === '' ? '' : 'redacted';
   }
   for (const key of [...parsed.searchParams.keys()]) {
-    if (/token|secret|password|code|verifier|bundle|session/i.test(key)) parsed.searchParams.set(key, 'redacted');
+    if (/token|secret|password|code|verifier|bundle|session/i.test(key))
+      parsed.searchParams.set(key, 'redacted');
   }
   return parsed.toString();
 }

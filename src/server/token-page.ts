@@ -11,6 +11,11 @@ export interface TokenPageInput {
   user?: string;
   /** Where to POST the bundle: the CLI's loopback listener and the state it expects. */
   handoff?: { port: number; state: string };
+  /**
+   * Relay login (see core/relay-protocol.ts): the challenge the confirm form posts, the code to show and the
+   * login state (echoed into the bundle). With `handoff` too, the page first tries the loopback with fetch.
+   */
+  relay?: { challenge: string; code: string; state?: string };
   /** The CSP nonce of this response. */
   nonce: string;
 }
@@ -74,6 +79,31 @@ const SCRIPT = `
   });
   var form = document.getElementById('handoff');
   if (!form) return;
+  var relayBox = document.getElementById('relay-box');
+  if (relayBox && form.getAttribute('data-mode') === 'fetch') {
+    // Relay login offered: try the loopback quietly; show the confirm box only when it cannot be reached.
+    var sending = document.getElementById('handoff-status');
+    relayBox.hidden = true;
+    var payload = JSON.stringify({
+      bundle: form.elements.namedItem('bundle').value,
+      state: form.elements.namedItem('state').value
+    });
+    function showRelay() {
+      if (sending) sending.textContent = 'Your browser could not reach the terminal directly.';
+      relayBox.hidden = false;
+    }
+    try {
+      fetch(form.action, {
+        method: 'POST', mode: 'cors', credentials: 'omit', cache: 'no-store',
+        headers: { 'Content-Type': 'application/json' }, body: payload
+      }).then(function (response) {
+        if (!response.ok) { showRelay(); return; }
+        document.getElementById('handoff-box').hidden = true;
+        document.getElementById('handoff-done').hidden = false;
+      }, showRelay);
+    } catch (e) { showRelay(); }
+    return;
+  }
   var key = 'cookie-bridge-sent:' + form.elements.namedItem('state').value;
   try {
     if (window.sessionStorage.getItem(key)) return;
@@ -89,22 +119,23 @@ export function renderTokenPage(input: TokenPageInput): string {
     input.user === undefined
       ? '<p>You are signed in.</p>'
       : `<p>Signed in as <strong id="user">${escapeHtml(input.user)}</strong>.</p>`;
+  const fetchMode = input.handoff !== undefined && input.relay !== undefined;
   const handoff =
     input.handoff === undefined
       ? ''
       : `
-    <div class="status">
-      <p>Sending the sign-in to your terminal&hellip;</p>
-      <form id="handoff" method="post" action="${escapeHtml(handoffUrl(input.handoff.port))}">
+    <div class="status" id="handoff-box">
+      <p id="handoff-status">Sending the sign-in to your terminal&hellip;</p>
+      <form id="handoff" method="post" action="${escapeHtml(handoffUrl(input.handoff.port))}"${fetchMode ? ' data-mode="fetch"' : ''}>
         <input type="hidden" name="bundle" value="${escapeHtml(input.bundle)}">
         <input type="hidden" name="state" value="${escapeHtml(input.handoff.state)}">
         <button type="submit">Send to terminal</button>
       </form>
       <p class="muted">If nothing happens, press <em>Send to terminal</em>, or paste the text below.</p>
-    </div>`;
+    </div>${fetchMode ? '\n    <div class="status" id="handoff-done" hidden><p>Signed in &mdash; return to the terminal.</p></div>' : ''}`;
   const body = `
     <h1>cookie-bridge sign-in</h1>
-    ${who}${handoff}
+    ${who}${handoff}${input.relay === undefined ? '' : renderRelayBox(input.relay)}
     <p>Paste this into the terminal if it did not sign in by itself:</p>
     <textarea id="bundle" readonly spellcheck="false" aria-label="Sign-in bundle">${escapeHtml(input.bundle)}</textarea>
     <div class="actions">
@@ -113,6 +144,35 @@ export function renderTokenPage(input: TokenPageInput): string {
     </div>
     <p class="muted">This text lets a terminal act as you on this site: do not share it.</p>`;
   return layout('cookie-bridge sign-in', body, input.nonce, SCRIPT);
+}
+
+/** The relay confirm box: the code to compare and the form that posts to /token/relay (same origin). */
+function renderRelayBox(relay: { challenge: string; code: string; state?: string }): string {
+  const state =
+    relay.state === undefined ? '' : `\n        <input type="hidden" name="state" value="${escapeHtml(relay.state)}">`;
+  // Relative, so the form also works when the proxy serves the app under a path prefix.
+  return `
+    <div class="status" id="relay-box">
+      <p>Confirmation code: <strong id="relay-code">${escapeHtml(relay.code)}</strong></p>
+      <p><strong>Only confirm if your terminal shows this code.</strong> Confirming hands your sign-in to the
+        terminal that shows it.</p>
+      <form id="relay-confirm-form" method="post" action="token/relay">
+        <input type="hidden" name="challenge" value="${escapeHtml(relay.challenge)}">${state}
+        <button type="submit" id="relay-confirm">Confirm sign-in</button>
+      </form>
+    </div>`;
+}
+
+/** The answer to a relay confirm: the terminal can now pick the sign-in up. No script. */
+export function renderRelayConfirmedPage(input: { code: string; user?: string; nonce: string }): string {
+  const who = input.user === undefined ? '' : ` as <strong id="user">${escapeHtml(input.user)}</strong>`;
+  const body = `
+    <h1>Confirmed &mdash; return to your terminal</h1>
+    <div class="status" id="relay-confirmed" role="status">
+      <p>The terminal showing <strong id="relay-code">${escapeHtml(input.code)}</strong> will sign in${who} within a few seconds.</p>
+    </div>
+    <p class="muted">You can close this page.</p>`;
+  return layout('cookie-bridge sign-in confirmed', body, input.nonce, undefined);
 }
 
 /** An error page for /token: the message is escaped; no script. */

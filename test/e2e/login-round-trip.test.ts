@@ -14,9 +14,14 @@ import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT } from '../kit/cli-ru
 const execFileAsync = promisify(execFile);
 const SCRIPTED_BROWSER = `${process.execPath} ${path.join(REPO_ROOT, 'test', 'kit', 'scripted-browser.js')}`;
 
-type Stack = { api: Awaited<ReturnType<typeof startDemoApi>>; proxy: Awaited<ReturnType<typeof startOAuth2ProxyLookalike>> };
+type Stack = {
+  api: Awaited<ReturnType<typeof startDemoApi>>;
+  proxy: Awaited<ReturnType<typeof startOAuth2ProxyLookalike>>;
+};
 
-async function startStack(options: Partial<Parameters<typeof startOAuth2ProxyLookalike>[0]> = {}): Promise<Stack> {
+async function startStack(
+  options: Partial<Parameters<typeof startOAuth2ProxyLookalike>[0]> = {},
+): Promise<Stack> {
   const api = await startDemoApi();
   const proxy = await startOAuth2ProxyLookalike({ upstream: api.url, ...options });
   return { api, proxy };
@@ -57,7 +62,9 @@ describe('api login → request → expiry, through the oauth2-proxy look-alike'
     // detection saw the proxy, and said which rule fired
     expect(loginRun.stderr).toMatch(/rule [a-z-]+ fired/);
     // the sign-in URL is always printed
-    expect(loginRun.stderr).toMatch(new RegExp(`${endpoint}/token\\?local_port=\\d+&state=[A-Za-z0-9_-]{43}`));
+    expect(loginRun.stderr).toMatch(
+      new RegExp(`${endpoint}/token\\?local_port=\\d+&state=[A-Za-z0-9_-]{43}`),
+    );
 
     // the session was big enough to be split into chunks by the proxy: all of them are stored
     const home = path.join(temp.home, 'cookie-bridge');
@@ -92,12 +99,19 @@ describe('api login → request → expiry, through the oauth2-proxy look-alike'
   it('accepts the bundle pasted into the terminal (--no-browser, e.g. over SSH)', async () => {
     const endpoint = stack!.proxy.url;
     const env = cliEnv(temp.home);
-    const cli = startCli(['api', 'login', '-e', endpoint, '--no-browser', '--timeout', '30'], env, { stdin: 'pipe' });
+    const cli = startCli(['api', 'login', '-e', endpoint, '--no-browser', '--timeout', '30'], env, {
+      stdin: 'pipe',
+    });
     const [url] = await cli.waitForStderr(/http:\/\/\S+\/token\?\S+/);
 
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'cb-paste-')), 'bundle.txt');
     await execFileAsync(process.execPath, [path.join(REPO_ROOT, 'test', 'kit', 'scripted-browser.js'), url], {
-      env: { ...process.env, SCRIPTED_BROWSER_MODE: 'print-bundle', SCRIPTED_BROWSER_OUT: out, SCRIPTED_BROWSER_EMAIL: 'bob@example.com' },
+      env: {
+        ...process.env,
+        SCRIPTED_BROWSER_MODE: 'print-bundle',
+        SCRIPTED_BROWSER_OUT: out,
+        SCRIPTED_BROWSER_EMAIL: 'bob@example.com',
+      },
     });
     const bundle = readFileSync(out, 'utf8').trim();
     expect(bundle.startsWith('cb1.')).toBe(true);
@@ -134,7 +148,10 @@ describe('--cookies against a proxy that exempts /api/health', () => {
     const refused = await runCli(['request', '/api/whoami'], env);
     expect(refused.code).toBe(4);
 
-    const forced = await runCli(['api', 'login', '-e', endpoint, '--cookies', '--json', '--timeout', '30'], env);
+    const forced = await runCli(
+      ['api', 'login', '-e', endpoint, '--cookies', '--json', '--timeout', '30'],
+      env,
+    );
     expect(forced.code).toBe(0);
     expect(JSON.parse(forced.stdout)).toMatchObject({ method: 'cookies', reason: 'forced', via: 'browser' });
     const whoami = await runCli(['request', '/api/whoami'], env);

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
 
@@ -26,7 +26,9 @@ function startApiRequiringAuth(): Promise<{ url: string; server: Server }> {
     res.end(JSON.stringify({ status: 'ok', user, path: req.url }));
   });
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server })),
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server }),
+    ),
   );
 }
 
@@ -57,7 +59,11 @@ describe('token and basic-auth logins', () => {
     expect(request.code).toBe(0);
     expect(JSON.parse(request.stdout)).toMatchObject({ user: 'robot@example.com', path: '/api/things' });
     const info = await runCli(['api', 'info', '--json', '--debug'], env);
-    expect(JSON.parse(info.stdout)).toMatchObject({ endpoint: api.url, credential: 'stored-token', server: { state: 'ok' } });
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      endpoint: api.url,
+      credential: 'stored-token',
+      server: { state: 'ok' },
+    });
     for (const run of [login, request, info]) expect(run.stdout + run.stderr).not.toContain(TOKEN);
     const profile = allFiles(path.join(temp.home, 'cookie-bridge')).find((f) => f.endsWith('profile.json'))!;
     expect(statSync(profile).mode & 0o777).toBe(0o600);
@@ -82,7 +88,9 @@ describe('token and basic-auth logins', () => {
     expect(login.stderr).toContain(`Logged in to ${api.url} as ci`);
     const info = await runCli(['api', 'info', '--all', '--json', '--debug'], env);
     const listed = JSON.parse(info.stdout) as { endpoints: Array<{ endpoint: string; credential: string }> };
-    expect(listed.endpoints).toEqual([expect.objectContaining({ endpoint: api.url, credential: 'basic-auth' })]);
+    expect(listed.endpoints).toEqual([
+      expect.objectContaining({ endpoint: api.url, credential: 'basic-auth' }),
+    ]);
     const request = await runCli(['request', '/api/y', '-i'], env);
     expect(JSON.parse(request.stdout)).toMatchObject({ user: 'ci' });
     for (const run of [login, info, request]) expect(run.stdout + run.stderr).not.toContain(PASSWORD);

@@ -42,7 +42,11 @@ export function cliEnv(home: string, extra: CliEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv, options: { stdin?: 'pipe' | 'close' } = {}): RunningCli {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { stdin?: 'pipe' | 'close' } = {},
+): RunningCli {
   const child = spawn(process.execPath, [CLI_PATH, ...args], { env, cwd: REPO_ROOT, stdio: 'pipe' });
   const stdoutChunks: Buffer[] = [];
   let stderr = '';
@@ -74,7 +78,9 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, options: { stdi
         const match = stderr.match(pattern);
         if (match) return resolve(match);
         stderrWaiters.push({ pattern, resolve });
-        void result.then((r) => reject(new Error(`CLI exited (${r.code}) before printing ${pattern}:\n${r.stderr}`)));
+        void result.then((r) =>
+          reject(new Error(`CLI exited (${r.code}) before printing ${pattern}:\n${r.stderr}`)),
+        );
       }),
   };
 }

@@ -43,8 +43,11 @@ const SOURCE_LABELS: Record<EndpointInfo['credential'], string> = {
 export async function infoCommand(ctx: CliContext, options: InfoCommandOptions): Promise<number> {
   if (options.all) {
     const profiles = await ctx.store.listProfiles();
-    const infos = await Promise.all(profiles.map((profile) => describeEndpoint(ctx, profile.endpoint, 'stored', options)));
-    if (options.json) ctx.stdout.write(`${JSON.stringify({ home: ctx.store.home, endpoints: infos }, null, 2)}\n`);
+    const infos = await Promise.all(
+      profiles.map((profile) => describeEndpoint(ctx, profile.endpoint, 'stored', options)),
+    );
+    if (options.json)
+      ctx.stdout.write(`${JSON.stringify({ home: ctx.store.home, endpoints: infos }, null, 2)}\n`);
     else if (infos.length === 0) ctx.stdout.write(`No stored logins (in ${ctx.store.home}).\n`);
     else ctx.stdout.write(infos.map(formatInfo).join('\n'));
     return 0;
@@ -71,18 +74,26 @@ async function describeEndpoint(
     }
     throw error;
   }
-  const info: EndpointInfo = { endpoint, endpointSource, credential: credential.source, server: { state: 'not-checked' } };
+  const info: EndpointInfo = {
+    endpoint,
+    endpointSource,
+    credential: credential.source,
+    server: { state: 'not-checked' },
+  };
   addProfile(info, credential.profile);
   if (credential.source === 'cookie-jar') {
     const cookies = await ctx.store.listCookies(endpoint);
-    const expiries = cookies.flatMap((cookie) => (cookie.expires === undefined ? [] : [cookie.expires.getTime()]));
+    const expiries = cookies.flatMap((cookie) =>
+      cookie.expires === undefined ? [] : [cookie.expires.getTime()],
+    );
     info.cookies = {
       names: cookies.map((cookie) => cookie.name),
       sessionOnly: expiries.length === 0,
       ...(expiries.length === 0 ? {} : { expires: new Date(Math.min(...expiries)).toISOString() }),
     };
   }
-  if (!options.offline) info.server = await checkServer(ctx, endpoint, await credential.headersFor(new URL(endpoint)));
+  if (!options.offline)
+    info.server = await checkServer(ctx, endpoint, await credential.headersFor(new URL(endpoint)));
   return info;
 }
 
@@ -93,32 +104,46 @@ function addProfile(info: EndpointInfo, profile: EndpointProfile | undefined): v
   info.loggedInAt = profile.loggedInAt;
 }
 
-async function checkServer(ctx: CliContext, endpoint: string, headers: Record<string, string>): Promise<ServerState> {
+async function checkServer(
+  ctx: CliContext,
+  endpoint: string,
+  headers: Record<string, string>,
+): Promise<ServerState> {
   try {
     const result = await verifyCredential(endpoint, headers, { logger: ctx.logger, timeoutMs: 10_000 });
-    if (result.rejectedBy !== undefined) return { state: 'session-expired', detail: result.rejectedBy.detail };
+    if (result.rejectedBy !== undefined)
+      return { state: 'session-expired', detail: result.rejectedBy.detail };
     if (result.status >= 400) return { state: 'http-error', status: result.status };
     if (result.setCookies.length > 0) {
       const profile = await ctx.store.getProfile(endpoint);
-      if (profile?.auth.type === 'cookies') await ctx.store.applySetCookies(endpoint, result.healthUrl, result.setCookies);
+      if (profile?.auth.type === 'cookies')
+        await ctx.store.applySetCookies(endpoint, result.healthUrl, result.setCookies);
     }
-    return result.user === undefined ? { state: 'ok', status: result.status } : { state: 'ok', status: result.status, user: result.user };
+    return result.user === undefined
+      ? { state: 'ok', status: result.status }
+      : { state: 'ok', status: result.status, user: result.user };
   } catch (error) {
-    if (isCookieBridgeError(error) && error.code === 'E_ENDPOINT_UNREACHABLE') return { state: 'unreachable', detail: error.message };
+    if (isCookieBridgeError(error) && error.code === 'E_ENDPOINT_UNREACHABLE')
+      return { state: 'unreachable', detail: error.message };
     throw error;
   }
 }
 
 export function formatInfo(info: EndpointInfo): string {
   const rows: Array<[string, string]> = [
-    ['endpoint', `${info.endpoint}${info.endpointSource === 'argument' || info.endpointSource === 'stored' ? '' : ` (from ${info.endpointSource === 'environment' ? '$COOKIE_BRIDGE_ENDPOINT' : 'the last login'})`}`],
+    [
+      'endpoint',
+      `${info.endpoint}${info.endpointSource === 'argument' || info.endpointSource === 'stored' ? '' : ` (from ${info.endpointSource === 'environment' ? '$COOKIE_BRIDGE_ENDPOINT' : 'the last login'})`}`,
+    ],
     ['credential', SOURCE_LABELS[info.credential]],
   ];
   if (info.identity !== undefined) rows.push(['identity', info.identity]);
   if (info.proxy !== undefined) rows.push(['auth proxy', info.proxy]);
   if (info.loggedInAt !== undefined) rows.push(['logged in', info.loggedInAt]);
   if (info.cookies !== undefined) {
-    const expiry = info.cookies.sessionOnly ? 'expiry unknown (session cookies)' : `first expires ${info.cookies.expires ?? ''}`;
+    const expiry = info.cookies.sessionOnly
+      ? 'expiry unknown (session cookies)'
+      : `first expires ${info.cookies.expires ?? ''}`;
     rows.push(['cookies', `${info.cookies.names.length} (${info.cookies.names.join(', ')}), ${expiry}`]);
   }
   rows.push(['server', describeServer(info.server, info.endpoint)]);

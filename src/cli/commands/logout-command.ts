@@ -10,6 +10,8 @@ export async function logoutCommand(ctx: CliContext, options: LogoutCommandOptio
   const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
   const removed = await ctx.store.removeEndpoint(endpoint);
   if (options.json) ctx.stdout.write(`${JSON.stringify({ ok: true, endpoint, removed })}\n`);
-  ctx.stderr.write(removed ? `Logged out of ${endpoint}\n` : `Not logged in to ${endpoint}: nothing to forget\n`);
+  ctx.stderr.write(
+    removed ? `Logged out of ${endpoint}\n` : `Not logged in to ${endpoint}: nothing to forget\n`,
+  );
   return 0;
 }

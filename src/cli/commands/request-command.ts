@@ -18,7 +18,11 @@ export interface RequestCommandOptions {
   timeout: number;
 }
 
-export async function requestCommand(ctx: CliContext, pathOrUrl: string, options: RequestCommandOptions): Promise<number> {
+export async function requestCommand(
+  ctx: CliContext,
+  pathOrUrl: string,
+  options: RequestCommandOptions,
+): Promise<number> {
   if (options.data !== undefined && options.dataFile !== undefined) {
     throw new UsageError('use either -d/--data or --data-file, not both');
   }
@@ -32,7 +36,8 @@ export async function requestCommand(ctx: CliContext, pathOrUrl: string, options
     timeoutMs: options.timeout * 1000,
   });
   let body: string | Readable | undefined = options.data;
-  if (options.dataFile !== undefined) body = options.dataFile === '-' ? ctx.stdin : createReadStream(options.dataFile);
+  if (options.dataFile !== undefined)
+    body = options.dataFile === '-' ? ctx.stdin : createReadStream(options.dataFile);
 
   const response = await client.fetch(pathOrUrl, {
     headers,
@@ -40,7 +45,9 @@ export async function requestCommand(ctx: CliContext, pathOrUrl: string, options
     ...(body === undefined ? {} : { body }),
   });
   if (options.include) {
-    ctx.stderr.write(`HTTP ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}\n\n`);
+    ctx.stderr.write(
+      `HTTP ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}\n\n`,
+    );
   } else if (!options.silent) {
     ctx.stderr.write(`HTTP ${response.status} ${response.statusText}\n`);
   }
@@ -49,7 +56,9 @@ export async function requestCommand(ctx: CliContext, pathOrUrl: string, options
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === 'EPIPE') return 0;
-    throw new EndpointUnreachableError(endpoint, 'the connection broke while the response was streaming', { cause: error });
+    throw new EndpointUnreachableError(endpoint, 'the connection broke while the response was streaming', {
+      cause: error,
+    });
   }
   if (response.status >= 400) throw new HttpStatusError(response.status, response.statusText);
   return 0;
@@ -70,7 +79,8 @@ export function parseHeaders(lines: string[]): Record<string, string | string[]>
     const key = name.toLowerCase();
     const value = line.slice(colon + 1).trim();
     const existing = headers[key];
-    headers[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    headers[key] =
+      existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
   }
   return headers;
 }

@@ -1,0 +1,79 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { CredentialSource } from '../client/resolve-credential';
+import type { CredentialStore } from '../core/credential-types';
+import { redactSetCookie } from '../core/redact';
+import type { Logger } from '../context';
+import type { CachedCredential } from './cached-credential';
+import { localOrigins, type LocalRequestPolicy } from './request-guard';
+
+/** What the HTTP and the WebSocket halves of the proxy share for one run. */
+export interface ProxyRuntime {
+  endpoint: string;
+  endpointUrl: URL;
+  store: CredentialStore;
+  logger: Logger;
+  credential: CachedCredential;
+  credentialSource: CredentialSource;
+  policy(): LocalRequestPolicy;
+  agent: http.Agent;
+}
+
+export interface UpstreamTarget {
+  /** The upstream URL (for cookie matching, classification and messages). */
+  url: URL;
+  /** The path sent upstream, exactly as the client wrote it after the endpoint's base path. */
+  path: string;
+  /** The proxy's origin as the client addressed it (Host has been checked). */
+  localOrigin: string;
+  localOrigins: readonly string[];
+}
+
+/** Maps a checked local request onto the endpoint. */
+export function upstreamTarget(runtime: ProxyRuntime, requestTarget: string, host: string): UpstreamTarget {
+  const basePath = runtime.endpointUrl.pathname.replace(/\/+$/, '');
+  const path = `${basePath}${requestTarget}`;
+  return {
+    url: new URL(`${runtime.endpointUrl.origin}${path}`),
+    path,
+    localOrigin: `http://${host.trim().toLowerCase()}`,
+    localOrigins: localOrigins(runtime.policy().port),
+  };
+}
+
+export function requestUpstream(
+  runtime: ProxyRuntime,
+  target: UpstreamTarget,
+  options: { method: string; headers: http.OutgoingHttpHeaders; agent?: http.Agent | false },
+): http.ClientRequest {
+  const url = runtime.endpointUrl;
+  const transport = url.protocol === 'https:' ? https : http;
+  return transport.request({
+    protocol: url.protocol,
+    hostname: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port === '' ? undefined : Number(url.port),
+    method: options.method,
+    path: target.path,
+    headers: options.headers,
+    agent: options.agent ?? runtime.agent,
+  });
+}
+
+/** Saves Set-Cookie from upstream into the jar (never passed on); failures are logged, not fatal. */
+export async function saveSetCookies(
+  runtime: ProxyRuntime,
+  url: URL,
+  setCookies: string[] | undefined,
+): Promise<void> {
+  if (setCookies === undefined || setCookies.length === 0 || runtime.credentialSource !== 'cookie-jar') return;
+  try {
+    await runtime.store.applySetCookies(runtime.endpoint, url, setCookies);
+    runtime.credential.invalidate();
+    runtime.logger.debug(`saved ${setCookies.length} refreshed cookie(s) to the jar`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    runtime.logger.warn(
+      `could not save refreshed cookies (${setCookies.map(redactSetCookie).join(', ')}): ${message}`,
+    );
+  }
+}
