@@ -14,6 +14,10 @@ export type {
 } from './client/forwarding-client';
 export type { CredentialSource } from './client/resolve-credential';
 
+// Local forwarding proxy
+export { createLocalForwardingProxy } from './proxy/local-forwarding-proxy';
+export type { LocalForwardingProxy, LocalForwardingProxyOptions } from './proxy/local-forwarding-proxy';
+
 // Login
 export { login, DEFAULT_LOGIN_TIMEOUT_SECONDS } from './login/login-flow';
 export type { LoginDeps, LoginOptions, LoginResult } from './login/login-flow';
@@ -35,6 +39,13 @@ export { parseEndpoint } from './core/endpoint';
 export { createApp } from './server/create-app';
 export { createTokenRouter } from './server/token-route';
 export { createHealthRouter } from './server/health-route';
+export { createServeApp } from './server/create-serve-app';
+export type { ServeApp, ServeAppOptions } from './server/create-serve-app';
+export { createMemoryRelayStore } from './server/relay-store';
+export type { MemoryRelayStoreOptions, RelayClaim, RelayStore } from './server/relay-store';
+export { upstreamErrorResponse, upstreamErrorStatus } from './server/upstream-errors';
+export { checkRelaySupport, createRelayChallenge, pollRelay } from './login/relay-client';
+export type { RelayChallenge } from './login/relay-client';
 
 // Errors
 export {

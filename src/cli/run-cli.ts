@@ -10,6 +10,9 @@ const commands = {
   info: () => require('./commands/info-command') as typeof import('./commands/info-command'),
   logout: () => require('./commands/logout-command') as typeof import('./commands/logout-command'),
   request: () => require('./commands/request-command') as typeof import('./commands/request-command'),
+  proxy: () => require('./commands/proxy-command') as typeof import('./commands/proxy-command'),
+  header: () => require('./commands/header-command') as typeof import('./commands/header-command'),
+  serve: () => require('./commands/serve-command') as typeof import('./commands/serve-command'),
 };
 const loadContext = (): typeof import('./cli-context') =>
   require('./cli-context') as typeof import('./cli-context');
@@ -71,6 +74,12 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
       parsePort,
     )
     .option('--no-browser', 'do not open a browser; print the URL (for SSH sessions: paste the bundle back)')
+    .addOption(
+      new Option(
+        '--relay',
+        'receive the sign-in through the server instead of a loopback listener (browser on another machine); needs cookie-bridge serve',
+      ).conflicts('port'),
+    )
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', parsePositive, 300)
     .option('--token <token>', 'store a service-account token, sent as Authorization: Bearer')
     .option('--json', 'print the result as JSON on stdout')
@@ -101,6 +110,15 @@ Examples:
     .option('--json', 'print the result as JSON on stdout')
     .action(run((ctx, ...args) => commands.logout().logoutCommand(ctx, ...(args as [never]))));
 
+  api
+    .command('header')
+    .description(
+      'Print the one HTTP header that carries the credential (Cookie: … or Authorization: …) on stdout,\nfor curl -H "$(cookie-bridge api header)" …; refuses to print to a terminal unless --force',
+    )
+    .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
+    .option('--force', 'print even when stdout is a terminal')
+    .action(run((ctx, ...args) => commands.header().headerCommand(ctx, ...(args as [never]))));
+
   program
     .command('request')
     .description(
@@ -129,6 +147,36 @@ Examples:
     )
     .action(run((ctx, ...args) => commands.request().requestCommand(ctx, ...(args as [never, never]))));
 
+  program
+    .command('proxy')
+    .description(
+      "Serve the endpoint on 127.0.0.1 with its stored credential, for tools that cannot carry cookies.\nPrints the URL on stdout (and, with --secret, the header to send); stops on Ctrl-C.",
+    )
+    .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
+    .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', parsePort)
+    .option('--secret', 'require a per-run random secret in the X-Cookie-Bridge-Secret header')
+    .action(run((ctx, ...args) => commands.proxy().proxyCommand(ctx, ...(args as [never]))));
+
+  program
+    .command('serve')
+    .description(
+      'Run the server half in front of an app that knows nothing of cookie-bridge: behind the auth proxy,\nserve /token and relay login, and forward everything else (WebSockets too) to --upstream.',
+    )
+    .requiredOption('--upstream <url>', 'the app to forward to, e.g. http://127.0.0.1:3000')
+    .option('--port <n>', 'port to listen on (0: a free one, printed)', parseListenPort, 8080)
+    .option('--host <host>', 'address to listen on; 0.0.0.0 only on purpose (e.g. in a container)', '127.0.0.1')
+    .option('--identity-header <name>', 'header the auth proxy sets to the signed-in user (e.g. OIDC_CLAIM_email)', 'X-Auth-Request-Email')
+    .option('--upstream-timeout <seconds>', 'time allowed for the upstream to start answering (then 504)', parsePositive, 60)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge serve --upstream http://127.0.0.1:3000 --port 4181
+  cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email
+The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).`,
+    )
+    .action(run((ctx, ...args) => commands.serve().serveCommand(ctx, ...(args as [never]))));
+
   try {
     await program.parseAsync(argv);
   } catch (error) {
@@ -151,6 +199,14 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`--port must be a whole number from 1 to 65535, not ${JSON.stringify(value)}`);
+  }
+  return port;
+}
+
+function parseListenPort(value: string): number {
+  const port = Number(value);
+  if (!/^[0-9]+$/.test(value) || port > 65535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535, not ${JSON.stringify(value)}`);
   }
   return port;
 }

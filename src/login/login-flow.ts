@@ -9,6 +9,7 @@ import { basicHeader, bearer } from '../client/resolve-credential';
 import type { Clock, Logger } from '../context';
 import { LoginError, LoginNotVerifiedError, LoginTimeoutError, isCookieBridgeError } from '../errors';
 import { startLoopbackListener } from './loopback-listener';
+import { checkRelaySupport, createRelayChallenge, pollRelay, type RelayChallenge } from './relay-client';
 import { readPastedBundle, type PasteInput } from './paste-reader';
 import type { Progress } from './progress';
 import { verifyCredential } from './verify-login';
@@ -25,6 +26,12 @@ export interface LoginOptions {
   timeoutSeconds?: number;
   /** Service-account token to store and send as Authorization: Bearer. */
   token?: string;
+  /**
+   * Relay only: no loopback listener; the page leaves the bundle on the server for this CLI to claim
+   * (browsers that cannot reach this machine). Without it the relay is used alongside the loopback when the
+   * server offers it.
+   */
+  relay?: boolean;
 }
 
 export interface LoginDeps {
@@ -49,7 +56,7 @@ export interface LoginResult {
   identity?: string;
   proxy?: AuthProxyKind;
   /** How the bundle arrived, for cookie logins. */
-  via?: 'browser' | 'paste';
+  via?: 'browser' | 'paste' | 'relay';
   /** Why a proxy was assumed: the detection rule, or 'forced' for --cookies. */
   reason?: string;
 }
@@ -88,15 +95,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
       await saveProfile(deps, parsed.url, { type: 'none' }, detection.user, undefined);
       return withOptional({ endpoint: parsed.url, method: 'none' as const }, detection.user, undefined);
     }
-    if (detection.kind === 'api-error') {
-      throw new LoginError(
-        'E_LOGIN_NEEDS_CREDENTIALS',
-        `${parsed.url} answered /api/health with HTTP ${detection.status} and no auth proxy was detected`,
-        {
-          hint: 'log in with --token TOKEN or -e http://user:pass@host; if a cookie proxy sits in front, add --cookies',
-        },
-      );
-    }
+    if (detection.kind === 'api-error') throw apiErrorAtDetection(parsed.url, detection.status);
     deps.logger.debug(`detection: rule ${detection.signal.rule} fired: ${detection.signal.detail}`);
   } else {
     deps.logger.debug('detection skipped: --cookies');
@@ -130,6 +129,19 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   }
   const reason = detection?.kind === 'auth-proxy' ? detection.signal.rule : 'forced';
   return withOptional({ endpoint: parsed.url, method: 'cookies' as const, via, reason }, identity, proxy);
+}
+
+function apiErrorAtDetection(endpoint: string, status: number): LoginError {
+  const needsCredentials = status === 401 || status === 403;
+  return new LoginError(
+    needsCredentials ? 'E_LOGIN_NEEDS_CREDENTIALS' : 'E_LOGIN_NO_HEALTH',
+    `${endpoint}/api/health answered HTTP ${status} and no auth proxy was detected`,
+    {
+      hint: needsCredentials
+        ? 'the API wants credentials of its own: log in with --token TOKEN or -e https://user:pass@host; if a cookie proxy sits in front, add --cookies'
+        : 'if a cookie auth proxy sits in front, sign in through the browser anyway with --cookies; check the endpoint URL otherwise',
+    },
+  );
 }
 
 async function loginWithHeader(
@@ -175,44 +187,115 @@ async function receiveBundle(
   parsed: ParsedEndpoint,
   options: LoginOptions,
   deps: LoginDeps,
-): Promise<{ bundle: CookieBundle; via: 'browser' | 'paste' }> {
+): Promise<{ bundle: CookieBundle; via: 'browser' | 'paste' | 'relay' }> {
   const state = deps.randomState();
-  const listener = await startLoopbackListener({
-    endpointOrigin: parsed.origin,
-    state,
-    ...(options.port === undefined ? {} : { port: options.port }),
-    logger: deps.logger,
-    acceptStatelessLegacy: true,
-  });
+  const relay = await prepareRelay(parsed, options, deps);
+  const listener =
+    options.relay === true
+      ? undefined
+      : await startLoopbackListener({
+          endpointOrigin: parsed.origin,
+          state,
+          ...(options.port === undefined ? {} : { port: options.port }),
+          logger: deps.logger,
+          acceptStatelessLegacy: true,
+        });
   const tokenUrl = resolveEndpointUrl(parsed.url, '/token');
-  tokenUrl.searchParams.set('local_port', String(listener.port));
-  tokenUrl.searchParams.set('state', state);
+  if (listener !== undefined) {
+    tokenUrl.searchParams.set('local_port', String(listener.port));
+    tokenUrl.searchParams.set('state', state);
+  }
+  if (relay !== undefined) tokenUrl.searchParams.set('relay', relay.challenge);
   const url = tokenUrl.toString();
   deps.logger.info(`Sign in with your browser at:\n\n  ${url}\n`);
-  deps.logger.debug(`loopback listener: ${listener.callbackUrl}; opening ${redactUrl(url)}`);
+  if (relay !== undefined) {
+    deps.logger.info(
+      `Confirmation code: ${relay.code}\n(if the page asks you to confirm, check it shows this code)\n`,
+    );
+  }
+  deps.logger.debug(
+    `${listener === undefined ? 'no loopback listener (--relay)' : `loopback listener: ${listener.callbackUrl}`}` +
+      `${relay === undefined ? '' : '; relay offered'}; opening ${redactUrl(url)}`,
+  );
   if (options.openBrowser !== false) await deps.openBrowser(url);
 
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
   const pasteAbort = new AbortController();
+  const relayAbort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  deps.progress.start('Waiting for the browser sign-in (or paste the bundle from the page and press Enter)');
+  deps.progress.start(
+    relay === undefined
+      ? 'Waiting for the browser sign-in (or paste the bundle from the page and press Enter)'
+      : `Waiting for the browser sign-in (code ${relay.code}; or paste the bundle from the page and press Enter)`,
+  );
   try {
-    const fromBrowser = listener.bundle.then((bundle) => ({ bundle, via: 'browser' as const }));
-    const fromPaste = waitForPastedBundle(deps, pasteAbort.signal).then((bundle) =>
-      bundle === undefined
-        ? never<{ bundle: CookieBundle; via: 'paste' }>()
-        : { bundle, via: 'paste' as const },
+    type Arrival = { bundle: CookieBundle; via: 'browser' | 'paste' | 'relay' };
+    const arrivals: Promise<Arrival>[] = [];
+    if (listener !== undefined) {
+      arrivals.push(listener.bundle.then((bundle) => ({ bundle, via: 'browser' as const })));
+    }
+    arrivals.push(
+      waitForPastedBundle(deps, pasteAbort.signal).then((bundle) =>
+        bundle === undefined ? never<Arrival>() : { bundle, via: 'paste' as const },
+      ),
     );
+    if (relay !== undefined) {
+      arrivals.push(
+        pollRelay(parsed.url, relay.verifier, {
+          signal: relayAbort.signal,
+          logger: deps.logger,
+          ...(deps.requestTimeoutMs === undefined ? {} : { timeoutMs: deps.requestTimeoutMs }),
+        }).then(
+          (bundle) => {
+            if (bundle.state !== undefined && bundle.state !== state) {
+              throw new LoginError('E_RELAY_STATE_MISMATCH', 'the relayed sign-in belongs to another login', {
+                hint: 'run the login again; nothing was saved',
+              });
+            }
+            return { bundle, via: 'relay' as const };
+          },
+          (error: unknown) => {
+            // Alongside the loopback a broken relay is not fatal: the listener or a paste may still deliver.
+            if (options.relay === true || relayAbort.signal.aborted) throw error;
+            deps.logger.warn(
+              `the relay stopped working (${error instanceof Error ? error.message : String(error)})`,
+            );
+            return never<Arrival>();
+          },
+        ),
+      );
+    }
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new LoginTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
     });
-    return await Promise.race([fromBrowser, fromPaste, timeout]);
+    return await Promise.race([...arrivals, timeout]);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     pasteAbort.abort();
+    relayAbort.abort();
     deps.progress.stop();
-    await listener.close();
+    await listener?.close();
   }
+}
+
+/** The relay secrets when the relay is to be used: forced by --relay (then required), else when offered. */
+async function prepareRelay(
+  parsed: ParsedEndpoint,
+  options: LoginOptions,
+  deps: LoginDeps,
+): Promise<RelayChallenge | undefined> {
+  const offered = await checkRelaySupport(parsed.url, { logger: deps.logger });
+  if (!offered) {
+    if (options.relay === true) {
+      throw new LoginError('E_RELAY_UNAVAILABLE', `${parsed.url} does not offer relay login`, {
+        hint:
+          'run cookie-bridge serve in front of the app and let /cookie-bridge/relay/ pass the auth proxy ' +
+          '(docs/serve.md), or log in without --relay (--no-browser and paste the bundle)',
+      });
+    }
+    return undefined;
+  }
+  return createRelayChallenge(deps.randomState);
 }
 
 /** Reads pasted lines until one decodes; a bad paste is reported and the wait goes on. */

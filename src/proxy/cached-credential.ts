@@ -83,7 +83,10 @@ export function createCachedCredential(
  * For stores that keep the jar in a file (FileCredentialStore), a version function that stats it;
  * undefined for other stores (the cache then relies on maxAgeMs alone).
  */
-export function fileJarVersion(store: CredentialStore, endpoint: string): (() => Promise<string>) | undefined {
+export function fileJarVersion(
+  store: CredentialStore,
+  endpoint: string,
+): (() => Promise<string>) | undefined {
   const withPaths = store as CredentialStore & { pathsFor?: (endpoint: string) => { cookies: string } };
   if (typeof withPaths.pathsFor !== 'function') return undefined;
   const file = withPaths.pathsFor(endpoint).cookies;

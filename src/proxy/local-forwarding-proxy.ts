@@ -113,7 +113,8 @@ export async function createLocalForwardingProxy(
     forwardUpgrade(runtime, req, socket, head, track).catch(() => socket.destroy());
   });
   server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
 
@@ -133,7 +134,10 @@ export async function createLocalForwardingProxy(
     new Promise<void>((resolve) => {
       closing = true;
       for (const socket of upgraded) socket.destroy();
-      const cut = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      const cut = setTimeout(
+        () => server.closeAllConnections(),
+        options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+      );
       cut.unref();
       const finish = (): void => {
         clearTimeout(cut);

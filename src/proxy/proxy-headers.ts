@@ -40,7 +40,12 @@ export function upstreamRequestHeaders(
   const out: OutgoingHttpHeaders = {};
   const listed = connectionTokens(incoming.connection);
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.has(name) || DROPPED_REQUEST_HEADERS.has(name)) {
+    if (
+      value === undefined ||
+      HOP_BY_HOP.has(name) ||
+      listed.has(name) ||
+      DROPPED_REQUEST_HEADERS.has(name)
+    ) {
       continue;
     }
     out[name] = value;

@@ -65,7 +65,8 @@ export async function saveSetCookies(
   url: URL,
   setCookies: string[] | undefined,
 ): Promise<void> {
-  if (setCookies === undefined || setCookies.length === 0 || runtime.credentialSource !== 'cookie-jar') return;
+  if (setCookies === undefined || setCookies.length === 0 || runtime.credentialSource !== 'cookie-jar')
+    return;
   try {
     await runtime.store.applySetCookies(runtime.endpoint, url, setCookies);
     runtime.credential.invalidate();

@@ -24,7 +24,12 @@ export interface LocalRequestPolicy {
 
 export interface Refusal {
   status: 400 | 401 | 403 | 421;
-  error: 'bad_request' | 'misdirected_request' | 'cross_origin_refused' | 'secret_required' | 'secret_invalid';
+  error:
+    | 'bad_request'
+    | 'misdirected_request'
+    | 'cross_origin_refused'
+    | 'secret_required'
+    | 'secret_invalid';
   message: string;
 }
 

@@ -5,7 +5,10 @@ import { encodeCookieBundle, isValidState, MAX_BUNDLE_BYTES } from '../core/bund
 import { parseCookieHeader } from '../core/cookie-header';
 import { silentLogger, type Logger } from '../context';
 import { isCookieBridgeError } from '../errors';
+import { isValidRelayChallenge, relayCode } from '../core/relay-protocol';
 import { DEFAULT_IDENTITY_HEADER, readIdentity } from './identity';
+import { createRelayConfirmRouter } from './relay-routes';
+import type { RelayStore } from './relay-store';
 import { renderTokenErrorPage, renderTokenPage } from './token-page';
 
 /**
@@ -19,6 +22,11 @@ export interface TokenRouterOptions {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
   logger?: Logger;
+  /**
+   * Enables relay login: `relay=<challenge>` registers the challenge here and the page shows the confirm
+   * form, which POST /token/relay (also served by this router) answers. Without it `relay=` is a 400.
+   */
+  relayStore?: RelayStore;
 }
 
 /** Longer query strings are answered with 414. */
@@ -32,15 +40,21 @@ export const MAX_TOKEN_QUERY_LENGTH = 2048;
  */
 export const TOKEN_REFERRER_POLICY = 'origin';
 
-type TokenQuery = { ok: true; port?: number; state?: string } | { ok: false; message: string };
+type TokenQuery =
+  | { ok: true; port?: number; state?: string; relay?: string }
+  | { ok: false; message: string };
 
 /** Creates the router serving GET /token. */
 export function createTokenRouter(options: TokenRouterOptions = {}): express.Router {
   const logger = options.logger ?? silentLogger;
   const identityHeader = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
   const router = express.Router();
+  const relayStore = options.relayStore;
+  if (relayStore !== undefined) {
+    router.use(createRelayConfirmRouter({ store: relayStore, identityHeader, logger }));
+  }
 
-  router.get('/token', (req, res) => {
+  router.get('/token', async (req, res) => {
     const nonce = randomBytes(18).toString('base64');
     const queryStart = req.originalUrl.indexOf('?');
     const rawQuery = queryStart === -1 ? '' : req.originalUrl.slice(queryStart + 1);
@@ -55,7 +69,18 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       res.status(400).send(renderTokenErrorPage(query.message, nonce));
       return;
     }
-    setTokenPageHeaders(res, nonce, query.port);
+    setTokenPageHeaders(res, nonce, query.port, query.relay !== undefined);
+    if (query.relay !== undefined && relayStore === undefined) {
+      res
+        .status(400)
+        .send(
+          renderTokenErrorPage(
+            'This server has no relay: start the login again without --relay, or paste the bundle.',
+            nonce,
+          ),
+        );
+      return;
+    }
 
     const cookies = parseCookieHeader(req.headers.cookie);
     if (cookies.length === 0) {
@@ -101,6 +126,15 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       `/token: bundle of ${cookies.length} cookie(s) (${cookies.map((c) => c.name).join(', ')})` +
         `${user === undefined ? ', no identity header' : ''}${query.port === undefined ? '' : `, hand-off to port ${query.port}`}`,
     );
+    if (query.relay !== undefined && relayStore !== undefined) {
+      if ((await relayStore.register(query.relay)) === 'full') {
+        logger.warn('/token: the relay store is full; refused a relay login');
+        res
+          .status(503)
+          .send(renderTokenErrorPage('Too many sign-ins are waiting here: try again in a few minutes.', nonce));
+        return;
+      }
+    }
     const page = renderTokenPage({
       bundle,
       nonce,
@@ -108,6 +142,15 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       ...(query.port === undefined || query.state === undefined
         ? {}
         : { handoff: { port: query.port, state: query.state } }),
+      ...(query.relay === undefined
+        ? {}
+        : {
+            relay: {
+              challenge: query.relay,
+              code: relayCode(query.relay),
+              ...(query.state === undefined ? {} : { state: query.state }),
+            },
+          }),
     });
     res.status(200).send(page);
   });
@@ -120,8 +163,13 @@ export function parseTokenQuery(rawQuery: string): TokenQuery {
   const params = new URLSearchParams(rawQuery);
   const ports = params.getAll('local_port');
   const states = params.getAll('state');
-  if (ports.length > 1 || states.length > 1)
-    return { ok: false, message: 'local_port and state may be given once.' };
+  const relays = params.getAll('relay');
+  if (ports.length > 1 || states.length > 1 || relays.length > 1)
+    return { ok: false, message: 'local_port, state and relay may be given once.' };
+  const [relay] = relays;
+  if (relay !== undefined && !isValidRelayChallenge(relay)) {
+    return { ok: false, message: 'relay must be 43 letters, digits, "-" or "_".' };
+  }
   const [portText] = ports;
   const [state] = states;
   let port: number | undefined;
@@ -144,29 +192,37 @@ export function parseTokenQuery(rawQuery: string): TokenQuery {
     ok: true,
     ...(port === undefined ? {} : { port }),
     ...(state === undefined ? {} : { state }),
+    ...(relay === undefined ? {} : { relay }),
   };
 }
 
-/** The Content-Security-Policy of a /token answer: nothing but nonce'd inline code, posts only to the CLI. */
-export function tokenPageCsp(nonce: string, port: number | undefined): string {
-  const formAction = port === undefined ? "'none'" : `http://127.0.0.1:${port} http://localhost:${port}`;
+/**
+ * The Content-Security-Policy of a /token answer: nothing but nonce'd inline code, posts only to the CLI
+ * (and, for relay logins, to this origin's /token/relay; with a port too, the page fetches the loopback).
+ */
+export function tokenPageCsp(nonce: string, port: number | undefined, relay = false): string {
+  const targets = [
+    ...(port === undefined ? [] : [`http://127.0.0.1:${port}`, `http://localhost:${port}`]),
+    ...(relay ? ["'self'"] : []),
+  ];
   return [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
     `style-src 'nonce-${nonce}'`,
-    `form-action ${formAction}`,
+    ...(relay && port !== undefined ? [`connect-src http://127.0.0.1:${port}`] : []),
+    `form-action ${targets.length === 0 ? "'none'" : targets.join(' ')}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
 }
 
-function setTokenPageHeaders(res: Response, nonce: string, port: number | undefined): void {
+function setTokenPageHeaders(res: Response, nonce: string, port: number | undefined, relay = false): void {
   res.set({
     'Content-Type': 'text/html; charset=utf-8',
     'Cache-Control': 'no-store',
     Pragma: 'no-cache',
     'X-Frame-Options': 'DENY',
-    'Content-Security-Policy': tokenPageCsp(nonce, port),
+    'Content-Security-Policy': tokenPageCsp(nonce, port, relay),
     'Referrer-Policy': TOKEN_REFERRER_POLICY,
     'X-Content-Type-Options': 'nosniff',
   });

@@ -7,9 +7,16 @@
 // Environment:
 //   CHROMIUM_BROWSER_WAIT_FOR     handoff (default): a page on 127.0.0.1:<local_port> (from the URL's local_port
 //                                 query) was reached, i.e. the CLI's loopback listener answered;
+//                                 the /token page's fetch hand-off (relay login offered) reporting success
+//                                 (#handoff-done shown) counts too;
 //                                 token-page: the /token page's #bundle is shown;
+//                                 relay: on the /token page's relay box, checks the code (#relay-code) against
+//                                 CHROMIUM_BROWSER_EXPECT_CODE if set, clicks #relay-confirm and waits for the
+//                                 confirmation page (#relay-confirmed);
 //                                 url:<regex>: the page URL matches <regex>.
 //   CHROMIUM_BROWSER_OUT          with token-page: write the bundle text to this file (for paste tests).
+//   CHROMIUM_BROWSER_EXPECT_CODE  with relay: the confirmation code the terminal shows; a different code on the
+//                                 page is a failure (the person would not confirm).
 //   CHROMIUM_BROWSER_LOGIN        login name (default alice); the look-alike gets <login>@example.com.
 //   CHROMIUM_BROWSER_SCREENSHOT   on failure, save a PNG screenshot here.
 //   CHROMIUM_BROWSER_LOG          append progress lines to this file (CHROMIUM_BROWSER_VERBOSE=1: to stderr).
@@ -52,11 +59,13 @@ function readConfig(argv, env) {
     condition = { kind: 'handoff', localPort };
   } else if (waitFor === 'token-page') {
     condition = { kind: 'token-page' };
+  } else if (waitFor === 'relay') {
+    condition = { kind: 'relay', expectCode: env.CHROMIUM_BROWSER_EXPECT_CODE || undefined };
   } else if (waitFor.startsWith('url:')) {
     condition = { kind: 'url', pattern: new RegExp(waitFor.slice('url:'.length)) };
   } else {
     throw new UsageError(
-      `CHROMIUM_BROWSER_WAIT_FOR must be handoff, token-page or url:<regex>, not ${waitFor}`,
+      `CHROMIUM_BROWSER_WAIT_FOR must be handoff, token-page, relay or url:<regex>, not ${waitFor}`,
     );
   }
   const timeoutMs = Number(env.CHROMIUM_BROWSER_TIMEOUT_MS || 60_000);
@@ -93,8 +102,11 @@ function inspectDocument() {
   const w = window;
   if (!w.__cookieBridgeDocumentId) w.__cookieBridgeDocumentId = `${Date.now()}-${Math.random()}`;
   const q = (selector) => document.querySelector(selector);
+  const shown = (element) => element !== null && element.closest('[hidden]') === null;
+  const relayCode = q('#relay-code');
   let kind = 'other';
-  if (q('input[name="prompt"][value="login"]') && q('input[name="login"]')) kind = 'oidc-login';
+  if (shown(q('#relay-confirm'))) kind = 'relay-confirm';
+  else if (q('input[name="prompt"][value="login"]') && q('input[name="login"]')) kind = 'oidc-login';
   else if (q('input[name="prompt"][value="consent"]')) kind = 'oidc-consent';
   else if (q('form[action$="/oauth2/callback"] input[name="email"]')) kind = 'lookalike-sign-in';
   const bundle = q('#bundle');
@@ -104,6 +116,9 @@ function inspectDocument() {
     url: location.href,
     title: document.title,
     bundle: bundle === null ? null : 'value' in bundle ? bundle.value : bundle.textContent,
+    handoffDone: shown(q('#handoff-done')),
+    relayCode: relayCode === null ? null : relayCode.textContent.trim(),
+    relayConfirmed: q('#relay-confirmed') !== null,
   };
 }
 
@@ -111,9 +126,14 @@ function conditionHolds(condition, state) {
   const url = new URL(state.url);
   switch (condition.kind) {
     case 'handoff':
-      return isLoopbackUrl(state.url) && url.port === condition.localPort && url.protocol === 'http:';
+      return (
+        (isLoopbackUrl(state.url) && url.port === condition.localPort && url.protocol === 'http:') ||
+        state.handoffDone
+      );
     case 'token-page':
       return state.bundle !== null && state.bundle.trim() !== '';
+    case 'relay':
+      return state.relayConfirmed;
     case 'url':
       return condition.pattern.test(state.url);
     default:
@@ -138,6 +158,20 @@ async function signIn(page, state, config, log) {
       await page.fill('form[action$="/oauth2/callback"] input[name="email"]', config.email);
       await page.click('form[action$="/oauth2/callback"] [type="submit"]');
       return true;
+    case 'relay-confirm': {
+      // Only the relay mode confirms; the other modes leave a relay box alone, as a person who did not ask would.
+      if (config.condition.kind !== 'relay') return false;
+      const expected = config.condition.expectCode;
+      if (expected !== undefined && state.relayCode !== expected) {
+        throw new Error(
+          `the page shows the confirmation code ${JSON.stringify(state.relayCode)}, ` +
+            `the terminal ${JSON.stringify(expected)}: not confirming`,
+        );
+      }
+      log(`confirming the relay sign-in (code ${state.relayCode})`);
+      await page.click('#relay-confirm');
+      return true;
+    }
     default:
       return false;
   }

@@ -11,6 +11,7 @@ export interface LoginCommandOptions {
   timeout: number;
   token?: string;
   json?: boolean;
+  relay?: boolean;
 }
 
 export async function loginCommand(ctx: CliContext, options: LoginCommandOptions): Promise<number> {
@@ -31,6 +32,7 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
       timeoutSeconds: options.timeout,
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.token === undefined ? {} : { token: options.token }),
+      ...(options.relay === true ? { relay: true } : {}),
     },
     {
       store: ctx.store,

@@ -8,9 +8,11 @@ export const CHROMIUM_BROWSER_SCRIPT = resolve(__dirname, '..', 'chromium-browse
 export const CHROMIUM_BROWSER_COMMAND = `${process.execPath} ${CHROMIUM_BROWSER_SCRIPT}`;
 
 export interface ChromiumBrowserEnv {
-  /** `handoff` (default), `token-page` or `url:<regex>`. */
+  /** `handoff` (default), `token-page`, `relay` or `url:<regex>`. */
   CHROMIUM_BROWSER_WAIT_FOR?: string;
   CHROMIUM_BROWSER_OUT?: string;
+  /** With `relay`: the code the terminal shows; the driver refuses to confirm a page showing another one. */
+  CHROMIUM_BROWSER_EXPECT_CODE?: string;
   CHROMIUM_BROWSER_LOGIN?: string;
   CHROMIUM_BROWSER_SCREENSHOT?: string;
   CHROMIUM_BROWSER_LOG?: string;

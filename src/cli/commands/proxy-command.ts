@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { resolveEndpoint } from '../../client/resolve-endpoint';
+import { createLocalForwardingProxy } from '../../proxy/local-forwarding-proxy';
+import type { CliContext } from '../cli-context';
+
+export interface ProxyCommandOptions {
+  endpoint?: string;
+  port?: number;
+  secret?: boolean;
+}
+
+/** Resolves when the process is asked to stop (SIGINT or SIGTERM); injectable for tests. */
+export type StopSignal = () => Promise<NodeJS.Signals>;
+
+export const waitForStopSignal: StopSignal = () =>
+  new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+
+/**
+ * `cookie-bridge proxy`: serves the endpoint on 127.0.0.1 with the stored credential until SIGINT/SIGTERM.
+ * stdout (for scripts): the proxy's URL on the first line and, with --secret, the header to send on the
+ * second (`X-Cookie-Bridge-Secret: <secret>`), printed once. stderr: the banner for people.
+ */
+export async function proxyCommand(
+  ctx: CliContext,
+  options: ProxyCommandOptions,
+  stopSignal: StopSignal = waitForStopSignal,
+): Promise<number> {
+  const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
+  const secret = options.secret === true ? randomBytes(32).toString('base64url') : undefined;
+  const proxy = await createLocalForwardingProxy({
+    endpoint,
+    store: ctx.store,
+    env: ctx.env,
+    logger: ctx.logger,
+    now: ctx.now,
+    ...(secret === undefined ? {} : { secret }),
+  });
+  const stopped = stopSignal();
+  const { url } = await proxy.listen(options.port ?? 0);
+  const who = proxy.identity === undefined ? '' : ` (as ${proxy.identity})`;
+  ctx.stderr.write(`cookie-bridge proxy: ${url} → ${proxy.endpoint}${who}\n`);
+  ctx.stdout.write(`${url}\n`);
+  if (secret !== undefined) {
+    ctx.stdout.write(`X-Cookie-Bridge-Secret: ${secret}\n`);
+    ctx.stderr.write('every request must carry the X-Cookie-Bridge-Secret header printed on stdout\n');
+  }
+  ctx.stderr.write('press Ctrl-C to stop\n');
+  const signal = await stopped;
+  ctx.logger.debug(`${signal}: stopping`);
+  await proxy.close();
+  ctx.stderr.write('cookie-bridge proxy: stopped\n');
+  return 0;
+}

@@ -1,0 +1,219 @@
+import type * as http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { createProxyMiddleware, type Options, type Plugin } from 'http-proxy-middleware';
+import { silentLogger, type Clock, type Logger } from '../context';
+import { createHealthRouter } from './health-route';
+import { DEFAULT_IDENTITY_HEADER } from './identity';
+import { createRelayRouter, isRelayPath } from './relay-routes';
+import { createMemoryRelayStore, type RelayStore } from './relay-store';
+import { createTokenRouter } from './token-route';
+import { errnoCode, upstreamErrorResponse } from './upstream-errors';
+
+/**
+ * `cookie-bridge serve` as an app: runs behind the auth proxy and in front of any HTTP app, so the app needs
+ * no change for `api login`. It serves GET /token, the relay routes (POST /token/relay and
+ * /cookie-bridge/relay/*) and forwards everything else to the upstream (http-proxy-middleware): bodies
+ * streamed both ways, method, headers and query unchanged (the identity header included), X-Forwarded-*
+ * added, WebSocket upgrades through `upgrade`. Upstream failures become 502/504 with a short JSON body.
+ *
+ * /api/health goes to the upstream first; when the upstream answers 404 (it has none), serve answers
+ * `{"status":"ok","user":…}` itself. Checked on every request (no probe cached at start), so an upstream
+ * that gains or loses the route later is seen at once.
+ */
+
+export interface ServeAppOptions {
+  /** Base URL of the app, e.g. http://127.0.0.1:3000 (a path prefix is kept: /x → <upstream path>/x). */
+  upstream: string;
+  /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
+  identityHeader?: string;
+  logger?: Logger;
+  /** Where relay logins wait; default an in-memory store (one process: see docs/serve.md). */
+  relayStore?: RelayStore;
+  now?: Clock;
+  /** Time allowed until the upstream's response headers arrive; default 60 s. Then 504. */
+  proxyTimeoutMs?: number;
+}
+
+export interface ServeApp {
+  app: express.Express;
+  /** Wire as `server.on('upgrade', upgrade)`: proxies WebSocket upgrades to the upstream. */
+  upgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
+  relayStore: RelayStore;
+}
+
+export const DEFAULT_PROXY_TIMEOUT_MS = 60_000;
+
+/** Hop-by-hop headers not copied from the upstream's /api/health answer. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Builds the sidecar app. It never listens: see src/cli/commands/serve-command.ts. */
+export function createServeApp(options: ServeAppOptions): ServeApp {
+  const target = parseUpstream(options.upstream);
+  const logger = options.logger ?? silentLogger;
+  const identityHeader = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
+  const relayStore = options.relayStore ?? createMemoryRelayStore(options.now === undefined ? {} : { now: options.now });
+  const timeoutMs = options.proxyTimeoutMs ?? DEFAULT_PROXY_TIMEOUT_MS;
+
+  const onError = (error: Error, req: http.IncomingMessage, res: http.ServerResponse | Duplex): void => {
+    const code = errnoCode(error);
+    logger.debug(`serve: upstream error on ${req.method ?? '?'} ${pathOnly(req.url)}: ${code ?? error.message}`);
+    if (!isServerResponse(res)) {
+      res.destroy();
+      return;
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const { status, body } = upstreamErrorResponse(code);
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': String(Buffer.byteLength(text)),
+      'Cache-Control': 'no-store',
+    });
+    res.end(text);
+  };
+
+  /** A timeout until the response headers arrive (streams may then idle as long as they like). */
+  const onProxyReq = (proxyReq: http.ClientRequest): void => {
+    proxyReq.setTimeout(timeoutMs, () => {
+      proxyReq.destroy(Object.assign(new Error('the upstream did not answer in time'), { code: 'ETIMEDOUT' }));
+    });
+    proxyReq.once('response', () => proxyReq.setTimeout(0));
+  };
+
+  const baseOptions: Options = {
+    target,
+    xfwd: true,
+    ws: false,
+    // Our own error answer and socket-error guards instead of the defaults (which log URLs with their query).
+    ejectPlugins: true,
+    plugins: [guardSockets(logger)],
+  };
+  const proxy = createProxyMiddleware({ ...baseOptions, on: { error: onError, proxyReq: onProxyReq } });
+
+  const healthFallback = createHealthRouter({ identityHeader });
+  const healthProxy = createProxyMiddleware({
+    ...baseOptions,
+    selfHandleResponse: true,
+    on: {
+      error: onError,
+      proxyReq: onProxyReq,
+      proxyRes: (proxyRes, req, res) => {
+        if (proxyRes.statusCode === 404) {
+          proxyRes.resume();
+          logger.debug('serve: the upstream has no /api/health: answering it here');
+          healthFallback(req as Request, res as Response, () => onError(new Error('no health route'), req, res));
+          return;
+        }
+        res.statusCode = proxyRes.statusCode ?? 502;
+        if (proxyRes.statusMessage !== undefined) res.statusMessage = proxyRes.statusMessage;
+        for (const [name, value] of Object.entries(proxyRes.headers)) {
+          if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+        }
+        pipeline(proxyRes, res, () => undefined);
+      },
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.use(createTokenRouter({ identityHeader, logger, relayStore }));
+  app.use(createRelayRouter({ store: relayStore, logger }));
+  app.get('/api/health', healthProxy);
+  app.use(proxy);
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    const status = clientStatus(error);
+    if (status === undefined) logger.warn(`serve: internal error on ${req.method} ${req.path}`);
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    res
+      .status(status ?? 500)
+      .set('Cache-Control', 'no-store')
+      .json(
+        status === undefined
+          ? { error: 'internal_error', message: 'internal server error' }
+          : { error: status === 413 ? 'payload_too_large' : 'bad_request', message: 'bad request' },
+      );
+  });
+
+  const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = pathOnly(req.url);
+    if (isRelayPath(path)) {
+      // The relay prefix passes the auth proxy without a cookie: it must never reach the upstream.
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    socket.on('error', (error) => logger.debug(`serve: WebSocket client socket error: ${errnoCode(error) ?? 'error'}`));
+    proxy.upgrade(req, socket as never, head);
+  };
+
+  return { app, upgrade, relayStore };
+}
+
+/**
+ * http-proxy leaves socket errors unhandled (a crash) and keeps reading an upstream response after the
+ * client went away: the fixes http-proxy-middleware's default debug plugin applies, with our logger.
+ */
+function guardSockets(logger: Logger): Plugin {
+  return (proxyServer) => {
+    const ignore = (where: string) => (error: Error) =>
+      logger.debug(`serve: ${where} socket error: ${errnoCode(error) ?? 'error'}`);
+    proxyServer.on('proxyReq', (_proxyReq, _req, res) => res.on('error', ignore('client')));
+    proxyServer.on('proxyRes', (proxyRes, _req, res) => {
+      res.on('close', () => {
+        if (!res.writableEnded) proxyRes.destroy();
+      });
+    });
+    proxyServer.on('proxyReqWs', (_proxyReq, _req, socket) => socket.on('error', ignore('WebSocket client')));
+    proxyServer.on('open', (proxySocket) => proxySocket.on('error', ignore('WebSocket upstream')));
+    proxyServer.on('econnreset', ignore('upstream'));
+  };
+}
+
+function parseUpstream(upstream: string): string {
+  let url: URL;
+  try {
+    url = new URL(upstream);
+  } catch {
+    throw new TypeError(`createServeApp: upstream is not a URL: ${JSON.stringify(upstream)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TypeError(`createServeApp: upstream must be http or https, not ${url.protocol}`);
+  }
+  url.search = '';
+  url.hash = '';
+  return url.toString().replace(/\/+$/, '');
+}
+
+function isServerResponse(value: http.ServerResponse | Duplex): value is http.ServerResponse {
+  return typeof (value as http.ServerResponse).writeHead === 'function';
+}
+
+function pathOnly(url: string | undefined): string {
+  const raw = url ?? '/';
+  const query = raw.indexOf('?');
+  return query === -1 ? raw : raw.slice(0, query);
+}
+
+function clientStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status } = error as { status?: unknown };
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}

@@ -1,0 +1,568 @@
+// The built CLI end to end through REAL auth proxies and a REAL browser, all on loopback:
+//   - Apache httpd + mod_auth_openidc + an OpenID provider (npm oidc-provider),
+//   - nginx auth_request + the oauth2-proxy look-alike,
+// with headless Chromium (test/kit/chromium-browser.js) as `$BROWSER` signing in on the real login pages.
+// Behind the proxies runs the `cookie-bridge serve` sidecar (the built CLI) in front of the demo API, so the
+// /token page and the relay routes are served's, and every other path is the demo API's answer.
+//
+// `npm test` builds dist/ first (run `npx tsc -p tsconfig.build.json` before running this file alone).
+// With CI=true a missing Debian component fails this suite; elsewhere it is skipped with a loud warning.
+// COOKIE_BRIDGE_KEEP_E2E_TMP=1 keeps the component folders (configs, logs) for a look after a run.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
+import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
+import { cliEnv, makeTempHome, runCli, startCli, type CliResult, type RunningCli } from '../kit/cli-runner';
+import {
+  APACHE_OIDC_REDIRECT_PATH,
+  apacheOidcRedirectUri,
+  CHROMIUM_BROWSER_COMMAND,
+  findFreePort,
+  realComponentsAvailable,
+  runChromiumBrowser,
+  startApacheOidcProxy,
+  startNginxAuthRequest,
+  startOidcProvider,
+  tail,
+  type RunningComponent,
+  type RunningOidcProvider,
+} from '../kit/real-components';
+
+const describeReal = realComponentsAvailable() ? describe : describe.skip;
+const SETUP_TIMEOUT_MS = 120_000;
+/** One browser login: Chromium start, provider login + consent, hand-off, verification. */
+const LOGIN_TEST_TIMEOUT_MS = 90_000;
+/** What the CLI may wait for the browser (seconds); below the test timeout so the CLI's own error shows. */
+const CLI_LOGIN_TIMEOUT_S = '60';
+
+/** Named sources of logs for failure messages; read lazily, when an assertion fails. */
+type LogSource = { name: string; logs: () => string };
+
+/** Runs `assertions`; on failure rethrows with the CLI's output and the tails of the component logs appended. */
+function withDiagnostics(
+  context: { cli?: CliResult | CliResult[]; sources: LogSource[] },
+  assertions: () => void,
+): void {
+  try {
+    assertions();
+  } catch (error) {
+    const runs = context.cli === undefined ? [] : Array.isArray(context.cli) ? context.cli : [context.cli];
+    const cliText = runs
+      .map(
+        (run, index) =>
+          `----- CLI run ${index + 1}: exit ${String(run.code)} (signal ${String(run.signal)}) -----\n` +
+          `stdout:\n${tail(run.stdout, 30)}\nstderr:\n${tail(run.stderr, 60)}`,
+      )
+      .join('\n');
+    const logText = context.sources
+      .map((source) => `===== ${source.name} =====\n${tail(safeLogs(source), 40)}`)
+      .join('\n');
+    const message = error instanceof Error ? error.message : String(error);
+    const wrapped = new Error(`${message}\n\n${cliText}\n${logText}`);
+    if (error instanceof Error && error.stack !== undefined) {
+      wrapped.stack = `${wrapped.message}\n${error.stack.split('\n').slice(1).join('\n')}`;
+    }
+    throw wrapped;
+  }
+}
+
+function safeLogs(source: LogSource): string {
+  try {
+    return source.logs();
+  } catch (error) {
+    return `(logs unavailable: ${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+function readIfExists(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '(none)';
+}
+
+/** The JSON a `--json` CLI run printed on stdout, or an object saying why there is none. */
+function jsonOf(result: CliResult): Record<string, unknown> {
+  try {
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    return { unparsableStdout: result.stdout };
+  }
+}
+
+/** The stored cookie values for an endpoint, by cookie name, read from the CLI's jar on disk. */
+function storedCookies(home: string): Map<string, string> {
+  const endpoints = join(home, 'cookie-bridge', 'endpoints');
+  const cookies = new Map<string, string>();
+  for (const slug of existsSync(endpoints) ? readdirSync(endpoints) : []) {
+    const file = join(endpoints, slug, 'cookies.json');
+    if (!existsSync(file)) continue;
+    const jar = JSON.parse(readFileSync(file, 'utf8')) as { cookies?: Array<{ key: string; value: string }> };
+    for (const cookie of jar.cookies ?? []) cookies.set(cookie.key, cookie.value);
+  }
+  return cookies;
+}
+
+/** A plain node:http GET with the given headers; resolves status and Location, never follows redirects. */
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers, timeout: 10_000 }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        const location = res.headers.location;
+        resolve({ status: res.statusCode ?? 0, ...(location === undefined ? {} : { location }) });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The environment for the CLI with Chromium as `$BROWSER`, logging its steps to `browserLog`. */
+function browserEnv(home: string, workDir: string, name: string, extra: Record<string, string> = {}) {
+  return cliEnv(home, {
+    BROWSER: CHROMIUM_BROWSER_COMMAND,
+    CHROMIUM_BROWSER_LOG: join(workDir, `${name}.browser.log`),
+    CHROMIUM_BROWSER_SCREENSHOT: join(workDir, `${name}.failure.png`),
+    CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+    ...extra,
+  });
+}
+
+function browserLogSource(workDir: string, name: string): LogSource {
+  return {
+    name: `chromium-browser (${name})`,
+    logs: () => readIfExists(join(workDir, `${name}.browser.log`)),
+  };
+}
+
+interface ServeSidecar {
+  url: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** `cookie-bridge serve --upstream <upstream> --port 0` from the built CLI, as a sidecar on loopback. */
+async function startServeSidecar(upstreamUrl: string): Promise<ServeSidecar> {
+  const home = makeTempHome('cookie-bridge-real-serve-');
+  const serve: RunningCli = startCli(
+    ['serve', '--upstream', upstreamUrl, '--port', '0', '--debug'],
+    cliEnv(home.home),
+  );
+  const stop = async (): Promise<void> => {
+    if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 15_000)));
+    if ((await Promise.race([serve.result, late])) === 'late') {
+      serve.child.kill('SIGKILL');
+      await serve.result;
+    }
+    clearTimeout(timer);
+    home.cleanup();
+  };
+  try {
+    const [, url] = await serve.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    return { url: url ?? '', logs: () => serve.stderrSoFar(), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Asserts the CLI answered like an expired session: exit 4, the message naming the endpoint, no HTML. */
+function expectSessionExpired(result: CliResult, endpoint: string): void {
+  expect({ code: result.code, stdoutHasHtml: /<html|<!doctype/i.test(result.stdout) }).toEqual({
+    code: 4,
+    stdoutHasHtml: false,
+  });
+  expect(result.stderr).toContain(`session expired: run cookie-bridge api login -e ${endpoint}`);
+}
+
+describeReal('the CLI through real auth proxies with a real browser', () => {
+  let demoApi: RunningDemoApi | undefined;
+  /** What the proxies protect: the serve sidecar in front of the demo API. */
+  let upstream: ServeSidecar | undefined;
+  let workDir: string;
+  const serveLogs: LogSource = {
+    name: 'cookie-bridge serve',
+    logs: () => upstream?.logs() ?? '(not started)',
+  };
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'cookie-bridge-real-login-'));
+    demoApi = await startDemoApi();
+    upstream = await startServeSidecar(demoApi.url);
+  }, SETUP_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await upstream?.stop();
+    await demoApi?.close();
+    if (workDir !== undefined && process.env.COOKIE_BRIDGE_KEEP_E2E_TMP === undefined) {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }, SETUP_TIMEOUT_MS);
+
+  describe('Apache mod_auth_openidc + oidc-provider', () => {
+    const clientId = 'cookie-bridge-e2e';
+    const clientSecret = randomBytes(16).toString('hex');
+    let provider: RunningOidcProvider | undefined;
+    /** Protects everything: detection must see mod_auth_openidc. */
+    let apache: RunningComponent | undefined;
+    /** Exempts /api/health (detection sees no proxy) and the relay routes. */
+    let apacheExempt: RunningComponent | undefined;
+    const temp = makeTempHome('cookie-bridge-real-apache-');
+
+    const sources = (...extra: LogSource[]): LogSource[] => [
+      ...extra,
+      { name: 'apache2 (all protected)', logs: () => apache?.logs() ?? '(not started)' },
+      { name: 'apache2 (/api/health exempt)', logs: () => apacheExempt?.logs() ?? '(not started)' },
+      { name: 'oidc-provider', logs: () => provider?.logs() ?? '(not started)' },
+      serveLogs,
+    ];
+
+    beforeAll(async () => {
+      const port = await findFreePort();
+      const exemptPort = await findFreePort();
+      provider = await startOidcProvider({
+        clients: [
+          {
+            client_id: clientId,
+            client_secret: clientSecret,
+            redirect_uris: [apacheOidcRedirectUri(port), apacheOidcRedirectUri(exemptPort)],
+          },
+        ],
+      });
+      const common = { issuer: provider.issuer, clientId, clientSecret, upstream: upstream?.url ?? '' };
+      // Started one after the other: a 2-core CI machine gains nothing from starting them at once.
+      apache = await startApacheOidcProxy({ ...common, port });
+      apacheExempt = await startApacheOidcProxy({
+        ...common,
+        port: exemptPort,
+        exemptPaths: ['/api/health', '/cookie-bridge/relay/'],
+      });
+    }, SETUP_TIMEOUT_MS);
+
+    afterAll(async () => {
+      await apacheExempt?.stop();
+      await apache?.stop();
+      await provider?.stop();
+      temp.cleanup();
+    }, SETUP_TIMEOUT_MS);
+
+    it(
+      'detects mod_auth_openidc, signs in at the provider with Chromium, and replays the session; ' +
+        'a logout at the proxy then makes `request` exit 4',
+      async () => {
+        const endpoint = apache?.url ?? '';
+        const env = browserEnv(temp.home, workDir, 'apache-detect');
+        const context = { sources: sources(browserLogSource(workDir, 'apache-detect')) };
+
+        const login = await runCli(
+          ['api', 'login', '-e', endpoint, '--json', '--debug', '--timeout', CLI_LOGIN_TIMEOUT_S],
+          env,
+        );
+        withDiagnostics({ ...context, cli: login }, () => {
+          expect(login.code).toBe(0);
+          expect(login.stderr).toContain(`Logged in to ${endpoint} as alice@example.com`);
+          expect(jsonOf(login)).toMatchObject({
+            ok: true,
+            endpoint,
+            method: 'cookies',
+            via: 'browser',
+            proxy: 'mod_auth_openidc',
+            identity: 'alice@example.com',
+          });
+          // The sign-in really went through the provider: mod_auth_openidc's session cookie is what is stored.
+          expect([...storedCookies(temp.home).keys()]).toContain('mod_auth_openidc_session');
+        });
+
+        const whoami = await runCli(['request', '-e', endpoint, '/api/echo?from=cli'], env);
+        withDiagnostics({ ...context, cli: [login, whoami] }, () => {
+          expect(whoami.code).toBe(0);
+          // The upstream's own answer, with the identity Apache took from the ID token.
+          expect(jsonOf(whoami)).toMatchObject({
+            path: '/api/echo',
+            query: { from: 'cli' },
+            user: 'alice@example.com',
+          });
+          expect((jsonOf(whoami).cookieNames as string[] | undefined) ?? []).toContain(
+            'mod_auth_openidc_session',
+          );
+        });
+
+        // The person logs out in the browser: mod_auth_openidc's logout URL, with the session cookie the CLI
+        // also holds, removes the session from Apache's cache (then redirects to the provider's logout).
+        const session = storedCookies(temp.home).get('mod_auth_openidc_session') ?? '';
+        const logoutUrl =
+          `${endpoint}${APACHE_OIDC_REDIRECT_PATH}?logout=` + encodeURIComponent(`${endpoint}/`);
+        const logout = await get(logoutUrl, { cookie: `mod_auth_openidc_session=${session}`, accept: '*/*' });
+        withDiagnostics(context, () => {
+          expect(session).not.toBe('');
+          expect([200, 302, 303]).toContain(logout.status);
+        });
+
+        const expired = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+        withDiagnostics({ ...context, cli: [whoami, expired] }, () =>
+          expectSessionExpired(expired, endpoint),
+        );
+      },
+      LOGIN_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'with /api/health exempted, detection sees no proxy; --cookies forces the browser sign-in and the API answers',
+      async () => {
+        const endpoint = apacheExempt?.url ?? '';
+        const home = makeTempHome('cookie-bridge-real-apache-exempt-');
+        try {
+          const env = browserEnv(home.home, workDir, 'apache-cookies');
+          const context = { sources: sources(browserLogSource(workDir, 'apache-cookies')) };
+
+          const detected = await runCli(['api', 'login', '-e', endpoint, '--json'], env);
+          withDiagnostics({ ...context, cli: detected }, () => {
+            expect(detected.code).toBe(0);
+            expect(jsonOf(detected)).toMatchObject({ method: 'none' });
+          });
+          const refused = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: refused }, () => expectSessionExpired(refused, endpoint));
+
+          const forced = await runCli(
+            ['api', 'login', '-e', endpoint, '--cookies', '--json', '--timeout', CLI_LOGIN_TIMEOUT_S],
+            env,
+          );
+          withDiagnostics({ ...context, cli: forced }, () => {
+            expect(forced.code).toBe(0);
+            expect(forced.stderr).toContain(`Logged in to ${endpoint} as alice@example.com`);
+            expect(jsonOf(forced)).toMatchObject({ method: 'cookies', reason: 'forced', via: 'browser' });
+          });
+
+          const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: [forced, whoami] }, () => {
+            expect(whoami.code).toBe(0);
+            expect(jsonOf(whoami)).toEqual({ user: 'alice@example.com' });
+          });
+        } finally {
+          home.cleanup();
+        }
+      },
+      LOGIN_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'relay login (--relay): Chromium checks the code on the /token page and confirms; the CLI picks the sign-in up through the proxy',
+      async () => {
+        const endpoint = apacheExempt?.url ?? '';
+        const home = makeTempHome('cookie-bridge-real-relay-');
+        const browserLog = join(workDir, 'apache-relay.browser.log');
+        const context = {
+          sources: sources({ name: 'chromium-browser (relay)', logs: () => readIfExists(browserLog) }),
+        };
+        try {
+          const env = cliEnv(home.home);
+          // --no-browser: the browser is "on another machine"; the test opens it once the code is known.
+          const cli = startCli(
+            [
+              'api',
+              'login',
+              '-e',
+              endpoint,
+              '--relay',
+              '--no-browser',
+              '--json',
+              '--timeout',
+              CLI_LOGIN_TIMEOUT_S,
+            ],
+            env,
+          );
+          let browserResult;
+          let code = '';
+          try {
+            const [printed] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
+            code = (await cli.waitForStderr(/Confirmation code: (\S+)/))[1] ?? '';
+            const url = new URL(printed);
+            browserResult = await runChromiumBrowser(url.toString(), {
+              CHROMIUM_BROWSER_WAIT_FOR: 'relay',
+              CHROMIUM_BROWSER_EXPECT_CODE: code,
+              CHROMIUM_BROWSER_LOGIN: 'alice',
+              CHROMIUM_BROWSER_LOG: browserLog,
+              CHROMIUM_BROWSER_SCREENSHOT: join(workDir, 'apache-relay.failure.png'),
+              CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+            });
+            withDiagnostics({ ...context, cli: [] }, () => {
+              // No loopback listener with --relay: the URL carries the relay challenge, not local_port.
+              expect(url.searchParams.get('local_port')).toBeNull();
+              expect(url.searchParams.get('relay')).not.toBeNull();
+              expect({
+                code: browserResult?.code,
+                stderr: browserResult?.code === 0 ? '' : browserResult?.stderr,
+              }).toEqual({
+                code: 0,
+                stderr: '',
+              });
+            });
+          } catch (error) {
+            cli.child.kill('SIGTERM');
+            throw error;
+          }
+
+          const result = await cli.result;
+          withDiagnostics({ ...context, cli: result }, () => {
+            expect(code).not.toBe('');
+            expect(result.code).toBe(0);
+            expect(result.stderr).toContain(`Logged in to ${endpoint} as alice@example.com`);
+            expect(jsonOf(result)).toMatchObject({
+              method: 'cookies',
+              via: 'relay',
+              identity: 'alice@example.com',
+            });
+          });
+
+          const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: [result, whoami] }, () => {
+            expect(whoami.code).toBe(0);
+            expect(jsonOf(whoami)).toEqual({ user: 'alice@example.com' });
+          });
+        } finally {
+          home.cleanup();
+        }
+      },
+      LOGIN_TEST_TIMEOUT_MS,
+    );
+  });
+
+  describe('nginx auth_request + the oauth2-proxy look-alike', () => {
+    let lookalike: OAuth2ProxyLookalike | undefined;
+    let nginx: RunningComponent | undefined;
+
+    const sources = (...extra: LogSource[]): LogSource[] => [
+      ...extra,
+      { name: 'nginx', logs: () => nginx?.logs() ?? '(not started)' },
+      {
+        name: 'oauth2-proxy look-alike',
+        logs: () => (lookalike === undefined ? '(not started)' : JSON.stringify(lookalike.stats)),
+      },
+      serveLogs,
+    ];
+
+    beforeAll(async () => {
+      lookalike = await startOAuth2ProxyLookalike({ upstream: upstream?.url ?? '' });
+      nginx = await startNginxAuthRequest({ oauth2ProxyUrl: lookalike.url, upstream: upstream?.url ?? '' });
+    }, SETUP_TIMEOUT_MS);
+
+    afterAll(async () => {
+      await nginx?.stop();
+      await lookalike?.close();
+    }, SETUP_TIMEOUT_MS);
+
+    it(
+      'detects the proxy, signs in with Chromium, replays the session, and reports the expired session with exit 4',
+      async () => {
+        const endpoint = nginx?.url ?? '';
+        const home = makeTempHome('cookie-bridge-real-nginx-');
+        try {
+          const env = browserEnv(home.home, workDir, 'nginx-detect', { CHROMIUM_BROWSER_LOGIN: 'carol' });
+          const context = { sources: sources(browserLogSource(workDir, 'nginx-detect')) };
+
+          const login = await runCli(
+            ['api', 'login', '-e', endpoint, '--json', '--timeout', CLI_LOGIN_TIMEOUT_S],
+            env,
+          );
+          withDiagnostics({ ...context, cli: login }, () => {
+            expect(login.code).toBe(0);
+            expect(login.stderr).toContain(`Logged in to ${endpoint} as carol@example.com`);
+            expect(jsonOf(login)).toMatchObject({
+              method: 'cookies',
+              via: 'browser',
+              proxy: 'oauth2-proxy',
+              identity: 'carol@example.com',
+            });
+          });
+
+          const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: [login, whoami] }, () => {
+            expect(whoami.code).toBe(0);
+            expect(jsonOf(whoami)).toEqual({ user: 'carol@example.com' });
+          });
+
+          lookalike?.expireAllSessions();
+          const expired = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: [whoami, expired] }, () =>
+            expectSessionExpired(expired, endpoint),
+          );
+        } finally {
+          home.cleanup();
+        }
+      },
+      LOGIN_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'takes the bundle pasted into the terminal (--no-browser) from the /token page Chromium signed in to',
+      async () => {
+        const endpoint = nginx?.url ?? '';
+        const home = makeTempHome('cookie-bridge-real-paste-');
+        const bundleFile = join(workDir, 'pasted-bundle.txt');
+        const browserLog = join(workDir, 'nginx-paste.browser.log');
+        const context = {
+          sources: sources({ name: 'chromium-browser (paste)', logs: () => readIfExists(browserLog) }),
+        };
+        try {
+          const env = cliEnv(home.home);
+          const cli = startCli(
+            ['api', 'login', '-e', endpoint, '--no-browser', '--json', '--timeout', CLI_LOGIN_TIMEOUT_S],
+            env,
+            { stdin: 'pipe' },
+          );
+          try {
+            const [printed] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
+            // Someone on another machine (over SSH): the browser cannot reach this loopback listener, so the
+            // page gets no local_port and only shows the bundle to copy.
+            const url = new URL(printed);
+            url.searchParams.delete('local_port');
+            const browser = await runChromiumBrowser(url.toString(), {
+              CHROMIUM_BROWSER_WAIT_FOR: 'token-page',
+              CHROMIUM_BROWSER_OUT: bundleFile,
+              CHROMIUM_BROWSER_LOGIN: 'bob',
+              CHROMIUM_BROWSER_LOG: browserLog,
+              CHROMIUM_BROWSER_SCREENSHOT: join(workDir, 'nginx-paste.failure.png'),
+              CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+            });
+            withDiagnostics(context, () => {
+              expect({ code: browser.code, stderr: browser.code === 0 ? '' : browser.stderr }).toEqual({
+                code: 0,
+                stderr: '',
+              });
+            });
+            const bundle = readFileSync(bundleFile, 'utf8').trim();
+            expect(bundle).toMatch(/^cb1\.[A-Za-z0-9_-]+$/);
+            cli.child.stdin.write(`${bundle}\n`);
+          } catch (error) {
+            // Do not leave the CLI waiting for a paste until its own timeout.
+            cli.child.kill('SIGTERM');
+            throw error;
+          } finally {
+            cli.child.stdin.end();
+          }
+
+          const result = await cli.result;
+          withDiagnostics({ ...context, cli: result }, () => {
+            expect(result.code).toBe(0);
+            expect(result.stderr).toContain(`Logged in to ${endpoint} as bob@example.com`);
+            expect(jsonOf(result)).toMatchObject({ method: 'cookies', via: 'paste', proxy: 'oauth2-proxy' });
+          });
+
+          const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: [result, whoami] }, () => {
+            expect(whoami.code).toBe(0);
+            expect(jsonOf(whoami)).toEqual({ user: 'bob@example.com' });
+          });
+        } finally {
+          home.cleanup();
+        }
+      },
+      LOGIN_TEST_TIMEOUT_MS,
+    );
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The forwarding client (the Node SDK) against the oauth2-proxy look-alike in front of the demo API,
+ * with a real on-disk store in a temp folder. The login itself is the real flow, in-process.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { startDemoApi } from '../../fixtures/demo-api';
+import { startOAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
+import { createClient } from '../../src/client/create-client';
+import { FileCredentialStore } from '../../src/core/file-credential-store';
+import { NotLoggedInError, SessionExpiredError } from '../../src/errors';
+import { loginInProcess } from '../kit/in-process-login';
+
+describe('createClient / forwarding client', () => {
+  let api: Awaited<ReturnType<typeof startDemoApi>>;
+  let proxy: Awaited<ReturnType<typeof startOAuth2ProxyLookalike>>;
+  let home: string;
+  let store: FileCredentialStore;
+
+  beforeEach(async () => {
+    api = await startDemoApi();
+    proxy = await startOAuth2ProxyLookalike({ upstream: api.url, rotateOnEveryResponse: true });
+    home = mkdtempSync(path.join(tmpdir(), 'cb-client-'));
+    store = new FileCredentialStore({ home });
+    await loginInProcess({ endpoint: proxy.url, timeoutSeconds: 20 }, { store });
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await api.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('replays the jar, and saves the rotated session the server sets', async () => {
+    const client = await createClient({ endpoint: proxy.url, store, env: {} });
+    expect(client.credentialSource).toBe('cookie-jar');
+    const before = await store.getCookieHeader(proxy.url, new URL(`${proxy.url}/`));
+    const response = await client.fetch('/api/whoami');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ user: 'alice@example.com' });
+    const after = await store.getCookieHeader(proxy.url, new URL(`${proxy.url}/`));
+    expect(after).toBeDefined();
+    expect(after).not.toEqual(before);
+    // and the rotated value works
+    const again = await client.fetch('/api/whoami');
+    expect(again.status).toBe(200);
+    await again.text();
+  });
+
+  it('uses the last endpoint when none is given, and sends bodies', async () => {
+    const client = await createClient({ store, env: {} });
+    expect(client.endpoint).toBe(proxy.url);
+    const response = await client.fetch('/api/echo', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ hello: 'world' }),
+    });
+    expect(await response.json()).toMatchObject({
+      method: 'POST',
+      body: { hello: 'world' },
+      user: 'alice@example.com',
+    });
+  });
+
+  it('streams a large binary body without changing a byte', async () => {
+    const client = await createClient({ endpoint: proxy.url, store, env: {} });
+    const size = 8 * 1024 * 1024 + 13;
+    const response = await client.fetch(`/api/bytes?size=${size}`);
+    let seen = 0;
+    let mismatch = -1;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      for (let i = 0; i < chunk.length; i += 1) {
+        if (mismatch === -1 && chunk[i] !== (seen + i) % 256) mismatch = seen + i;
+      }
+      seen += chunk.length;
+    }
+    expect(seen).toBe(size);
+    expect(mismatch).toBe(-1);
+  });
+
+  it("passes the API's own errors through: a 404 JSON is an answer, not an expired session", async () => {
+    const client = await createClient({ endpoint: proxy.url, store, env: {} });
+    const response = await client.fetch('/api/status/404');
+    expect(response.status).toBe(404);
+    expect(response.ok).toBe(false);
+    await response.text();
+  });
+
+  it('rejects with a typed SessionExpiredError once the proxy dropped the session', async () => {
+    const client = await createClient({ endpoint: proxy.url, store, env: {} });
+    proxy.expireAllSessions();
+    await expect(client.fetch('/api/whoami')).rejects.toBeInstanceOf(SessionExpiredError);
+    // also for a browser-like request that gets the 302 to the sign-in
+    await expect(client.fetch('/api/whoami', { headers: { accept: 'text/html' } })).rejects.toThrow(
+      `session expired: run cookie-bridge api login -e ${proxy.url}`,
+    );
+  });
+
+  it('$COOKIE_BRIDGE_TOKEN wins over the jar', async () => {
+    const client = await createClient({ endpoint: proxy.url, store, env: { COOKIE_BRIDGE_TOKEN: 't' } });
+    expect(client.credentialSource).toBe('environment-token');
+  });
+
+  it('an endpoint never logged in to is NotLoggedInError', async () => {
+    await expect(createClient({ endpoint: 'http://127.0.0.1:9', store, env: {} })).rejects.toBeInstanceOf(
+      NotLoggedInError,
+    );
+  });
+});

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { encodeCookieBundle } from '../../src/core/bundle-codec';
+import type { HttpRequestOptions, HttpResponse } from '../../src/core/http-request';
+import { isValidRelayChallenge, relayChallengeFor, relayCode } from '../../src/core/relay-protocol';
+import { checkRelaySupport, createRelayChallenge, pollRelay } from '../../src/login/relay-client';
+
+const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
+
+function response(status: number, body: string): HttpResponse {
+  return {
+    url: new URL('http://api.test/'),
+    status,
+    statusText: '',
+    headers: { 'content-type': 'application/json' },
+    body: Readable.from([Buffer.from(body)]) as unknown as IncomingMessage,
+  };
+}
+
+type Answer = HttpResponse | Error;
+
+/** A fake httpRequest answering from a script, recording what was sent. */
+function scripted(answers: Answer[]) {
+  const calls: Array<{ url: string; options: HttpRequestOptions }> = [];
+  const request = (url: URL, options: HttpRequestOptions = {}): Promise<HttpResponse> => {
+    calls.push({ url: url.toString(), options });
+    const next = answers.shift();
+    if (next === undefined) return Promise.reject(new Error('no more scripted answers'));
+    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+  };
+  return { request, calls };
+}
+
+describe('createRelayChallenge', () => {
+  it('derives challenge and code the way the server does (RFC 7636 S256 test vector)', () => {
+    const relay = createRelayChallenge(() => VERIFIER);
+    expect(relay.verifier).toBe(VERIFIER);
+    // RFC 7636 appendix B
+    expect(relay.challenge).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    expect(relay.challenge).toBe(relayChallengeFor(VERIFIER));
+    expect(isValidRelayChallenge(relay.challenge)).toBe(true);
+    expect(relay.code).toBe(relayCode(relay.challenge));
+  });
+
+  it('codes are 8 Crockford base32 characters of sha256("cookie-bridge-code:" + challenge)', () => {
+    const challenge = relayChallengeFor(VERIFIER);
+    const digest = createHash('sha256').update(`cookie-bridge-code:${challenge}`).digest();
+    const bits = [...digest.subarray(0, 5)].map((byte) => byte.toString(2).padStart(8, '0')).join('');
+    const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const expected = [...Array(8).keys()].map((i) => alphabet[parseInt(bits.slice(i * 5, i * 5 + 5), 2)]).join('');
+    expect(relayCode(challenge)).toBe(`${expected.slice(0, 4)}-${expected.slice(4)}`);
+    expect(relayCode(challenge)).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+    expect(relayCode(relayChallengeFor(`${VERIFIER}x`))).not.toBe(relayCode(challenge));
+  });
+
+  it('refuses randomness that is too short to be a verifier', () => {
+    expect(() => createRelayChallenge(() => 'short')).toThrow(TypeError);
+  });
+});
+
+describe('checkRelaySupport', () => {
+  it('is true only for {"relay":1} with 200, and false on errors', async () => {
+    const cases: Array<[Answer, boolean]> = [
+      [response(200, '{"relay":1}'), true],
+      [response(200, '{"relay":2}'), false],
+      [response(200, '<html>sign in</html>'), false],
+      [response(302, ''), false],
+      [response(401, '{}'), false],
+      [new Error('ECONNREFUSED'), false],
+    ];
+    for (const [answer, expected] of cases) {
+      const fake = scripted([answer]);
+      expect(await checkRelaySupport('http://api.test/base', { request: fake.request })).toBe(expected);
+      expect(fake.calls[0]?.url).toBe('http://api.test/base/cookie-bridge/relay/info');
+    }
+  });
+});
+
+describe('pollRelay', () => {
+  const bundle = encodeCookieBundle({ cookies: [{ name: '_oauth2_proxy', value: 'secret' }], user: 'a@b.c' });
+
+  it('claims until 200, waiting the interval between 404 and 202 answers', async () => {
+    const fake = scripted([
+      response(404, '{}'),
+      response(202, '{"status":"pending"}'),
+      response(202, '{"status":"pending"}'),
+      response(200, JSON.stringify({ bundle })),
+    ]);
+    const sleeps: number[] = [];
+    const result = await pollRelay('http://api.test', VERIFIER, {
+      signal: new AbortController().signal,
+      intervalMs: 1234,
+      request: fake.request,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
+    });
+    expect(result.cookies).toEqual([{ name: '_oauth2_proxy', value: 'secret' }]);
+    expect(result.user).toBe('a@b.c');
+    expect(sleeps).toEqual([1234, 1234, 1234]);
+    expect(fake.calls).toHaveLength(4);
+    for (const call of fake.calls) {
+      expect(call.url).toBe('http://api.test/cookie-bridge/relay/claim');
+      expect(call.options.method).toBe('POST');
+      expect(JSON.parse(String(call.options.body))).toEqual({ verifier: VERIFIER });
+    }
+  });
+
+  it('retries network errors a bounded number of times in a row, then fails', async () => {
+    const failure = new Error('connect ECONNREFUSED');
+    const fake = scripted([failure, response(503, '{}'), response(202, '{}'), failure, failure, failure]);
+    let sleeps = 0;
+    const run = pollRelay('http://api.test', VERIFIER, {
+      signal: new AbortController().signal,
+      request: fake.request,
+      maxConsecutiveErrors: 3,
+      sleep: () => {
+        sleeps += 1;
+        return Promise.resolve();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'E_RELAY_FAILED' });
+    // the 202 reset the count: 2 errors, 1 pending, then 3 errors
+    expect(fake.calls).toHaveLength(6);
+    expect(sleeps).toBe(5);
+  });
+
+  it('stops when aborted, with the abort reason', async () => {
+    const controller = new AbortController();
+    const fake = scripted([response(404, '{}'), response(404, '{}')]);
+    const run = pollRelay('http://api.test', VERIFIER, {
+      signal: controller.signal,
+      request: fake.request,
+      sleep: () => {
+        controller.abort(new Error('login finished'));
+        return Promise.reject(controller.signal.reason as Error);
+      },
+    });
+    await expect(run).rejects.toThrow('login finished');
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it('fails at once on a 200 without a valid bundle', async () => {
+    const fake = scripted([response(200, '{"bundle":"cb1.!!!"}')]);
+    await expect(
+      pollRelay('http://api.test', VERIFIER, {
+        signal: new AbortController().signal,
+        request: fake.request,
+        sleep: () => Promise.resolve(),
+      }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_BUNDLE' });
+  });
+});
