@@ -96,7 +96,12 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
       await fs.chmod(dir, PRIVATE_DIR_MODE);
     }
   } catch (error) {
-    throw writeFailed(dir, error, 'the folder cannot be created');
+    // mkdir reports a regular file in the way as EEXIST: name it for what it is.
+    const cause =
+      errnoCode(error) === 'EEXIST'
+        ? Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
+        : error;
+    throw writeFailed(dir, cause, 'the folder cannot be created');
   }
 }
 

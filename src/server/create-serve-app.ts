@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { createProxyMiddleware, type Options, type Plugin } from 'http-proxy-middleware';
+import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } from 'http-proxy-middleware';
 import { silentLogger, type Clock, type Logger } from '../context';
 import { createHealthRouter } from './health-route';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
@@ -101,7 +101,8 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
     ws: false,
     // Our own error answer and socket-error guards instead of the defaults (which log URLs with their query).
     ejectPlugins: true,
-    plugins: [guardSockets(logger)],
+    // proxyEventsPlugin is what wires `on.*` handlers: ejecting the defaults drops it, so add it back.
+    plugins: [proxyEventsPlugin, guardSockets(logger)],
   };
   const proxy = createProxyMiddleware({ ...baseOptions, on: { error: onError, proxyReq: onProxyReq } });
 

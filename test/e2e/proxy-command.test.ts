@@ -52,11 +52,8 @@ describe('cookie-bridge proxy', () => {
 
   it('serves the endpoint with the credential, requires the secret, and stops cleanly on SIGTERM', async () => {
     const cli = startCli(['proxy', '-e', upstream, '--secret'], cliEnv(temp.home));
-    const [, url] = await cli.waitForStderr(
-      /cookie-bridge proxy: (http:\/\/127\.0\.0\.1:\d+) → (\S+) \(as robot\)/,
-    );
-    await cli.waitForStderr(/press Ctrl-C/);
-    const stdoutLines = await new Promise<string[]>((resolve) => {
+    // stdout: the URL, then the secret header (read from the start, before anything else is awaited)
+    const stdoutLines = new Promise<string[]>((resolve) => {
       let text = '';
       const onData = (chunk: Buffer): void => {
         text += chunk.toString('utf8');
@@ -68,8 +65,13 @@ describe('cookie-bridge proxy', () => {
       };
       cli.child.stdout.on('data', onData);
     });
-    expect(stdoutLines[0]).toBe(url);
-    const match = /^X-Cookie-Bridge-Secret: ([A-Za-z0-9_-]{43})$/.exec(stdoutLines[1] ?? '');
+    const [, url] = await cli.waitForStderr(
+      /cookie-bridge proxy: (http:\/\/127\.0\.0\.1:\d+) → (\S+) \(as robot\)/,
+    );
+    await cli.waitForStderr(/press Ctrl-C/);
+    const [urlLine, secretLine] = await stdoutLines;
+    expect(urlLine).toBe(url);
+    const match = /^X-Cookie-Bridge-Secret: ([A-Za-z0-9_-]{43})$/.exec(secretLine ?? '');
     expect(match).not.toBeNull();
     expect(cli.stderrSoFar()).not.toContain(match![1]);
 

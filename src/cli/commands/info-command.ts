@@ -2,7 +2,8 @@ import { resolveCredential, type CredentialSource } from '../../client/resolve-c
 import { resolveEndpoint, type EndpointSource } from '../../client/resolve-endpoint';
 import type { EndpointProfile } from '../../core/credential-types';
 import { verifyCredential } from '../../login/verify-login';
-import { isCookieBridgeError } from '../../errors';
+import { CredentialFileError, ExitCode, isCookieBridgeError } from '../../errors';
+import { FileCredentialStore } from '../../core/file-credential-store';
 import type { CliContext } from '../cli-context';
 
 export interface InfoCommandOptions {
@@ -42,15 +43,33 @@ const SOURCE_LABELS: Record<EndpointInfo['credential'], string> = {
 
 export async function infoCommand(ctx: CliContext, options: InfoCommandOptions): Promise<number> {
   if (options.all) {
-    const profiles = await ctx.store.listProfiles();
-    const infos = await Promise.all(
-      profiles.map((profile) => describeEndpoint(ctx, profile.endpoint, 'stored', options)),
+    // One corrupt endpoint must neither hide the others nor be hidden itself: list what can be read,
+    // name each broken file (with its hint) on stderr and in the JSON, and exit 7.
+    const listed =
+      ctx.store instanceof FileCredentialStore
+        ? await ctx.store.listProfilesWithProblems()
+        : { profiles: await ctx.store.listProfiles(), problems: [] };
+    const problems: CredentialFileError[] = [...listed.problems];
+    const described = await Promise.all(
+      listed.profiles.map((profile) =>
+        describeEndpoint(ctx, profile.endpoint, 'stored', options).catch((error: unknown) => {
+          if (!(error instanceof CredentialFileError)) throw error;
+          problems.push(error);
+          return undefined;
+        }),
+      ),
     );
+    const infos = described.filter((info): info is EndpointInfo => info !== undefined);
+    for (const problem of problems) ctx.logger.warn(`${problem.message} (hint: ${problem.hint ?? ''})`);
+    const problemsJson = problems.map((problem) => ({ file: problem.file, ...problem.toJSON() }));
     if (options.json)
-      ctx.stdout.write(`${JSON.stringify({ home: ctx.store.home, endpoints: infos }, null, 2)}\n`);
-    else if (infos.length === 0) ctx.stdout.write(`No stored logins (in ${ctx.store.home}).\n`);
+      ctx.stdout.write(
+        `${JSON.stringify({ home: ctx.store.home, endpoints: infos, ...(problems.length === 0 ? {} : { problems: problemsJson }) }, null, 2)}\n`,
+      );
+    else if (infos.length === 0 && problems.length === 0)
+      ctx.stdout.write(`No stored logins (in ${ctx.store.home}).\n`);
     else ctx.stdout.write(infos.map(formatInfo).join('\n'));
-    return 0;
+    return problems.length === 0 ? 0 : ExitCode.CredentialFile;
   }
   const { endpoint, source } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
   const info = await describeEndpoint(ctx, endpoint, source, options);
