@@ -150,7 +150,7 @@ Examples:
   program
     .command('proxy')
     .description(
-      "Serve the endpoint on 127.0.0.1 with its stored credential, for tools that cannot carry cookies.\nPrints the URL on stdout (and, with --secret, the header to send); stops on Ctrl-C.",
+      'Serve the endpoint on 127.0.0.1 with its stored credential, for tools that cannot carry cookies.\nPrints the URL on stdout (and, with --secret, the header to send); stops on Ctrl-C.',
     )
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', parsePort)
@@ -164,9 +164,22 @@ Examples:
     )
     .requiredOption('--upstream <url>', 'the app to forward to, e.g. http://127.0.0.1:3000')
     .option('--port <n>', 'port to listen on (0: a free one, printed)', parseListenPort, 8080)
-    .option('--host <host>', 'address to listen on; 0.0.0.0 only on purpose (e.g. in a container)', '127.0.0.1')
-    .option('--identity-header <name>', 'header the auth proxy sets to the signed-in user (e.g. OIDC_CLAIM_email)', 'X-Auth-Request-Email')
-    .option('--upstream-timeout <seconds>', 'time allowed for the upstream to start answering (then 504)', parsePositive, 60)
+    .option(
+      '--host <host>',
+      'address to listen on; 0.0.0.0 only on purpose (e.g. in a container)',
+      '127.0.0.1',
+    )
+    .option(
+      '--identity-header <name>',
+      'header the auth proxy sets to the signed-in user (e.g. OIDC_CLAIM_email)',
+      'X-Auth-Request-Email',
+    )
+    .option(
+      '--upstream-timeout <seconds>',
+      'time allowed for the upstream to start answering (then 504)',
+      parsePositive,
+      60,
+    )
     .addHelpText(
       'after',
       `

@@ -6,7 +6,7 @@ import { resolveEndpointUrl } from '../core/endpoint';
 import { httpRequest, type OutgoingHeaders } from '../core/http-request';
 import { describeHeaders, redactUrl } from '../core/redact';
 import { silentLogger, type Logger } from '../context';
-import { SessionExpiredError } from '../errors';
+import { CredentialFileError, SessionExpiredError } from '../errors';
 import { peekBody } from './peek-body';
 import { resolveCredential, type CredentialSource } from './resolve-credential';
 
@@ -79,8 +79,14 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
 
     const setCookies = response.headers['set-cookie'] ?? [];
     if (setCookies.length > 0 && credential.source === 'cookie-jar') {
-      await store.applySetCookies(endpoint, url, setCookies);
-      logger.debug(`saved ${setCookies.length} refreshed cookie(s) to the jar`);
+      try {
+        await store.applySetCookies(endpoint, url, setCookies);
+        logger.debug(`saved ${setCookies.length} refreshed cookie(s) to the jar`);
+      } catch (error) {
+        // The server has acted on the request already: hand its answer over, and say the jar is behind.
+        if (!(error instanceof CredentialFileError)) throw error;
+        logger.warn(`the refreshed session could not be saved: ${error.message} (${error.hint ?? ''})`);
+      }
     }
 
     const acceptHeader = String(headers.accept);

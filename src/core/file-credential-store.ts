@@ -27,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { Cookie, CookieJar } from 'tough-cookie';
+import type { Cookie, CookieJar } from 'tough-cookie';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { CredentialFileError, InvalidBundleError } from '../errors';
 import { isValidCookieName, isValidCookieValue, type BundleCookie } from './bundle-codec';
@@ -41,6 +41,7 @@ import type {
 import { parseEndpoint } from './endpoint';
 import { redactSetCookie } from './redact';
 import {
+  preloadSecureFileModules,
   ensurePrivateDir,
   errnoCode,
   readJsonFile,
@@ -65,6 +66,17 @@ export interface EndpointPaths {
   folder: string;
   profile: string;
   cookies: string;
+}
+
+/** tough-cookie (and tldts under it) is loaded only when a jar is read or written, not at start-up. */
+const toughCookie = (): typeof import('tough-cookie') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('tough-cookie') as typeof import('tough-cookie');
+
+/** Loads what saving a login needs ahead of time (the login command calls it while the browser works). */
+export function preloadCredentialStoreModules(): void {
+  toughCookie();
+  preloadSecureFileModules();
 }
 
 const CONFIG_FILE = 'config.json';
@@ -355,7 +367,7 @@ export class FileCredentialStore implements CredentialStore {
     }
     const jar = newJar();
     for (const entry of entries) {
-      const cookie = isStoredCookie(entry) ? Cookie.fromJSON(entry) : undefined;
+      const cookie = isStoredCookie(entry) ? toughCookie().Cookie.fromJSON(entry) : undefined;
       if (cookie === undefined) {
         throw new CredentialFileError('E_CORRUPT_FILE', file, 'holds an entry that is not a cookie', hint);
       }
@@ -373,7 +385,7 @@ export class FileCredentialStore implements CredentialStore {
       if (!isValidCookieValue(value)) throw new InvalidBundleError(`cookie ${name} has an invalid value`);
       // Host-only (no Domain), for the whole site, Secure only over https; kept in the order given,
       // so chunked sessions (_oauth2_proxy_0, _oauth2_proxy_1, …) are replayed in order.
-      const cookie = new Cookie({
+      const cookie = new (toughCookie().Cookie)({
         key: name,
         value,
         path: '/',
@@ -429,7 +441,7 @@ interface StoredConfig {
  * cookies, as the browser sent them); Secure cookies are only accepted from https or loopback origins.
  */
 function newJar(): CookieJar {
-  return new CookieJar(undefined, {
+  return new (toughCookie().CookieJar)(undefined, {
     rejectPublicSuffixes: true,
     looseMode: false,
     allowSpecialUseDomain: true,

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as lockfile from 'proper-lockfile';
-import writeFileAtomic from 'write-file-atomic';
+import type * as ProperLockfile from 'proper-lockfile';
+import type WriteFileAtomic from 'write-file-atomic';
 import { CredentialFileError } from '../errors';
 
 /**
@@ -9,6 +9,19 @@ import { CredentialFileError } from '../errors';
  * atomic replacement (temp file, fsync, rename), JSON reads that tell "missing" from "corrupt",
  * and a cross-process lock on a sibling `<file>.lock` folder (proper-lockfile).
  */
+
+/* Loaded on first use: proper-lockfile pulls in graceful-fs, which is slow to load and only needed for writes. */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loadLockfile = (): typeof ProperLockfile => require('proper-lockfile') as typeof ProperLockfile;
+const loadWriteFileAtomic = (): typeof WriteFileAtomic =>
+  require('write-file-atomic') as typeof WriteFileAtomic;
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/** Loads the writers ahead of need (e.g. while a login waits for the browser), off the critical path. */
+export function preloadSecureFileModules(): void {
+  loadLockfile();
+  loadWriteFileAtomic();
+}
 
 const PRIVATE_DIR_MODE = 0o700;
 const PRIVATE_FILE_MODE = 0o600;
@@ -143,7 +156,7 @@ export async function withFileLock<T>(
   let compromised: Error | undefined;
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(file, {
+    release = await loadLockfile().lock(file, {
       lockfilePath: lockPath,
       realpath: false,
       stale: options.staleMs ?? DEFAULT_LOCK_STALE_MS,
@@ -184,7 +197,7 @@ function defaultAtomicWrite(
   data: string,
   options: { mode: number; fsync: boolean; encoding: BufferEncoding },
 ): Promise<void> {
-  return writeFileAtomic(file, data, options);
+  return loadWriteFileAtomic()(file, data, options);
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -80,7 +80,8 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   }
 
   let detection: DetectionResult | undefined;
-  if (!options.forceCookies) {
+  // --relay means the browser flow: a proxy that exempts /api/health must not turn it into "no login needed".
+  if (!options.forceCookies && options.relay !== true) {
     deps.progress.start(`Checking ${parsed.url} for an auth proxy`);
     try {
       detection = await detectAuthProxy(

@@ -46,7 +46,10 @@ export interface RelayRequestOptions {
 }
 
 /** Whether the endpoint offers the relay: GET /cookie-bridge/relay/info answers exactly {"relay":1}. Never throws. */
-export async function checkRelaySupport(endpoint: string, options: RelayRequestOptions = {}): Promise<boolean> {
+export async function checkRelaySupport(
+  endpoint: string,
+  options: RelayRequestOptions = {},
+): Promise<boolean> {
   const logger = options.logger ?? silentLogger;
   const url = resolveEndpointUrl(endpoint, RELAY_INFO_PATH);
   try {
@@ -82,7 +85,11 @@ export const DEFAULT_RELAY_POLL_INTERVAL_MS = 1_000;
  * (page not opened yet, or not registered on this replica) → ask again. Rejects with the signal's reason when
  * aborted, with E_RELAY_FAILED after too many errors in a row, and with E_INVALID_BUNDLE for a bad bundle.
  */
-export async function pollRelay(endpoint: string, verifier: string, options: PollRelayOptions): Promise<CookieBundle> {
+export async function pollRelay(
+  endpoint: string,
+  verifier: string,
+  options: PollRelayOptions,
+): Promise<CookieBundle> {
   const logger = options.logger ?? silentLogger;
   const { signal } = options;
   const sleep = options.sleep ?? abortableSleep;
@@ -123,13 +130,19 @@ export async function pollRelay(endpoint: string, verifier: string, options: Pol
       outcome = describe(error);
     }
     if (outcome !== lastStatus) {
-      logger.debug(`relay: claim → ${outcome}${outcome === '202' ? ' (page seen, waiting for the confirm)' : ''}`);
+      logger.debug(
+        `relay: claim → ${outcome}${outcome === '202' ? ' (page seen, waiting for the confirm)' : ''}`,
+      );
       lastStatus = outcome;
     }
     if (errors >= maxErrors) {
-      throw new LoginError('E_RELAY_FAILED', `the relay of ${new URL(endpoint).origin} failed ${errors} times in a row (${outcome})`, {
-        hint: 'check the connection and run the login again, or paste the bundle shown on the /token page',
-      });
+      throw new LoginError(
+        'E_RELAY_FAILED',
+        `the relay of ${new URL(endpoint).origin} failed ${errors} times in a row (${outcome})`,
+        {
+          hint: 'check the connection and run the login again, or paste the bundle shown on the /token page',
+        },
+      );
     }
     await sleep(intervalMs, signal);
   }

@@ -1,6 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
-import { redactUrl } from '../core/redact';
 import { sendAnswer, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy-answers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
 import { requestUpstream, saveSetCookies, upstreamTarget, type ProxyRuntime } from './proxy-runtime';
@@ -32,7 +30,8 @@ export async function forwardHttpRequest(
     localOrigins: target.localOrigins,
     credential,
   });
-  runtime.logger.debug(`> ${method} ${redactUrl(target.url)}`);
+  // Path only: queries may carry secrets (and redacting them on every request costs throughput).
+  runtime.logger.debug(`> ${method} ${target.url.pathname}`);
 
   const upstream = requestUpstream(runtime, target, { method, headers });
   let done = false;
@@ -46,12 +45,12 @@ export async function forwardHttpRequest(
     req.unpipe(upstream);
     req.resume();
     const answer = upstreamFailureAnswer(target.url, error);
-    runtime.logger.warn(`${method} ${redactUrl(target.url)}: ${answer.message}`);
+    runtime.logger.warn(`${method} ${target.url.pathname}: ${answer.message}`);
     sendAnswer(res, answer);
   });
   upstream.on('response', (response) => {
     void (async () => {
-      runtime.logger.debug(`< ${response.statusCode ?? 0} ${redactUrl(target.url)}`);
+      runtime.logger.debug(`< ${response.statusCode ?? 0} ${target.url.pathname}`);
       await saveSetCookies(runtime, target.url, response.headers['set-cookie']);
       const checked = await checkUpstreamSession(response, {
         endpoint: runtime.endpoint,
@@ -78,7 +77,9 @@ export async function forwardHttpRequest(
           localOrigin: target.localOrigin,
         }),
       );
-      pipeline(checked.body, res, () => undefined);
+      // pipe() rather than pipeline(): the same back-pressure, without an AbortController per response.
+      checked.body.on('error', () => res.destroy());
+      checked.body.pipe(res);
     })().catch((error: unknown) => {
       response.destroy();
       if (!done) {
@@ -87,5 +88,12 @@ export async function forwardHttpRequest(
       } else res.destroy();
     });
   });
-  req.pipe(upstream);
+  if (hasBody(req)) req.pipe(upstream);
+  else upstream.end();
+}
+
+/** RFC 9112 §6.3: a request has a body only with Content-Length > 0 or Transfer-Encoding. */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

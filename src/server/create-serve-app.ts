@@ -63,12 +63,15 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   const target = parseUpstream(options.upstream);
   const logger = options.logger ?? silentLogger;
   const identityHeader = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
-  const relayStore = options.relayStore ?? createMemoryRelayStore(options.now === undefined ? {} : { now: options.now });
+  const relayStore =
+    options.relayStore ?? createMemoryRelayStore(options.now === undefined ? {} : { now: options.now });
   const timeoutMs = options.proxyTimeoutMs ?? DEFAULT_PROXY_TIMEOUT_MS;
 
   const onError = (error: Error, req: http.IncomingMessage, res: http.ServerResponse | Duplex): void => {
     const code = errnoCode(error);
-    logger.debug(`serve: upstream error on ${req.method ?? '?'} ${pathOnly(req.url)}: ${code ?? error.message}`);
+    logger.debug(
+      `serve: upstream error on ${req.method ?? '?'} ${pathOnly(req.url)}: ${code ?? error.message}`,
+    );
     if (!isServerResponse(res)) {
       res.destroy();
       return;
@@ -90,7 +93,9 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   /** A timeout until the response headers arrive (streams may then idle as long as they like). */
   const onProxyReq = (proxyReq: http.ClientRequest): void => {
     proxyReq.setTimeout(timeoutMs, () => {
-      proxyReq.destroy(Object.assign(new Error('the upstream did not answer in time'), { code: 'ETIMEDOUT' }));
+      proxyReq.destroy(
+        Object.assign(new Error('the upstream did not answer in time'), { code: 'ETIMEDOUT' }),
+      );
     });
     proxyReq.once('response', () => proxyReq.setTimeout(0));
   };
@@ -117,7 +122,9 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
         if (proxyRes.statusCode === 404) {
           proxyRes.resume();
           logger.debug('serve: the upstream has no /api/health: answering it here');
-          healthFallback(req as Request, res as Response, () => onError(new Error('no health route'), req, res));
+          healthFallback(req as Request, res as Response, () =>
+            onError(new Error('no health route'), req, res),
+          );
           return;
         }
         res.statusCode = proxyRes.statusCode ?? 502;
@@ -161,7 +168,9 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    socket.on('error', (error) => logger.debug(`serve: WebSocket client socket error: ${errnoCode(error) ?? 'error'}`));
+    socket.on('error', (error) =>
+      logger.debug(`serve: WebSocket client socket error: ${errnoCode(error) ?? 'error'}`),
+    );
     proxy.upgrade(req, socket as never, head);
   };
 

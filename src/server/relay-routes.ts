@@ -57,7 +57,10 @@ export function isRelayPath(rawPath: string): boolean {
     if (next === decoded) break;
     decoded = next;
   }
-  const normalised = decoded.replace(/\\/g, '/').replace(/\/{2,}/g, '/').toLowerCase();
+  const normalised = decoded
+    .replace(/\\/g, '/')
+    .replace(/\/{2,}/g, '/')
+    .toLowerCase();
   const prefix = RELAY_PREFIX.slice(0, -1);
   return normalised === prefix || normalised.startsWith(RELAY_PREFIX);
 }
@@ -77,12 +80,18 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
     express.json({ limit: MAX_CLAIM_BODY, type: 'application/json' }),
     async (req: Request, res: Response) => {
       if (!req.is('application/json')) {
-        sendJson(res, 415, { error: 'unsupported_media_type', message: 'send {"verifier": "…"} as application/json' });
+        sendJson(res, 415, {
+          error: 'unsupported_media_type',
+          message: 'send {"verifier": "…"} as application/json',
+        });
         return;
       }
       const verifier = (req.body as { verifier?: unknown } | undefined)?.verifier;
       if (typeof verifier !== 'string' || !isValidRelayVerifier(verifier)) {
-        sendJson(res, 400, { error: 'bad_request', message: 'verifier must be 43 to 128 base64url characters' });
+        sendJson(res, 400, {
+          error: 'bad_request',
+          message: 'verifier must be 43 to 128 base64url characters',
+        });
         return;
       }
       const claim = await store.claim(relayChallengeFor(verifier));
@@ -92,7 +101,10 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
       } else if (claim.status === 'pending') {
         sendJson(res, 202, { status: 'pending' });
       } else {
-        sendJson(res, 404, { error: 'not_found', message: 'no such sign-in (unknown, expired or already claimed)' });
+        sendJson(res, 404, {
+          error: 'not_found',
+          message: 'no such sign-in (unknown, expired or already claimed)',
+        });
       }
     },
   );
@@ -104,7 +116,11 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
     }
     const known = req.path === RELAY_INFO_PATH || req.path === RELAY_CLAIM_PATH;
     if (known) res.set('Allow', req.path === RELAY_INFO_PATH ? 'GET, HEAD' : 'POST');
-    sendJson(res, known ? 405 : 404, known ? { error: 'method_not_allowed', message: 'method not allowed' } : NOT_FOUND);
+    sendJson(
+      res,
+      known ? 405 : 404,
+      known ? { error: 'method_not_allowed', message: 'method not allowed' } : NOT_FOUND,
+    );
   });
 
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -179,10 +195,16 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
       const outcome = await store.confirm(challenge, made.bundle);
       const code = relayCode(challenge);
       if (outcome === 'confirmed') {
-        logger.debug(`/token/relay: confirmed ${code} with ${made.cookieNames.length} cookie(s) (${made.cookieNames.join(', ')})`);
-        res
-          .status(200)
-          .send(renderRelayConfirmedPage({ code, nonce, ...(made.user === undefined ? {} : { user: made.user }) }));
+        logger.debug(
+          `/token/relay: confirmed ${code} with ${made.cookieNames.length} cookie(s) (${made.cookieNames.join(', ')})`,
+        );
+        res.status(200).send(
+          renderRelayConfirmedPage({
+            code,
+            nonce,
+            ...(made.user === undefined ? {} : { user: made.user }),
+          }),
+        );
         return;
       }
       const [status, message] =
@@ -190,7 +212,10 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
           ? [409, 'This sign-in was already confirmed: return to your terminal.']
           : outcome === 'too-large'
             ? [413, 'Your browser sent more cookies than this server can relay.']
-            : [404, 'This sign-in request is unknown or has expired: start the login again from the terminal.'];
+            : [
+                404,
+                'This sign-in request is unknown or has expired: start the login again from the terminal.',
+              ];
       res.status(status).send(renderTokenErrorPage(message, nonce));
     },
   );

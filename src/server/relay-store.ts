@@ -16,7 +16,10 @@ export interface RelayStore {
    * Stores the bundle of a pending challenge. 'unknown' when it was never registered or has expired,
    * 'already-confirmed' when it holds a bundle already (never overwritten), 'too-large' over the size limit.
    */
-  confirm(challenge: string, bundle: string): Promise<'confirmed' | 'unknown' | 'already-confirmed' | 'too-large'>;
+  confirm(
+    challenge: string,
+    bundle: string,
+  ): Promise<'confirmed' | 'unknown' | 'already-confirmed' | 'too-large'>;
   /** Takes the bundle of a confirmed challenge and forgets the challenge (one-shot). */
   claim(challenge: string): Promise<RelayClaim>;
 }

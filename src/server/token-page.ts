@@ -149,7 +149,9 @@ export function renderTokenPage(input: TokenPageInput): string {
 /** The relay confirm box: the code to compare and the form that posts to /token/relay (same origin). */
 function renderRelayBox(relay: { challenge: string; code: string; state?: string }): string {
   const state =
-    relay.state === undefined ? '' : `\n        <input type="hidden" name="state" value="${escapeHtml(relay.state)}">`;
+    relay.state === undefined
+      ? ''
+      : `\n        <input type="hidden" name="state" value="${escapeHtml(relay.state)}">`;
   // Relative, so the form also works when the proxy serves the app under a path prefix.
   return `
     <div class="status" id="relay-box">

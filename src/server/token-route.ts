@@ -131,7 +131,9 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
         logger.warn('/token: the relay store is full; refused a relay login');
         res
           .status(503)
-          .send(renderTokenErrorPage('Too many sign-ins are waiting here: try again in a few minutes.', nonce));
+          .send(
+            renderTokenErrorPage('Too many sign-ins are waiting here: try again in a few minutes.', nonce),
+          );
         return;
       }
     }

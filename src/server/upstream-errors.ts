@@ -29,14 +29,18 @@ export function upstreamErrorStatus(code: string | undefined): UpstreamErrorStat
 }
 
 /** The status and JSON body `serve` answers for an upstream error code. */
-export function upstreamErrorResponse(code: string | undefined): { status: UpstreamErrorStatus; body: UpstreamErrorBody } {
+export function upstreamErrorResponse(code: string | undefined): {
+  status: UpstreamErrorStatus;
+  body: UpstreamErrorBody;
+} {
   const status = upstreamErrorStatus(code);
   if (status === 504) {
     return { status, body: { error: 'gateway_timeout', message: 'the upstream did not answer in time' } };
   }
   const known = code === undefined ? undefined : MESSAGES[code];
   const message =
-    known ?? (code?.startsWith('HPE_') ? 'the upstream sent an invalid HTTP response' : 'the upstream request failed');
+    known ??
+    (code?.startsWith('HPE_') ? 'the upstream sent an invalid HTTP response' : 'the upstream request failed');
   return { status, body: { error: 'bad_gateway', message } };
 }
 

@@ -62,7 +62,10 @@ describe('relay login routes', () => {
   });
 
   const openPage = (challenge: string, extra = '') =>
-    app.agent.get(`/token?relay=${challenge}${extra}`).set('Cookie', COOKIES).set('X-Auth-Request-Email', EMAIL);
+    app.agent
+      .get(`/token?relay=${challenge}${extra}`)
+      .set('Cookie', COOKIES)
+      .set('X-Auth-Request-Email', EMAIL);
   const confirm = (challenge: string, fields: Record<string, string> = {}) =>
     app.agent
       .post('/token/relay')
@@ -166,7 +169,8 @@ describe('relay login routes', () => {
   });
 
   it('refuses new relay logins with 503 when too many are pending', async () => {
-    for (let i = 0; i < 3; i += 1) expect((await openPage(relayChallengeFor(newVerifier()))).status).toBe(200);
+    for (let i = 0; i < 3; i += 1)
+      expect((await openPage(relayChallengeFor(newVerifier()))).status).toBe(200);
     const full = await openPage(relayChallengeFor(newVerifier()));
     expect(full.status).toBe(503);
     expect(full.text).toContain('Too many sign-ins are waiting');
@@ -206,7 +210,10 @@ describe('relay login routes', () => {
       .type('json')
       .send(JSON.stringify({ verifier: 'a'.repeat(2000) }));
     expect(big.status).toBe(413);
-    const form = await app.agent.post('/cookie-bridge/relay/claim').type('form').send({ verifier: newVerifier() });
+    const form = await app.agent
+      .post('/cookie-bridge/relay/claim')
+      .type('form')
+      .send({ verifier: newVerifier() });
     expect(form.status).toBe(415);
     const bad = await claim('not a verifier!');
     expect(bad.status).toBe(400);

@@ -53,7 +53,13 @@ async function startRawUpstream(): Promise<Running & { hanging: http.ServerRespo
       });
       req.on('end', () => {
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ bytes, sha256: hash.digest('hex'), chunked: req.headers['transfer-encoding'] ?? null }));
+        res.end(
+          JSON.stringify({
+            bytes,
+            sha256: hash.digest('hex'),
+            chunked: req.headers['transfer-encoding'] ?? null,
+          }),
+        );
       });
       return;
     }
@@ -75,7 +81,9 @@ async function startRawUpstream(): Promise<Running & { hanging: http.ServerRespo
   wss.on('connection', (socket, req) => {
     socket.on('message', (data, isBinary) => {
       socket.send(
-        isBinary ? data : `echo:${String(data)} user:${String(req.headers['x-auth-request-email'])} path:${req.url}`,
+        isBinary
+          ? data
+          : `echo:${String(data)} user:${String(req.headers['x-auth-request-email'])} path:${req.url}`,
         { binary: isBinary },
       );
     });
@@ -121,12 +129,16 @@ describe('createServeApp in front of an upstream', () => {
   it('streams a large request body to the upstream', async () => {
     const expected = await sha256(patternStream(SIZE));
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(`${serve.url}/upload`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = http.request(
+        `${serve.url}/upload`,
+        { method: 'PUT', headers: { 'content-type': 'application/octet-stream' } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       patternStream(SIZE).pipe(req); // chunked: no Content-Length, so it cannot be buffered to measure it
     });
@@ -172,6 +184,8 @@ describe('createServeApp in front of an upstream', () => {
 
   it('refuses WebSocket upgrades on the relay prefix', async () => {
     const socket = new WebSocket(`${serve.url.replace('http', 'ws')}/cookie-bridge/relay/x`);
+    const errors: Error[] = [];
+    socket.on('error', (error) => errors.push(error));
     const [, response] = (await once(socket, 'unexpected-response')) as [unknown, http.IncomingMessage];
     expect(response.statusCode).toBe(404);
     socket.terminate();
@@ -193,7 +207,10 @@ describe('createServeApp in front of an upstream', () => {
   });
 
   it('serves /token itself, from the cookies the browser sent', async () => {
-    const res = await request(serve.url).get('/token').set('Cookie', '_oauth2_proxy=abc').set('X-Auth-Request-Email', 'a@b.c');
+    const res = await request(serve.url)
+      .get('/token')
+      .set('Cookie', '_oauth2_proxy=abc')
+      .set('X-Auth-Request-Email', 'a@b.c');
     expect(res.status).toBe(200);
     expect(res.text).toContain('<textarea id="bundle"');
     expect(res.text).toContain('Signed in as <strong id="user">a@b.c</strong>');
@@ -235,7 +252,10 @@ describe('createServeApp in front of the demo API', () => {
   });
 
   it('reads the identity for /token from the configured header', async () => {
-    const res = await request(serve.url).get('/token').set('Cookie', 's=1').set('OIDC_CLAIM_email', 'dave@example.com');
+    const res = await request(serve.url)
+      .get('/token')
+      .set('Cookie', 's=1')
+      .set('OIDC_CLAIM_email', 'dave@example.com');
     expect(res.text).toContain('Signed in as <strong id="user">dave@example.com</strong>');
   });
 });
@@ -249,7 +269,10 @@ describe('createServeApp with the upstream down', () => {
       const res = await request(serve.url).get('/api/items');
       expect(res.status).toBe(502);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
-      expect(res.body).toEqual({ error: 'bad_gateway', message: 'the upstream refused the connection (is it running?)' });
+      expect(res.body).toEqual({
+        error: 'bad_gateway',
+        message: 'the upstream refused the connection (is it running?)',
+      });
       expect((await request(serve.url).get('/api/health')).status).toBe(502);
       expect((await request(serve.url).get('/cookie-bridge/relay/info')).body).toEqual({ relay: 1 });
     } finally {

@@ -74,7 +74,7 @@ export interface RawRequest {
 export function rawRequest(
   port: number,
   request: RawRequest,
-): Promise<RawResponse | { error: string; status?: undefined }> {
+): Promise<RawResponse | { error: string; status?: undefined; headers?: undefined }> {
   return new Promise((resolve) => {
     const req = http.request(
       {
@@ -89,7 +89,11 @@ export function rawRequest(
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
         );
         res.on('error', (error) => resolve({ error: String(error) }));
       },

@@ -14,6 +14,10 @@
  *   SCRIPTED_BROWSER_EMAIL    email typed into the sign-in form (default: the form's own value)
  *   SCRIPTED_BROWSER_MODE     `post` (default) or `print-bundle`: write the text of the element with
  *                             id "bundle" (a textarea) to SCRIPTED_BROWSER_OUT instead of POSTing
+ *                             or `relay-confirm`: on a /token?relay=… page, check the code shown in #relay-code
+ *                             equals SCRIPTED_BROWSER_EXPECT_CODE (when set) and submit #relay-confirm-form
+ *                             (same-origin POST with the cookies), like a person pressing Confirm
+ *   SCRIPTED_BROWSER_EXPECT_CODE  the confirmation code the terminal shows (relay-confirm)
  *   SCRIPTED_BROWSER_OUT      output file for print-bundle
  *   SCRIPTED_BROWSER_VERBOSE  1: log each request to stderr (cookie values are never printed)
  */
@@ -259,7 +263,7 @@ async function main() {
   const target = process.argv[2];
   if (target === undefined) throw new BrowserError('usage: scripted-browser.js <url>');
   const mode = process.env.SCRIPTED_BROWSER_MODE || 'post';
-  if (mode !== 'post' && mode !== 'print-bundle')
+  if (mode !== 'post' && mode !== 'print-bundle' && mode !== 'relay-confirm')
     throw new BrowserError(`unknown SCRIPTED_BROWSER_MODE ${mode}`);
   const jar = new CookieJar();
   let page = await navigate(jar, new URL(target));
@@ -269,6 +273,9 @@ async function main() {
     if (response.status >= 400)
       throw new BrowserError(`${url.origin}${url.pathname} answered ${response.status}`);
     const forms = parseForms(response.text);
+    if (mode === 'relay-confirm' && elementTextById(response.text, 'relay-code') !== undefined) {
+      return confirmRelay(jar, url, response.text, forms);
+    }
     const handoff = forms.find((form) => isHandoffForm(form, url));
     if (handoff !== undefined || elementTextById(response.text, 'bundle') !== undefined) {
       return handOff(url, response.text, handoff, mode);
@@ -302,6 +309,31 @@ async function main() {
     }
   }
   throw new BrowserError('gave up after 5 forms without reaching a hand-off form');
+}
+
+async function confirmRelay(jar, pageUrl, html, forms) {
+  const code = elementTextById(html, 'relay-code');
+  const expected = process.env.SCRIPTED_BROWSER_EXPECT_CODE;
+  if (expected !== undefined && expected !== '' && code !== expected)
+    throw new BrowserError(`the page shows code ${code}, the terminal ${expected}: not confirming`);
+  const form = forms.find((f) => f.attributes.id === 'relay-confirm-form');
+  if (form === undefined)
+    throw new BrowserError(`no #relay-confirm-form on ${pageUrl.origin}${pageUrl.pathname}`);
+  const action = new URL(form.attributes.action || pageUrl.href, pageUrl);
+  if (action.origin !== pageUrl.origin) throw new BrowserError(`the confirm form posts to another origin`);
+  const { url, response } = await navigate(jar, action, {
+    method: 'POST',
+    body: formBody(form.inputs),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: pageUrl.origin,
+      'sec-fetch-site': 'same-origin',
+    },
+  });
+  verbose(`relay confirm → ${response.status}`);
+  if (response.status !== 200 || elementTextById(response.text, 'relay-confirmed') === undefined) {
+    throw new BrowserError(`the relay confirm at ${url.origin}${url.pathname} answered ${response.status}`);
+  }
 }
 
 async function handOff(pageUrl, html, form, mode) {

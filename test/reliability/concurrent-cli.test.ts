@@ -17,7 +17,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT } from '../kit/cli-runner';
-import { filesUnder, loginThroughBrowser, startProtectedStack, type ProtectedStack } from '../kit/hostile-kit';
+import {
+  filesUnder,
+  loginThroughBrowser,
+  startProtectedStack,
+  type ProtectedStack,
+} from '../kit/hostile-kit';
 
 const TOKEN = 'svc-token-concurrency-8c1f7a2b9d3e';
 const EMAILS = ['alice@example.com', 'bob@example.com', 'carol@example.com'];
@@ -45,7 +50,8 @@ function sessionInJar(jarFile: string): string {
   const byName = new Map(jar.cookies.map((cookie) => [cookie.key, cookie.value]));
   if (byName.has('_oauth2_proxy')) return byName.get('_oauth2_proxy')!;
   let joined = '';
-  for (let index = 0; byName.has(`_oauth2_proxy_${index}`); index++) joined += byName.get(`_oauth2_proxy_${index}`)!;
+  for (let index = 0; byName.has(`_oauth2_proxy_${index}`); index++)
+    joined += byName.get(`_oauth2_proxy_${index}`)!;
   return joined;
 }
 
@@ -148,9 +154,13 @@ describe('a process killed with SIGKILL leaves nothing that needs manual cleanup
     const jar = filesUnder(path.join(temp.home, 'cookie-bridge')).find((f) => f.endsWith('cookies.json'))!;
     const folder = path.dirname(jar);
     // A worker takes the endpoint's lock the way the store does, then dies without releasing it.
-    const worker = spawn(process.execPath, [path.join(REPO_ROOT, 'test', 'kit', 'credential-lock-worker.js'), 'hold', folder], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const worker = spawn(
+      process.execPath,
+      [path.join(REPO_ROOT, 'test', 'kit', 'credential-lock-worker.js'), 'hold', folder],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve) => worker.stdout.once('data', () => resolve()));
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.kill('SIGKILL');

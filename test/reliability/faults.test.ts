@@ -38,16 +38,23 @@ describe('corrupt and truncated credential files', () => {
     return { jar: path.join(folder, 'cookies.json'), profile: path.join(folder, 'profile.json') };
   };
 
+  let pristine: Map<string, string>;
   beforeAll(async () => {
     [a, b] = await Promise.all([startProtectedStack(), startProtectedStack()]);
     temp = makeTempHome('cb-corrupt-');
     env = cliEnv(temp.home);
     home = path.join(temp.home, 'cookie-bridge');
-  });
-  beforeEach(async () => {
-    rmSync(home, { recursive: true, force: true });
     expect((await loginThroughBrowser(a.endpoint, env)).code).toBe(0);
     expect((await loginThroughBrowser(b.endpoint, env, 'bob@example.com')).code).toBe(0);
+    pristine = snapshot(filesUnder(home));
+  });
+  beforeEach(() => {
+    // Both logins as they were after signing in (the look-alike still knows the sessions).
+    rmSync(home, { recursive: true, force: true });
+    for (const [file, text] of pristine) {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, text, { mode: 0o600 });
+    }
   });
   afterAll(async () => {
     await a.close();
@@ -66,37 +73,47 @@ describe('corrupt and truncated credential files', () => {
       },
     ],
     ['a jar without a cookie list', ({ jar }) => (writeFileSync(jar, '{"cookies": 42}'), jar)],
-    ['a jar with an entry that is not a cookie', ({ jar }) => (writeFileSync(jar, '{"cookies":[{"key":1}]}'), jar)],
-    ['a profile of another endpoint', ({ profile }) => (writeFileSync(profile, readFileSync(filesOf(b).profile)), profile)],
+    [
+      'a jar with an entry that is not a cookie',
+      ({ jar }) => (writeFileSync(jar, '{"cookies":[{"key":1}]}'), jar),
+    ],
+    [
+      'a profile of another endpoint',
+      ({ profile }) => (writeFileSync(profile, readFileSync(filesOf(b).profile)), profile),
+    ],
     ['a profile replaced by a folder', ({ profile }) => (rmSync(profile), mkdirSync(profile), profile)],
     ['an empty jar file', ({ jar }) => (writeFileSync(jar, ''), jar)],
   ];
 
-  it.each(corruptions)('%s: exit 7 naming the file, other endpoints untouched and usable', async (_name, corrupt) => {
-    const bFiles = filesOf(b);
-    const bBefore = snapshot([bFiles.jar, bFiles.profile]);
-    const file = corrupt(filesOf(a));
-    const broken = await runCli(['request', '-e', a.endpoint, '/api/whoami', '--debug'], env);
-    // Guards: readJsonFile / parseStoredProfile turn any damage into CredentialFileError E_CORRUPT_FILE.
-    expect(broken.code).toBe(7);
-    expect(broken.stderr).toContain(`cookie-bridge: error: ${file}:`);
-    expect(broken.stderr).toMatch(new RegExp(`hint: fix .*${path.basename(file)} or delete it`));
-    expect(broken.stderr).not.toMatch(/unexpected error|at .*\.js:\d+/);
-    // The other endpoint works, and the store wiped nothing (guards: no silent reset).
-    const other = await runCli(['request', '-s', '-e', b.endpoint, '/api/whoami'], env);
-    expect(other.code).toBe(0);
-    expect(JSON.parse(other.stdout)).toEqual({ user: 'bob@example.com' });
-    expect(snapshot([bFiles.jar, bFiles.profile])).toEqual(bBefore);
-    expect(filesUnder(home).some((f) => f === file) || statSync(file).isDirectory()).toBe(true);
-    // `api info --all` still lists the healthy endpoint, and names the broken file.
-    const all = await runCli(['api', 'info', '--all', '--offline', '--json'], env);
-    expect(all.stdout).toContain(b.endpoint);
-    expect(all.stderr).toContain(file);
-    // What the hint says works: logout, then log in again.
-    expect((await runCli(['api', 'logout', '-e', a.endpoint], env)).code).toBe(0);
-    expect((await loginThroughBrowser(a.endpoint, env)).code).toBe(0);
-    expect((await runCli(['request', '-s', '-e', a.endpoint, '/api/whoami'], env)).code).toBe(0);
-  });
+  it.each(corruptions)(
+    '%s: exit 7 naming the file, other endpoints untouched and usable',
+    async (_name, corrupt) => {
+      const bFiles = filesOf(b);
+      const bBefore = snapshot([bFiles.jar, bFiles.profile]);
+      const file = corrupt(filesOf(a));
+      const broken = await runCli(['request', '-e', a.endpoint, '/api/whoami', '--debug'], env);
+      // Guards: readJsonFile / parseStoredProfile turn any damage into CredentialFileError E_CORRUPT_FILE.
+      expect(broken.code).toBe(7);
+      expect(broken.stderr).toContain(`cookie-bridge: error: ${file}:`);
+      expect(broken.stderr).toMatch(new RegExp(`hint: fix .*${path.basename(file)} or delete it`));
+      expect(broken.stderr).not.toMatch(/unexpected error|at .*\.js:\d+/);
+      // The other endpoint works, and the store wiped nothing (guards: no silent reset).
+      const other = await runCli(['request', '-s', '-e', b.endpoint, '/api/whoami'], env);
+      expect(other.code).toBe(0);
+      expect(JSON.parse(other.stdout)).toEqual({ user: 'bob@example.com' });
+      expect(snapshot([bFiles.jar, bFiles.profile])).toEqual(bBefore);
+      expect(filesUnder(home).some((f) => f === file) || statSync(file).isDirectory()).toBe(true);
+      // `api info --all` still lists the healthy endpoint, and names the broken file.
+      const all = await runCli(['api', 'info', '--all', '--offline', '--json'], env);
+      expect(all.code).toBe(7);
+      expect(all.stdout).toContain(b.endpoint);
+      expect(all.stderr).toContain(file);
+      // What the hint says works: logout, then log in again.
+      expect((await runCli(['api', 'logout', '-e', a.endpoint], env)).code).toBe(0);
+      expect((await loginThroughBrowser(a.endpoint, env)).code).toBe(0);
+      expect((await runCli(['request', '-s', '-e', a.endpoint, '/api/whoami'], env)).code).toBe(0);
+    },
+  );
 
   it('a corrupt config.json: exit 7 naming it when it is needed, and explicit endpoints keep working', async () => {
     const config = path.join(home, 'config.json');
@@ -209,7 +226,9 @@ describe('the endpoint goes down before or during a response', () => {
     // Guards request-command's pipeline error handling (a truncated body must not look like success).
     const result = await runCli(['request', route], env);
     expect(result.code).toBe(5);
-    expect(result.stderr).toContain(`cannot reach ${endpoint}: the connection broke while the response was streaming`);
+    expect(result.stderr).toContain(
+      `cannot reach ${endpoint}: the connection broke while the response was streaming`,
+    );
     expect(result.stderr).toMatch(/hint: /);
     expect(result.stdoutBytes.length).toBeLessThan(8 << 20);
   });

@@ -48,7 +48,9 @@ describe('createRelayChallenge', () => {
     const digest = createHash('sha256').update(`cookie-bridge-code:${challenge}`).digest();
     const bits = [...digest.subarray(0, 5)].map((byte) => byte.toString(2).padStart(8, '0')).join('');
     const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-    const expected = [...Array(8).keys()].map((i) => alphabet[parseInt(bits.slice(i * 5, i * 5 + 5), 2)]).join('');
+    const expected = [...Array(8).keys()]
+      .map((i) => alphabet[parseInt(bits.slice(i * 5, i * 5 + 5), 2)])
+      .join('');
     expect(relayCode(challenge)).toBe(`${expected.slice(0, 4)}-${expected.slice(4)}`);
     expect(relayCode(challenge)).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
     expect(relayCode(relayChallengeFor(`${VERIFIER}x`))).not.toBe(relayCode(challenge));

@@ -1,3 +1,4 @@
+import { preloadCredentialStoreModules } from '../../core/file-credential-store';
 import { openBrowser } from '../../login/browser-opener';
 import { login, type LoginResult } from '../../login/login-flow';
 import { createProgress } from '../../login/progress';
@@ -15,6 +16,8 @@ export interface LoginCommandOptions {
 }
 
 export async function loginCommand(ctx: CliContext, options: LoginCommandOptions): Promise<number> {
+  // The jar and lock modules load lazily; load them while the browser works, not after the bundle arrives.
+  setImmediate(preloadCredentialStoreModules);
   try {
     return await runLogin(ctx, options);
   } finally {

@@ -4,7 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import { createForwardingClient } from '../../client/forwarding-client';
 import { resolveEndpoint } from '../../client/resolve-endpoint';
 import { describeHeaders } from '../../core/redact';
-import { EndpointUnreachableError, HttpStatusError, UsageError } from '../../errors';
+import {
+  CookieBridgeError,
+  EndpointUnreachableError,
+  ExitCode,
+  HttpStatusError,
+  UsageError,
+} from '../../errors';
 import type { CliContext } from '../cli-context';
 
 export interface RequestCommandOptions {
@@ -54,8 +60,18 @@ export async function requestCommand(
   try {
     await pipeline(response.body, ctx.stdout);
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
+    const { code, syscall } = error as { code?: unknown; syscall?: unknown };
     if (code === 'EPIPE') return 0;
+    if (syscall === 'write') {
+      throw new CookieBridgeError(
+        'E_OUTPUT_FAILED',
+        `cannot write the response to stdout (${String(code)})`,
+        ExitCode.Failure,
+        {
+          hint: 'check the disk space or the file stdout is redirected to',
+        },
+      );
+    }
     throw new EndpointUnreachableError(endpoint, 'the connection broke while the response was streaming', {
       cause: error,
     });
