@@ -148,10 +148,12 @@ export class CredentialFileError extends CookieBridgeError {
 
 export class PortInUseError extends CookieBridgeError {
   readonly port: number;
-  constructor(port: number, host: string) {
-    super('E_PORT_IN_USE', `port ${port} on ${host} is already in use`, ExitCode.PortInUse, {
-      hint: 'pick another one with --port N, or leave --port out to use a free port',
-    });
+  constructor(
+    port: number,
+    host: string,
+    hint = 'pick another one with --port N, or leave --port out to use a free port',
+  ) {
+    super('E_PORT_IN_USE', `port ${port} on ${host} is already in use`, ExitCode.PortInUse, { hint });
     this.port = port;
   }
 }

@@ -40,7 +40,15 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(options.port, options.host) : error);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(
+              options.port,
+              options.host,
+              'pick another one with --port N (--port 0 picks a free one)',
+            )
+          : error,
+      );
     };
     server.once('error', onError);
     server.listen({ port: options.port, host: options.host }, () => {
