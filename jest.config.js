@@ -10,4 +10,5 @@ module.exports = {
   testTimeout: 60000,
   maxWorkers: 2,
   clearMocks: true,
+  reporters: ['default', '<rootDir>/test/kit/summary-reporter.js'],
 };

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Response } from 'express';
-import { encodeCookieBundle, isValidState, MAX_BUNDLE_BYTES } from '../core/bundle-codec';
-import { parseCookieHeader } from '../core/cookie-header';
+import { isValidState } from '../core/bundle-codec';
+import { encodeRequestBundle } from './request-bundle';
 import { silentLogger, type Logger } from '../context';
-import { isCookieBridgeError } from '../errors';
 import { isValidRelayChallenge, relayCode } from '../core/relay-protocol';
-import { DEFAULT_IDENTITY_HEADER, readIdentity } from './identity';
+import { DEFAULT_IDENTITY_HEADER } from './identity';
 import { createRelayConfirmRouter } from './relay-routes';
 import type { RelayStore } from './relay-store';
 import { renderTokenErrorPage, renderTokenPage } from './token-page';
@@ -82,48 +81,15 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       return;
     }
 
-    const cookies = parseCookieHeader(req.headers.cookie);
-    if (cookies.length === 0) {
-      logger.debug('/token: the browser sent no usable cookies');
-      res
-        .status(400)
-        .send(
-          renderTokenErrorPage(
-            'Your browser sent no cookies with this request, so there is no sign-in to hand over. ' +
-              'This page is probably not served behind the auth proxy: open it through the address the proxy protects.',
-            nonce,
-          ),
-        );
+    const made = encodeRequestBundle(req, identityHeader, query.state);
+    if (!made.ok) {
+      logger.debug(`/token: no bundle: ${made.message}`);
+      res.status(400).send(renderTokenErrorPage(made.message, nonce));
       return;
     }
-    const user = readIdentity(req, identityHeader);
-    let bundle: string;
-    try {
-      bundle = encodeCookieBundle({
-        cookies,
-        ...(query.state === undefined ? {} : { state: query.state }),
-        ...(user === undefined ? {} : { user }),
-      });
-    } catch (error) {
-      if (!isCookieBridgeError(error)) throw error;
-      res
-        .status(400)
-        .send(renderTokenErrorPage('The cookies your browser sent cannot be handed over.', nonce));
-      return;
-    }
-    if (bundle.length > MAX_BUNDLE_BYTES) {
-      res
-        .status(400)
-        .send(
-          renderTokenErrorPage(
-            `Your browser sent more cookies than a sign-in bundle can carry (${MAX_BUNDLE_BYTES / 1024} KiB).`,
-            nonce,
-          ),
-        );
-      return;
-    }
+    const { bundle, cookieNames, user } = made;
     logger.debug(
-      `/token: bundle of ${cookies.length} cookie(s) (${cookies.map((c) => c.name).join(', ')})` +
+      `/token: bundle of ${cookieNames.length} cookie(s) (${cookieNames.join(', ')})` +
         `${user === undefined ? ', no identity header' : ''}${query.port === undefined ? '' : `, hand-off to port ${query.port}`}`,
     );
     if (query.relay !== undefined && relayStore !== undefined) {
