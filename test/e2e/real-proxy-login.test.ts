@@ -441,6 +441,8 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
   describe('nginx auth_request + the oauth2-proxy look-alike', () => {
     let lookalike: OAuth2ProxyLookalike | undefined;
     let nginx: RunningComponent | undefined;
+    /** Exempts /api/health (detection sees no proxy) and the relay routes (relay login works). */
+    let nginxExempt: RunningComponent | undefined;
 
     const sources = (...extra: LogSource[]): LogSource[] => [
       ...extra,
@@ -455,9 +457,15 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
     beforeAll(async () => {
       lookalike = await startOAuth2ProxyLookalike({ upstream: upstream?.url ?? '' });
       nginx = await startNginxAuthRequest({ oauth2ProxyUrl: lookalike.url, upstream: upstream?.url ?? '' });
+      nginxExempt = await startNginxAuthRequest({
+        oauth2ProxyUrl: lookalike.url,
+        upstream: upstream?.url ?? '',
+        exemptPaths: ['/api/health', '/cookie-bridge/relay/'],
+      });
     }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
+      await nginxExempt?.stop();
       await nginx?.stop();
       await lookalike?.close();
     }, SETUP_TIMEOUT_MS);
@@ -563,6 +571,95 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
           withDiagnostics({ ...context, cli: [result, whoami] }, () => {
             expect(whoami.code).toBe(0);
             expect(jsonOf(whoami)).toEqual({ user: 'bob@example.com' });
+          });
+        } finally {
+          home.cleanup();
+        }
+      },
+      LOGIN_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      'with /api/health exempted: detection sees no proxy, --cookies signs in anyway, and so does --relay',
+      async () => {
+        const endpoint = nginxExempt?.url ?? '';
+        const home = makeTempHome('cookie-bridge-real-nginx-exempt-');
+        const relayLog = join(workDir, 'nginx-relay.browser.log');
+        const context = {
+          sources: sources(browserLogSource(workDir, 'nginx-cookies'), {
+            name: 'chromium-browser (nginx relay)',
+            logs: () => readIfExists(relayLog),
+          }),
+        };
+        try {
+          const env = browserEnv(home.home, workDir, 'nginx-cookies', { CHROMIUM_BROWSER_LOGIN: 'erin' });
+          const detected = await runCli(['api', 'login', '-e', endpoint, '--json'], env);
+          withDiagnostics({ ...context, cli: detected }, () => {
+            expect(detected.code).toBe(0);
+            expect(jsonOf(detected)).toMatchObject({ method: 'none' });
+          });
+
+          const forced = await runCli(
+            ['api', 'login', '-e', endpoint, '--cookies', '--json', '--timeout', CLI_LOGIN_TIMEOUT_S],
+            env,
+          );
+          withDiagnostics({ ...context, cli: forced }, () => {
+            expect(forced.code).toBe(0);
+            expect(jsonOf(forced)).toMatchObject({
+              method: 'cookies',
+              reason: 'forced',
+              identity: 'erin@example.com',
+            });
+          });
+          const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: [forced, whoami] }, () => {
+            expect(whoami.code).toBe(0);
+            expect(jsonOf(whoami)).toEqual({ user: 'erin@example.com' });
+          });
+
+          // Relay login through the same nginx: the browser "elsewhere" confirms the code shown by the CLI.
+          await runCli(['api', 'logout', '-e', endpoint], env);
+          const cli = startCli(
+            [
+              'api',
+              'login',
+              '-e',
+              endpoint,
+              '--relay',
+              '--no-browser',
+              '--json',
+              '--timeout',
+              CLI_LOGIN_TIMEOUT_S,
+            ],
+            cliEnv(home.home),
+          );
+          try {
+            const [printed] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
+            const code = (await cli.waitForStderr(/Confirmation code: (\S+)/))[1] ?? '';
+            const browser = await runChromiumBrowser(printed, {
+              CHROMIUM_BROWSER_WAIT_FOR: 'relay',
+              CHROMIUM_BROWSER_EXPECT_CODE: code,
+              CHROMIUM_BROWSER_LOGIN: 'frank',
+              CHROMIUM_BROWSER_LOG: relayLog,
+              CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+            });
+            withDiagnostics(context, () => expect(browser.code).toBe(0));
+          } catch (error) {
+            cli.child.kill('SIGTERM');
+            throw error;
+          }
+          const relayed = await cli.result;
+          withDiagnostics({ ...context, cli: relayed }, () => {
+            expect(relayed.code).toBe(0);
+            expect(jsonOf(relayed)).toMatchObject({
+              method: 'cookies',
+              via: 'relay',
+              identity: 'frank@example.com',
+            });
+          });
+          const again = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: [relayed, again] }, () => {
+            expect(jsonOf(again)).toEqual({ user: 'frank@example.com' });
           });
         } finally {
           home.cleanup();
