@@ -465,7 +465,7 @@ function describeOrigin(origin: string): string {
 
 function sanitize(text: string): string {
   const short = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  // eslint-disable-next-line no-control-regex -- control characters are what this strips
+   
   return short.replace(/[\x00-\x1f\x7f]/g, '?');
 }
 

@@ -115,9 +115,9 @@ function createPlainProgress(stream: NodeJS.WritableStream): Progress {
 function printable(text: string): string {
   return (
     text
-      // eslint-disable-next-line no-control-regex -- control characters are what this strips
+       
       .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
-      // eslint-disable-next-line no-control-regex -- control characters are what this strips
+       
       .replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ')
       .trim()
   );
