@@ -3,8 +3,10 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../context';
 import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../core/bundle-codec';
-import { InvalidBundleError, LoginError, PortInUseError } from '../errors';
+import { InvalidBundleError, LoginError } from '../errors';
 import { renderRefusalPage, renderSignedInPage } from './loopback-pages';
+import { HOST_V4, HOST_V6, describeError, listenOnLoopback } from './listen-on-loopback';
+import { Refusal, parseJsonBody, readBody, singleHeader } from './loopback-request';
 
 /**
  * The CLI's half of the browser hand-off: a tiny HTTP server on the loopback interface that waits for
@@ -42,10 +44,7 @@ export interface LoopbackListener {
   close(): Promise<void>;
 }
 
-const HOST_V4 = '127.0.0.1';
-const HOST_V6 = '::1';
 const DEFAULT_BODY_TIMEOUT_MS = 10_000;
-const FREE_PORT_ATTEMPTS = 5;
 const CALLBACK_PATH = '/callback';
 const LEGACY_PATH = '/';
 
@@ -57,17 +56,6 @@ interface RequestFacts {
   origin: string | undefined;
   type: string;
   reply: ReplyKind;
-}
-
-/** A request the listener will not take: answered with `status`, logged at debug level, and the wait goes on. */
-class Refusal {
-  constructor(
-    readonly status: number,
-    /** Free of secrets: it is logged and shown to the browser. */
-    readonly reason: string,
-    /** Drop the connection after answering (the body was not read to its end). */
-    readonly dropConnection = false,
-  ) {}
 }
 
 /** Starts listening on 127.0.0.1 (and ::1 on the same port when the machine has it). */
@@ -312,139 +300,16 @@ function send(
   res.end(body);
 }
 
-/** Reads the request body up to `maxBytes` within `timeoutMs`; a Refusal (413, 408) otherwise. */
-function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
-  const declared = Number(singleHeader(req, 'content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    return Promise.reject(new Refusal(413, `the body is larger than ${maxBytes} bytes.`, true));
-  }
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const stop = (): void => {
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onGone);
-      req.off('close', onGone);
-    };
-    const fail = (refusal: Refusal): void => {
-      stop();
-      req.pause();
-      reject(refusal);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > maxBytes) fail(new Refusal(413, `the body is larger than ${maxBytes} bytes.`, true));
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      stop();
-      resolve(Buffer.concat(chunks));
-    };
-    const onGone = (): void => fail(new Refusal(400, 'the client went away before the body arrived.', true));
-    const timer = setTimeout(
-      () => fail(new Refusal(408, `the body did not arrive within ${timeoutMs} ms.`, true)),
-      timeoutMs,
-    );
-    timer.unref();
-    req.on('data', onData);
-    req.once('end', onEnd);
-    req.once('error', onGone);
-    req.once('close', onGone);
-  });
-}
-
-function parseJsonBody(body: Buffer): { bundleText: string | undefined; state: string | undefined } {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new Refusal(400, 'the body is not JSON.');
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Refusal(400, 'the body is not a JSON object.');
-  }
-  const { bundle, state } = value as Record<string, unknown>;
-  return {
-    bundleText: typeof bundle === 'string' ? bundle : undefined,
-    state: typeof state === 'string' ? state : undefined,
-  };
-}
-
 /** Compares two secrets in constant time (hashing first, so the lengths do not leak either). */
 function sameSecret(given: string, expected: string): boolean {
   const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
   return timingSafeEqual(digest(given), digest(expected)) && given.length === expected.length;
 }
 
-async function listenOnLoopback(
-  requestedPort: number,
-  handle: http.RequestListener,
-  logger: Logger,
-): Promise<{ servers: http.Server[]; port: number }> {
-  for (let attempt = 1; ; attempt += 1) {
-    const v4 = http.createServer(handle);
-    let port: number;
-    try {
-      port = await listen(v4, requestedPort, HOST_V4);
-    } catch (error) {
-      if (errorCode(error) === 'EADDRINUSE') throw new PortInUseError(requestedPort, HOST_V4);
-      throw listenFailed(HOST_V4, requestedPort, error);
-    }
-    const v6 = http.createServer(handle);
-    try {
-      await listen(v6, port, HOST_V6);
-      return { servers: [v4, v6], port };
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') {
-        logger.debug(`loopback: no IPv6 loopback here (${code}); listening on ${HOST_V4} only`);
-        return { servers: [v4], port };
-      }
-      await new Promise<void>((resolve) => v4.close(() => resolve()));
-      if (code === 'EADDRINUSE') {
-        // A free IPv4 port may be taken on ::1 by someone else: pick another one, unless the user chose it.
-        if (requestedPort === 0 && attempt < FREE_PORT_ATTEMPTS) continue;
-        throw new PortInUseError(port, HOST_V6);
-      }
-      throw listenFailed(HOST_V6, port, error);
-    }
-  }
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const onError = (error: Error): void => {
-      server.off('listening', onListening);
-      reject(error);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ port, host, exclusive: true });
-  });
-}
-
-function listenFailed(host: string, port: number, error: unknown): LoginError {
-  return new LoginError('E_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${describeError(error)}`, {
-    hint: 'pick another port with --port N, or paste the bundle shown on the /token page',
-    cause: error,
-  });
-}
-
 function isLoopbackHost(host: string | undefined, port: number): boolean {
   if (host === undefined) return false;
   const lower = host.toLowerCase();
   return lower === `${HOST_V4}:${port}` || lower === `[${HOST_V6}]:${port}` || lower === `localhost:${port}`;
-}
-
-function singleHeader(req: http.IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function mediaType(contentType: string | undefined): string {
@@ -465,7 +330,7 @@ function describeOrigin(origin: string): string {
 
 function sanitize(text: string): string {
   const short = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-   
+
   return short.replace(/[\x00-\x1f\x7f]/g, '?');
 }
 
@@ -474,15 +339,4 @@ function describeAddress(server: http.Server): string {
   return address.family === 'IPv6'
     ? `[${address.address}]:${address.port}`
     : `${address.address}:${address.port}`;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return errorCode(error) ?? error.message;
-  return String(error);
 }

@@ -120,7 +120,7 @@ export function readPastedBundle(options: ReadPastedBundleOptions): Promise<stri
             rest = rest.slice(PASTE_START.length);
             continue;
           }
-           
+
           const sequence = /^\x1b(?:\[[0-?]*[ -/]*[@-~]|[^[])/.exec(rest);
           if (sequence === null) {
             pending = rest; // an escape sequence split across chunks

@@ -113,14 +113,12 @@ function createPlainProgress(stream: NodeJS.WritableStream): Progress {
 
 /** One line of plain text: control characters (escape sequences, \r, \n) become spaces. */
 function printable(text: string): string {
-  return (
-    text
-       
-      .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
-       
-      .replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ')
-      .trim()
-  );
+  return text
+
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]/g, '')
+
+    .replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ')
+    .trim();
 }
 
 function unref(handle: unknown): void {
