@@ -31,15 +31,19 @@ import type { Cookie, CookieJar } from 'tough-cookie';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { CredentialFileError, InvalidBundleError } from '../errors';
 import { isValidCookieName, isValidCookieValue, type BundleCookie } from './bundle-codec';
-import type {
-  AuthProxyKind,
-  CredentialStore,
-  EndpointProfile,
-  StoredAuth,
-  StoredCookieInfo,
-} from './credential-types';
+import type { CredentialStore, EndpointProfile, StoredCookieInfo } from './credential-types';
 import { parseEndpoint } from './endpoint';
 import { redactSetCookie } from './redact';
+import {
+  expiryMs,
+  fingerprint,
+  isExpired,
+  isStoredCookie,
+  newJar,
+  pinMaxAge,
+  toughCookie,
+} from './stored-cookie-jar';
+import { parseStoredProfile } from './stored-profile';
 import {
   preloadSecureFileModules,
   ensurePrivateDir,
@@ -68,11 +72,6 @@ export interface EndpointPaths {
   cookies: string;
 }
 
-/** tough-cookie (and tldts under it) is loaded only when a jar is read or written, not at start-up. */
-const toughCookie = (): typeof import('tough-cookie') =>
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('tough-cookie') as typeof import('tough-cookie');
-
 /** Loads what saving a login needs ahead of time (the login command calls it while the browser works). */
 export function preloadCredentialStoreModules(): void {
   toughCookie();
@@ -84,7 +83,6 @@ const ENDPOINTS_FOLDER = 'endpoints';
 const PROFILE_FILE = 'profile.json';
 const COOKIES_FILE = 'cookies.json';
 const SLUG_READABLE_MAX = 80;
-const MAX_DATE_MS = 8.64e15;
 
 /**
  * The folder name of an endpoint: its URL made filesystem-safe and readable, plus the first 8 hex digits
@@ -139,7 +137,13 @@ export class FileCredentialStore implements CredentialStore {
     const paths = this.pathsFor(key);
     const raw = await readJsonFile(paths.profile, { hint: corruptHint(paths.profile, key) });
     if (raw === undefined) return undefined;
-    return parseStoredProfile(raw, paths.profile, path.basename(paths.folder));
+    return parseStoredProfile(
+      raw,
+      paths.profile,
+      path.basename(paths.folder),
+      endpointSlug,
+      corruptHint(paths.profile),
+    );
   }
 
   async listProfiles(): Promise<EndpointProfile[]> {
@@ -177,7 +181,8 @@ export class FileCredentialStore implements CredentialStore {
       const file = path.join(folder, slug, PROFILE_FILE);
       try {
         const raw = await readJsonFile(file, { hint: corruptHint(file) });
-        if (raw !== undefined) profiles.push(parseStoredProfile(raw, file, slug));
+        if (raw !== undefined)
+          profiles.push(parseStoredProfile(raw, file, slug, endpointSlug, corruptHint(file)));
       } catch (error) {
         if (!(error instanceof CredentialFileError)) throw error;
         problems.push(error);
@@ -433,130 +438,6 @@ export class FileCredentialStore implements CredentialStore {
 interface StoredConfig {
   lastEndpoint?: string;
   [key: string]: unknown;
-}
-
-/**
- * Jar settings. Special-use names (localhost) and IP hosts are allowed, so http://127.0.0.1:<port> and
- * http://localhost:<port> endpoints work; cookie prefixes are not policed (the jar holds one endpoint's
- * cookies, as the browser sent them); Secure cookies are only accepted from https or loopback origins.
- */
-function newJar(): CookieJar {
-  return new (toughCookie().CookieJar)(undefined, {
-    rejectPublicSuffixes: true,
-    looseMode: false,
-    allowSpecialUseDomain: true,
-    prefixSecurity: 'unsafe-disabled',
-    allowSecureOnLocal: true,
-    enforceSecureOriginOnStorage: true,
-  });
-}
-
-/** Turns a relative Max-Age into an absolute expiry, so expiry does not drift with lastAccessed. */
-function pinMaxAge(cookie: Cookie, nowMs: number): void {
-  const maxAge = cookie.maxAge;
-  if (maxAge === null) return;
-  if (maxAge === 'Infinity') cookie.expires = 'Infinity';
-  else if (maxAge === '-Infinity' || maxAge <= 0) cookie.expires = new Date(0);
-  else {
-    const at = nowMs + maxAge * 1000;
-    cookie.expires = at < MAX_DATE_MS ? new Date(at) : 'Infinity';
-  }
-  cookie.maxAge = null;
-}
-
-/** Expiry in ms since the epoch; undefined for a session cookie. */
-function expiryMs(cookie: Cookie): number | undefined {
-  if (cookie.maxAge !== null) {
-    if (cookie.maxAge === 'Infinity') return undefined;
-    if (cookie.maxAge === '-Infinity' || cookie.maxAge <= 0) return -Infinity;
-    const base = cookie.creation instanceof Date ? cookie.creation.getTime() : 0;
-    return base + cookie.maxAge * 1000;
-  }
-  return cookie.expires instanceof Date ? cookie.expires.getTime() : undefined;
-}
-
-function isExpired(cookie: Cookie, nowMs: number): boolean {
-  const expiry = expiryMs(cookie);
-  return expiry !== undefined && expiry <= nowMs;
-}
-
-/** What makes two jars equal for storage purposes (access times left out). */
-async function fingerprint(jar: CookieJar): Promise<string> {
-  const cookies = await jar.store.getAllCookies();
-  return JSON.stringify(
-    cookies.map((c) => [
-      c.key,
-      c.value,
-      c.domain,
-      c.path,
-      expiryMs(c) ?? null,
-      c.secure,
-      c.httpOnly,
-      c.hostOnly,
-      c.sameSite ?? null,
-      c.extensions,
-    ]),
-  );
-}
-
-function isStoredCookie(value: unknown): boolean {
-  return (
-    isRecord(value) &&
-    typeof value.key === 'string' &&
-    typeof value.domain === 'string' &&
-    (value.value === undefined || typeof value.value === 'string') &&
-    (value.path === undefined || typeof value.path === 'string')
-  );
-}
-
-const AUTH_PROXY_KINDS: readonly AuthProxyKind[] = ['oauth2-proxy', 'mod_auth_openidc', 'unknown'];
-
-/** Validates profile.json; also checks it sits in its endpoint's folder (not copied from another one). */
-function parseStoredProfile(raw: unknown, file: string, slug: string): EndpointProfile {
-  const hint = corruptHint(file);
-  const invalid = (detail: string): CredentialFileError =>
-    new CredentialFileError('E_CORRUPT_FILE', file, detail, hint);
-  if (!isRecord(raw)) throw invalid('is not a valid endpoint profile');
-  const { endpoint, loggedInAt, identity, proxy } = raw;
-  const auth = parseStoredAuth(raw.auth);
-  if (
-    typeof endpoint !== 'string' ||
-    typeof loggedInAt !== 'string' ||
-    auth === undefined ||
-    (identity !== undefined && typeof identity !== 'string') ||
-    (proxy !== undefined && !AUTH_PROXY_KINDS.includes(proxy as AuthProxyKind))
-  ) {
-    throw invalid('is not a valid endpoint profile');
-  }
-  let key: string;
-  try {
-    key = parseEndpoint(endpoint).url;
-  } catch {
-    throw invalid('is not a valid endpoint profile (bad endpoint URL)');
-  }
-  if (endpointSlug(key) !== slug) throw invalid(`belongs to ${key}, not to the folder it is in`);
-  const profile: EndpointProfile = { endpoint: key, auth, loggedInAt };
-  if (identity !== undefined) profile.identity = identity as string;
-  if (proxy !== undefined) profile.proxy = proxy as AuthProxyKind;
-  return profile;
-}
-
-function parseStoredAuth(raw: unknown): StoredAuth | undefined {
-  if (!isRecord(raw)) return undefined;
-  switch (raw.type) {
-    case 'cookies':
-      return { type: 'cookies' };
-    case 'none':
-      return { type: 'none' };
-    case 'token':
-      return typeof raw.token === 'string' ? { type: 'token', token: raw.token } : undefined;
-    case 'basic':
-      return typeof raw.username === 'string' && typeof raw.password === 'string'
-        ? { type: 'basic', username: raw.username, password: raw.password }
-        : undefined;
-    default:
-      return undefined;
-  }
 }
 
 function corruptHint(file: string, endpoint?: string): string {
