@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { classifyAuthProxyResponse } from '../core/auth-proxy-signals';
+import { classifyAuthProxyResponse, isWorthInspecting } from '../core/auth-proxy-signals';
 import type { CredentialStore } from '../core/credential-types';
 import { resolveEndpointUrl } from '../core/endpoint';
 import { httpRequest, type OutgoingHeaders } from '../core/http-request';
@@ -113,12 +113,6 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
   }
 
   return { endpoint, credentialSource: credential.source, fetch: fetchThrough };
-}
-
-function isWorthInspecting(status: number, headers: IncomingHttpHeaders, expectJson: boolean): boolean {
-  if (status >= 300 && status < 400) return true;
-  if (status === 401 || status === 403) return true;
-  return expectJson && /html/i.test(headers['content-type'] ?? '');
 }
 
 function lowerCaseKeys(headers: Record<string, string | string[]>): OutgoingHeaders {

@@ -167,6 +167,17 @@ function classifySuccess(input: AuthProxyResponseInput, requestUrl: URL): AuthPr
   return undefined;
 }
 
+/**
+ * Whether a response may be the auth proxy's rather than the API's, so that its first bytes are worth
+ * reading for classifyAuthProxyResponse: redirects, 401/403, and HTML where JSON was asked for. Every
+ * other response is streamed on without being looked at.
+ */
+export function isWorthInspecting(status: number, headers: ResponseHeaders, expectJson: boolean): boolean {
+  if (status >= 300 && status < 400) return true;
+  if (status === 401 || status === 403) return true;
+  return expectJson && /html/i.test(headerValue(headers, 'content-type') ?? '');
+}
+
 /** True when any path segment is a login word (login, oauth2, sso, auth, signin, openid, authorize, …). */
 export function isLoginPath(pathname: string): boolean {
   return pathname.split('/').some((segment) => LOGIN_SEGMENT.test(segment));

@@ -1,13 +1,20 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough, Readable } from 'node:stream';
+import { isWorthInspecting } from '../core/auth-proxy-signals';
 import { sendAnswer, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy-answers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
-import { requestUpstream, saveSetCookies, upstreamTarget, type ProxyRuntime } from './proxy-runtime';
+import { saveSetCookies, upstreamTarget, type ProxyRuntime, type UpstreamTarget } from './proxy-runtime';
 import { checkLocalRequest } from './request-guard';
-import { checkUpstreamSession } from './session-check';
+import { checkUpstreamSession, expectsJson } from './session-check';
+import { toDispatchHeaders, toIncomingHeaders, type DispatchHandler, type HttpMethod } from './upstream-pool';
 
 /**
  * One HTTP request through the proxy: check who asks, add the credential, stream the body up and the
  * answer down (back-pressure both ways, nothing buffered but the first 4 KiB of a suspicious answer).
+ *
+ * The upstream call is an undici dispatch. An ordinary answer (no Set-Cookie, not a redirect, 401/403 or
+ * HTML-for-JSON) is written straight to the client chunk by chunk, pausing the upstream while the client
+ * is slow; the others go through a Readable so the jar can be updated and the head inspected first.
  */
 export async function forwardHttpRequest(
   runtime: ProxyRuntime,
@@ -33,63 +40,163 @@ export async function forwardHttpRequest(
   // Path only: queries may carry secrets (and redacting them on every request costs throughput).
   runtime.logger.debug(`> ${method} ${target.url.pathname}`);
 
-  const upstream = requestUpstream(runtime, target, { method, headers });
-  let done = false;
-  res.on('close', () => {
-    if (!done || !res.writableFinished) upstream.destroy();
-  });
-  req.on('error', () => upstream.destroy());
-  upstream.on('error', (error) => {
-    if (done) return;
-    done = true;
-    req.unpipe(upstream);
-    req.resume();
-    const answer = upstreamFailureAnswer(target.url, error);
-    runtime.logger.warn(`${method} ${target.url.pathname}: ${answer.message}`);
-    sendAnswer(res, answer);
-  });
-  upstream.on('response', (response) => {
-    void (async () => {
-      runtime.logger.debug(`< ${response.statusCode ?? 0} ${target.url.pathname}`);
-      await saveSetCookies(runtime, target.url, response.headers['set-cookie']);
-      const checked = await checkUpstreamSession(response, {
-        endpoint: runtime.endpoint,
-        requestUrl: target.url,
-        accept: req.headers.accept,
-      });
-      if (done) {
-        checked.body.destroy();
-        return;
-      }
-      done = true;
-      if (checked.signal !== undefined) {
-        checked.body.resume();
-        runtime.logger.warn(`session expired (${checked.signal.detail}): answered 401`);
-        sendAnswer(res, sessionExpiredAnswer(runtime.endpoint));
-        return;
-      }
-      res.writeHead(
-        response.statusCode ?? 502,
-        response.statusMessage,
-        downstreamResponseHeaders(response.headers, {
-          requestUrl: target.url,
-          endpoint: runtime.endpointUrl,
-          localOrigin: target.localOrigin,
-        }),
-      );
-      // pipe() rather than pipeline(): the same back-pressure, without an AbortController per response.
-      checked.body.on('error', () => res.destroy());
-      checked.body.pipe(res);
-    })().catch((error: unknown) => {
-      response.destroy();
-      if (!done) {
-        done = true;
+  const exchange = new ProxyExchange(runtime, req, res, target, method);
+  res.on('close', () => exchange.clientClosed());
+  req.on('error', () => exchange.cancel(new Error('the client request failed')));
+  let body: PassThrough | undefined;
+  if (hasBody(req)) {
+    // Through a PassThrough: when the upstream fails, undici destroys the body it was given, and the
+    // client's socket must survive that to receive the 502.
+    body = new PassThrough();
+    req.pipe(body);
+    exchange.onFailure = () => {
+      req.unpipe(body as PassThrough);
+      req.resume();
+    };
+  }
+  runtime.upstream.dispatch(
+    {
+      origin: runtime.endpointUrl.origin,
+      method: method as HttpMethod,
+      path: target.path,
+      headers: toDispatchHeaders(headers),
+      ...(body === undefined ? {} : { body }),
+    },
+    exchange,
+  );
+}
+
+class ProxyExchange implements DispatchHandler {
+  onFailure: (() => void) | undefined;
+  /** The response is being (or has been) written to the client: errors now cut the connection. */
+  private answered = false;
+  /** Chunks go straight to res (the ordinary case) rather than through `body`. */
+  private direct = false;
+  private complete = false;
+  private body: Readable | undefined;
+  private abort: ((error?: Error) => void) | undefined;
+  private cancelled: Error | undefined;
+
+  constructor(
+    private readonly runtime: ProxyRuntime,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly target: UpstreamTarget,
+    private readonly method: string,
+  ) {}
+
+  clientClosed(): void {
+    if (!this.res.writableFinished) this.cancel(new Error('the client went away'));
+  }
+
+  cancel(error: Error): void {
+    this.cancelled ??= error;
+    this.abort?.(error);
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abort = abort;
+    if (this.cancelled !== undefined) abort(this.cancelled);
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    const headers = toIncomingHeaders(rawHeaders);
+    const { runtime, res, target } = this;
+    runtime.logger.debug(`< ${status} ${target.url.pathname}`);
+    if (
+      headers['set-cookie'] === undefined &&
+      !isWorthInspecting(status, headers, expectsJson(this.req.headers.accept))
+    ) {
+      this.answered = true;
+      this.direct = true;
+      res.writeHead(status, statusText, this.clientHeaders(headers));
+      res.on('drain', resume);
+      return true;
+    }
+    this.body = new Readable({
+      read: () => resume(),
+      destroy: (error, callback) => {
+        // Discarded before the end (session expired, client gone): stop the upstream too.
+        if (!this.complete) this.cancel(error ?? new Error('the response body was discarded'));
+        callback(error);
+      },
+    });
+    this.answerChecked(status, statusText, headers, this.body).catch((error: unknown) => {
+      this.body?.destroy();
+      if (!this.answered) {
+        this.answered = true;
         sendAnswer(res, upstreamFailureAnswer(target.url, error));
       } else res.destroy();
     });
-  });
-  if (hasBody(req)) req.pipe(upstream);
-  else upstream.end();
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.direct) return this.res.write(chunk);
+    return this.body?.push(chunk) ?? false;
+  }
+
+  onComplete(): void {
+    this.complete = true;
+    if (this.direct) this.res.end();
+    else this.body?.push(null);
+  }
+
+  onError(error: Error): void {
+    this.onFailure?.();
+    if (this.body !== undefined) {
+      // Before answerChecked has written, it sees the stream fail and answers 502 itself.
+      this.body.destroy(error);
+      if (this.answered) this.res.destroy();
+      return;
+    }
+    if (this.answered || this.cancelled !== undefined) {
+      this.res.destroy();
+      return;
+    }
+    this.answered = true;
+    const answer = upstreamFailureAnswer(this.target.url, error);
+    this.runtime.logger.warn(`${this.method} ${this.target.url.pathname}: ${answer.message}`);
+    sendAnswer(this.res, answer);
+  }
+
+  /** Set-Cookie into the jar, then the session check, then the answer (or 401 session_expired). */
+  private async answerChecked(
+    status: number,
+    statusText: string,
+    headers: IncomingHttpHeaders,
+    body: Readable,
+  ): Promise<void> {
+    const { runtime, res, target } = this;
+    await saveSetCookies(runtime, target.url, headers['set-cookie']);
+    const checked = await checkUpstreamSession(
+      { status, headers, body },
+      { endpoint: runtime.endpoint, requestUrl: target.url, accept: this.req.headers.accept },
+    );
+    if (this.answered || this.cancelled !== undefined) {
+      checked.body.destroy();
+      return;
+    }
+    this.answered = true;
+    if (checked.signal !== undefined) {
+      checked.body.resume();
+      runtime.logger.warn(`session expired (${checked.signal.detail}): answered 401`);
+      sendAnswer(res, sessionExpiredAnswer(runtime.endpoint));
+      return;
+    }
+    res.writeHead(status, statusText, this.clientHeaders(headers));
+    // pipe() rather than pipeline(): the same back-pressure, without an AbortController per response.
+    checked.body.on('error', () => res.destroy());
+    checked.body.pipe(res);
+  }
+
+  private clientHeaders(headers: IncomingHttpHeaders): ReturnType<typeof downstreamResponseHeaders> {
+    return downstreamResponseHeaders(headers, {
+      requestUrl: this.target.url,
+      endpoint: this.runtime.endpointUrl,
+      localOrigin: this.target.localOrigin,
+    });
+  }
 }
 
 /** RFC 9112 §6.3: a request has a body only with Content-Length > 0 or Transfer-Encoding. */

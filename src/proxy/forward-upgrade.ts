@@ -37,7 +37,7 @@ export async function forwardUpgrade(
   headers.upgrade = req.headers.upgrade ?? 'websocket';
   runtime.logger.debug(`> ${req.method ?? 'GET'} ${redactUrl(target.url)} (upgrade)`);
 
-  const upstream = requestUpstream(runtime, target, { method: req.method ?? 'GET', headers, agent: false });
+  const upstream = requestUpstream(runtime, target, { method: req.method ?? 'GET', headers });
   socket.on('close', () => upstream.destroy());
   upstream.on('error', (error) => sendAnswerOnSocket(socket, upstreamFailureAnswer(target.url, error)));
 
@@ -69,11 +69,14 @@ export async function forwardUpgrade(
   upstream.on('response', (response) => {
     void (async () => {
       await saveSetCookies(runtime, target.url, response.headers['set-cookie']);
-      const checked = await checkUpstreamSession(response, {
-        endpoint: runtime.endpoint,
-        requestUrl: target.url,
-        accept: req.headers.accept,
-      });
+      const checked = await checkUpstreamSession(
+        { status: response.statusCode ?? 0, headers: response.headers, body: response },
+        {
+          endpoint: runtime.endpoint,
+          requestUrl: target.url,
+          accept: req.headers.accept,
+        },
+      );
       if (checked.signal !== undefined) {
         checked.body.resume();
         runtime.logger.warn(`session expired (${checked.signal.detail}): answered 401`);

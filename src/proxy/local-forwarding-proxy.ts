@@ -1,5 +1,4 @@
 import * as http from 'node:http';
-import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { resolveCredential, type CredentialSource } from '../client/resolve-credential';
@@ -12,6 +11,7 @@ import { forwardHttpRequest } from './forward-http';
 import { forwardUpgrade } from './forward-upgrade';
 import { sendAnswer, upstreamFailureAnswer } from './proxy-answers';
 import type { ProxyRuntime } from './proxy-runtime';
+import { createUpstreamPool } from './upstream-pool';
 
 /**
  * `cookie-bridge proxy` as a library: a loopback HTTP server that forwards every request (and WebSocket
@@ -66,7 +66,6 @@ export async function createLocalForwardingProxy(
   const resolved = await resolveCredential(endpoint, options.store, options.env);
   const jarVersion = fileJarVersion(options.store, endpoint);
   const endpointUrl = new URL(endpoint);
-  const agentOptions = { keepAlive: true, scheduling: 'lifo' as const };
   let port = 0;
 
   const runtime: ProxyRuntime = {
@@ -80,7 +79,7 @@ export async function createLocalForwardingProxy(
     }),
     credentialSource: resolved.source,
     policy: () => (options.secret === undefined ? { port } : { port, secret: options.secret }),
-    agent: endpointUrl.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions),
+    upstream: createUpstreamPool(endpointUrl),
   };
 
   let closing = false;
@@ -141,7 +140,7 @@ export async function createLocalForwardingProxy(
       cut.unref();
       const finish = (): void => {
         clearTimeout(cut);
-        runtime.agent.destroy();
+        void runtime.upstream.destroy();
         resolve();
       };
       if (!server.listening) {

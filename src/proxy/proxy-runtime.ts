@@ -6,6 +6,7 @@ import { redactSetCookie } from '../core/redact';
 import type { Logger } from '../context';
 import type { CachedCredential } from './cached-credential';
 import { localOrigins, type LocalRequestPolicy } from './request-guard';
+import type { UpstreamPool } from './upstream-pool';
 
 /** What the HTTP and the WebSocket halves of the proxy share for one run. */
 export interface ProxyRuntime {
@@ -16,7 +17,8 @@ export interface ProxyRuntime {
   credential: CachedCredential;
   credentialSource: CredentialSource;
   policy(): LocalRequestPolicy;
-  agent: http.Agent;
+  /** The upstream client for HTTP requests (WebSocket upgrades use requestUpstream). */
+  upstream: UpstreamPool;
 }
 
 export interface UpstreamTarget {
@@ -41,10 +43,11 @@ export function upstreamTarget(runtime: ProxyRuntime, requestTarget: string, hos
   };
 }
 
+/** A node:http request to the endpoint on a connection of its own (for WebSocket upgrades). */
 export function requestUpstream(
   runtime: ProxyRuntime,
   target: UpstreamTarget,
-  options: { method: string; headers: http.OutgoingHttpHeaders; agent?: http.Agent | false },
+  options: { method: string; headers: http.OutgoingHttpHeaders },
 ): http.ClientRequest {
   const url = runtime.endpointUrl;
   const transport = url.protocol === 'https:' ? https : http;
@@ -55,7 +58,7 @@ export function requestUpstream(
     method: options.method,
     path: target.path,
     headers: options.headers,
-    agent: options.agent ?? runtime.agent,
+    agent: false,
   });
 }
 

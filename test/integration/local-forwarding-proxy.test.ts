@@ -6,6 +6,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as zlib from 'node:zlib';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
@@ -136,6 +137,20 @@ async function startTestUpstream(requiredCookie: string): Promise<TestUpstream> 
       res.writeHead(302, { location: `${upstream.url}/landing?x=1` }).end();
     } else if (req.url === '/elsewhere') {
       res.writeHead(302, { location: 'http://example.invalid/away' }).end();
+    } else if (req.url?.startsWith('/compressed/') === true) {
+      // 401s as a compressing front server sends them: oauth2-proxy's `{}` for API calls, a sign-in page
+      // behind the API's own Bearer challenge, and the API's own JSON error (which must pass).
+      const [, , kind, coding] = req.url.split('/');
+      const encode = coding === 'br' ? zlib.brotliCompressSync : zlib.gzipSync;
+      const page = `<!DOCTYPE html><html><body><form action="/oauth2/sign_in">${'<p>Welcome</p>'.repeat(400)}</form></body></html>`;
+      const [type, body, extra] =
+        kind === 'proxy-json'
+          ? ['application/json', '{}', {}]
+          : kind === 'proxy-page'
+            ? ['text/html', page, { 'www-authenticate': 'Bearer' }]
+            : ['application/json', '{"error":"token_revoked"}', {}];
+      res.writeHead(401, { 'content-type': type, 'content-encoding': coding ?? 'gzip', ...extra });
+      res.end(encode(Buffer.from(body)));
     } else if (req.url === '/gated') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 2 * GATED_HALF });
       res.write(Buffer.alloc(GATED_HALF, 1), () => firstHalfSent());
@@ -443,6 +458,30 @@ describe('local forwarding proxy: WebSockets, redirects, streaming, tokens, shut
     );
     expect(await tryWebSocket(port)).toEqual({ status: 401 });
     expect(upstream.upgrades).toBe(1);
+  });
+
+  it('decompresses the head of a gzip/br-encoded 401 for the session check, and passes the API error', async () => {
+    const port = await startProxy();
+    for (const path of [
+      '/compressed/proxy-json/gzip',
+      '/compressed/proxy-json/br',
+      '/compressed/proxy-page/gzip',
+      '/compressed/proxy-page/br',
+    ]) {
+      const reply = await send(port, path, { headers: { accept: JSON_ACCEPT } });
+      expect({
+        path,
+        status: reply.status,
+        error: (JSON.parse(reply.text) as { error?: string }).error,
+      }).toEqual({ path, status: 401, error: 'session_expired' });
+    }
+    for (const coding of ['gzip', 'br']) {
+      const own = await send(port, `/compressed/api-json/${coding}`, { headers: { accept: JSON_ACCEPT } });
+      expect(own.status).toBe(401);
+      expect(own.headers['content-encoding']).toBe(coding);
+      const decoded = coding === 'br' ? zlib.brotliDecompressSync(own.body) : zlib.gunzipSync(own.body);
+      expect(JSON.parse(decoded.toString('utf8'))).toEqual({ error: 'token_revoked' });
+    }
   });
 
   it('rewrites redirects to the endpoint onto the proxy, and leaves other ones alone', async () => {
