@@ -181,6 +181,48 @@ function expectSessionExpired(result: CliResult, endpoint: string): void {
   expect(result.stderr).toContain(`session expired: run cookie-bridge api login -e ${endpoint}`);
 }
 
+interface RelayLoginRun {
+  /** The /token URL the CLI printed. */
+  url: URL;
+  /** The confirmation code the CLI printed. */
+  code: string;
+  browser: ChromiumBrowserResult;
+  result: CliResult;
+}
+
+/**
+ * `api login --relay --no-browser`: the browser is "on another machine", so the test opens Chromium itself
+ * once the CLI has printed the URL and the code; Chromium checks the code on the page and confirms.
+ */
+async function relayLogin(
+  endpoint: string,
+  env: NodeJS.ProcessEnv,
+  browserEnv: { login: string; log: string; screenshot?: string },
+): Promise<RelayLoginRun> {
+  const cli = startCli(
+    ['api', 'login', '-e', endpoint, '--relay', '--no-browser', '--json', '--timeout', CLI_LOGIN_TIMEOUT_S],
+    env,
+  );
+  try {
+    const [printed] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
+    const code = (await cli.waitForStderr(/Confirmation code: (\S+)/))[1] ?? '';
+    const url = new URL(printed);
+    const browser = await runChromiumBrowser(url.toString(), {
+      CHROMIUM_BROWSER_WAIT_FOR: 'relay',
+      CHROMIUM_BROWSER_EXPECT_CODE: code,
+      CHROMIUM_BROWSER_LOGIN: browserEnv.login,
+      CHROMIUM_BROWSER_LOG: browserEnv.log,
+      ...(browserEnv.screenshot === undefined ? {} : { CHROMIUM_BROWSER_SCREENSHOT: browserEnv.screenshot }),
+      CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+    });
+    if (browser.code !== 0) cli.child.kill('SIGTERM');
+    return { url, code, browser, result: await cli.result };
+  } catch (error) {
+    cli.child.kill('SIGTERM');
+    throw error;
+  }
+}
+
 describeReal('the CLI through real auth proxies with a real browser', () => {
   let demoApi: RunningDemoApi | undefined;
   /** What the proxies protect: the serve sidecar in front of the demo API. */
@@ -367,63 +409,32 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
         };
         try {
           const env = cliEnv(home.home);
-          // --no-browser: the browser is "on another machine"; the test opens it once the code is known.
-          const cli = startCli(
-            [
-              'api',
-              'login',
-              '-e',
-              endpoint,
-              '--relay',
-              '--no-browser',
-              '--json',
-              '--timeout',
-              CLI_LOGIN_TIMEOUT_S,
-            ],
-            env,
-          );
-          let browserResult: ChromiumBrowserResult | undefined;
-          let code = '';
-          try {
-            const [printed] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
-            code = (await cli.waitForStderr(/Confirmation code: (\S+)/))[1] ?? '';
-            const url = new URL(printed);
-            browserResult = await runChromiumBrowser(url.toString(), {
-              CHROMIUM_BROWSER_WAIT_FOR: 'relay',
-              CHROMIUM_BROWSER_EXPECT_CODE: code,
-              CHROMIUM_BROWSER_LOGIN: 'alice',
-              CHROMIUM_BROWSER_LOG: browserLog,
-              CHROMIUM_BROWSER_SCREENSHOT: join(workDir, 'apache-relay.failure.png'),
-              CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+          const run = await relayLogin(endpoint, env, {
+            login: 'alice',
+            log: browserLog,
+            screenshot: join(workDir, 'apache-relay.failure.png'),
+          });
+          withDiagnostics({ ...context, cli: run.result }, () => {
+            // No loopback listener with --relay: the URL carries the relay challenge, not local_port.
+            expect(run.url.searchParams.get('local_port')).toBeNull();
+            expect(run.url.searchParams.get('relay')).not.toBeNull();
+            expect(run.code).not.toBe('');
+            expect({
+              code: run.browser.code,
+              stderr: run.browser.code === 0 ? '' : run.browser.stderr,
+            }).toEqual({
+              code: 0,
+              stderr: '',
             });
-            withDiagnostics({ ...context, cli: [] }, () => {
-              // No loopback listener with --relay: the URL carries the relay challenge, not local_port.
-              expect(url.searchParams.get('local_port')).toBeNull();
-              expect(url.searchParams.get('relay')).not.toBeNull();
-              expect({
-                code: browserResult?.code,
-                stderr: browserResult?.code === 0 ? '' : browserResult?.stderr,
-              }).toEqual({
-                code: 0,
-                stderr: '',
-              });
-            });
-          } catch (error) {
-            cli.child.kill('SIGTERM');
-            throw error;
-          }
-
-          const result = await cli.result;
-          withDiagnostics({ ...context, cli: result }, () => {
-            expect(code).not.toBe('');
-            expect(result.code).toBe(0);
-            expect(result.stderr).toContain(`Logged in to ${endpoint} as alice@example.com`);
-            expect(jsonOf(result)).toMatchObject({
+            expect(run.result.code).toBe(0);
+            expect(run.result.stderr).toContain(`Logged in to ${endpoint} as alice@example.com`);
+            expect(jsonOf(run.result)).toMatchObject({
               method: 'cookies',
               via: 'relay',
               identity: 'alice@example.com',
             });
           });
+          const result = run.result;
 
           const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
           withDiagnostics({ ...context, cli: [result, whoami] }, () => {
@@ -619,37 +630,10 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
 
           // Relay login through the same nginx: the browser "elsewhere" confirms the code shown by the CLI.
           await runCli(['api', 'logout', '-e', endpoint], env);
-          const cli = startCli(
-            [
-              'api',
-              'login',
-              '-e',
-              endpoint,
-              '--relay',
-              '--no-browser',
-              '--json',
-              '--timeout',
-              CLI_LOGIN_TIMEOUT_S,
-            ],
-            cliEnv(home.home),
-          );
-          try {
-            const [printed] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
-            const code = (await cli.waitForStderr(/Confirmation code: (\S+)/))[1] ?? '';
-            const browser = await runChromiumBrowser(printed, {
-              CHROMIUM_BROWSER_WAIT_FOR: 'relay',
-              CHROMIUM_BROWSER_EXPECT_CODE: code,
-              CHROMIUM_BROWSER_LOGIN: 'frank',
-              CHROMIUM_BROWSER_LOG: relayLog,
-              CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
-            });
-            withDiagnostics(context, () => expect(browser.code).toBe(0));
-          } catch (error) {
-            cli.child.kill('SIGTERM');
-            throw error;
-          }
-          const relayed = await cli.result;
+          const run = await relayLogin(endpoint, cliEnv(home.home), { login: 'frank', log: relayLog });
+          const relayed = run.result;
           withDiagnostics({ ...context, cli: relayed }, () => {
+            expect(run.browser.code).toBe(0);
             expect(relayed.code).toBe(0);
             expect(jsonOf(relayed)).toMatchObject({
               method: 'cookies',
