@@ -2,16 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { startChild } from './child-process-handle';
+import { startLoggedServer } from './start-logged-server';
 import {
   makeComponentDir,
   makeWritableDir,
-  readLog,
   removeComponentDir,
   unprivilegedUserIfRoot,
 } from './component-dir';
 import { configSafe, renderFixtureTemplate } from './config-template';
-import { findFreePort, waitForHttp } from './readiness';
+import { findFreePort } from './readiness';
 import { REAL_COMPONENT_PATHS } from './require-component';
 import type { RunningComponent } from './running-component';
 
@@ -62,38 +61,16 @@ export async function startApacheOidcProxy(options: StartApacheOidcProxyOptions)
     throw error;
   }
 
-  const errorLog = join(dir, 'logs', 'error.log');
-  const accessLog = join(dir, 'logs', 'access.log');
-  const child = startChild({
+  return startLoggedServer({
+    // Debian's apache2 binary reads nothing from /etc/apache2/envvars when started directly.
     name: 'apache2',
     command: REAL_COMPONENT_PATHS.apache2,
     args: ['-d', dir, '-f', configFile, '-DFOREGROUND'],
-    cwd: dir,
-    // Debian's apache2 binary reads nothing from /etc/apache2/envvars when started directly; a clean locale
-    // keeps its messages predictable.
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
-    logFile: join(dir, 'logs', 'stdout-stderr.log'),
+    dir,
+    port,
+    readinessPath: '/',
+    ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
   });
-  const logs = (): string =>
-    [
-      `--- apache2 output ---\n${child.output()}`,
-      `--- error.log ---\n${readLog(errorLog)}`,
-      `--- access.log ---\n${readLog(accessLog)}`,
-    ].join('\n');
-  let finalLogs: string | undefined;
-  const stop = async (): Promise<void> => {
-    await child.stop();
-    finalLogs ??= logs();
-    removeComponentDir(dir);
-  };
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp('apache2', `${url}/`, { child, logs, timeoutMs: options.startupTimeoutMs ?? 30_000 });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, port, stop, logs: () => finalLogs ?? logs() };
 }
 
 /** The rendered httpd config; exported for unit tests and for printing a config in the demo. */

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { startChild } from './child-process-handle';
-import { makeComponentDir, readLog, removeComponentDir, unprivilegedUserIfRoot } from './component-dir';
+import { startLoggedServer } from './start-logged-server';
+import { makeComponentDir, removeComponentDir, unprivilegedUserIfRoot } from './component-dir';
 import { configSafe, renderFixtureTemplate } from './config-template';
-import { findFreePort, waitForHttp } from './readiness';
+import { findFreePort } from './readiness';
 import { REAL_COMPONENT_PATHS } from './require-component';
 import type { RunningComponent } from './running-component';
 
@@ -37,41 +37,16 @@ export async function startNginxAuthRequest(
     throw error;
   }
 
-  const errorLog = join(dir, 'logs', 'error.log');
-  const accessLog = join(dir, 'logs', 'access.log');
-  const child = startChild({
+  return startLoggedServer({
+    // /oauth2/auth answers 401 or 202 once nginx and the proxy behind it are both up (502 while the proxy is not).
     name: 'nginx',
     command: REAL_COMPONENT_PATHS.nginx,
-    args: ['-p', `${dir}/`, '-c', configFile, '-e', errorLog, '-g', 'daemon off;'],
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
-    logFile: join(dir, 'logs', 'stdout-stderr.log'),
+    args: ['-p', `${dir}/`, '-c', configFile, '-e', join(dir, 'logs', 'error.log'), '-g', 'daemon off;'],
+    dir,
+    port,
+    readinessPath: '/oauth2/auth',
+    ...(options.startupTimeoutMs === undefined ? {} : { startupTimeoutMs: options.startupTimeoutMs }),
   });
-  const logs = (): string =>
-    [
-      `--- nginx output ---\n${child.output()}`,
-      `--- error.log ---\n${readLog(errorLog)}`,
-      `--- access.log ---\n${readLog(accessLog)}`,
-    ].join('\n');
-  let finalLogs: string | undefined;
-  const stop = async (): Promise<void> => {
-    await child.stop();
-    finalLogs ??= logs();
-    removeComponentDir(dir);
-  };
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    // /oauth2/auth answers 401 or 202 once nginx and the proxy behind it are both up (502 while the proxy is not).
-    await waitForHttp('nginx', `${url}/oauth2/auth`, {
-      child,
-      logs,
-      timeoutMs: options.startupTimeoutMs ?? 30_000,
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, port, stop, logs: () => finalLogs ?? logs() };
 }
 
 /** The rendered nginx config; exported for unit tests and for printing a config in the demo. */
