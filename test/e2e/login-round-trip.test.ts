@@ -7,30 +7,17 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startDemoApi } from '../../fixtures/demo-api';
-import { startOAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
+import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
 import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT } from '../kit/cli-runner';
 
 const execFileAsync = promisify(execFile);
 const SCRIPTED_BROWSER = `${process.execPath} ${path.join(REPO_ROOT, 'test', 'kit', 'scripted-browser.js')}`;
 
-type Stack = {
-  api: Awaited<ReturnType<typeof startDemoApi>>;
-  proxy: Awaited<ReturnType<typeof startOAuth2ProxyLookalike>>;
-};
-
-async function startStack(
-  options: Partial<Parameters<typeof startOAuth2ProxyLookalike>[0]> = {},
-): Promise<Stack> {
-  const api = await startDemoApi();
-  const proxy = await startOAuth2ProxyLookalike({ upstream: api.url, ...options });
-  return { api, proxy };
-}
+type Stack = LookalikeStack;
+const startStack = startLookalikeStack;
 
 async function stopStack(stack: Stack | undefined): Promise<void> {
-  if (stack === undefined) return;
-  await stack.proxy.close();
-  await stack.api.close();
+  await stack?.close();
 }
 
 function filesUnder(folder: string): string[] {

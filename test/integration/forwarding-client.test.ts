@@ -5,29 +5,27 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { startDemoApi } from '../../fixtures/demo-api';
-import { startOAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 import { createClient } from '../../src/client/create-client';
 import { FileCredentialStore } from '../../src/core/file-credential-store';
 import { NotLoggedInError, SessionExpiredError } from '../../src/errors';
 import { loginInProcess } from '../kit/in-process-login';
+import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
 
 describe('createClient / forwarding client', () => {
-  let api: Awaited<ReturnType<typeof startDemoApi>>;
-  let proxy: Awaited<ReturnType<typeof startOAuth2ProxyLookalike>>;
+  let stack: LookalikeStack;
+  let proxy: LookalikeStack['proxy'];
   let home: string;
   let store: FileCredentialStore;
 
   beforeEach(async () => {
-    api = await startDemoApi();
-    proxy = await startOAuth2ProxyLookalike({ upstream: api.url, rotateOnEveryResponse: true });
+    stack = await startLookalikeStack({ rotateOnEveryResponse: true });
+    proxy = stack.proxy;
     home = mkdtempSync(path.join(tmpdir(), 'cb-client-'));
     store = new FileCredentialStore({ home });
     await loginInProcess({ endpoint: proxy.url, timeoutSeconds: 20 }, { store });
   });
   afterEach(async () => {
-    await proxy.close();
-    await api.close();
+    await stack.close();
     rmSync(home, { recursive: true, force: true });
   });
 

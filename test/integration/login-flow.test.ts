@@ -9,28 +9,26 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startDemoApi } from '../../fixtures/demo-api';
-import { startOAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 import { FileCredentialStore } from '../../src/core/file-credential-store';
 import { encodeCookieBundle } from '../../src/core/bundle-codec';
 import { LoginError, LoginNotVerifiedError, LoginTimeoutError } from '../../src/errors';
 import { loginInProcess } from '../kit/in-process-login';
+import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
 
 describe('login()', () => {
-  let api: Awaited<ReturnType<typeof startDemoApi>>;
-  let proxy: Awaited<ReturnType<typeof startOAuth2ProxyLookalike>>;
+  let stack: LookalikeStack;
+  let proxy: LookalikeStack['proxy'];
   let home: string;
   let store: FileCredentialStore;
 
   beforeEach(async () => {
-    api = await startDemoApi();
-    proxy = await startOAuth2ProxyLookalike({ upstream: api.url });
+    stack = await startLookalikeStack();
+    proxy = stack.proxy;
     home = mkdtempSync(path.join(tmpdir(), 'cb-login-'));
     store = new FileCredentialStore({ home });
   });
   afterEach(async () => {
-    await proxy.close();
-    await api.close();
+    await stack.close();
     rmSync(home, { recursive: true, force: true });
   });
 
