@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { resolveConfigHome } from '../core/config-home';
 import type { CredentialStore } from '../core/credential-types';
 import { FileCredentialStore } from '../core/file-credential-store';
@@ -34,7 +33,11 @@ export function createCliContext(flags: GlobalFlags): CliContext {
     logger: createCliLogger({ stderr: process.stderr, debug }),
     store: new FileCredentialStore({ home: resolveConfigHome(env) }),
     now: systemClock,
-    randomState: () => randomBytes(32).toString('base64url'),
+    // node:crypto is loaded when a login needs it, not by every command at start-up.
+    randomState: () => loadCrypto().randomBytes(32).toString('base64url'),
     debug,
   };
 }
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadCrypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');

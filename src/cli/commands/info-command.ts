@@ -1,7 +1,6 @@
 import { resolveCredential, type CredentialSource } from '../../client/resolve-credential';
 import { resolveEndpoint, type EndpointSource } from '../../client/resolve-endpoint';
 import type { EndpointProfile } from '../../core/credential-types';
-import { verifyCredential } from '../../login/verify-login';
 import { CredentialFileError, ExitCode, isCookieBridgeError } from '../../errors';
 import { FileCredentialStore } from '../../core/file-credential-store';
 import type { CliContext } from '../cli-context';
@@ -129,6 +128,8 @@ async function checkServer(
   headers: Record<string, string>,
 ): Promise<ServerState> {
   try {
+    // Loaded here, not at start-up: `api info --offline` never talks to the server.
+    const { verifyCredential } = loadVerifyLogin();
     const result = await verifyCredential(endpoint, headers, { logger: ctx.logger, timeoutMs: 10_000 });
     if (result.rejectedBy !== undefined)
       return { state: 'session-expired', detail: result.rejectedBy.detail };
@@ -184,3 +185,6 @@ function describeServer(server: ServerState, endpoint: string): string {
       return 'not checked';
   }
 }
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadVerifyLogin = (): typeof import('../../login/verify-login') => require('../../login/verify-login');
