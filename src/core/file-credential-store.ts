@@ -35,12 +35,12 @@ import type { CredentialStore, EndpointProfile, StoredCookieInfo } from './crede
 import { parseEndpoint } from './endpoint';
 import { redactSetCookie } from './redact';
 import {
-  expiryMs,
   fingerprint,
   isExpired,
   isStoredCookie,
   newJar,
   pinMaxAge,
+  storedExpiryMs,
   toughCookie,
 } from './stored-cookie-jar';
 import { parseStoredProfile } from './stored-profile';
@@ -288,26 +288,26 @@ export class FileCredentialStore implements CredentialStore {
     );
   }
 
+  /** Read from the stored JSON as it is (no tough-cookie): `api info` stays fast to start. */
   async listCookies(endpoint: string): Promise<StoredCookieInfo[]> {
     const key = parseEndpoint(endpoint).url;
-    const jar = await this.readJar(key);
-    if (jar === undefined) return [];
+    const entries = await this.readJarEntries(key);
+    if (entries === undefined) return [];
     const now = this.now();
-    return (await jar.store.getAllCookies())
-      .filter((cookie) => !isExpired(cookie, now))
-      .map((cookie) => {
-        const expires = expiryMs(cookie);
-        const info: StoredCookieInfo = {
-          name: cookie.key,
-          value: cookie.value,
-          domain: cookie.domain ?? '',
-          path: cookie.path ?? '/',
-          secure: cookie.secure,
-          httpOnly: cookie.httpOnly,
-        };
-        if (expires !== undefined && Number.isFinite(expires)) info.expires = new Date(expires);
-        return info;
-      });
+    return entries.flatMap((entry) => {
+      const expires = storedExpiryMs(entry);
+      if (expires !== undefined && expires <= now) return [];
+      const info: StoredCookieInfo = {
+        name: entry.key as string,
+        value: typeof entry.value === 'string' ? entry.value : '',
+        domain: entry.domain as string,
+        path: typeof entry.path === 'string' ? entry.path : '/',
+        secure: entry.secure === true,
+        httpOnly: entry.httpOnly === true,
+      };
+      if (expires !== undefined && Number.isFinite(expires)) info.expires = new Date(expires);
+      return [info];
+    });
   }
 
   async getLastEndpoint(): Promise<string | undefined> {
@@ -361,7 +361,8 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   /** The endpoint's jar, or undefined when it has none (not logged in, or not with cookies). */
-  private async readJar(key: string): Promise<CookieJar | undefined> {
+  /** The jar file's cookie entries, each checked to have a cookie's shape; undefined when there is no jar. */
+  private async readJarEntries(key: string): Promise<Array<Record<string, unknown>> | undefined> {
     const file = this.pathsFor(key).cookies;
     const hint = corruptHint(file, key);
     const raw = await readJsonFile(file, { hint });
@@ -370,11 +371,26 @@ export class FileCredentialStore implements CredentialStore {
     if (!Array.isArray(entries)) {
       throw new CredentialFileError('E_CORRUPT_FILE', file, 'is not a cookie jar (no "cookies" list)', hint);
     }
+    if (!entries.every(isStoredCookie)) {
+      throw new CredentialFileError('E_CORRUPT_FILE', file, 'holds an entry that is not a cookie', hint);
+    }
+    return entries as Array<Record<string, unknown>>;
+  }
+
+  private async readJar(key: string): Promise<CookieJar | undefined> {
+    const entries = await this.readJarEntries(key);
+    if (entries === undefined) return undefined;
     const jar = newJar();
     for (const entry of entries) {
-      const cookie = isStoredCookie(entry) ? toughCookie().Cookie.fromJSON(entry) : undefined;
+      const cookie = toughCookie().Cookie.fromJSON(entry);
       if (cookie === undefined) {
-        throw new CredentialFileError('E_CORRUPT_FILE', file, 'holds an entry that is not a cookie', hint);
+        const file = this.pathsFor(key).cookies;
+        throw new CredentialFileError(
+          'E_CORRUPT_FILE',
+          file,
+          'holds an entry that is not a cookie',
+          corruptHint(file, key),
+        );
       }
       await jar.store.putCookie(cookie);
     }

@@ -72,6 +72,23 @@ export async function fingerprint(jar: CookieJar): Promise<string> {
   );
 }
 
+/**
+ * expiryMs for a serialised jar entry (tough-cookie's toJSON form: `expires` an ISO date or "Infinity",
+ * `maxAge` seconds from `creation`), so the jar can be listed without loading tough-cookie.
+ */
+export function storedExpiryMs(entry: Record<string, unknown>): number | undefined {
+  const { maxAge, expires, creation } = entry;
+  if (maxAge === 'Infinity') return undefined;
+  if (maxAge === '-Infinity' || (typeof maxAge === 'number' && maxAge <= 0)) return -Infinity;
+  if (typeof maxAge === 'number') {
+    const base = typeof creation === 'string' ? Date.parse(creation) : NaN;
+    return (Number.isNaN(base) ? 0 : base) + maxAge * 1000;
+  }
+  if (typeof expires !== 'string' || expires === 'Infinity') return undefined;
+  const at = Date.parse(expires);
+  return Number.isNaN(at) ? undefined : at;
+}
+
 /** Whether a serialised jar entry has the shape of a cookie (a corrupt jar is refused, never half-read). */
 export function isStoredCookie(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
