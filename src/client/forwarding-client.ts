@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { classifyAuthProxyResponse, isWorthInspecting } from '../core/auth-proxy-signals';
 import type { CredentialStore } from '../core/credential-types';
+import { decodeHead } from '../core/decode-body-head';
 import { resolveEndpointUrl } from '../core/endpoint';
 import { httpRequest, type OutgoingHeaders } from '../core/http-request';
 import { describeHeaders, redactUrl } from '../core/redact';
@@ -100,7 +101,7 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
         requestUrl: url.toString(),
         status: response.status,
         headers: response.headers,
-        bodySnippet: peeked.head.toString('utf8'),
+        bodySnippet: decodeHead(peeked.head, response.headers['content-encoding']),
         expectJson,
       });
       if (signal !== undefined) {
