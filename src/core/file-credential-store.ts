@@ -202,6 +202,7 @@ export class FileCredentialStore implements CredentialStore {
     await withFileLock(
       paths.folder,
       async () => {
+        await removeStaleTempFiles(paths.folder);
         if (jarText !== undefined) await writeFileSecurely(paths.cookies, jarText);
         await writeFileSecurely(paths.profile, toJsonText(stored));
         if (jarText === undefined) await removeFile(paths.cookies);
@@ -280,6 +281,7 @@ export class FileCredentialStore implements CredentialStore {
     await withFileLock(
       paths.folder,
       async () => {
+        await removeStaleTempFiles(paths.folder);
         const jar = await this.readJar(key);
         if (jar === undefined || !(await this.applyToJar(jar, url, setCookieHeaders, false))) return;
         await writeFileSecurely(paths.cookies, toJsonText(await jar.serialize()));
@@ -486,6 +488,24 @@ async function exists(file: string): Promise<boolean> {
       `check the owner and permissions of ${path.dirname(file)}`,
     );
   }
+}
+
+/**
+ * Temp files (`cookies.json.<n>`, `profile.json.<n>`) that write-file-atomic left behind when a writer was
+ * killed mid-write. Every write of an endpoint happens under its lock, so while we hold it, any such file is
+ * stale. Best effort: a file that cannot be removed is left for the next writer.
+ */
+async function removeStaleTempFiles(folder: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(folder);
+  } catch {
+    return;
+  }
+  const stale = names.filter((name) => /^(?:profile|cookies)\.json\.\d+$/.test(name));
+  await Promise.all(
+    stale.map((name) => fs.rm(path.join(folder, name), { force: true }).catch(() => undefined)),
+  );
 }
 
 async function removeFile(file: string): Promise<void> {
