@@ -169,3 +169,15 @@ export class HttpStatusError extends CookieBridgeError {
 export function isCookieBridgeError(value: unknown): value is CookieBridgeError {
   return value instanceof CookieBridgeError;
 }
+
+/** The `code` of a Node.js system error ("ENOENT", "EADDRINUSE"…), when it has a string one. */
+export function errnoCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+/** A system error's code ("EACCES"), else its message: short, and free of anything the error did not say. */
+export function describeSystemError(error: unknown): string {
+  return errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+}

@@ -29,7 +29,7 @@ import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import type { Cookie, CookieJar } from 'tough-cookie';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
-import { CredentialFileError, InvalidBundleError } from '../errors';
+import { CredentialFileError, InvalidBundleError, errnoCode } from '../errors';
 import { isValidCookieName, isValidCookieValue, type BundleCookie } from './bundle-codec';
 import type { CredentialStore, EndpointProfile, StoredCookieInfo } from './credential-types';
 import { parseEndpoint } from './endpoint';
@@ -47,7 +47,6 @@ import { parseStoredProfile } from './stored-profile';
 import {
   preloadSecureFileModules,
   ensurePrivateDir,
-  errnoCode,
   readJsonFile,
   withFileLock,
   writeFileSecurely,

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as ProperLockfile from 'proper-lockfile';
 import type WriteFileAtomic from 'write-file-atomic';
-import { CredentialFileError } from '../errors';
+import { CredentialFileError, errnoCode } from '../errors';
 
 /**
  * Small, careful file primitives for credential files: private folders (0700) and files (0600),
@@ -252,12 +252,4 @@ function lockFailed(file: string, lockPath: string, error: unknown): CredentialF
     `cannot create the lock for ${path.basename(file)} (${code ?? 'unknown error'})`,
     `check the owner and permissions of ${path.dirname(lockPath)}, or set COOKIE_BRIDGE_HOME`,
   );
-}
-
-/** The `code` of a Node.js system error ("ENOENT"…), if it has one. */
-export function errnoCode(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return undefined;
 }

@@ -1,6 +1,7 @@
 import type * as childProcess from 'node:child_process';
 import { spawn as nodeSpawn } from 'node:child_process';
 import type { Logger } from '../context';
+import { describeSystemError } from '../errors';
 
 /**
  * Opens the login URL in the user's browser. Never throws and never blocks the login on the browser:
@@ -37,7 +38,7 @@ export async function openBrowser(url: string, options: OpenBrowserOptions): Pro
     const launched = await open(url);
     watchExit(launched, 'the system browser opener', logger);
   } catch (error) {
-    logger.warn(`could not open a browser (${describeError(error)}); ${BY_HAND}`);
+    logger.warn(`could not open a browser (${describeSystemError(error)}); ${BY_HAND}`);
   }
 }
 
@@ -64,12 +65,12 @@ function runBrowserCommand(browser: string, url: string, options: OpenBrowserOpt
         windowsHide: true,
       });
     } catch (error) {
-      logger.warn(`could not start ${label}: ${describeError(error)}; ${BY_HAND}`);
+      logger.warn(`could not start ${label}: ${describeSystemError(error)}; ${BY_HAND}`);
       resolve();
       return;
     }
     child.once('error', (error) => {
-      logger.warn(`could not start ${label}: ${describeError(error)}; ${BY_HAND}`);
+      logger.warn(`could not start ${label}: ${describeSystemError(error)}; ${BY_HAND}`);
       resolve();
     });
     child.once('spawn', () => {
@@ -99,11 +100,4 @@ function isChildProcess(value: unknown): value is childProcess.ChildProcess {
     typeof (value as { once?: unknown }).once === 'function' &&
     'pid' in value
   );
-}
-
-function describeError(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code;
-  }
-  return error instanceof Error ? error.message : String(error);
 }

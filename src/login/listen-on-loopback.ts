@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../context';
-import { LoginError, PortInUseError } from '../errors';
+import { LoginError, PortInUseError, describeSystemError, errnoCode } from '../errors';
 
 /** Where the login listener binds: the loopback addresses only, never a public interface. */
 export const HOST_V4 = '127.0.0.1';
@@ -24,7 +24,7 @@ export async function listenOnLoopback(
     try {
       port = await listen(v4, requestedPort, HOST_V4);
     } catch (error) {
-      if (errorCode(error) === 'EADDRINUSE') throw new PortInUseError(requestedPort, HOST_V4);
+      if (errnoCode(error) === 'EADDRINUSE') throw new PortInUseError(requestedPort, HOST_V4);
       throw listenFailed(HOST_V4, requestedPort, error);
     }
     const v6 = http.createServer(handle);
@@ -32,7 +32,7 @@ export async function listenOnLoopback(
       await listen(v6, port, HOST_V6);
       return { servers: [v4, v6], port };
     } catch (error) {
-      const code = errorCode(error);
+      const code = errnoCode(error);
       if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') {
         logger.debug(`loopback: no IPv6 loopback here (${code}); listening on ${HOST_V4} only`);
         return { servers: [v4], port };
@@ -65,19 +65,12 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 }
 
 function listenFailed(host: string, port: number, error: unknown): LoginError {
-  return new LoginError('E_LISTEN_FAILED', `cannot listen on ${host}:${port}: ${describeError(error)}`, {
-    hint: 'pick another port with --port N, or paste the bundle shown on the /token page',
-    cause: error,
-  });
-}
-
-export function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
-}
-
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return errorCode(error) ?? error.message;
-  return String(error);
+  return new LoginError(
+    'E_LISTEN_FAILED',
+    `cannot listen on ${host}:${port}: ${describeSystemError(error)}`,
+    {
+      hint: 'pick another port with --port N, or paste the bundle shown on the /token page',
+      cause: error,
+    },
+  );
 }

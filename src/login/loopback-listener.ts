@@ -1,12 +1,13 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretsEqual } from '../core/secret-compare';
+import { singleHeader } from '../core/single-header';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../context';
 import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../core/bundle-codec';
-import { InvalidBundleError, LoginError } from '../errors';
+import { InvalidBundleError, LoginError, describeSystemError } from '../errors';
 import { renderRefusalPage, renderSignedInPage } from './loopback-pages';
-import { HOST_V4, HOST_V6, describeError, listenOnLoopback } from './listen-on-loopback';
-import { Refusal, parseJsonBody, readBody, singleHeader } from './loopback-request';
+import { HOST_V4, HOST_V6, listenOnLoopback } from './listen-on-loopback';
+import { Refusal, parseJsonBody, readBody } from './loopback-request';
 
 /**
  * The CLI's half of the browser hand-off: a tiny HTTP server on the loopback interface that waits for
@@ -143,7 +144,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       throw new Refusal(415, 'expected a form post or a JSON body.');
     }
 
-    if (!isLegacy && (state === undefined || !sameSecret(state, expectedState))) {
+    if (!isLegacy && (state === undefined || !secretsEqual(state, expectedState))) {
       throw new Refusal(403, 'the state does not belong to the login this terminal started.');
     }
     if (bundleText === undefined || bundleText.trim() === '')
@@ -155,7 +156,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       if (error instanceof InvalidBundleError) throw new Refusal(400, `${error.message}.`);
       throw error;
     }
-    if (decoded.state !== undefined && !sameSecret(decoded.state, expectedState)) {
+    if (decoded.state !== undefined && !secretsEqual(decoded.state, expectedState)) {
       throw new Refusal(403, 'the bundle belongs to another login (its state does not match).');
     }
     if (finished) throw new Refusal(410, 'this login has already finished.', true);
@@ -201,7 +202,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     route(req, res).catch((error: unknown) => {
       logger.debug(
-        `loopback: could not handle ${sanitize(req.method ?? '')} ${pathOf(req.url)}: ${describeError(error)}`,
+        `loopback: could not handle ${sanitize(req.method ?? '')} ${pathOf(req.url)}: ${describeSystemError(error)}`,
       );
       if (res.headersSent) res.destroy();
       else sendRefusal(res, new Refusal(500, 'the request could not be handled.', true), 'html', undefined);
@@ -213,7 +214,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     servers.map((server) => new Promise<void>((resolve) => server.once('close', () => resolve()))),
   ).then(() => undefined);
   for (const server of servers) {
-    server.on('error', (error) => logger.debug(`loopback: server error: ${describeError(error)}`));
+    server.on('error', (error) => logger.debug(`loopback: server error: ${describeSystemError(error)}`));
   }
   logger.debug(`loopback: listening on ${servers.map((server) => describeAddress(server)).join(' and ')}`);
 
@@ -298,12 +299,6 @@ function send(
   }
   res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
   res.end(body);
-}
-
-/** Compares two secrets in constant time (hashing first, so the lengths do not leak either). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected)) && given.length === expected.length;
 }
 
 function isLoopbackHost(host: string | undefined, port: number): boolean {

@@ -2,11 +2,7 @@
  * The small pages the CLI's loopback listener answers a browser with. Everything echoed is escaped;
  * nothing secret (bundle, cookie values, state) is ever put into a page.
  */
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (char) => `&#${char.charCodeAt(0)};`);
-}
+import { escapeHtml } from '../core/escape-html';
 
 function renderPage(title: string, heading: string, body: string): string {
   return [

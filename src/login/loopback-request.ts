@@ -1,4 +1,5 @@
 import type * as http from 'node:http';
+import { singleHeader } from '../core/single-header';
 
 /** A request the listener will not take: answered with `status`, logged at debug level, and the wait goes on. */
 export class Refusal {
@@ -69,9 +70,4 @@ export function parseJsonBody(body: Buffer): { bundleText: string | undefined; s
     bundleText: typeof bundle === 'string' ? bundle : undefined,
     state: typeof state === 'string' ? state : undefined,
   };
-}
-
-export function singleHeader(req: http.IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

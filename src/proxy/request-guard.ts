@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { secretsEqual } from '../core/secret-compare';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -91,12 +91,6 @@ export function checkLocalRequest(
     }
   }
   return undefined;
-}
-
-/** Constant-time comparison (of SHA-256 digests, so the lengths do not leak either). */
-export function secretsEqual(given: string, expected: string): boolean {
-  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

@@ -10,7 +10,8 @@ import { DEFAULT_IDENTITY_HEADER } from './identity';
 import { createRelayRouter, isRelayPath } from './relay-routes';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
-import { errnoCode, upstreamErrorResponse } from './upstream-errors';
+import { errnoCode } from '../errors';
+import { upstreamErrorResponse } from './upstream-errors';
 
 /**
  * `cookie-bridge serve` as an app: runs behind the auth proxy and in front of any HTTP app, so the app needs

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { singleHeader } from '../core/single-header';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { isValidState } from '../core/bundle-codec';
@@ -264,11 +265,6 @@ function pageNonce(res: Response): string {
     'X-Content-Type-Options': 'nosniff',
   });
   return nonce;
-}
-
-function singleHeader(req: Request, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 function clientErrorStatus(error: unknown): number | undefined {

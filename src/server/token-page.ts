@@ -3,6 +3,7 @@
  * which is safe in text and in double- or single-quoted attributes. Scripts and styles carry the
  * per-response CSP nonce; nothing is loaded from elsewhere.
  */
+import { escapeHtml } from '../core/escape-html';
 
 export interface TokenPageInput {
   /** The encoded cookie bundle (see core/bundle-codec.ts). */
@@ -18,20 +19,6 @@ export interface TokenPageInput {
   relay?: { challenge: string; code: string; state?: string };
   /** The CSP nonce of this response. */
   nonce: string;
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: string | number): string {
-  return String(value).replace(/[&<>"'`]/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 
 /** The loopback URL the hand-off form posts to. */

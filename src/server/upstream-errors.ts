@@ -43,10 +43,3 @@ export function upstreamErrorResponse(code: string | undefined): {
     (code?.startsWith('HPE_') ? 'the upstream sent an invalid HTTP response' : 'the upstream request failed');
   return { status, body: { error: 'bad_gateway', message } };
 }
-
-/** The `code` of a Node error, when it has a string one. */
-export function errnoCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
-}

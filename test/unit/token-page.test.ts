@@ -1,4 +1,5 @@
-import { escapeHtml, handoffUrl, renderTokenErrorPage, renderTokenPage } from '../../src/server/token-page';
+import { escapeHtml } from '../../src/core/escape-html';
+import { handoffUrl, renderTokenErrorPage, renderTokenPage } from '../../src/server/token-page';
 
 const HOSTILE = `"><script>alert('x')</script><img src=x onerror=alert(1)>&amp;'\``;
 const NONCE = 'bm9uY2Vub25jZW5vbmNl';

@@ -1,4 +1,5 @@
-import { errnoCode, upstreamErrorResponse, upstreamErrorStatus } from '../../src/server/upstream-errors';
+import { errnoCode } from '../../src/errors';
+import { upstreamErrorResponse, upstreamErrorStatus } from '../../src/server/upstream-errors';
 
 describe('upstreamErrorStatus', () => {
   it.each([
