@@ -76,7 +76,8 @@ export function createStatelessBundleGate(options: StatelessBundleGateOptions): 
         [
           '',
           `A bundle WITHOUT state arrived from ${printable(arrival.origin)}.`,
-          'An older /token page sends these, but so could any program on this machine: take it only if it is what you signed in as.',
+          'An older /token page sends these, but any program on this machine could forge one:',
+          'take it only if you have just signed in on that page and these are your cookies.',
           `  cookies:      ${bundle.cookies.map((cookie) => printable(cookie.name)).join(', ')}`,
           `  claims to be: ${bundle.user === undefined ? '(nobody named)' : printable(bundle.user)}`,
           'Take it? Type y and press Enter to take it, n to refuse it (typing is not shown):',

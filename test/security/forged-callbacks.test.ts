@@ -316,3 +316,41 @@ describe('the identity printed comes from the server, never from the bundle', ()
     }
   });
 });
+
+describe('in a real terminal (a pseudo-terminal, util-linux script)', () => {
+  it('shows what arrived, and "y" typed there takes a bundle without state; the identity is the server\'s', async () => {
+    const home = makeTempHome('cb-terminal-');
+    const cli = startCli(
+      ['api', 'login', '-e', stack.endpoint, '--no-browser', '--timeout', '120'],
+      cliEnv(home.home),
+      { stdin: 'pipe', terminal: true },
+    );
+    try {
+      const [url] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
+      const port = Number(new URL(url).searchParams.get('local_port'));
+      const real = cookiesOf(await bundleFromTokenPage(url, { SCRIPTED_BROWSER_EMAIL: 'gina@example.com' }));
+      const posted = await rawRequest(port, {
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', origin: stack.endpoint },
+        body: statelessBundle(real, 'ceo@corp.example'),
+      });
+      expect(posted.status).toBe(403);
+      await cli.waitForStderr(/Take it\? Type y/);
+      cli.child.stdin.write('y\r');
+      await cli.waitForStderr(/Logged in to \S+ as gina@example\.com/);
+      cli.child.stdin.end();
+      const result = await cli.result;
+      expect(result.code).toBe(0);
+      const screen = cli.stderrSoFar();
+      expect(screen).toContain(`A bundle WITHOUT state arrived from ${stack.endpoint}.`);
+      expect(screen).toContain('cookies:      _oauth2_proxy');
+      expect(screen).toContain('claims to be: ceo@corp.example');
+      expect(screen).not.toMatch(/as ceo@corp\.example/);
+      expect(leakedSecret(screen, Object.values(real))).toBeUndefined();
+    } finally {
+      cli.child.stdin.end();
+      home.cleanup();
+    }
+  });
+});
