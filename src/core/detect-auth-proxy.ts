@@ -203,9 +203,7 @@ function finalOutcome(
       ? (parsed.value as { user?: unknown }).user
       : undefined,
   );
-  return user !== undefined
-    ? { kind: 'json-ok', status, user, hops }
-    : { kind: 'json-ok', status, hops };
+  return user !== undefined ? { kind: 'json-ok', status, user, hops } : { kind: 'json-ok', status, hops };
 }
 
 function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {

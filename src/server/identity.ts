@@ -29,7 +29,8 @@ export function readIdentity(
   const values = (Array.isArray(raw) ? raw : [raw]).map((value) => decodeLatin1AsUtf8(value).trim());
   const [first] = values;
   if (first === undefined || values.some((value) => value !== first)) return undefined;
-  if (namesNobody(first) || first.length > MAX_IDENTITY_LENGTH || hasControlCharacter(first)) return undefined;
+  if (namesNobody(first) || first.length > MAX_IDENTITY_LENGTH || hasControlCharacter(first))
+    return undefined;
   return first;
 }
 
