@@ -80,6 +80,10 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
         'receive the sign-in through the server instead of a loopback listener (browser on another machine); needs cookie-bridge serve',
       ).conflicts('port'),
     )
+    .option(
+      '--accept-stateless',
+      "take a sign-in without state: the server's /token page is an older one that sends no state; any local process could forge such a bundle (without it one is refused, or asked about when stdin is a terminal)",
+    )
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', parsePositive, 300)
     .option('--token <token>', 'store a service-account token, sent as Authorization: Bearer')
     .option('--json', 'print the result as JSON on stdout')

@@ -3,6 +3,7 @@ import { EndpointUnreachableError } from '../errors';
 import { classifyAuthProxyResponse, type AuthProxySignal } from './auth-proxy-signals';
 import { resolveEndpointUrl } from './endpoint';
 import { httpRequest, toUnreachableError, type HttpResponse, type OutgoingHeaders } from './http-request';
+import { namedUser } from './named-user';
 import { describeHeaders, redactUrl } from './redact';
 
 /**
@@ -57,9 +58,9 @@ type ProbeOutcome =
 
 /**
  * Probes the endpoint and says whether an auth proxy answered, the API answered (JSON 2xx: `no-proxy`,
- * with `user` when the JSON has a string `user`), or the API refused (`api-error`: its own JSON 401/403,
- * e.g. it wants a token or basic auth, or any other non-2xx JSON). Network errors, redirect loops and
- * too many redirects throw EndpointUnreachableError naming the endpoint.
+ * with `user` when the JSON names someone, see core/named-user.ts), or the API refused (`api-error`: its
+ * own JSON 401/403, e.g. it wants a token or basic auth, or any other non-2xx JSON). Network errors,
+ * redirect loops and too many redirects throw EndpointUnreachableError naming the endpoint.
  */
 export async function detectAuthProxy(
   endpoint: string,
@@ -197,13 +198,12 @@ function finalOutcome(
   const json = parsed.ok || /^application\/(?:[a-z0-9.+-]*\+)?json\b/i.test(contentType ?? '');
   if (!json) return { kind: 'inconclusive', status, hops };
   if (!isSuccess(status)) return { kind: 'api-error', status, hops };
-  const user =
+  const user = namedUser(
     parsed.ok && typeof parsed.value === 'object' && parsed.value !== null
       ? (parsed.value as { user?: unknown }).user
-      : undefined;
-  return typeof user === 'string'
-    ? { kind: 'json-ok', status, user, hops }
-    : { kind: 'json-ok', status, hops };
+      : undefined,
+  );
+  return user !== undefined ? { kind: 'json-ok', status, user, hops } : { kind: 'json-ok', status, hops };
 }
 
 function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {

@@ -30,6 +30,12 @@ export interface LoginOptions {
    * server offers it.
    */
   relay?: boolean;
+  /**
+   * Take a bundle without state from the loopback listener (the server's /token page is an older one that
+   * sends none); any local process could forge such a bundle. Without it one is refused, or taken only after
+   * the person confirms it in the terminal (stdin a TTY). Pasted bundles are always taken.
+   */
+  acceptStateless?: boolean;
 }
 
 export interface LoginDeps {
@@ -121,7 +127,8 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   if (verification.rejectedBy !== undefined) {
     throw new LoginNotVerifiedError(parsed.url, verification.rejectedBy.detail);
   }
-  const identity = verification.user ?? bundle.user;
+  // Who we are comes from the server, never from the bundle's own `user` (anyone can write that).
+  const identity = verification.user;
   await saveProfile(deps, parsed.url, { type: 'cookies' }, identity, proxy, cookies);
   if (verification.setCookies.length > 0) {
     await deps.store.applySetCookies(parsed.url, verification.healthUrl, verification.setCookies);

@@ -8,6 +8,7 @@ import { InvalidBundleError, LoginError, describeSystemError } from '../errors';
 import { renderRefusalPage, renderSignedInPage } from './loopback-pages';
 import { HOST_V4, HOST_V6, listenOnLoopback } from './listen-on-loopback';
 import { Refusal, parseJsonBody, readBody } from './loopback-request';
+import type { StatelessArrival } from './stateless-bundle-gate';
 
 /**
  * The CLI's half of the browser hand-off: a tiny HTTP server on the loopback interface that waits for
@@ -15,8 +16,11 @@ import { Refusal, parseJsonBody, readBody } from './loopback-request';
  *
  * It accepts, on `POST /callback`, a top-level form post (`bundle`, `state` fields) or a `fetch` with
  * JSON `{ "bundle", "state" }` (CORS and Private Network Access preflights are answered for the endpoint's
- * origin only); optionally SkyPilot's stateless protocol (a `no-cors` text/plain post of the bare bundle
- * to `/`, taken only when `Origin` is the endpoint's). Anything else is refused and the wait goes on.
+ * origin only); and SkyPilot's older protocol (a `no-cors` text/plain post of the bare bundle to `/`).
+ * Every POST must carry an `Origin` equal to the endpoint's (browsers always send one on these requests).
+ * A bundle without state (SkyPilot's formats) is taken only with `acceptStateless` (--accept-stateless):
+ * any local process can forge one, `Origin` included. Otherwise it is refused and handed to
+ * `onStatelessBundle` (which may ask the person). Anything refused leaves the wait going on.
  */
 
 export interface LoopbackListenerOptions {
@@ -31,8 +35,10 @@ export interface LoopbackListenerOptions {
   maxBodyBytes?: number | undefined;
   /** Time allowed for a request body to arrive once its headers did; default 10 s. */
   bodyTimeoutMs?: number | undefined;
-  /** Also take SkyPilot's stateless no-cors post to `/` (only from the endpoint's origin). */
-  acceptStatelessLegacy?: boolean | undefined;
+  /** Take a bundle without state (SkyPilot's older /token pages); refused by default, see above. */
+  acceptStateless?: boolean | undefined;
+  /** Sees each bundle without state that was refused (not called with `acceptStateless`). */
+  onStatelessBundle?: ((arrival: StatelessArrival) => void) | undefined;
 }
 
 export interface LoopbackListener {
@@ -67,7 +73,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
   const logger = options.logger ?? silentLogger;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BUNDLE_BYTES;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
-  const acceptLegacy = options.acceptStatelessLegacy === true;
+  const acceptStateless = options.acceptStateless === true;
 
   let finished = false;
   let port = 0;
@@ -118,20 +124,24 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     if (origin !== undefined && origin !== endpointOrigin) {
       throw new Refusal(403, `requests from ${describeOrigin(origin)} are not accepted.`);
     }
-    const isLegacy = acceptLegacy && path === LEGACY_PATH;
+    const isLegacy = path === LEGACY_PATH;
     if (path !== CALLBACK_PATH && !isLegacy) throw new Refusal(404, 'there is nothing here.');
     if (method === 'OPTIONS') return answerPreflight(req, res, origin);
     if (method !== 'POST') {
       res.setHeader('Allow', 'POST, OPTIONS');
       throw new Refusal(405, `${sanitize(method)} is not accepted here.`);
     }
+    // A browser always sends Origin on these posts; a request without one is not a browser's hand-off.
+    if (origin !== endpointOrigin) {
+      throw new Refusal(
+        403,
+        'a bundle is taken only from a page of the endpoint (the request has no Origin).',
+      );
+    }
 
     let bundleText: string | undefined;
     let state: string | undefined;
     if (isLegacy) {
-      if (origin !== endpointOrigin) {
-        throw new Refusal(403, 'a bundle without state is taken only from a page of the endpoint.');
-      }
       if (type !== 'text/plain') throw new Refusal(415, 'expected a text/plain body.');
       bundleText = (await readBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8');
     } else if (type === 'application/x-www-form-urlencoded') {
@@ -158,6 +168,13 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     }
     if (decoded.state !== undefined && !secretsEqual(decoded.state, expectedState)) {
       throw new Refusal(403, 'the bundle belongs to another login (its state does not match).');
+    }
+    if (isLegacy && decoded.state === undefined && !acceptStateless) {
+      if (!finished) options.onStatelessBundle?.({ bundle: decoded, origin });
+      throw new Refusal(
+        403,
+        'a bundle without state is taken only with --accept-stateless or when confirmed in the terminal.',
+      );
     }
     if (finished) throw new Refusal(410, 'this login has already finished.', true);
 

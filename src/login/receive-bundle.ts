@@ -5,6 +5,7 @@ import { LoginError, LoginTimeoutError, isCookieBridgeError } from '../errors';
 import type { LoginDeps, LoginOptions } from './login-flow';
 import { startLoopbackListener } from './loopback-listener';
 import { readPastedBundle } from './paste-reader';
+import { createStatelessBundleGate, type StatelessBundleGate } from './stateless-bundle-gate';
 import { checkRelaySupport, createRelayChallenge, pollRelay, type RelayChallenge } from './relay-client';
 
 /**
@@ -24,6 +25,12 @@ export async function receiveBundle(
 ): Promise<BundleArrival> {
   const state = deps.randomState();
   const relay = await prepareRelay(parsed, options, deps);
+  const stateless = createStatelessBundleGate({
+    interactive: deps.stdin.isTTY === true,
+    logger: deps.logger,
+    progress: deps.progress,
+    waitingText: waitingText(relay),
+  });
   const listener =
     options.relay === true
       ? undefined
@@ -32,7 +39,8 @@ export async function receiveBundle(
           state,
           ...(options.port === undefined ? {} : { port: options.port }),
           logger: deps.logger,
-          acceptStatelessLegacy: true,
+          acceptStateless: options.acceptStateless === true,
+          onStatelessBundle: stateless.offer,
         });
   const tokenUrl = resolveEndpointUrl(parsed.url, '/token');
   if (listener !== undefined) {
@@ -57,18 +65,15 @@ export async function receiveBundle(
   const pasteAbort = new AbortController();
   const relayAbort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  deps.progress.start(
-    relay === undefined
-      ? 'Waiting for the browser sign-in (or paste the bundle from the page and press Enter)'
-      : `Waiting for the browser sign-in (code ${relay.code}; or paste the bundle from the page and press Enter)`,
-  );
+  deps.progress.start(waitingText(relay));
   try {
     const arrivals: Promise<BundleArrival>[] = [];
     if (listener !== undefined) {
       arrivals.push(listener.bundle.then((bundle) => ({ bundle, via: 'browser' as const })));
+      arrivals.push(stateless.confirmed.then((bundle) => ({ bundle, via: 'browser' as const })));
     }
     arrivals.push(
-      waitForPastedBundle(deps, pasteAbort.signal).then((bundle) =>
+      waitForPastedBundle(deps, pasteAbort.signal, stateless).then((bundle) =>
         bundle === undefined ? never<BundleArrival>() : { bundle, via: 'paste' as const },
       ),
     );
@@ -131,15 +136,32 @@ async function prepareRelay(
   return createRelayChallenge(deps.randomState);
 }
 
-/** Reads pasted lines until one decodes; a bad paste is reported and the wait goes on. */
-async function waitForPastedBundle(deps: LoginDeps, signal: AbortSignal): Promise<CookieBundle | undefined> {
+function waitingText(relay: RelayChallenge | undefined): string {
+  return relay === undefined
+    ? 'Waiting for the browser sign-in (or paste the bundle from the page and press Enter)'
+    : `Waiting for the browser sign-in (code ${relay.code}; or paste the bundle from the page and press Enter)`;
+}
+
+/**
+ * Reads pasted lines until one decodes; a bad paste is reported and the wait goes on. A pasted bundle is
+ * the person's by that act: taken in every format, with or without state. While a bundle without state
+ * waits for a y/n, the next short line is that answer.
+ */
+async function waitForPastedBundle(
+  deps: LoginDeps,
+  signal: AbortSignal,
+  stateless: StatelessBundleGate,
+): Promise<CookieBundle | undefined> {
   for (;;) {
     const text = await readPastedBundle({
       input: deps.stdin,
       signal,
-      onProgress: (bytes) => deps.progress.update(`Reading pasted bundle (${bytes} bytes)`),
+      onProgress: (bytes) => {
+        if (!stateless.asking) deps.progress.update(`Reading pasted bundle (${bytes} bytes)`);
+      },
     });
     if (text === undefined || signal.aborted) return undefined;
+    if (stateless.answer(text)) continue;
     try {
       return decodeCookieBundle(text);
     } catch (error) {

@@ -1,6 +1,7 @@
 import { classifyAuthProxyResponse, type AuthProxySignal } from '../core/auth-proxy-signals';
 import { resolveEndpointUrl } from '../core/endpoint';
 import { httpRequest, readText, type OutgoingHeaders } from '../core/http-request';
+import { namedUser } from '../core/named-user';
 import { describeHeaders } from '../core/redact';
 import type { Logger } from '../context';
 
@@ -8,7 +9,7 @@ export interface VerificationResult {
   /** The proxy still bounces the request: the credential is not good. */
   rejectedBy?: AuthProxySignal;
   status: number;
-  /** `user` from the health JSON, when there is one. */
+  /** `user` from the health JSON, when it names someone (not null, "" or Apache's "(null)"). */
   user?: string;
   /** Set-Cookie headers the answer carried (proxies rotate sessions): to be saved. */
   setCookies: string[];
@@ -49,8 +50,7 @@ function userFromJson(body: string): string | undefined {
   try {
     const parsed = JSON.parse(body) as unknown;
     if (typeof parsed === 'object' && parsed !== null) {
-      const user = (parsed as Record<string, unknown>).user;
-      if (typeof user === 'string' && user !== '') return user;
+      return namedUser((parsed as Record<string, unknown>).user);
     }
   } catch {
     // not JSON: no identity to report

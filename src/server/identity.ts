@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { namesNobody } from '../core/named-user';
 
 /** The header oauth2-proxy (`--set-xauthrequest`) and nginx auth_request setups use for the signed-in email. */
 export const DEFAULT_IDENTITY_HEADER = 'X-Auth-Request-Email';
@@ -13,7 +14,8 @@ export interface IdentitySource {
 
 /**
  * Who the auth proxy says is signed in, from the header it sets (case-insensitive name).
- * Returns the trimmed value, or undefined when the header is absent, empty, repeated with different
+ * Returns the trimmed value, or undefined when the header is absent, empty, Apache's `(null)` for an
+ * unset variable (mod_headers on a route the proxy exempts), repeated with different
  * values, longer than 512 characters or holds control characters. UTF-8 sent as raw bytes is decoded.
  */
 export function readIdentity(
@@ -27,7 +29,8 @@ export function readIdentity(
   const values = (Array.isArray(raw) ? raw : [raw]).map((value) => decodeLatin1AsUtf8(value).trim());
   const [first] = values;
   if (first === undefined || values.some((value) => value !== first)) return undefined;
-  if (first === '' || first.length > MAX_IDENTITY_LENGTH || hasControlCharacter(first)) return undefined;
+  if (namesNobody(first) || first.length > MAX_IDENTITY_LENGTH || hasControlCharacter(first))
+    return undefined;
   return first;
 }
 

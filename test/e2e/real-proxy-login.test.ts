@@ -105,14 +105,19 @@ function storedCookies(home: string): Map<string, string> {
   return cookies;
 }
 
-/** A plain node:http GET with the given headers; resolves status and Location, never follows redirects. */
-function get(url: string, headers: Record<string, string>): Promise<{ status: number; location?: string }> {
+/** A plain node:http GET with the given headers; resolves status, Location and body, never follows redirects. */
+function get(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; location?: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { headers, timeout: 10_000 }, (res) => {
-      res.resume();
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const location = res.headers.location;
-        resolve({ status: res.statusCode ?? 0, ...(location === undefined ? {} : { location }) });
+        const body = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, ...(location === undefined ? {} : { location }), body });
       });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
@@ -258,12 +263,18 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
     let apache: RunningComponent | undefined;
     /** Exempts /api/health only (detection sees no proxy); no relay, so the page hands off by form POST. */
     let apacheExempt: RunningComponent | undefined;
+    /**
+     * The naive identity recipe (`RequestHeader set X-Auth-Request-Email "%{OIDC_CLAIM_email}e"`, no
+     * condition) with /api/health and /api/echo exempt: there the app gets mod_headers' literal `(null)`.
+     */
+    let apacheNullIdentity: RunningComponent | undefined;
     const temp = makeTempHome('cookie-bridge-real-apache-');
 
     const sources = (...extra: LogSource[]): LogSource[] => [
       ...extra,
       { name: 'apache2 (relay exempt)', logs: () => apache?.logs() ?? '(not started)' },
       { name: 'apache2 (/api/health exempt)', logs: () => apacheExempt?.logs() ?? '(not started)' },
+      { name: 'apache2 ((null) identity)', logs: () => apacheNullIdentity?.logs() ?? '(not started)' },
       { name: 'oidc-provider', logs: () => provider?.logs() ?? '(not started)' },
       serveLogs,
     ];
@@ -271,12 +282,17 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
     beforeAll(async () => {
       const port = await findFreePort();
       const exemptPort = await findFreePort();
+      const nullIdentityPort = await findFreePort();
       provider = await startOidcProvider({
         clients: [
           {
             client_id: clientId,
             client_secret: clientSecret,
-            redirect_uris: [apacheOidcRedirectUri(port), apacheOidcRedirectUri(exemptPort)],
+            redirect_uris: [
+              apacheOidcRedirectUri(port),
+              apacheOidcRedirectUri(exemptPort),
+              apacheOidcRedirectUri(nullIdentityPort),
+            ],
           },
         ],
       });
@@ -288,9 +304,16 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
         port: exemptPort,
         exemptPaths: ['/api/health'],
       });
+      apacheNullIdentity = await startApacheOidcProxy({
+        ...common,
+        port: nullIdentityPort,
+        exemptPaths: ['/api/health', '/api/echo'],
+        identityHeaderAlways: true,
+      });
     }, SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
+      await apacheNullIdentity?.stop();
       await apacheExempt?.stop();
       await apache?.stop();
       await provider?.stop();
@@ -382,13 +405,70 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
           );
           withDiagnostics({ ...context, cli: forced }, () => {
             expect(forced.code).toBe(0);
-            expect(forced.stderr).toContain(`Logged in to ${endpoint} as alice@example.com`);
-            expect(jsonOf(forced)).toMatchObject({ method: 'cookies', reason: 'forced', via: 'browser' });
+            // /api/health is exempt, so the server names nobody there; the bundle's own `user` (the /token
+            // page is protected and knows alice) is never taken for who we are.
+            expect(forced.stderr).toContain(`Logged in to ${endpoint} (identity unknown)`);
+            expect(jsonOf(forced)).toMatchObject({
+              method: 'cookies',
+              reason: 'forced',
+              via: 'browser',
+              identity: null,
+            });
           });
 
           const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
           withDiagnostics({ ...context, cli: [forced, whoami] }, () => {
             expect(whoami.code).toBe(0);
+            expect(jsonOf(whoami)).toEqual({ user: 'alice@example.com' });
+          });
+        } finally {
+          home.cleanup();
+        }
+      },
+      LOGIN_TEST_TIMEOUT_MS,
+    );
+
+    it(
+      "with the naive header recipe an exempt /api/health hands the app Apache's (null): the CLI says identity unknown",
+      async () => {
+        const endpoint = apacheNullIdentity?.url ?? '';
+        const home = makeTempHome('cookie-bridge-real-apache-null-');
+        try {
+          const env = browserEnv(home.home, workDir, 'apache-null');
+          const context = { sources: sources(browserLogSource(workDir, 'apache-null')) };
+
+          // The app's own view of an exempt route: the header arrives as the literal "(null)".
+          const echo = await get(`${endpoint}/api/echo`, { accept: 'application/json' });
+          const health = await get(`${endpoint}/api/health`, { accept: 'application/json' });
+          withDiagnostics(context, () => {
+            expect(echo.status).toBe(200);
+            const echoed = JSON.parse(echo.body) as { headers: Record<string, string>; user: unknown };
+            expect(echoed.headers['x-auth-request-email']).toBe('(null)');
+            expect(echoed.user).toBeNull();
+            // serve's /api/health (and the demo app's readIdentity) names nobody, not "(null)".
+            expect(JSON.parse(health.body)).toEqual({ status: 'ok', user: null });
+          });
+
+          const detected = await runCli(['api', 'login', '-e', endpoint, '--json'], env);
+          withDiagnostics({ ...context, cli: detected }, () => {
+            expect(detected.code).toBe(0);
+            expect(jsonOf(detected)).toMatchObject({ method: 'none', identity: null });
+            expect(detected.stderr).toContain(`Logged in to ${endpoint} (identity unknown)`);
+          });
+
+          const forced = await runCli(
+            ['api', 'login', '-e', endpoint, '--cookies', '--json', '--timeout', CLI_LOGIN_TIMEOUT_S],
+            env,
+          );
+          withDiagnostics({ ...context, cli: forced }, () => {
+            expect(forced.code).toBe(0);
+            expect(forced.stderr).toContain(`Logged in to ${endpoint} (identity unknown)`);
+            expect(forced.stderr).not.toMatch(/as \(null\)|as alice/);
+            expect(jsonOf(forced)).toMatchObject({ method: 'cookies', via: 'browser', identity: null });
+          });
+          // The session itself is good: a protected route names alice.
+          const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
+          withDiagnostics({ ...context, cli: [forced, whoami] }, () => {
             expect(jsonOf(whoami)).toEqual({ user: 'alice@example.com' });
           });
         } finally {
@@ -616,11 +696,14 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
           );
           withDiagnostics({ ...context, cli: forced }, () => {
             expect(forced.code).toBe(0);
+            // /api/health is exempt: the server names nobody there, and the bundle's own `user` is never
+            // taken for who we are; the session itself names erin (below).
             expect(jsonOf(forced)).toMatchObject({
               method: 'cookies',
               reason: 'forced',
-              identity: 'erin@example.com',
+              identity: null,
             });
+            expect(forced.stderr).toContain(`Logged in to ${endpoint} (identity unknown)`);
           });
           const whoami = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
           withDiagnostics({ ...context, cli: [forced, whoami] }, () => {
@@ -638,7 +721,7 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
             expect(jsonOf(relayed)).toMatchObject({
               method: 'cookies',
               via: 'relay',
-              identity: 'frank@example.com',
+              identity: null,
             });
           });
           const again = await runCli(['request', '-e', endpoint, '/api/whoami'], env);

@@ -180,6 +180,17 @@ describe('detectAuthProxy against plain APIs', () => {
     expect(api.requests).toHaveLength(1);
   });
 
+  it.each<[string, unknown]>([
+    ["Apache's (null)", '(null)'],
+    ['null', null],
+    ['""', ''],
+  ])('a health answer naming nobody (%s) gives no user', async (_name, user) => {
+    const api = await serve((_req, res) => json(res, 200, { status: 'ok', user }));
+    const result = await detectAuthProxy(api.url);
+    expect(result).toMatchObject({ kind: 'no-proxy', status: 200 });
+    expect(result).not.toHaveProperty('user');
+  });
+
   it("reports the API's own JSON 401 as api-error, sending the caller's Authorization only to the endpoint", async () => {
     const api = await serve((_req, res) =>
       json(res, 401, { error: 'token required' }, { 'www-authenticate': 'Bearer realm="api"' }),

@@ -12,7 +12,15 @@ import type { AddressInfo } from 'node:net';
 import { FileCredentialStore } from '../../src/core/file-credential-store';
 import { encodeCookieBundle } from '../../src/core/bundle-codec';
 import { LoginError, LoginNotVerifiedError, LoginTimeoutError } from '../../src/errors';
-import { loginInProcess } from '../kit/in-process-login';
+import {
+  bundleFromTokenPage,
+  cookiesOf,
+  loginInProcess,
+  recordingLogger,
+  scriptedBrowserOpener,
+  statelessBundle,
+} from '../kit/in-process-login';
+import { rawRequest } from '../kit/hostile-kit';
 import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
 
 describe('login()', () => {
@@ -116,5 +124,118 @@ describe('login()', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  describe("a bundle without state at the loopback listener (SkyPilot's older /token pages)", () => {
+    /** Posts a bare bundle to `/` like an older page's no-cors fetch, with the endpoint's Origin. */
+    const postStateless = async (tokenUrl: string, body: string): Promise<number | undefined> => {
+      const port = Number(new URL(tokenUrl).searchParams.get('local_port'));
+      const answer = await rawRequest(port, {
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', origin: new URL(proxy.url).origin },
+        body,
+      });
+      return answer.status;
+    };
+    const terminal = (): PassThrough & { isTTY: boolean } =>
+      Object.assign(new PassThrough(), { isTTY: true });
+    const STATELESS_WARNING =
+      /^warn: a bundle without state arrived from http:\/\/127\.0\.0\.1:\d+; .*--accept-stateless/;
+
+    it('stdin not a terminal: refused, one warning however many arrive, and the real hand-off logs in', async () => {
+      const logger = recordingLogger();
+      const browser = scriptedBrowserOpener();
+      const answers: Array<number | undefined> = [];
+      const result = await loginInProcess(
+        { endpoint: proxy.url, timeoutSeconds: 20 },
+        {
+          store,
+          logger,
+          stdin: new PassThrough(), // a pipe that stays open: nothing pasted
+          openBrowser: async (url) => {
+            const forged = statelessBundle({ _oauth2_proxy: 'FORGED-stateless' }, 'mallory@example.com');
+            for (let i = 0; i < 3; i += 1) answers.push(await postStateless(url, forged));
+            await browser.open(url);
+          },
+        },
+      );
+      await browser.done();
+      expect(answers).toEqual([403, 403, 403]);
+      expect(logger.lines.filter((line) => STATELESS_WARNING.test(line))).toHaveLength(1);
+      expect(logger.lines.join('\n')).not.toMatch(/Take it\?/);
+      expect(result).toMatchObject({ via: 'browser', identity: 'alice@example.com' });
+      expect(await store.getCookieHeader(proxy.url, new URL(proxy.url))).not.toContain('FORGED');
+    });
+
+    it('stdin a terminal: shows what arrived, "y" takes it, and the identity is the server\'s, not the bundle\'s claim', async () => {
+      const logger = recordingLogger();
+      const stdin = terminal();
+      let answer: number | undefined;
+      const result = await loginInProcess(
+        { endpoint: proxy.url, timeoutSeconds: 20 },
+        {
+          store,
+          logger,
+          stdin,
+          openBrowser: async (url) => {
+            const real = cookiesOf(await bundleFromTokenPage(url));
+            answer = await postStateless(url, statelessBundle(real, 'ceo@corp.example'));
+            stdin.write('y\n');
+          },
+        },
+      );
+      expect(answer).toBe(403); // the HTTP answer is a refusal; the person's "y" is what takes it
+      const question = logger.lines.find((line) => line.includes('Take it?'));
+      expect(question).toContain(`arrived from ${new URL(proxy.url).origin}`);
+      expect(question).toContain('cookies:      _oauth2_proxy');
+      expect(question).toContain('claims to be: ceo@corp.example');
+      expect(result).toMatchObject({ via: 'browser', identity: 'alice@example.com' });
+      expect((await store.getProfile(proxy.url))?.identity).toBe('alice@example.com');
+    });
+
+    it('stdin a terminal: "n" refuses, nothing else is asked, and a paste of a stateless bundle is taken', async () => {
+      const logger = recordingLogger();
+      const stdin = terminal();
+      const result = await loginInProcess(
+        { endpoint: proxy.url, timeoutSeconds: 20 },
+        {
+          store,
+          logger,
+          stdin,
+          openBrowser: async (url) => {
+            const real = cookiesOf(await bundleFromTokenPage(url));
+            await postStateless(url, statelessBundle({ _oauth2_proxy: 'FORGED-stateless' }, 'x@example.com'));
+            stdin.write('n\n');
+            await postStateless(url, statelessBundle({ _oauth2_proxy: 'FORGED-again' }, 'y@example.com'));
+            // Pasted by the person: theirs by that act, without state and without --accept-stateless.
+            stdin.write(`${statelessBundle(real)}\n`);
+          },
+        },
+      );
+      expect(logger.lines.filter((line) => line.includes('Take it?'))).toHaveLength(1);
+      expect(logger.lines.join('\n')).toMatch(/Refused; still waiting/);
+      expect(result).toMatchObject({ via: 'paste', identity: 'alice@example.com' });
+      expect(await store.getCookieHeader(proxy.url, new URL(proxy.url))).not.toContain('FORGED');
+    });
+
+    it('acceptStateless (--accept-stateless): taken without asking', async () => {
+      const logger = recordingLogger();
+      let answer: number | undefined;
+      const result = await loginInProcess(
+        { endpoint: proxy.url, timeoutSeconds: 20, acceptStateless: true },
+        {
+          store,
+          logger,
+          stdin: terminal(),
+          openBrowser: async (url) => {
+            answer = await postStateless(url, statelessBundle(cookiesOf(await bundleFromTokenPage(url))));
+          },
+        },
+      );
+      expect(answer).toBe(200);
+      expect(logger.lines.join('\n')).not.toMatch(/Take it\?|without state arrived/);
+      expect(result).toMatchObject({ via: 'browser', identity: 'alice@example.com' });
+    });
   });
 });

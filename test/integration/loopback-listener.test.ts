@@ -191,15 +191,32 @@ describe('startLoopbackListener', () => {
       body: skypilotBundle,
     });
 
-    test('is refused unless enabled', async () => {
-      const listener = await start();
+    test('is refused by default, handed to onStatelessBundle, and the wait goes on', async () => {
+      const offered: Array<{ origin: string; user: string | undefined }> = [];
+      const listener = await start({
+        onStatelessBundle: ({ bundle, origin }) => offered.push({ origin, user: bundle.user }),
+      });
       const watched = watch(listener);
-      expect((await request(listener.port, legacyPost(ORIGIN))).status).toBe(404);
+      const reply = await request(listener.port, legacyPost(ORIGIN));
+      expect(reply.status).toBe(403);
+      expect(reply.body).not.toContain(SECRET);
       expect(watched.settled()).toBe(false);
+      expect(offered).toEqual([{ origin: ORIGIN, user: 'ann' }]);
+
+      // The wait goes on: the stateful hand-off still logs in.
+      expect((await request(listener.port, form({ bundle: GOOD, state: STATE }))).status).toBe(200);
+      expect((await listener.bundle).cookies[0]?.value).toBe(SECRET);
     });
 
-    test('is taken only with the endpoint as Origin', async () => {
-      const listener = await start({ acceptStatelessLegacy: true });
+    test("a cb1 bundle carrying this login's state is taken on / without --accept-stateless", async () => {
+      const listener = await start();
+      expect((await request(listener.port, { ...legacyPost(ORIGIN), body: GOOD })).status).toBe(200);
+      expect((await listener.bundle).state).toBe(STATE);
+    });
+
+    test('with acceptStateless: taken only with the endpoint as Origin', async () => {
+      const offered: unknown[] = [];
+      const listener = await start({ acceptStateless: true, onStatelessBundle: (a) => offered.push(a) });
       const watched = watch(listener);
       expect((await request(listener.port, legacyPost(undefined))).status).toBe(403);
       expect((await request(listener.port, legacyPost('https://evil.example'))).status).toBe(403);
@@ -212,10 +229,11 @@ describe('startLoopbackListener', () => {
         user: 'ann',
         cookies: [{ name: '_oauth2_proxy', value: SECRET }],
       });
+      expect(offered).toEqual([]);
     });
 
     test('still checks the state inside a cb1 bundle', async () => {
-      const listener = await start({ acceptStatelessLegacy: true });
+      const listener = await start({ acceptStateless: true });
       const watched = watch(listener);
       const other = encodeCookieBundle({ cookies: [{ name: 'a', value: 'b' }], state: 'another-login' });
       const reply = await request(listener.port, { ...legacyPost(ORIGIN), body: other });
@@ -252,8 +270,29 @@ describe('startLoopbackListener', () => {
       ['undecodable bundle', form({ bundle: `cb1.${SECRET}!`, state: STATE }), 400],
       ['bundle without cookies', form({ bundle: 'e30=', state: STATE }), 400],
       ['no bundle', form({ state: STATE }), 400],
-      ['JSON that is not JSON', { headers: { 'content-type': 'application/json' }, body: '{bundle' }, 400],
-      ['unsupported content type', { headers: { 'content-type': 'application/xml' }, body: '<x/>' }, 415],
+      [
+        'JSON that is not JSON',
+        { headers: { 'content-type': 'application/json', origin: ORIGIN }, body: '{bundle' },
+        400,
+      ],
+      [
+        'unsupported content type',
+        { headers: { 'content-type': 'application/xml', origin: ORIGIN }, body: '<x/>' },
+        415,
+      ],
+      [
+        'form post without Origin',
+        {
+          ...form({ bundle: GOOD, state: STATE }),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        },
+        403,
+      ],
+      [
+        'JSON without Origin',
+        { ...json({ bundle: GOOD, state: STATE }), headers: { 'content-type': 'application/json' } },
+        403,
+      ],
       [
         'foreign Host (DNS rebinding)',
         {
@@ -292,7 +331,11 @@ describe('startLoopbackListener', () => {
           method: 'POST',
           path: '/callback',
           agent: false,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '4096' },
+          headers: {
+            origin: ORIGIN,
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': '4096',
+          },
         });
         req.on('response', (res) => {
           res.resume();
@@ -321,7 +364,11 @@ describe('startLoopbackListener', () => {
           method: 'POST',
           path: '/callback',
           agent: false,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
+          headers: {
+            origin: ORIGIN,
+            'content-type': 'application/x-www-form-urlencoded',
+            'transfer-encoding': 'chunked',
+          },
         });
         req.on('response', (res) => {
           res.resume();
@@ -347,7 +394,11 @@ describe('startLoopbackListener', () => {
           method: 'POST',
           path: '/callback',
           agent: false,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '500' },
+          headers: {
+            origin: ORIGIN,
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': '500',
+          },
         });
         req.on('response', (res) => {
           res.resume();

@@ -206,6 +206,11 @@ describe('createServeApp in front of an upstream', () => {
     expect((await request(serve.url).get('/nothing-here')).status).toBe(404);
   });
 
+  it("answers user null for Apache's (null) (mod_headers' value of an unset variable on an exempt route)", async () => {
+    const res = await request(serve.url).get('/api/health').set('X-Auth-Request-Email', '(null)');
+    expect(res.body).toEqual({ status: 'ok', user: null });
+  });
+
   it('serves /token itself, from the cookies the browser sent', async () => {
     const res = await request(serve.url)
       .get('/token')

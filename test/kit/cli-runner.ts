@@ -42,17 +42,32 @@ export function cliEnv(home: string, extra: CliEnv = {}): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * Starts the built CLI. `terminal: true` runs it in a pseudo-terminal (util-linux `script`): stdin, stdout
+ * and stderr are then a TTY, what is written to `child.stdin` arrives as typed keys, and everything the
+ * terminal shows (stdout and stderr) is what waitForStderr/stderrSoFar see.
+ */
 export function startCli(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { stdin?: 'pipe' | 'close' } = {},
+  options: { stdin?: 'pipe' | 'close'; terminal?: boolean } = {},
 ): RunningCli {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env, cwd: REPO_ROOT, stdio: 'pipe' });
+  const child =
+    options.terminal === true
+      ? spawn('script', ['-qfec', shellCommand([process.execPath, CLI_PATH, ...args]), '/dev/null'], {
+          env,
+          cwd: REPO_ROOT,
+          stdio: 'pipe',
+        })
+      : spawn(process.execPath, [CLI_PATH, ...args], { env, cwd: REPO_ROOT, stdio: 'pipe' });
   const stdoutChunks: Buffer[] = [];
   let stderr = '';
   const stderrWaiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
-  child.stdout.on('data', (chunk: Buffer) => stdoutChunks.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdoutChunks.push(chunk);
+    if (options.terminal === true) onStderr(chunk);
+  });
+  const onStderr = (chunk: Buffer): void => {
     stderr += chunk.toString('utf8');
     for (const waiter of [...stderrWaiters]) {
       const match = stderr.match(waiter.pattern);
@@ -61,7 +76,8 @@ export function startCli(
         waiter.resolve(match);
       }
     }
-  });
+  };
+  child.stderr.on('data', onStderr);
   if (options.stdin !== 'pipe') child.stdin.end();
   const result = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => {
@@ -89,6 +105,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string | 
   const running = startCli(args, env, { stdin: stdin === undefined ? 'close' : 'pipe' });
   if (stdin !== undefined) running.child.stdin.end(stdin);
   return running.result;
+}
+
+/** One POSIX shell command line: every word single-quoted. */
+function shellCommand(words: string[]): string {
+  return words.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
 }
 
 /** A throwaway home folder; call the returned cleanup in afterAll/afterEach. */

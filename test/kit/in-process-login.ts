@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { silentLogger, type Logger } from '../../src/context';
+import { decodeCookieBundle } from '../../src/core/bundle-codec';
 import type { CredentialStore } from '../../src/core/credential-types';
 import { login, type LoginDeps, type LoginOptions, type LoginResult } from '../../src/login/login-flow';
 import type { Progress } from '../../src/login/progress';
@@ -44,6 +47,56 @@ export function scriptedBrowserOpener(env: NodeJS.ProcessEnv = {}): {
     done: async () => {
       await Promise.all(runs);
     },
+  };
+}
+
+/**
+ * Signs in like a browser at a /token URL (the scripted browser's print-bundle mode) and resolves with the
+ * bundle text the page shows, without handing it to the listener.
+ */
+export function bundleFromTokenPage(url: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
+  const folder = mkdtempSync(path.join(tmpdir(), 'cb-page-bundle-'));
+  const out = path.join(folder, 'bundle.txt');
+  return new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [SCRIPTED_BROWSER_PATH, url],
+      { env: { ...process.env, ...env, SCRIPTED_BROWSER_MODE: 'print-bundle', SCRIPTED_BROWSER_OUT: out } },
+      (error, _o, stderr) => {
+        try {
+          if (error) reject(new Error(`scripted browser failed: ${stderr}`));
+          else resolve(readFileSync(out, 'utf8').trim());
+        } finally {
+          rmSync(folder, { recursive: true, force: true });
+        }
+      },
+    );
+  });
+}
+
+/**
+ * The same cookies in SkyPilot's older stateless format (standard base64 of {"v":1,"user","cookies":{}}),
+ * as an older /token page would post them, or a local attacker forge them; `user` is the bundle's claim.
+ */
+export function statelessBundle(cookies: Record<string, string>, user?: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, ...(user === undefined ? {} : { user }), cookies })).toString(
+    'base64',
+  );
+}
+
+/** The cookies of any bundle text, as the name → value map statelessBundle takes. */
+export function cookiesOf(bundleText: string): Record<string, string> {
+  return Object.fromEntries(decodeCookieBundle(bundleText).cookies.map((c) => [c.name, c.value]));
+}
+
+/** A Logger that records each line with its level ("info: …", "warn: …", "debug: …"). */
+export function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    debug: (message) => lines.push(`debug: ${message}`),
+    info: (message) => lines.push(`info: ${message}`),
+    warn: (message) => lines.push(`warn: ${message}`),
   };
 }
 

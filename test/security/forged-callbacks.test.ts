@@ -8,12 +8,14 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { encodeCookieBundle } from '../../src/core/bundle-codec';
 import { cliEnv, makeTempHome, runCli, startCli } from '../kit/cli-runner';
+import { bundleFromTokenPage, cookiesOf, statelessBundle } from '../kit/in-process-login';
 import {
   filesUnder,
   leakedSecret,
@@ -124,7 +126,25 @@ it('refuses every forgery, keeps waiting, then logs in with the real bundle', as
     origin: `http://evil.example:${port}`,
   });
   expect(rebound.status).toBe(400);
-  // Guards the stateless legacy path: taken only with the endpoint's Origin.
+  // Guards the Origin rule: every callback POST carries the endpoint's Origin; none is refused even
+  // with the right state (a local process is not a browser).
+  const noOrigin = await rawRequest(port, {
+    method: 'POST',
+    path: '/callback',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form({ bundle: forgedBundle(state), state }),
+  });
+  expect(noOrigin.status).toBe(403);
+  const noOriginJson = await rawRequest(port, {
+    method: 'POST',
+    path: '/callback',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ bundle: forgedBundle(state), state }),
+  });
+  expect(noOriginJson.status).toBe(403);
+  // Guards the stateless legacy path: without Origin, and (issue 8) even WITH the endpoint's forged
+  // Origin, a bundle without state is refused by default, however often it comes (stdin is not a
+  // terminal: never asked), and it does not end the wait.
   const legacy = await rawRequest(port, {
     method: 'POST',
     path: '/',
@@ -132,6 +152,19 @@ it('refuses every forgery, keeps waiting, then logs in with the real bundle', as
     body: Buffer.from(JSON.stringify({ _oauth2_proxy: FORGED_VALUE })).toString('base64'),
   });
   expect(legacy.status).toBe(403);
+  for (const body of [
+    Buffer.from(JSON.stringify({ _oauth2_proxy: FORGED_VALUE })).toString('base64'),
+    statelessBundle({ _oauth2_proxy: FORGED_VALUE }, 'mallory@example.com'),
+    forgedBundle(),
+  ]) {
+    const forgedOrigin = await rawRequest(port, {
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: stack.endpoint },
+      body,
+    });
+    expect(forgedOrigin.status).toBe(403);
+  }
   // Guards the body limit: 1 MiB, declared and chunked.
   const declared = await post(Buffer.alloc(1024 * 1024, 'a'));
   expect(declared.status).toBe(413);
@@ -164,9 +197,14 @@ it('refuses every forgery, keeps waiting, then logs in with the real bundle', as
   );
   expect(storm.map((answer) => answer.status ?? 'dropped')).toEqual(Array(200).fill(403));
 
-  // The CLI is still waiting (guards: a refusal never ends the login).
+  // The CLI is still waiting (guards: a refusal never ends the login), and said once what arrived.
   expect(cli.child.exitCode).toBeNull();
   expect(cli.stderrSoFar()).not.toMatch(/Logged in|error:/);
+  const statelessWarnings = cli.stderrSoFar().match(/^warning: a bundle without state arrived from .*$/gm);
+  expect(statelessWarnings).toEqual([
+    `warning: a bundle without state arrived from ${stack.endpoint}; if this server's /token page is an ` +
+      'older one, run again with --accept-stateless (or paste the bundle from the page here)',
+  ]);
 
   // The real browser hand-off still works.
   await execFileAsync(process.execPath, [SCRIPTED_BROWSER_JS, url], {
@@ -189,4 +227,130 @@ it('refuses every forgery, keeps waiting, then logs in with the real bundle', as
   expect(result.stderr).toMatch(/loopback: refused POST \/callback \(403\)/);
   const secrets = [...storedSecrets(home), FORGED_VALUE];
   expect(leakedSecret(result.stdout + result.stderr + whoami.stderr, secrets)).toBeUndefined();
+});
+
+describe("bundles without state (SkyPilot's older /token pages)", () => {
+  const startLogin = (extra: string[], stdin: 'pipe' | 'close' = 'close') => {
+    const env = cliEnv(temp.home);
+    const cli = startCli(
+      ['api', 'login', '-e', stack.endpoint, '--no-browser', '--timeout', '120', '--json', ...extra],
+      env,
+      { stdin },
+    );
+    return { cli, env };
+  };
+  const postStateless = (port: number, body: string) =>
+    rawRequest(port, {
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: stack.endpoint },
+      body,
+    });
+
+  it("--accept-stateless takes one (and the identity printed is the server's, not the bundle's)", async () => {
+    const { cli } = startLogin(['--accept-stateless']);
+    const [url] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
+    const port = Number(new URL(url).searchParams.get('local_port'));
+    const real = cookiesOf(await bundleFromTokenPage(url, { SCRIPTED_BROWSER_EMAIL: 'dave@example.com' }));
+    expect((await postStateless(port, statelessBundle(real, 'ceo@corp.example'))).status).toBe(200);
+    const result = await cli.result;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`Logged in to ${stack.endpoint} as dave@example.com`);
+    expect(JSON.parse(result.stdout)).toMatchObject({ via: 'browser', identity: 'dave@example.com' });
+    expect(result.stdout + result.stderr).not.toContain('ceo@corp.example');
+  });
+
+  it('a pasted one is taken without the flag (the person pasted it)', async () => {
+    const { cli } = startLogin([], 'pipe');
+    const [url] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
+    const real = cookiesOf(await bundleFromTokenPage(url, { SCRIPTED_BROWSER_EMAIL: 'erin@example.com' }));
+    cli.child.stdin.end(`${statelessBundle(real, 'ceo@corp.example')}\n`);
+    const result = await cli.result;
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ via: 'paste', identity: 'erin@example.com' });
+    expect(result.stderr).not.toMatch(/without state arrived/);
+  });
+});
+
+describe('the identity printed comes from the server, never from the bundle', () => {
+  let server: http.Server;
+  let endpoint: string;
+  let healthUser: unknown;
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const body =
+        req.url === '/api/health' ? JSON.stringify({ status: 'ok', user: healthUser }) : '{"error":"nope"}';
+      res.writeHead(req.url === '/api/health' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    endpoint = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const CLAIMING_CEO = statelessBundle({ session: 'pasted-session-value' }, 'ceo@corp.example');
+  it.each<[string, unknown, string, string | null]>([
+    ['names alice', 'alice@example.com', 'as alice@example.com', 'alice@example.com'],
+    ["says Apache's (null)", '(null)', '(identity unknown)', null],
+    ['says null', null, '(identity unknown)', null],
+    ['says ""', '', '(identity unknown)', null],
+  ])('server %s', async (_name, user, printed, json) => {
+    healthUser = user;
+    const home = makeTempHome('cb-identity-');
+    try {
+      const result = await runCli(
+        ['api', 'login', '-e', endpoint, '--cookies', '--no-browser', '--json', '--timeout', '60'],
+        cliEnv(home.home),
+        `${CLAIMING_CEO}\n`,
+      );
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(`Logged in to ${endpoint} ${printed}`);
+      expect(JSON.parse(result.stdout)).toMatchObject({ method: 'cookies', via: 'paste', identity: json });
+      expect(result.stdout + result.stderr).not.toContain('ceo@corp.example');
+      const info = await runCli(['api', 'info', '--json'], cliEnv(home.home));
+      expect(info.stdout).not.toContain('ceo@corp.example');
+    } finally {
+      home.cleanup();
+    }
+  });
+});
+
+describe('in a real terminal (a pseudo-terminal, util-linux script)', () => {
+  it('shows what arrived, and "y" typed there takes a bundle without state; the identity is the server\'s', async () => {
+    const home = makeTempHome('cb-terminal-');
+    const cli = startCli(
+      ['api', 'login', '-e', stack.endpoint, '--no-browser', '--timeout', '120'],
+      cliEnv(home.home),
+      { stdin: 'pipe', terminal: true },
+    );
+    try {
+      const [url] = await cli.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/token\?\S+/);
+      const port = Number(new URL(url).searchParams.get('local_port'));
+      const real = cookiesOf(await bundleFromTokenPage(url, { SCRIPTED_BROWSER_EMAIL: 'gina@example.com' }));
+      const posted = await rawRequest(port, {
+        method: 'POST',
+        path: '/',
+        headers: { 'content-type': 'text/plain;charset=UTF-8', origin: stack.endpoint },
+        body: statelessBundle(real, 'ceo@corp.example'),
+      });
+      expect(posted.status).toBe(403);
+      await cli.waitForStderr(/Take it\? Type y/);
+      cli.child.stdin.write('y\r');
+      await cli.waitForStderr(/Logged in to \S+ as gina@example\.com/);
+      cli.child.stdin.end();
+      const result = await cli.result;
+      expect(result.code).toBe(0);
+      const screen = cli.stderrSoFar();
+      expect(screen).toContain(`A bundle WITHOUT state arrived from ${stack.endpoint}.`);
+      expect(screen).toContain('cookies:      _oauth2_proxy');
+      expect(screen).toContain('claims to be: ceo@corp.example');
+      expect(screen).not.toMatch(/as ceo@corp\.example/);
+      expect(leakedSecret(screen, Object.values(real))).toBeUndefined();
+    } finally {
+      cli.child.stdin.end();
+      home.cleanup();
+    }
+  });
 });

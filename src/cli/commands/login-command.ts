@@ -13,6 +13,7 @@ export interface LoginCommandOptions {
   token?: string;
   json?: boolean;
   relay?: boolean;
+  acceptStateless?: boolean;
 }
 
 export async function loginCommand(ctx: CliContext, options: LoginCommandOptions): Promise<number> {
@@ -36,6 +37,7 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
       ...(options.port === undefined ? {} : { port: options.port }),
       ...(options.token === undefined ? {} : { token: options.token }),
       ...(options.relay === true ? { relay: true } : {}),
+      ...(options.acceptStateless === true ? { acceptStateless: true } : {}),
     },
     {
       store: ctx.store,
@@ -47,7 +49,11 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
       now: ctx.now,
     },
   );
-  if (options.json) ctx.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+  if (options.json) {
+    // identity null: the server named nobody ("identity unknown"); the bundle's own claim is never used.
+    const json = { ok: true, ...result, identity: result.identity ?? null };
+    ctx.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
   ctx.stderr.write(`${describeLogin(result)}\n`);
   if (ctx.env.COOKIE_BRIDGE_TOKEN && result.method !== 'token') {
     ctx.logger.warn('COOKIE_BRIDGE_TOKEN is set: it overrides the stored credential until you unset it');
@@ -56,7 +62,8 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
 }
 
 export function describeLogin(result: LoginResult): string {
-  const who = result.identity === undefined ? '' : ` as ${result.identity}`;
+  // The identity is the server's (its /api/health `user`); when it names nobody, say so.
+  const who = result.identity === undefined ? ' (identity unknown)' : ` as ${result.identity}`;
   switch (result.method) {
     case 'none':
       return `Logged in to ${result.endpoint}${who} (no auth proxy detected: no credentials needed)`;

@@ -31,6 +31,12 @@ export interface StartApacheOidcProxyOptions {
   upstream: string;
   /** Header carrying the user's e-mail claim upstream; default `X-Auth-Request-Email`. */
   identityHeader?: string;
+  /**
+   * `true`: the naive recipe `RequestHeader set <header> "%{OIDC_CLAIM_email}e"` without the
+   * `expr=-n %{reqenv:OIDC_CLAIM_email}` condition, so on exempt paths (no claim) the upstream gets
+   * mod_headers' literal `(null)`. Default false: the header is set only when the claim is.
+   */
+  identityHeaderAlways?: boolean;
   /** Path prefixes served without a session, e.g. `/api/health`, `/relay/`. */
   exemptPaths?: string[];
   /** OIDCSessionInactivityTimeout in seconds (mod_auth_openidc's default is 300). */
@@ -107,6 +113,8 @@ export function renderApacheConfig(
     SESSION_TYPE: options.sessionType ?? 'server-cache',
     SESSION_INACTIVITY_TIMEOUT: String(timeout),
     IDENTITY_HEADER: identityHeader,
+    IDENTITY_HEADER_CONDITION:
+      options.identityHeaderAlways === true ? '' : ' "expr=-n %{reqenv:OIDC_CLAIM_email}"',
     X_FORWARDED_HEADERS:
       options.xForwardedHeaders === undefined || options.xForwardedHeaders.length === 0
         ? ''
