@@ -15,6 +15,8 @@ export {
 } from './apache-oidc-proxy';
 export { startNginxAuthRequest, renderNginxConfig } from './nginx-auth-request';
 export { requireComponent, REAL_COMPONENT_PATHS } from './require-component';
+export type { ServeSidecar } from './serve-sidecar';
+export { startServeSidecar } from './serve-sidecar';
 export { findFreePort, probeHttp, tail } from './readiness';
 export type { ChromiumBrowserEnv, ChromiumBrowserResult } from './run-chromium-browser';
 export {
