@@ -25,6 +25,9 @@ export {
   CHROMIUM_BROWSER_COMMAND,
 } from './run-chromium-browser';
 
+/** Time to start a set of real components (provider, proxies, serve) on a busy 2-core machine. */
+export const REAL_COMPONENT_SETUP_TIMEOUT_MS = 120_000;
+
 /** True when every Debian package the real-component e2e tests need is installed (see requireComponent). */
 export function realComponentsAvailable(): boolean {
   // Check all of them (no short-circuit) so one run names everything that is missing.
