@@ -177,8 +177,20 @@ describeReal('path confusion and the identity header, through real nginx and Apa
       }
     }
     expectNothingReachedApp(answers);
-    // The sign-in itself really worked: a plain request with the session does reach the app (see below).
+    // Signed in, the proxy forwards the raw path and serve refuses it (400), rather than nginx stopping it.
     expect(answers.some(([, answer]) => typeof answer !== 'number' && answer.status === 400)).toBe(true);
+  });
+
+  it("nginx's relay location (proxy_pass with a URI part) forwards the normalised path, not the raw one", async () => {
+    // nginx matches /graphql/%2e%2e/cookie-bridge/relay/info as the relay location: serve must get
+    // /cookie-bridge/relay/info (its own {"relay":1}), not the raw spelling the app would read as /graphql.
+    const answer = await rawRequest(portOf(nginx), {
+      path: '/graphql/%2e%2e/cookie-bridge/relay/info',
+      headers: { [IDENTITY]: FORGED },
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.status === 200 ? answer.body : '{}')).toEqual({ relay: 1 });
+    expectNothingReachedApp([['GET /graphql/%2e%2e/cookie-bridge/relay/info', answer]]);
   });
 
   it('Apache: no attack spelling reaches the app, as HTTP or WebSocket', async () => {
