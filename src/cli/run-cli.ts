@@ -189,7 +189,10 @@ Examples:
       'file with the secret the proxy adds in --proxy-secret-header; requests carrying it are believed\n' +
         'from any address (default: $COOKIE_BRIDGE_PROXY_SECRET; never on the command line)',
     )
-    .option('--proxy-secret-header <name>', 'header carrying the proxy secret (default: X-Cookie-Bridge-Proxy-Secret)')
+    .option(
+      '--proxy-secret-header <name>',
+      'header carrying the proxy secret (default: X-Cookie-Bridge-Proxy-Secret)',
+    )
     .addHelpText(
       'after',
       `

@@ -269,10 +269,8 @@ function parseUpstream(upstream: string): string {
 /** Removes a header from req.headers and from the cached headersDistinct (readIdentity reads that first). */
 function removeHeader(req: http.IncomingMessage, lowerCaseName: string): void {
   const key = lowerCaseName.toLowerCase();
-  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the header name is configured
   delete req.headers[key];
   const distinct = req.headersDistinct as Record<string, string[] | undefined>;
-  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the header name is configured
   delete distinct[key];
 }
 

@@ -8,7 +8,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServeApp, type ServeAppOptions } from '../../src/server/create-serve-app';
+import { cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
 import { rawRequest } from '../kit/hostile-kit';
+import { startServeSidecar } from '../kit/real-components';
 import { PATH_CONFUSION_ATTACKS, PLAIN_PATHS, RELAY_SPELLINGS } from '../kit/path-confusion-cases';
 import { startRecordingApp, type RecordingApp } from '../kit/recording-app';
 
@@ -174,7 +176,10 @@ describe('serve believes the identity header only from the proxy', () => {
       const send = (secret: string | undefined) =>
         rawRequest(serve.port, {
           path: '/graphql',
-          headers: { [IDENTITY]: 'bob@example.com', ...(secret === undefined ? {} : { [SECRET_HEADER]: secret }) },
+          headers: {
+            [IDENTITY]: 'bob@example.com',
+            ...(secret === undefined ? {} : { [SECRET_HEADER]: secret }),
+          },
         });
       await send(SECRET);
       await send(undefined);
@@ -224,7 +229,10 @@ describe('serve believes the identity header only from the proxy', () => {
 
   it('refuses a secret shorter than 16 characters and a bad CIDR', () => {
     expect(() =>
-      createServeApp({ upstream: 'http://127.0.0.1:1', proxySecret: { header: SECRET_HEADER, value: 'short' } }),
+      createServeApp({
+        upstream: 'http://127.0.0.1:1',
+        proxySecret: { header: SECRET_HEADER, value: 'short' },
+      }),
     ).toThrow(/at least 16/);
     expect(() => createServeApp({ upstream: 'http://127.0.0.1:1', trustedProxies: ['10.0.0.0/33'] })).toThrow(
       /prefix/,
@@ -232,5 +240,51 @@ describe('serve believes the identity header only from the proxy', () => {
     expect(() => createServeApp({ upstream: 'http://127.0.0.1:1', trustedProxies: ['proxy.local'] })).toThrow(
       /not an IP/,
     );
+  });
+});
+
+describe('cookie-bridge serve (built CLI): where the proxy secret comes from', () => {
+  it('takes it from $COOKIE_BRIDGE_PROXY_SECRET and never prints it', async () => {
+    const app = await startRecordingApp();
+    const serve = await startServeSidecar(app.url, ['--trusted-proxy', 'none'], {
+      COOKIE_BRIDGE_PROXY_SECRET: SECRET,
+    });
+    try {
+      const port = Number(new URL(serve.url).port);
+      await rawRequest(port, {
+        path: '/a',
+        headers: { [IDENTITY]: 'bob@example.com', [SECRET_HEADER]: SECRET },
+      });
+      await rawRequest(port, { path: '/b', headers: { [IDENTITY]: FORGED } });
+      expect(app.log.map((entry) => [entry.url, entry.headers[IDENTITY]])).toEqual([
+        ['/a', 'bob@example.com'],
+        ['/b', undefined],
+      ]);
+      expect(serve.logs()).not.toContain(SECRET);
+    } finally {
+      await serve.stop();
+      await app.close();
+    }
+  });
+
+  it.each([
+    [['--proxy-secret-file', '/nonexistent/proxy-secret'], {}, /--proxy-secret-file: cannot read/],
+    [[], { COOKIE_BRIDGE_PROXY_SECRET: 'short' }, /at least 16/],
+    [['--trusted-proxy', '10.0.0.0/8', 'proxy.internal'], {}, /--trusted-proxy: not an address or CIDR/],
+    [['--proxy-secret-header', 'X-Secret'], {}, /--proxy-secret-header needs a secret/],
+  ])('refuses %j with a usage error (exit 2) and a hint', async (args, env, message) => {
+    const home = makeTempHome('cookie-bridge-serve-flags-');
+    try {
+      const result = await runCli(
+        ['serve', '--upstream', 'http://127.0.0.1:9', '--port', '0', ...args],
+        cliEnv(home.home, env),
+      );
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr).toMatch(/hint: /);
+      expect(result.stderr).not.toContain('listening on');
+    } finally {
+      home.cleanup();
+    }
   });
 });

@@ -164,9 +164,7 @@ describe('properties', () => {
         const decoded = decodePathOnce(p).replace(/\\/g, '/');
         expect(decoded.split('/').some((s) => s === '.' || s === '..')).toBe(false);
         // The app's URL parser resolves nothing away: no segment disappears.
-        expect(appUrlPath(p).split('/').length).toBe(
-          p.replace(/\\/g, '/').split('/').length,
-        );
+        expect(appUrlPath(p).split('/').length).toBe(p.replace(/\\/g, '/').split('/').length);
       }),
       { numRuns: 3000 },
     );

@@ -64,7 +64,8 @@ export function renderNginxConfig(
 ): string {
   const upstream = configSafe(new URL(options.upstream).origin, 'upstream');
   const secret = options.proxySecret;
-  if (secret !== undefined && !/^[A-Za-z0-9-]+$/.test(secret.header)) throw new Error('bad secret header name');
+  if (secret !== undefined && !/^[A-Za-z0-9-]+$/.test(secret.header))
+    throw new Error('bad secret header name');
   const secretLines =
     secret === undefined
       ? []
@@ -90,11 +91,7 @@ export function renderNginxConfig(
     // An empty value makes nginx drop the header, so a client cannot claim an identity on exempted paths.
     const dropIdentity = 'proxy_set_header X-Auth-Request-Email "";';
     const safePath = configSafe(path, 'exempt path');
-    return [
-      `    location ^~ ${safePath} {`,
-      upstreamProxy([dropIdentity], safePath),
-      '    }',
-    ].join('\n');
+    return [`    location ^~ ${safePath} {`, upstreamProxy([dropIdentity], safePath), '    }'].join('\n');
   });
   return renderFixtureTemplate('nginx/auth-request.conf', {
     RUN_AS: user === undefined ? '' : `user ${user.name} ${user.group};`,

@@ -26,7 +26,9 @@ export async function startServeSidecar(
   const stop = async (): Promise<void> => {
     if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), SERVE_STOP_GRACE_MS)));
+    const late = new Promise<'late'>(
+      (resolve) => (timer = setTimeout(() => resolve('late'), SERVE_STOP_GRACE_MS)),
+    );
     if ((await Promise.race([serve.result, late])) === 'late') {
       serve.child.kill('SIGKILL');
       await serve.result;
