@@ -186,7 +186,7 @@ Examples:
     )
     .option(
       '--proxy-secret-file <file>',
-      'file with the secret the proxy adds in --proxy-secret-header; requests carrying it are believed\n' +
+      'file with the secret the proxy adds in --proxy-secret-header; requests carrying it are believed ' +
         'from any address (default: $COOKIE_BRIDGE_PROXY_SECRET; never on the command line)',
     )
     .option(
@@ -198,7 +198,8 @@ Examples:
       `
 Examples:
   cookie-bridge serve --upstream http://127.0.0.1:3000 --port 4181
-  cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email
+  cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email \\
+    --trusted-proxy none --proxy-secret-file /run/secrets/proxy-secret
 The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).
 The identity header is removed unless the request comes from --trusted-proxy or carries the proxy secret;
 paths with dot segments (.., %2e%2e) or double encoding get 400 and are never forwarded.`,
