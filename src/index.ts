@@ -41,6 +41,7 @@ export { createTokenRouter } from './server/token-route';
 export { createHealthRouter } from './server/health-route';
 export { createServeApp } from './server/create-serve-app';
 export type { ServeApp, ServeAppOptions } from './server/create-serve-app';
+export type { ProxySecret } from './server/trusted-proxy';
 export { createMemoryRelayStore } from './server/relay-store';
 export type { MemoryRelayStoreOptions, RelayClaim, RelayStore } from './server/relay-store';
 export { upstreamErrorResponse, upstreamErrorStatus } from './server/upstream-errors';

@@ -184,13 +184,29 @@ Examples:
       parsePositive,
       60,
     )
+    .option(
+      '--trusted-proxy <cidr...>',
+      'addresses whose identity header is believed (default: loopback; none: only the secret header)',
+    )
+    .option(
+      '--proxy-secret-file <file>',
+      'file with the secret the proxy adds in --proxy-secret-header; requests carrying it are believed ' +
+        'from any address (default: $COOKIE_BRIDGE_PROXY_SECRET; never on the command line)',
+    )
+    .option(
+      '--proxy-secret-header <name>',
+      'header carrying the proxy secret (default: X-Cookie-Bridge-Proxy-Secret)',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   cookie-bridge serve --upstream http://127.0.0.1:3000 --port 4181
-  cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email
-The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).`,
+  cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email \\
+    --trusted-proxy none --proxy-secret-file /run/secrets/proxy-secret
+The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).
+The identity header is removed unless the request comes from --trusted-proxy or carries the proxy secret;
+paths with dot segments (.., %2e%2e) or double encoding get 400 and are never forwarded.`,
     )
     .action(run((ctx, ...args) => commands.serve().serveCommand(ctx, ...(args as [never]))));
 

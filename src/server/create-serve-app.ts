@@ -7,11 +7,13 @@ import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } f
 import { silentLogger, type Clock, type Logger } from '../context';
 import { createHealthRouter } from './health-route';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
-import { createRelayRouter, isRelayPath } from './relay-routes';
+import { createRelayRouter } from './relay-routes';
+import { checkRequestPath, type RequestPathVerdict } from './request-path';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
 import { errnoCode } from '../errors';
 import { upstreamErrorResponse } from './upstream-errors';
+import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
 
 /**
  * `cookie-bridge serve` as an app: runs behind the auth proxy and in front of any HTTP app, so the app needs
@@ -23,6 +25,11 @@ import { upstreamErrorResponse } from './upstream-errors';
  * /api/health goes to the upstream first; when the upstream answers 404 (it has none), serve answers
  * `{"status":"ok","user":…}` itself. Checked on every request (no probe cached at start), so an upstream
  * that gains or loses the route later is seen at once.
+ *
+ * Before anything else (docs/security-model.md): a path with dot segments or double encoding is refused with
+ * 400, a path under the relay prefix (raw or canonical: src/server/request-path.ts) is answered here and never
+ * forwarded, and the identity header is removed unless the request came through the proxy (trustedProxies /
+ * proxySecret) or when it is a relay path. The proxy-secret header itself never reaches the app.
  */
 
 export interface ServeAppOptions {
@@ -36,6 +43,10 @@ export interface ServeAppOptions {
   now?: Clock;
   /** Time allowed until the upstream's response headers arrive; default 60 s. Then 504. */
   proxyTimeoutMs?: number;
+  /** Addresses (CIDRs) whose identity header is believed; default loopback. `[]`: none (only proxySecret). */
+  trustedProxies?: readonly string[];
+  /** A header the proxy adds with a shared secret: requests carrying it are believed from any address. */
+  proxySecret?: ProxySecret;
 }
 
 export interface ServeApp {
@@ -46,6 +57,12 @@ export interface ServeApp {
 }
 
 export const DEFAULT_PROXY_TIMEOUT_MS = 60_000;
+
+/** The 400 answer to a path with dot segments or double encoding (the spellings that make views differ). */
+const REFUSED_PATH_BODY = {
+  error: 'bad_request',
+  message: 'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
+} as const;
 
 /** Hop-by-hop headers not copied from the upstream's /api/health answer. */
 const HOP_BY_HOP = new Set([
@@ -67,6 +84,27 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   const relayStore =
     options.relayStore ?? createMemoryRelayStore(options.now === undefined ? {} : { now: options.now });
   const timeoutMs = options.proxyTimeoutMs ?? DEFAULT_PROXY_TIMEOUT_MS;
+  const trust = createTrustedProxyCheck({
+    ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
+    ...(options.proxySecret === undefined ? {} : { proxySecret: options.proxySecret }),
+  });
+
+  /**
+   * Decides on the path and cleans the headers of every request (HTTP and WebSocket) before any route or the
+   * proxy sees it. Returns the verdict; on 'refused' the caller answers 400 and forwards nothing.
+   */
+  const screen = (req: http.IncomingMessage): RequestPathVerdict => {
+    const verdict = checkRequestPath(pathOnly(req.url));
+    const trusted = trust.isTrusted(req.socket.remoteAddress, req.headers);
+    if (trust.secretHeader !== undefined) removeHeader(req, trust.secretHeader);
+    if (!trusted || verdict.kind === 'refused' || verdict.relay) removeHeader(req, identityHeader);
+    if (verdict.kind === 'refused') {
+      logger.debug(`serve: refused a path with ${verdict.reason.replace('_', ' ')} (never forwarded)`);
+    } else if (!trusted) {
+      logger.debug('serve: request not from a trusted proxy: identity header removed');
+    }
+    return verdict;
+  };
 
   const onError = (error: Error, req: http.IncomingMessage, res: http.ServerResponse | Duplex): void => {
     const code = errnoCode(error);
@@ -141,6 +179,13 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (screen(req).kind === 'refused') {
+      res.status(400).set('Cache-Control', 'no-store').json(REFUSED_PATH_BODY);
+      return;
+    }
+    next();
+  });
   app.use(createTokenRouter({ identityHeader, logger, relayStore }));
   app.use(createRelayRouter({ store: relayStore, logger }));
   app.get('/api/health', healthProxy);
@@ -163,8 +208,16 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   });
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const path = pathOnly(req.url);
-    if (isRelayPath(path)) {
+    const verdict = screen(req);
+    if (verdict.kind === 'refused') {
+      const body = JSON.stringify(REFUSED_PATH_BODY);
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      return;
+    }
+    if (verdict.relay) {
       // The relay prefix passes the auth proxy without a cookie: it must never reach the upstream.
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -211,6 +264,14 @@ function parseUpstream(upstream: string): string {
   url.search = '';
   url.hash = '';
   return url.toString().replace(/\/+$/, '');
+}
+
+/** Removes a header from req.headers and from the cached headersDistinct (readIdentity reads that first). */
+function removeHeader(req: http.IncomingMessage, lowerCaseName: string): void {
+  const key = lowerCaseName.toLowerCase();
+  delete req.headers[key];
+  const distinct = req.headersDistinct as Record<string, string[] | undefined>;
+  delete distinct[key];
 }
 
 function isServerResponse(value: http.ServerResponse | Duplex): value is http.ServerResponse {

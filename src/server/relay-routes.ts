@@ -10,7 +10,6 @@ import {
   RELAY_CONFIRM_PATH,
   RELAY_INFO,
   RELAY_INFO_PATH,
-  RELAY_PREFIX,
   relayChallengeFor,
   relayCode,
 } from '../core/relay-protocol';
@@ -18,6 +17,7 @@ import { silentLogger, type Logger } from '../context';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
 import type { RelayStore } from './relay-store';
 import { encodeRequestBundle } from './request-bundle';
+import { checkRequestPath } from './request-path';
 import { renderRelayConfirmedPage, renderTokenErrorPage } from './token-page';
 
 /**
@@ -42,28 +42,13 @@ export const MAX_CLAIM_BODY = '1kb';
 const MAX_CONFIRM_BODY = '4kb';
 
 /**
- * Whether a request path belongs to the relay prefix, also when spelled with percent-escapes or other
- * case: such requests pass the auth proxy without a cookie, so they are answered here and never forwarded.
+ * Whether a request path is answered by the relay routes and never passed on: it lies under the relay prefix
+ * in its raw or canonical form (src/server/request-path.ts), or it holds dot segments or double encoding
+ * (which `serve` refuses with 400 before this router sees them). Such paths pass the auth proxy without a cookie.
  */
 export function isRelayPath(rawPath: string): boolean {
-  let decoded = rawPath;
-  // Decode repeatedly (%252f → %2f → /), a few rounds at most.
-  for (let round = 0; round < 3; round += 1) {
-    let next: string;
-    try {
-      next = decodeURIComponent(decoded);
-    } catch {
-      break;
-    }
-    if (next === decoded) break;
-    decoded = next;
-  }
-  const normalised = decoded
-    .replace(/\\/g, '/')
-    .replace(/\/{2,}/g, '/')
-    .toLowerCase();
-  const prefix = RELAY_PREFIX.slice(0, -1);
-  return normalised === prefix || normalised.startsWith(RELAY_PREFIX);
+  const verdict = checkRequestPath(rawPath);
+  return verdict.kind === 'refused' || verdict.relay;
 }
 
 /** The unauthenticated routes: /cookie-bridge/relay/info and /claim; anything else under the prefix is a 404. */

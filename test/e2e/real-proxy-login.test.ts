@@ -16,25 +16,28 @@ import { join } from 'node:path';
 
 import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
-import { cliEnv, makeTempHome, runCli, startCli, type CliResult, type RunningCli } from '../kit/cli-runner';
+import { cliEnv, makeTempHome, runCli, startCli, type CliResult } from '../kit/cli-runner';
 import {
   APACHE_OIDC_REDIRECT_PATH,
   apacheOidcRedirectUri,
   CHROMIUM_BROWSER_COMMAND,
   findFreePort,
   realComponentsAvailable,
+  REAL_COMPONENT_SETUP_TIMEOUT_MS,
   runChromiumBrowser,
   startApacheOidcProxy,
   startNginxAuthRequest,
   startOidcProvider,
+  startServeSidecar,
   tail,
   type ChromiumBrowserResult,
   type RunningComponent,
   type RunningOidcProvider,
+  type ServeSidecar,
 } from '../kit/real-components';
 
 const describeReal = realComponentsAvailable() ? describe : describe.skip;
-const SETUP_TIMEOUT_MS = 120_000;
+const SETUP_TIMEOUT_MS = REAL_COMPONENT_SETUP_TIMEOUT_MS;
 /** One browser login: Chromium start, provider login + consent, hand-off, verification. */
 const LOGIN_TEST_TIMEOUT_MS = 90_000;
 /** What the CLI may wait for the browser (seconds); below the test timeout so the CLI's own error shows. */
@@ -142,39 +145,6 @@ function browserLogSource(workDir: string, name: string): LogSource {
     name: `chromium-browser (${name})`,
     logs: () => readIfExists(join(workDir, `${name}.browser.log`)),
   };
-}
-
-interface ServeSidecar {
-  url: string;
-  logs(): string;
-  stop(): Promise<void>;
-}
-
-/** `cookie-bridge serve --upstream <upstream> --port 0` from the built CLI, as a sidecar on loopback. */
-async function startServeSidecar(upstreamUrl: string): Promise<ServeSidecar> {
-  const home = makeTempHome('cookie-bridge-real-serve-');
-  const serve: RunningCli = startCli(
-    ['serve', '--upstream', upstreamUrl, '--port', '0', '--debug'],
-    cliEnv(home.home),
-  );
-  const stop = async (): Promise<void> => {
-    if (serve.child.exitCode === null && serve.child.signalCode === null) serve.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 15_000)));
-    if ((await Promise.race([serve.result, late])) === 'late') {
-      serve.child.kill('SIGKILL');
-      await serve.result;
-    }
-    clearTimeout(timer);
-    home.cleanup();
-  };
-  try {
-    const [, url] = await serve.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    return { url: url ?? '', logs: () => serve.stderrSoFar(), stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
 }
 
 /** Asserts the CLI answered like an expired session: exit 4, the message naming the endpoint, no HTML. */

@@ -164,3 +164,27 @@ export function runCliUnderShell(prefix: string, args: string[], env: NodeJS.Pro
     });
   });
 }
+
+/**
+ * Signs in to the oauth2-proxy look-alike (or nginx in front of it) as a browser would: /oauth2/start sets the
+ * CSRF cookie, /oauth2/callback posts the email with the same state. Resolves the Cookie header of the session.
+ */
+export async function signInToLookalike(port: number, email: string): Promise<string> {
+  const start = await rawRequest(port, { path: '/oauth2/start?rd=%2F' });
+  if (start.status === undefined) throw new Error(`/oauth2/start failed: ${start.error}`);
+  const csrf = (start.headers['set-cookie'] ?? [])[0]?.split(';')[0] ?? '';
+  const state = new URL(start.headers.location ?? '', 'http://127.0.0.1').searchParams.get('state') ?? '';
+  const callback = await rawRequest(port, {
+    method: 'POST',
+    path: '/oauth2/callback',
+    headers: { cookie: csrf, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ rd: '/', state, email }).toString(),
+  });
+  const session = (callback.headers?.['set-cookie'] ?? [])
+    .map((line) => line.split(';')[0] ?? '')
+    .filter((pair) => pair.startsWith('_oauth2_proxy') && !pair.includes('_csrf=') && !pair.endsWith('='));
+  if (callback.status !== 302 || session.length === 0) {
+    throw new Error(`sign-in at the look-alike failed: ${callback.status ?? callback.error}`);
+  }
+  return session.join('; ');
+}

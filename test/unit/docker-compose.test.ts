@@ -1,7 +1,8 @@
 /**
  * Docker cannot run here, so docker-compose.yml is checked on paper against the code: service names, the
- * chain of upstreams and ports, the serve flags the CLI really has, the relay exemption, and the OpenID
- * client shared by oauth2-proxy and dex.
+ * chain of upstreams and ports, the serve flags the CLI really has, the relay exemption, the proxy secret
+ * shared by oauth2-proxy and serve, and the OpenID client shared by oauth2-proxy (its alpha config,
+ * deploy/oauth2-proxy.yaml) and dex.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -25,6 +26,21 @@ interface ComposeService {
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, ComposeService>;
 };
+/** deploy/oauth2-proxy.yaml: oauth2-proxy's alpha config (v7.7 field names). */
+const alpha = parse(readFileSync(path.join(ROOT, 'deploy', 'oauth2-proxy.yaml'), 'utf8')) as {
+  server: { BindAddress: string };
+  upstreamConfig: { upstreams: Array<{ id: string; path: string; uri: string }> };
+  injectRequestHeaders: Array<{ name: string; values: Array<{ claim?: string; fromEnv?: string }> }>;
+  providers: Array<{
+    id: string;
+    provider: string;
+    clientID: string;
+    clientSecret: string;
+    loginURL: string;
+    redeemURL: string;
+    oidcConfig: { issuerURL: string; jwksURL: string; skipDiscovery: boolean };
+  }>;
+};
 const dex = parse(readFileSync(path.join(ROOT, 'deploy', 'dex.yaml'), 'utf8')) as {
   issuer: string;
   web: { http: string };
@@ -34,11 +50,16 @@ const dex = parse(readFileSync(path.join(ROOT, 'deploy', 'dex.yaml'), 'utf8')) a
 
 function flags(service: ComposeService): Map<string, string> {
   const out = new Map<string, string>();
-  for (const arg of service.command ?? []) {
-    const match = arg.match(/^(--[a-z-]+)=(.*)$/);
-    if (match) out.set(match[1]!, match[2]!);
-  }
+  for (const [name, value] of flagList(service)) out.set(name, value);
   return out;
+}
+
+/** Every `--name=value` of a service's command, repeated flags included; compose's `$$` read as `$`. */
+function flagList(service: ComposeService): Array<[string, string]> {
+  return (service.command ?? []).flatMap((arg) => {
+    const match = arg.match(/^(--[a-z-]+)=(.*)$/);
+    return match ? [[match[1]!, match[2]!.replace(/\$\$/g, '$')] as [string, string]] : [];
+  });
 }
 
 /** The options `cookie-bridge serve` accepts, read from the CLI's own definition. */
@@ -64,17 +85,20 @@ describe('docker-compose.yml', () => {
   });
 
   it('chains the upstreams on the ports each service listens on', () => {
-    const proxyFlags = flags(proxy);
     const serveFlags = flags(serve);
     expect(serve.command?.[0]).toBe('serve');
-    expect(proxyFlags.get('--upstream')).toBe(`http://serve:${serveFlags.get('--port')}`);
+    expect(alpha.upstreamConfig.upstreams).toEqual([
+      { id: 'serve', path: '/', uri: `http://serve:${serveFlags.get('--port')}` },
+    ]);
     expect(serve.expose).toContain(serveFlags.get('--port'));
     expect(serveFlags.get('--upstream')).toBe(`http://app:${app.environment?.PORT}`);
     expect(app.expose).toContain(app.environment?.PORT);
     // inside a container the listeners must not be loopback-only
     expect(serveFlags.get('--host')).toBe('0.0.0.0');
     expect(app.environment?.HOST).toBe('0.0.0.0');
-    expect(proxyFlags.get('--http-address')).toBe('0.0.0.0:4180');
+    expect(alpha.server.BindAddress).toBe('0.0.0.0:4180');
+    expect(flags(proxy).get('--alpha-config')).toBe('/etc/oauth2-proxy/alpha.yaml');
+    expect(proxy.volumes).toContain('./deploy/oauth2-proxy.yaml:/etc/oauth2-proxy/alpha.yaml:ro');
     expect(proxy.ports).toContain('127.0.0.1:4180:4180');
   });
 
@@ -84,28 +108,66 @@ describe('docker-compose.yml', () => {
     expect(known).toEqual(expect.arrayContaining(['--upstream', '--port', '--host', '--identity-header']));
   });
 
+  it('uses no oauth2-proxy flag that --alpha-config removes (it would refuse to start)', () => {
+    const removed = [
+      '--upstream',
+      '--pass-user-headers',
+      '--set-xauthrequest',
+      '--http-address',
+      '--provider',
+      '--client-id',
+      '--client-secret',
+      '--login-url',
+      '--redeem-url',
+    ];
+    for (const [name] of flagList(proxy)) {
+      expect(removed).not.toContain(name);
+      expect(name).not.toMatch(/oidc/);
+    }
+  });
+
   it('passes the identity header that serve and the app read', () => {
-    expect(flags(proxy).get('--pass-user-headers')).toBe('true');
+    const email = alpha.injectRequestHeaders.find((header) => header.name === 'X-Forwarded-Email');
+    expect(email?.values).toEqual([{ claim: 'email' }]);
     expect(flags(serve).get('--identity-header')).toBe('X-Forwarded-Email');
     expect(app.environment?.IDENTITY_HEADER).toBe('X-Forwarded-Email');
   });
 
-  it("exempts cookie-bridge's relay routes from the proxy", () => {
-    const route = new RegExp(flags(proxy).get('--skip-auth-route')!);
-    expect(route.test(`${RELAY_PREFIX}claim`)).toBe(true);
-    expect(route.test('/token')).toBe(false);
-    expect(route.test('/api/whoami')).toBe(false);
+  it("exempts exactly cookie-bridge's two relay routes from the proxy", () => {
+    const routes = flagList(proxy)
+      .filter(([name]) => name === '--skip-auth-route')
+      .map(([, value]) => value);
+    expect(routes).toEqual([`GET=^${RELAY_PREFIX}info$`, `POST=^${RELAY_PREFIX}claim$`]);
+    // (test/unit/proxy-recipes.test.ts checks these against the path-confusion spellings.)
+  });
+
+  it('sends serve the proxy secret, which serve alone trusts (it listens on 0.0.0.0)', () => {
+    const secret = alpha.injectRequestHeaders.find(
+      (header) => header.name === 'X-Cookie-Bridge-Proxy-Secret',
+    );
+    expect(secret?.values).toEqual([{ fromEnv: 'COOKIE_BRIDGE_PROXY_SECRET' }]);
+    const value = proxy.environment?.COOKIE_BRIDGE_PROXY_SECRET ?? '';
+    expect(value.length).toBeGreaterThanOrEqual(16);
+    expect(serve.environment?.COOKIE_BRIDGE_PROXY_SECRET).toBe(value);
+    expect(flags(serve).get('--trusted-proxy')).toBe('none');
+    // The secret is never on serve's command line.
+    expect((serve.command ?? []).join(' ')).not.toContain(value);
   });
 
   it('agrees with dex on the client, its secret, the issuer and the callback', () => {
     const proxyFlags = flags(proxy);
-    const client = dex.staticClients.find((c) => c.id === proxyFlags.get('--client-id'));
+    expect(alpha.providers).toHaveLength(1);
+    const provider = alpha.providers[0]!;
+    expect(provider.provider).toBe('oidc');
+    const client = dex.staticClients.find((c) => c.id === provider.clientID);
     expect(client).toBeDefined();
-    expect(client!.secret).toBe(proxyFlags.get('--client-secret'));
+    expect(client!.secret).toBe(provider.clientSecret);
     expect(client!.redirectURIs).toContain(proxyFlags.get('--redirect-url'));
-    expect(proxyFlags.get('--oidc-issuer-url')).toBe(dex.issuer);
-    expect(proxyFlags.get('--login-url')).toBe(`${dex.issuer}/auth`);
-    expect(proxyFlags.get('--redeem-url')).toBe(`${dex.issuer.replace('localhost', 'dex')}/token`);
+    expect(provider.oidcConfig.issuerURL).toBe(dex.issuer);
+    expect(provider.oidcConfig.skipDiscovery).toBe(true);
+    expect(provider.loginURL).toBe(`${dex.issuer}/auth`);
+    expect(provider.redeemURL).toBe(`${dex.issuer.replace('localhost', 'dex')}/token`);
+    expect(provider.oidcConfig.jwksURL).toBe(`${dex.issuer.replace('localhost', 'dex')}/keys`);
     expect(dex.web.http).toBe('0.0.0.0:5556');
     expect(services.dex!.ports).toContain('127.0.0.1:5556:5556');
     expect(dex.staticPasswords[0]?.hash).toMatch(/^\$2[aby]\$10\$/);

@@ -1,8 +1,15 @@
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PortInUseError, UsageError } from '../../errors';
 import { createServeApp } from '../../server/create-serve-app';
+import {
+  DEFAULT_PROXY_SECRET_HEADER,
+  MIN_PROXY_SECRET_LENGTH,
+  parseCidr,
+  type ProxySecret,
+} from '../../server/trusted-proxy';
 import type { CliContext } from '../cli-context';
 
 export interface ServeCommandOptions {
@@ -11,7 +18,15 @@ export interface ServeCommandOptions {
   host: string;
   identityHeader: string;
   upstreamTimeout: number;
+  /** CIDRs whose identity header is believed; ['none'] trusts no address. Default: loopback. */
+  trustedProxy?: string[];
+  /** File holding the secret the proxy sends in --proxy-secret-header (else $COOKIE_BRIDGE_PROXY_SECRET). */
+  proxySecretFile?: string;
+  proxySecretHeader?: string;
 }
+
+/** Environment variable holding the proxy secret when --proxy-secret-file is not given. */
+export const PROXY_SECRET_ENV = 'COOKIE_BRIDGE_PROXY_SECRET';
 
 /** Time in-flight requests get to finish after SIGINT/SIGTERM before their connections are closed. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -19,9 +34,13 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** `cookie-bridge serve`: listens until SIGINT or SIGTERM, then closes cleanly and exits 0. */
 export async function serveCommand(ctx: CliContext, options: ServeCommandOptions): Promise<number> {
   const upstream = checkUpstream(options.upstream);
+  const trustedProxies = checkTrustedProxies(options.trustedProxy);
+  const proxySecret = readProxySecret(ctx.env, options);
   const { app, upgrade } = createServeApp({
     upstream,
     identityHeader: options.identityHeader,
+    ...(trustedProxies === undefined ? {} : { trustedProxies }),
+    ...(proxySecret === undefined ? {} : { proxySecret }),
     logger: ctx.logger,
     now: ctx.now,
     proxyTimeoutMs: options.upstreamTimeout * 1000,
@@ -107,4 +126,63 @@ function checkUpstream(upstream: string): string {
     throw new UsageError('--upstream must not carry user:password@');
   }
   return url.toString().replace(/\/+$/, '');
+}
+
+function checkTrustedProxies(values: string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const list = values.flatMap((value) => value.split(',')).map((value) => value.trim());
+  if (list.length === 1 && list[0] === 'none') return [];
+  for (const cidr of list) {
+    try {
+      parseCidr(cidr);
+    } catch {
+      throw new UsageError(`--trusted-proxy: not an address or CIDR: ${JSON.stringify(cidr)}`, {
+        hint: 'give CIDRs such as 10.0.0.0/8 or ::1/128, or none to trust only --proxy-secret-file',
+      });
+    }
+  }
+  return list;
+}
+
+/** The proxy secret from --proxy-secret-file, else the environment; never from argv (it would show in ps). */
+function readProxySecret(
+  env: NodeJS.ProcessEnv,
+  options: Pick<ServeCommandOptions, 'proxySecretFile' | 'proxySecretHeader'>,
+): ProxySecret | undefined {
+  let value: string | undefined;
+  let source: string;
+  if (options.proxySecretFile !== undefined) {
+    source = '--proxy-secret-file';
+    try {
+      value = readFileSync(options.proxySecretFile, 'utf8').replace(/\r?\n$/, '');
+    } catch {
+      throw new UsageError(`--proxy-secret-file: cannot read ${options.proxySecretFile}`, {
+        hint: 'give a readable file holding only the secret the proxy sends',
+      });
+    }
+  } else {
+    source = `$${PROXY_SECRET_ENV}`;
+    value = env[PROXY_SECRET_ENV];
+    if (value === undefined || value === '') {
+      if (options.proxySecretHeader !== undefined) {
+        throw new UsageError('--proxy-secret-header needs a secret', {
+          hint: `put the secret in a file for --proxy-secret-file, or in $${PROXY_SECRET_ENV}`,
+        });
+      }
+      return undefined;
+    }
+  }
+  if (value.length < MIN_PROXY_SECRET_LENGTH || /[\x00-\x20\x7f]/.test(value)) {
+    throw new UsageError(
+      `${source}: the proxy secret must be at least ${MIN_PROXY_SECRET_LENGTH} printable characters without spaces`,
+      { hint: 'make one with: openssl rand -hex 32' },
+    );
+  }
+  const header = options.proxySecretHeader ?? DEFAULT_PROXY_SECRET_HEADER;
+  if (!/^[A-Za-z0-9-]+$/.test(header)) {
+    throw new UsageError(`--proxy-secret-header: not a header name: ${JSON.stringify(header)}`, {
+      hint: `use letters, digits and -, e.g. ${DEFAULT_PROXY_SECRET_HEADER}`,
+    });
+  }
+  return { header, value };
 }

@@ -37,8 +37,10 @@ export interface StartApacheOidcProxyOptions {
    * mod_headers' literal `(null)`. Default false: the header is set only when the claim is.
    */
   identityHeaderAlways?: boolean;
-  /** Path prefixes served without a session, e.g. `/api/health`, `/relay/`. */
+  /** Path prefixes served without a session, e.g. `/api/health`, `/cookie-bridge/relay/` (identity header unset). */
   exemptPaths?: string[];
+  /** A header Apache adds to every upstream request (serve's --proxy-secret-file / --proxy-secret-header). */
+  proxySecret?: { header: string; value: string };
   /** OIDCSessionInactivityTimeout in seconds (mod_auth_openidc's default is 300). */
   sessionInactivityTimeout?: number;
   /** OIDCSessionType; default `server-cache` (cookie is a session id, state in shared memory). */
@@ -96,6 +98,7 @@ export function renderApacheConfig(
       `<Location "${configSafe(path, 'exempt path')}">`,
       '  AuthType None',
       '  Require all granted',
+      `  RequestHeader unset ${identityHeader}`,
       '</Location>',
     ].join('\n');
   });
@@ -120,6 +123,13 @@ export function renderApacheConfig(
         ? ''
         : `OIDCXForwardedHeaders ${options.xForwardedHeaders.join(' ')}`,
     EXEMPT_LOCATIONS: exemptLocations.join('\n'),
+    PROXY_SECRET: proxySecretLine(options.proxySecret),
     UPSTREAM: configSafe(new URL(options.upstream).origin, 'upstream'),
   });
+}
+
+function proxySecretLine(secret: { header: string; value: string } | undefined): string {
+  if (secret === undefined) return '';
+  if (!/^[A-Za-z0-9-]+$/.test(secret.header)) throw new Error(`bad secret header name ${secret.header}`);
+  return `RequestHeader set ${secret.header} "${configSafe(secret.value, 'proxy secret')}"`;
 }

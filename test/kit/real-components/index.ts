@@ -15,6 +15,8 @@ export {
 } from './apache-oidc-proxy';
 export { startNginxAuthRequest, renderNginxConfig } from './nginx-auth-request';
 export { requireComponent, REAL_COMPONENT_PATHS } from './require-component';
+export type { ServeSidecar } from './serve-sidecar';
+export { startServeSidecar } from './serve-sidecar';
 export { findFreePort, probeHttp, tail } from './readiness';
 export type { ChromiumBrowserEnv, ChromiumBrowserResult } from './run-chromium-browser';
 export {
@@ -22,6 +24,9 @@ export {
   CHROMIUM_BROWSER_SCRIPT,
   CHROMIUM_BROWSER_COMMAND,
 } from './run-chromium-browser';
+
+/** Time to start a set of real components (provider, proxies, serve) on a busy 2-core machine. */
+export const REAL_COMPONENT_SETUP_TIMEOUT_MS = 120_000;
 
 /** True when every Debian package the real-component e2e tests need is installed (see requireComponent). */
 export function realComponentsAvailable(): boolean {

@@ -13,8 +13,14 @@ export interface StartNginxAuthRequestOptions {
   oauth2ProxyUrl: string;
   /** Origin of the protected app. */
   upstream: string;
-  /** Path prefixes proxied without auth_request, e.g. `/api/health`, `/relay/`. */
+  /**
+   * Path prefixes proxied without auth_request, e.g. `/api/health`, `/cookie-bridge/relay/`: each is the README's
+   * recipe, `location ^~ P { proxy_pass <upstream>P; … }` with a URI part, so nginx forwards its normalised path
+   * (the one it matched) rather than the raw one, and drops the identity header.
+   */
   exemptPaths?: string[];
+  /** A header nginx adds to every upstream request (serve's --proxy-secret-file / --proxy-secret-header). */
+  proxySecret?: { header: string; value: string };
   /** Default: a free port. */
   port?: number;
   startupTimeoutMs?: number;
@@ -57,9 +63,16 @@ export function renderNginxConfig(
   user: { name: string; group: string } | undefined,
 ): string {
   const upstream = configSafe(new URL(options.upstream).origin, 'upstream');
-  const upstreamProxy = (extraLines: string[] = []): string =>
+  const secret = options.proxySecret;
+  if (secret !== undefined && !/^[A-Za-z0-9-]+$/.test(secret.header))
+    throw new Error('bad secret header name');
+  const secretLines =
+    secret === undefined
+      ? []
+      : [`proxy_set_header ${secret.header} "${configSafe(secret.value, 'proxy secret')}";`];
+  const upstreamProxy = (extraLines: string[] = [], uri = ''): string =>
     [
-      `proxy_pass ${upstream};`,
+      `proxy_pass ${upstream}${uri};`,
       'proxy_http_version 1.1;',
       'proxy_set_header Host $http_host;',
       'proxy_set_header X-Real-IP $remote_addr;',
@@ -68,6 +81,7 @@ export function renderNginxConfig(
       'proxy_set_header Upgrade $http_upgrade;',
       'proxy_set_header Connection $connection_upgrade;',
       'proxy_buffering off;',
+      ...secretLines,
       ...extraLines,
     ]
       .map((line) => `      ${line}`)
@@ -76,11 +90,8 @@ export function renderNginxConfig(
     if (!path.startsWith('/')) throw new Error(`exempt path must start with /: ${path}`);
     // An empty value makes nginx drop the header, so a client cannot claim an identity on exempted paths.
     const dropIdentity = 'proxy_set_header X-Auth-Request-Email "";';
-    return [
-      `    location ^~ ${configSafe(path, 'exempt path')} {`,
-      upstreamProxy([dropIdentity]),
-      '    }',
-    ].join('\n');
+    const safePath = configSafe(path, 'exempt path');
+    return [`    location ^~ ${safePath} {`, upstreamProxy([dropIdentity], safePath), '    }'].join('\n');
   });
   return renderFixtureTemplate('nginx/auth-request.conf', {
     RUN_AS: user === undefined ? '' : `user ${user.name} ${user.group};`,

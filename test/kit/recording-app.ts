@@ -1,0 +1,65 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the app received it (the request target exactly as it arrived). */
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  /** Every header, lower-case names; repeated ones joined with ", ". */
+  headers: Record<string, string>;
+  upgrade: boolean;
+}
+
+export interface RecordingApp {
+  url: string;
+  port: number;
+  /** The app's own request log: every request and WebSocket upgrade that reached it, in order. */
+  log: RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A throwaway upstream app on 127.0.0.1 port 0 that logs every request reaching it, for the security suites:
+ * "nothing reached the app" is proved by this log. It answers 200 JSON `{"app":true,…}` to everything except
+ * `/api/health`, which it has not (404, so `serve` answers that itself); upgrades are logged and refused.
+ */
+export async function startRecordingApp(): Promise<RecordingApp> {
+  const log: RecordedRequest[] = [];
+  const record = (req: http.IncomingMessage, upgrade: boolean): RecordedRequest => {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const entry = { method: req.method ?? '?', url: req.url ?? '', headers, upgrade };
+    log.push(entry);
+    return entry;
+  };
+  const server = http.createServer((req, res) => {
+    const entry = record(req, false);
+    req.resume();
+    req.on('end', () => {
+      const body = JSON.stringify({ app: true, method: entry.method, url: entry.url });
+      res.writeHead(entry.url.split('?')[0] === '/api/health' ? 404 : 200, {
+        'Content-Type': 'application/json',
+        'Content-Length': String(Buffer.byteLength(body)),
+      });
+      res.end(body);
+    });
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+    record(req, true);
+    socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
