@@ -98,7 +98,8 @@ export function renderApacheConfig(
       `<Location "${configSafe(path, 'exempt path')}">`,
       '  AuthType None',
       '  Require all granted',
-      `  RequestHeader unset ${identityHeader}`,
+      // The recipe removes the identity header on exempt routes; the naive one (identityHeaderAlways) does not.
+      ...(options.identityHeaderAlways === true ? [] : [`  RequestHeader unset ${identityHeader}`]),
       '</Location>',
     ].join('\n');
   });
