@@ -1,7 +1,7 @@
 import { classifyAuthProxyResponse, type AuthProxySignal } from '../core/auth-proxy-signals';
 import { resolveEndpointUrl } from '../core/endpoint';
 import { httpRequest, readText, type OutgoingHeaders } from '../core/http-request';
-import { describeHeaders } from '../core/redact';
+import { describeHeaders, redactUrl } from '../core/redact';
 import type { Logger } from '../context';
 
 export interface VerificationResult {
@@ -23,7 +23,7 @@ export async function verifyCredential(
 ): Promise<VerificationResult> {
   const healthUrl = resolveEndpointUrl(endpoint, '/api/health');
   const requestHeaders: OutgoingHeaders = { accept: 'application/json', ...headers };
-  options.logger.debug(`verify: GET ${healthUrl}\n${describeHeaders(requestHeaders)}`);
+  options.logger.debug(`verify: GET ${redactUrl(healthUrl)}\n${describeHeaders(requestHeaders)}`);
   const response = await httpRequest(healthUrl, {
     headers: requestHeaders,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
