@@ -61,7 +61,7 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
   api
     .command('login')
     .description(
-      'Detect the auth proxy in front of <endpoint>, sign in with the browser and store the session.\nAlso: basic auth with -e http://user:pass@host, service-account tokens with --token.',
+      'Detect the auth proxy in front of <endpoint>, sign in with the browser and store the session.\nAlso: basic auth with -e https://user@host --password-stdin, service-account tokens with --token-stdin or --token-file.',
     )
     .requiredOption('-e, --endpoint <url>', 'the API endpoint, e.g. https://api.example.com')
     .option(
@@ -81,7 +81,28 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
       ).conflicts('port'),
     )
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', parsePositive, 300)
-    .option('--token <token>', 'store a service-account token, sent as Authorization: Bearer')
+    .addOption(
+      new Option(
+        '--token <token>',
+        'store a service-account token, sent as Authorization: Bearer (visible to other users in ps: prefer --token-stdin or --token-file)',
+      ).conflicts(['tokenStdin', 'tokenFile', 'passwordStdin']),
+    )
+    .addOption(
+      new Option(
+        '--token-stdin',
+        'read the service-account token from stdin (one trailing newline is dropped)',
+      ).conflicts(['tokenFile', 'passwordStdin']),
+    )
+    .addOption(
+      new Option(
+        '--token-file <file>',
+        'read the service-account token from a file (keep it chmod 600)',
+      ).conflicts('passwordStdin'),
+    )
+    .option(
+      '--password-stdin',
+      'read the basic-auth password from stdin; name the user in the endpoint: -e https://user@host',
+    )
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(
       'after',
@@ -89,8 +110,11 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
 Examples:
   cookie-bridge api login -e https://api.example.com
   cookie-bridge api login -e https://api.example.com --no-browser      # over SSH: paste the bundle
-  cookie-bridge api login -e https://ci:secret@api.example.com          # basic auth
-  cookie-bridge api login -e https://api.example.com --token "$TOKEN"   # service account`,
+  printf %s "$PASSWORD" | cookie-bridge api login -e https://ci@api.example.com --password-stdin   # basic auth
+  printf %s "$TOKEN" | cookie-bridge api login -e https://api.example.com --token-stdin   # service account
+  cookie-bridge api login -e https://api.example.com --token-file ~/.config/api-token
+A password in -e (https://user:pass@host) or --token <token> also work, but other users of the machine
+can read them in ps and the shell history keeps them: cookie-bridge warns.`,
     )
     .action(run((ctx, ...args) => commands.login().loginCommand(ctx, ...(args as [never]))));
 
