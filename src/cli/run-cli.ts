@@ -137,10 +137,17 @@ can read them in ps and the shell history keeps them: cookie-bridge warns.`,
   api
     .command('header')
     .description(
-      'Print the one HTTP header that carries the credential (Cookie: … or Authorization: …) on stdout,\nfor curl -H "$(cookie-bridge api header)" …; refuses to print to a terminal unless --force',
+      'Print the one HTTP header that carries the credential (Cookie: … or Authorization: …) on stdout,\nfor cookie-bridge api header | curl -H @- … (not curl -H "$(…)": that puts it on the command line,\nwhere other users can read it in ps); refuses to print to a terminal unless --force',
     )
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('--force', 'print even when stdout is a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples (curl 7.55+ reads -H @file; the credential stays off every command line):
+  cookie-bridge api header | curl -H @- https://api.example.com/api/items
+  curl -H @<(cookie-bridge api header) -d @body.json https://api.example.com/api/items   # bash, zsh`,
+    )
     .action(run((ctx, ...args) => commands.header().headerCommand(ctx, ...(args as [never]))));
 
   program
