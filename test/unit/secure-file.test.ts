@@ -73,7 +73,9 @@ describe('readJsonFile', () => {
   );
 
   it('reports an unreadable path (a folder) as E_CORRUPT_FILE with a default hint', async () => {
-    const error = await expectCredentialFileError(readJsonFile(dir), 'E_CORRUPT_FILE');
+    const folder = path.join(dir, 'folder');
+    await fs.mkdir(folder);
+    const error = await expectCredentialFileError(readJsonFile(folder), 'E_CORRUPT_FILE');
     expect(error.message).toContain('cannot be read (EISDIR)');
     expect(error.hint).toContain(`delete it`);
   });
@@ -110,12 +112,16 @@ describe('writeFileSecurely', () => {
     }
   });
 
-  it('leaves a shared sticky folder such as /tmp alone', async () => {
+  it('refuses a shared sticky folder such as /tmp, and leaves it alone', async () => {
     const shared = path.join(dir, 'shared');
     await fs.mkdir(shared);
     await fs.chmod(shared, 0o1777);
-    await writeFileSecurely(path.join(shared, 'f.json'), '{}');
+    await expectCredentialFileError(
+      writeFileSecurely(path.join(shared, 'f.json'), '{}'),
+      'E_UNSAFE_PERMISSIONS',
+    );
     expect((await fs.stat(shared)).mode & 0o7777).toBe(0o1777);
+    expect(await fs.readdir(shared)).toEqual([]);
   });
 
   it.each(['ENOSPC', 'EROFS', 'EACCES'])(
