@@ -22,7 +22,7 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  success                       5  endpoint unreachable
   1  unexpected error              6  login failed (timeout, bad bundle, not verified)
-  2  usage error                   7  credential file corrupt or not writable
+  2  usage error                   7  credential file corrupt, unwritable or not private
   3  not logged in                 8  port in use
   4  session expired               22 HTTP status >= 400 (request)
 

@@ -6,7 +6,9 @@
  * Authorization value may appear in stdout or stderr, only their redacted forms (guards src/core/redact.ts
  * and every caller of the logger). Files must be 0600 and folders 0700 even when the CLI runs with umask
  * 000 and when it updates files an earlier tool left world-readable (guards writeFileSecurely's chmod
- * after every write and ensurePrivateDir).
+ * after every write and ensurePrivateDir). Headers added with -H and signed/OAuth query parameters are
+ * masked too. Secrets given with --token-stdin, --token-file or --password-stdin are on no process's command
+ * line; a config home or credential file that is a symlink, another user's or writable by others is refused.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -130,7 +132,7 @@ describe('no secret in any output, with --debug', () => {
     ).toBe(0);
     expect((await run(['api', 'info'])).code).toBe(0);
     expect((await run(['api', 'info', '--json'])).code).toBe(0);
-    // `api header` prints the credential on stdout by design (for curl -H "$(…)"): only stderr is checked.
+    // `api header` prints the credential on stdout by design (for curl -H @-): only stderr is checked.
     const header = await run(['api', 'header']);
     expect(header.stdout).toMatch(/^Cookie: _oauth2_proxy_0=/);
     runs.pop();
