@@ -136,7 +136,7 @@ export class LoginNotVerifiedError extends LoginError {
 export class CredentialFileError extends CookieBridgeError {
   readonly file: string;
   constructor(
-    code: 'E_CORRUPT_FILE' | 'E_WRITE_FAILED' | 'E_LOCK_FAILED',
+    code: 'E_CORRUPT_FILE' | 'E_WRITE_FAILED' | 'E_LOCK_FAILED' | 'E_UNSAFE_PERMISSIONS',
     file: string,
     detail: string,
     hint: string,

@@ -22,7 +22,7 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  success                       5  endpoint unreachable
   1  unexpected error              6  login failed (timeout, bad bundle, not verified)
-  2  usage error                   7  credential file corrupt or not writable
+  2  usage error                   7  credential file corrupt, unwritable or not private
   3  not logged in                 8  port in use
   4  session expired               22 HTTP status >= 400 (request)
 
@@ -61,7 +61,7 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
   api
     .command('login')
     .description(
-      'Detect the auth proxy in front of <endpoint>, sign in with the browser and store the session.\nAlso: basic auth with -e http://user:pass@host, service-account tokens with --token.',
+      'Detect the auth proxy in front of <endpoint>, sign in with the browser and store the session.\nAlso: basic auth with -e https://user@host --password-stdin, service-account tokens with --token-stdin or --token-file.',
     )
     .requiredOption('-e, --endpoint <url>', 'the API endpoint, e.g. https://api.example.com')
     .option(
@@ -85,7 +85,28 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
       "take a sign-in without state: the server's /token page is an older one that sends no state; any local process could forge such a bundle (without it one is refused, or asked about when stdin is a terminal)",
     )
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', parsePositive, 300)
-    .option('--token <token>', 'store a service-account token, sent as Authorization: Bearer')
+    .addOption(
+      new Option(
+        '--token <token>',
+        'store a service-account token, sent as Authorization: Bearer (visible to other users in ps: prefer --token-stdin or --token-file)',
+      ).conflicts(['tokenStdin', 'tokenFile', 'passwordStdin']),
+    )
+    .addOption(
+      new Option(
+        '--token-stdin',
+        'read the service-account token from stdin (one trailing newline is dropped)',
+      ).conflicts(['tokenFile', 'passwordStdin']),
+    )
+    .addOption(
+      new Option(
+        '--token-file <file>',
+        'read the service-account token from a file (keep it chmod 600)',
+      ).conflicts('passwordStdin'),
+    )
+    .option(
+      '--password-stdin',
+      'read the basic-auth password from stdin; name the user in the endpoint: -e https://user@host',
+    )
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(
       'after',
@@ -93,8 +114,11 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
 Examples:
   cookie-bridge api login -e https://api.example.com
   cookie-bridge api login -e https://api.example.com --no-browser      # over SSH: paste the bundle
-  cookie-bridge api login -e https://ci:secret@api.example.com          # basic auth
-  cookie-bridge api login -e https://api.example.com --token "$TOKEN"   # service account`,
+  printf %s "$PASSWORD" | cookie-bridge api login -e https://ci@api.example.com --password-stdin   # basic auth
+  printf %s "$TOKEN" | cookie-bridge api login -e https://api.example.com --token-stdin   # service account
+  cookie-bridge api login -e https://api.example.com --token-file ~/.config/api-token
+A password in -e (https://user:pass@host) or --token <token> also work, but other users of the machine
+can read them in ps and the shell history keeps them: cookie-bridge warns.`,
     )
     .action(run((ctx, ...args) => commands.login().loginCommand(ctx, ...(args as [never]))));
 
@@ -117,10 +141,17 @@ Examples:
   api
     .command('header')
     .description(
-      'Print the one HTTP header that carries the credential (Cookie: … or Authorization: …) on stdout,\nfor curl -H "$(cookie-bridge api header)" …; refuses to print to a terminal unless --force',
+      'Print the one HTTP header that carries the credential (Cookie: … or Authorization: …) on stdout,\nfor cookie-bridge api header | curl -H @- … (not curl -H "$(…)": that puts it on the command line,\nwhere other users can read it in ps); refuses to print to a terminal unless --force',
     )
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('--force', 'print even when stdout is a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples (curl 7.55+ reads -H @file; the credential stays off every command line):
+  cookie-bridge api header | curl -H @- https://api.example.com/api/items
+  curl -H @<(cookie-bridge api header) -d @body.json https://api.example.com/api/items   # bash, zsh`,
+    )
     .action(run((ctx, ...args) => commands.header().headerCommand(ctx, ...(args as [never]))));
 
   program

@@ -46,6 +46,7 @@ import {
 import { parseStoredProfile } from './stored-profile';
 import {
   preloadSecureFileModules,
+  checkPrivateDir,
   ensurePrivateDir,
   readJsonFile,
   withFileLock,
@@ -134,6 +135,7 @@ export class FileCredentialStore implements CredentialStore {
   async getProfile(endpoint: string): Promise<EndpointProfile | undefined> {
     const key = parseEndpoint(endpoint).url;
     const paths = this.pathsFor(key);
+    await this.checkHome();
     const raw = await readJsonFile(paths.profile, { hint: corruptHint(paths.profile, key) });
     if (raw === undefined) return undefined;
     return parseStoredProfile(
@@ -158,6 +160,7 @@ export class FileCredentialStore implements CredentialStore {
     problems: CredentialFileError[];
   }> {
     const folder = this.endpointsFolder();
+    await this.checkHome();
     let entries: Dirent[];
     try {
       entries = await fs.readdir(folder, { withFileTypes: true });
@@ -327,6 +330,7 @@ export class FileCredentialStore implements CredentialStore {
   private async readConfig(): Promise<StoredConfig> {
     const file = this.configFile;
     const hint = `fix ${file} or delete it (it only remembers the last endpoint used)`;
+    await this.checkHome();
     const raw = await readJsonFile(file, { hint });
     if (raw === undefined) return {};
     if (!isRecord(raw) || (raw.lastEndpoint !== undefined && typeof raw.lastEndpoint !== 'string')) {
@@ -356,6 +360,16 @@ export class FileCredentialStore implements CredentialStore {
     return path.join(this.home, ENDPOINTS_FOLDER);
   }
 
+  /**
+   * Before any read: the config home and endpoints/ must not be links, another user's, or writable by
+   * others (CredentialFileError E_UNSAFE_PERMISSIONS), since whoever controls them controls the logins.
+   * readJsonFile checks the file and its own folder.
+   */
+  private async checkHome(): Promise<void> {
+    await checkPrivateDir(this.home);
+    await checkPrivateDir(this.endpointsFolder());
+  }
+
   private async ensureEndpointsFolder(): Promise<void> {
     await ensurePrivateDir(this.home);
     await ensurePrivateDir(this.endpointsFolder());
@@ -366,6 +380,7 @@ export class FileCredentialStore implements CredentialStore {
   private async readJarEntries(key: string): Promise<Array<Record<string, unknown>> | undefined> {
     const file = this.pathsFor(key).cookies;
     const hint = corruptHint(file, key);
+    await this.checkHome();
     const raw = await readJsonFile(file, { hint });
     if (raw === undefined) return undefined;
     const entries = isRecord(raw) ? raw.cookies : undefined;

@@ -33,17 +33,39 @@ export function redactAuthorization(value: string): string {
   return space === -1 ? REDACTED : `${value.slice(0, space)} ${REDACTED}`;
 }
 
+/** Headers whose value keeps a readable prefix (the cookie names, the auth scheme). */
 const SECRET_HEADERS: Record<string, (value: string) => string> = {
   cookie: redactCookieHeader,
   'set-cookie': redactSetCookie,
   authorization: redactAuthorization,
   'proxy-authorization': redactAuthorization,
-  'x-cookie-bridge-secret': () => REDACTED,
 };
+
+/**
+ * Any other header whose name suggests a secret is redacted whole: X-Api-Key, Private-Token,
+ * X-Auth-Request-Access-Token, X-Amz-Security-Token, X-Hub-Signature, X-Session-Id, X-Cookie-Bridge-Secret…
+ * including ones the user adds with -H. Over-redacting a harmless header costs little; the reverse leaks.
+ */
+const SECRET_HEADER_NAME = /token|key|secret|signature|session|passw|credential/i;
+
+/** Query (and fragment) parameters whose value is masked: tokens, keys, signatures, OAuth code/state/verifier. */
+const SECRET_PARAM_NAME =
+  /token|key|secret|signature|session|passw|pwd|credential|auth|code|state|verifier|bundle|(^|[^a-z])sig([^a-z]|$)/i;
+
+/** True when a header of this name may carry a secret, so --debug output masks its value. */
+export function isSecretHeaderName(name: string): boolean {
+  return SECRET_HEADERS[name.toLowerCase()] !== undefined || SECRET_HEADER_NAME.test(name);
+}
+
+/** True when a URL query parameter of this name may carry a secret, so redactUrl masks its value. */
+export function isSecretParamName(name: string): boolean {
+  return SECRET_PARAM_NAME.test(name);
+}
 
 export function redactHeaderValue(name: string, value: string): string {
   const redact = SECRET_HEADERS[name.toLowerCase()];
-  return redact === undefined ? value : redact(value);
+  if (redact !== undefined) return redact(value);
+  return SECRET_HEADER_NAME.test(name) ? REDACTED : value;
 }
 
 /** Formats headers for --debug output with every secret redacted. */
@@ -57,21 +79,31 @@ export function describeHeaders(headers: Record<string, string | string[] | numb
   return lines.join('\n');
 }
 
-/** Drops userinfo and masks query values that look like secrets. */
+/**
+ * Masks the password of userinfo and the values of query and fragment parameters that look like secrets
+ * (see isSecretParamName). An unparsable URL loses its userinfo and everything from `?` or `#` on.
+ */
 export function redactUrl(url: string | URL): string {
   let parsed: URL;
   try {
     parsed = new URL(url.toString());
   } catch {
-    return String(url).replace(/\/\/[^/@]*@/, '//<credentials>@');
+    return String(url)
+      .replace(/\/\/[^/@]*@/, '//<credentials>@')
+      .replace(/[?#].*$/s, '?<redacted>');
   }
-  if (parsed.username !== '' || parsed.password !== '') {
-    parsed.username = parsed.username === '' ? '' : parsed.username;
-    parsed.password = parsed.password === '' ? '' : 'redacted';
+  if (parsed.password !== '') parsed.password = 'redacted';
+  if ([...parsed.searchParams.keys()].some(isSecretParamName)) {
+    parsed.search = redactParams(parsed.searchParams).toString();
   }
-  for (const key of [...parsed.searchParams.keys()]) {
-    if (/token|secret|password|code|verifier|bundle|session/i.test(key))
-      parsed.searchParams.set(key, 'redacted');
-  }
+  // OAuth implicit flows put access_token and state in the fragment.
+  const fragment = new URLSearchParams(parsed.hash.slice(1));
+  if ([...fragment.keys()].some(isSecretParamName)) parsed.hash = redactParams(fragment).toString();
   return parsed.toString();
+}
+
+function redactParams(params: URLSearchParams): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const [name, value] of params) out.append(name, isSecretParamName(name) ? 'redacted' : value);
+  return out;
 }

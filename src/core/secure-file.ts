@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type * as ProperLockfile from 'proper-lockfile';
 import type WriteFileAtomic from 'write-file-atomic';
@@ -25,7 +25,10 @@ export function preloadSecureFileModules(): void {
 
 const PRIVATE_DIR_MODE = 0o700;
 const PRIVATE_FILE_MODE = 0o600;
-const STICKY_BIT = 0o1000;
+/** Group- or world-writable: another user could add, replace or remove entries (the sticky bit does not help the owner of a folder). */
+const WRITABLE_BY_OTHERS = 0o022;
+/** Opens never follow a symlink in the last path component (0 where the platform has no such flag). */
+const O_NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
 
 /** The atomic writer behind writeFileSecurely; a seam so tests can make a write fail half-way. */
 export type AtomicWrite = (
@@ -69,10 +72,15 @@ export function lockPathFor(file: string): string {
  */
 export async function readJsonFile(file: string, options: ReadJsonFileOptions = {}): Promise<unknown> {
   const hint = options.hint ?? defaultCorruptHint(file);
+  await checkPrivateDir(path.dirname(file));
   let text: string;
+  let handle: fs.FileHandle | undefined;
   try {
-    text = await fs.readFile(file, 'utf8');
+    handle = await openNoFollow(file);
+    assertPrivate(file, await handle.stat(), 'file');
+    text = await handle.readFile('utf8');
   } catch (error) {
+    if (error instanceof CredentialFileError) throw error;
     const code = errnoCode(error);
     if (code === 'ENOENT') return undefined;
     throw new CredentialFileError(
@@ -81,6 +89,8 @@ export async function readJsonFile(file: string, options: ReadJsonFileOptions = 
       `cannot be read (${code ?? 'unknown error'})`,
       hint,
     );
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -97,25 +107,66 @@ export async function readJsonFile(file: string, options: ReadJsonFileOptions = 
 
 /**
  * Creates `dir` (and missing parents) with mode 0700 and tightens an existing `dir` to 0700, because
- * `mkdir`'s mode is masked by the umask and ignored for folders that exist. Folders with the sticky bit
- * (shared ones such as /tmp) are left alone. Failures throw CredentialFileError E_WRITE_FAILED.
+ * `mkdir`'s mode is masked by the umask and ignored for folders that exist. An existing `dir` that another
+ * user owns, that is a symbolic link or that others can write to (a shared sticky folder such as /tmp too)
+ * is refused with CredentialFileError E_UNSAFE_PERMISSIONS, never used or "fixed". Other failures throw
+ * CredentialFileError E_WRITE_FAILED.
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  try {
-    await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    const stat = await fs.stat(dir);
-    if (!stat.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    if ((stat.mode & STICKY_BIT) === 0 && (stat.mode & 0o777) !== PRIVATE_DIR_MODE) {
-      await fs.chmod(dir, PRIVATE_DIR_MODE);
+  let stat = await lstatOrUndefined(dir, 'the folder cannot be created');
+  if (stat === undefined) {
+    try {
+      await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    } catch (error) {
+      // mkdir reports a regular file in the way as EEXIST: name it for what it is.
+      const cause =
+        errnoCode(error) === 'EEXIST'
+          ? Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
+          : error;
+      throw writeFailed(dir, cause, 'the folder cannot be created');
     }
-  } catch (error) {
-    // mkdir reports a regular file in the way as EEXIST: name it for what it is.
-    const cause =
-      errnoCode(error) === 'EEXIST'
-        ? Object.assign(new Error('not a directory'), { code: 'ENOTDIR' })
-        : error;
-    throw writeFailed(dir, cause, 'the folder cannot be created');
+    stat = await lstatOrUndefined(dir, 'the folder cannot be created');
+    if (stat === undefined) {
+      throw writeFailed(dir, Object.assign(new Error('vanished'), { code: 'ENOENT' }), 'the folder vanished');
+    }
   }
+  assertPrivate(dir, stat, 'folder');
+  if (!stat.isDirectory()) {
+    throw writeFailed(
+      dir,
+      Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }),
+      'the folder cannot be created',
+    );
+  }
+  if ((stat.mode & 0o777) !== PRIVATE_DIR_MODE) {
+    try {
+      await fs.chmod(dir, PRIVATE_DIR_MODE);
+    } catch (error) {
+      throw writeFailed(dir, error, 'the folder cannot be made private');
+    }
+  }
+}
+
+/**
+ * For reads: refuses (CredentialFileError E_UNSAFE_PERMISSIONS) a `dir` that exists and is a symbolic link,
+ * is owned by another user or is writable by others, because whoever controls it controls the logins read
+ * from it. A missing `dir` is fine ("not logged in"); a merely readable one is tightened on the next write.
+ */
+export async function checkPrivateDir(dir: string): Promise<void> {
+  let stat: Stats;
+  try {
+    stat = await fs.lstat(dir);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return;
+    throw new CredentialFileError(
+      'E_CORRUPT_FILE',
+      dir,
+      `cannot be read (${code ?? 'unknown error'})`,
+      `check the owner and permissions of ${dir}, or set COOKIE_BRIDGE_HOME`,
+    );
+  }
+  assertPrivate(dir, stat, 'folder');
 }
 
 /**
@@ -131,6 +182,10 @@ export async function writeFileSecurely(
 ): Promise<void> {
   const dir = path.dirname(file);
   await ensurePrivateDir(dir);
+  // write-file-atomic resolves symlinks (realpath) and writes to their target: refuse a link instead.
+  // Only this user can create one here now that the folder is known to be theirs and private.
+  const existing = await lstatOrUndefined(file, 'cannot be written');
+  if (existing !== undefined) assertPrivate(file, existing, 'file');
   const atomicWrite = options.atomicWrite ?? defaultAtomicWrite;
   try {
     await atomicWrite(file, data, { mode: PRIVATE_FILE_MODE, fsync: true, encoding: 'utf8' });
@@ -197,7 +252,79 @@ function defaultAtomicWrite(
   data: string,
   options: { mode: number; fsync: boolean; encoding: BufferEncoding },
 ): Promise<void> {
+  // write-file-atomic gives the new file the owner of the one it replaces: writeFileSecurely has checked
+  // that this is the current user.
   return loadWriteFileAtomic()(file, data, options);
+}
+
+/**
+ * Throws CredentialFileError E_UNSAFE_PERMISSIONS when `target` (from lstat or fstat) is a symbolic link,
+ * is owned by another user, or is writable by group or others. Ownership and modes are POSIX notions:
+ * on Windows only the symlink rule applies.
+ */
+function assertPrivate(target: string, stat: Stats, kind: 'file' | 'folder'): void {
+  const fix = kind === 'folder' ? `chmod 700 ${target}` : `chmod 600 ${target}`;
+  const elsewhere =
+    kind === 'folder'
+      ? 'or set COOKIE_BRIDGE_HOME to a private folder of your own'
+      : `or delete it and log in again`;
+  if (stat.isSymbolicLink()) {
+    throw unsafe(
+      target,
+      `is a symbolic link; cookie-bridge never follows links to read or write credentials`,
+      kind === 'folder'
+        ? `replace the link with a real folder (mkdir -m 700), or set COOKIE_BRIDGE_HOME to the folder it points to`
+        : `delete the link and log in again`,
+    );
+  }
+  if (process.platform === 'win32') return;
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) {
+    throw unsafe(
+      target,
+      `is owned by uid ${stat.uid}, not by you (uid ${uid}): its owner could read or replace your logins`,
+      kind === 'folder'
+        ? `set COOKIE_BRIDGE_HOME to a folder of your own (or, if it should be yours, chown ${uid} ${target} && ${fix})`
+        : `delete it and log in again (or, if it should be yours, chown ${uid} ${target} && ${fix})`,
+    );
+  }
+  if ((stat.mode & WRITABLE_BY_OTHERS) !== 0) {
+    throw unsafe(
+      target,
+      `is writable by other users (mode ${(stat.mode & 0o7777).toString(8)}): they could replace your logins`,
+      `${fix}, ${elsewhere}`,
+    );
+  }
+}
+
+function unsafe(target: string, detail: string, hint: string): CredentialFileError {
+  return new CredentialFileError('E_UNSAFE_PERMISSIONS', target, detail, hint);
+}
+
+async function lstatOrUndefined(target: string, what: string): Promise<Stats | undefined> {
+  try {
+    return await fs.lstat(target);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw writeFailed(target, error, what);
+  }
+}
+
+/** Opens `file` for reading without following a symlink; a link is reported as E_UNSAFE_PERMISSIONS. */
+async function openNoFollow(file: string): Promise<fs.FileHandle> {
+  if (O_NOFOLLOW === 0) {
+    // No O_NOFOLLOW (Windows): check first.
+    const stat = await fs.lstat(file);
+    assertPrivate(file, stat, 'file');
+    return fs.open(file, 'r');
+  }
+  try {
+    return await fs.open(file, fsConstants.O_RDONLY | O_NOFOLLOW);
+  } catch (error) {
+    if (errnoCode(error) !== 'ELOOP') throw error;
+    assertPrivate(file, await fs.lstat(file), 'file');
+    throw error;
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {

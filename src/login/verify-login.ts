@@ -2,7 +2,7 @@ import { classifyAuthProxyResponse, type AuthProxySignal } from '../core/auth-pr
 import { resolveEndpointUrl } from '../core/endpoint';
 import { httpRequest, readText, type OutgoingHeaders } from '../core/http-request';
 import { namedUser } from '../core/named-user';
-import { describeHeaders } from '../core/redact';
+import { describeHeaders, redactUrl } from '../core/redact';
 import type { Logger } from '../context';
 
 export interface VerificationResult {
@@ -24,7 +24,7 @@ export async function verifyCredential(
 ): Promise<VerificationResult> {
   const healthUrl = resolveEndpointUrl(endpoint, '/api/health');
   const requestHeaders: OutgoingHeaders = { accept: 'application/json', ...headers };
-  options.logger.debug(`verify: GET ${healthUrl}\n${describeHeaders(requestHeaders)}`);
+  options.logger.debug(`verify: GET ${redactUrl(healthUrl)}\n${describeHeaders(requestHeaders)}`);
   const response = await httpRequest(healthUrl, {
     headers: requestHeaders,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),

@@ -3,12 +3,14 @@
  * terminal), for the stored cookies or token; exit 3 when not logged in.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { FileCredentialStore } from '../../src/core/file-credential-store';
 import { CLI_PATH, cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
+import { processesWithSecretInArgv } from '../kit/process-argv';
 
 const execFileAsync = promisify(execFile);
 const ENDPOINT = 'http://127.0.0.1:9/team';
@@ -57,22 +59,40 @@ describe('cookie-bridge api header', () => {
     expect(result.stderr).toContain(`run cookie-bridge api login -e ${ENDPOINT}`);
   });
 
-  it('works as curl -H "$(cookie-bridge api header)"', async () => {
+  // Guards the advice in `api header --help`, its terminal hint and the README: the documented pipe into
+  // curl -H @- works with this machine's curl, and while curl's request is in flight no process on the
+  // machine has the cookie on its command line (what `ps` shows every user). The old advice,
+  // curl -H "$(cookie-bridge api header)", is run too: it does put the secret there.
+  it('works as cookie-bridge api header | curl -H @-, with the credential on no command line', async () => {
+    const secret = `sess-${randomBytes(12).toString('hex')}`;
     let seen: string | undefined;
+    let exposedBy: Array<{ pid: number; argv: string[] }> = [];
     const server: Server = createServer((req, res) => {
       seen = req.headers.cookie;
+      exposedBy = processesWithSecretInArgv(secret); // curl is alive, waiting for this answer
       res.end('ok');
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       await store.saveLogin({ endpoint: url, auth: { type: 'cookies' }, loggedInAt: 'now' }, [
-        { name: 'session', value: 'abc123' },
+        { name: 'session', value: secret },
       ]);
-      const script = `curl -sS -H "$("${process.execPath}" "${CLI_PATH}" api header -e "${url}")" "${url}/x"`;
-      const { stdout } = await execFileAsync('sh', ['-c', script], { env: cliEnv(temp.home) });
-      expect(stdout).toBe('ok');
-      expect(seen).toBe('session=abc123');
+      const header = `"${process.execPath}" "${CLI_PATH}" api header -e "${url}"`;
+      const piped = await execFileAsync('sh', ['-c', `${header} | curl -sS -H @- "${url}/x"`], {
+        env: cliEnv(temp.home),
+      });
+      expect(piped.stdout).toBe('ok');
+      expect(seen).toBe(`session=${secret}`);
+      expect(exposedBy).toEqual([]);
+
+      seen = undefined;
+      const substituted = await execFileAsync('sh', ['-c', `curl -sS -H "$(${header})" "${url}/x"`], {
+        env: cliEnv(temp.home),
+      });
+      expect(substituted.stdout).toBe('ok');
+      expect(seen).toBe(`session=${secret}`);
+      expect(exposedBy.map(({ argv }) => argv[0])).toEqual(['curl']);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

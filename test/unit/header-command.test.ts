@@ -37,6 +37,9 @@ describe('headerCommand', () => {
       {},
     );
     await expect(run).rejects.toMatchObject({ exitCode: 2, hint: expect.stringContaining('--force') });
+    // The advice keeps the credential off curl's command line (ps): a pipe into -H @-, not -H "$(…)".
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('| curl -H @-') });
+    await expect(run).rejects.toMatchObject({ hint: expect.not.stringContaining('$(') });
     expect(stdout.text).toBe('');
   });
 

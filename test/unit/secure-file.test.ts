@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { CredentialFileError } from '../../src/errors';
 import {
+  checkPrivateDir,
   ensurePrivateDir,
   lockPathFor,
   readJsonFile,
@@ -73,7 +74,9 @@ describe('readJsonFile', () => {
   );
 
   it('reports an unreadable path (a folder) as E_CORRUPT_FILE with a default hint', async () => {
-    const error = await expectCredentialFileError(readJsonFile(dir), 'E_CORRUPT_FILE');
+    const folder = path.join(dir, 'folder');
+    await fs.mkdir(folder);
+    const error = await expectCredentialFileError(readJsonFile(folder), 'E_CORRUPT_FILE');
     expect(error.message).toContain('cannot be read (EISDIR)');
     expect(error.hint).toContain(`delete it`);
   });
@@ -110,12 +113,16 @@ describe('writeFileSecurely', () => {
     }
   });
 
-  it('leaves a shared sticky folder such as /tmp alone', async () => {
+  it('refuses a shared sticky folder such as /tmp, and leaves it alone', async () => {
     const shared = path.join(dir, 'shared');
     await fs.mkdir(shared);
     await fs.chmod(shared, 0o1777);
-    await writeFileSecurely(path.join(shared, 'f.json'), '{}');
+    await expectCredentialFileError(
+      writeFileSecurely(path.join(shared, 'f.json'), '{}'),
+      'E_UNSAFE_PERMISSIONS',
+    );
     expect((await fs.stat(shared)).mode & 0o7777).toBe(0o1777);
+    expect(await fs.readdir(shared)).toEqual([]);
   });
 
   it.each(['ENOSPC', 'EROFS', 'EACCES'])(
@@ -226,5 +233,93 @@ describe('withFileLock', () => {
       'E_LOCK_FAILED',
     );
     expect(error.message).toContain('ENOTDIR');
+  });
+});
+
+// Guards assertPrivate: what the user does not own, or others can change, is refused and left as it is.
+describe('folders and files that are not private', () => {
+  it('refuses a symlinked folder for writes and reads; the folder it points to stays empty', async () => {
+    const real = path.join(dir, 'real');
+    const link = path.join(dir, 'link');
+    await fs.mkdir(real, { mode: 0o700 });
+    await fs.symlink(real, link);
+    const error = await expectCredentialFileError(ensurePrivateDir(link), 'E_UNSAFE_PERMISSIONS');
+    expect(error.message).toBe(
+      `${link}: is a symbolic link; cookie-bridge never follows links to read or write credentials`,
+    );
+    await expectCredentialFileError(
+      writeFileSecurely(path.join(link, 'f.json'), '{}'),
+      'E_UNSAFE_PERMISSIONS',
+    );
+    await expectCredentialFileError(readJsonFile(path.join(link, 'f.json')), 'E_UNSAFE_PERMISSIONS');
+    await expectCredentialFileError(checkPrivateDir(link), 'E_UNSAFE_PERMISSIONS');
+    expect(await fs.readdir(real)).toEqual([]);
+  });
+
+  it('refuses to read or replace a symlinked file; its target keeps its content', async () => {
+    const target = path.join(dir, 'target.json');
+    const file = path.join(dir, 'private', 'cookies.json');
+    await fs.writeFile(target, '{"mine":true}');
+    await fs.mkdir(path.dirname(file), { mode: 0o700 });
+    await fs.symlink(target, file);
+    await expectCredentialFileError(readJsonFile(file), 'E_UNSAFE_PERMISSIONS');
+    await expectCredentialFileError(writeFileSecurely(file, '{"x":1}'), 'E_UNSAFE_PERMISSIONS');
+    expect(await fs.readFile(target, 'utf8')).toBe('{"mine":true}');
+    expect((await fs.lstat(file)).isSymbolicLink()).toBe(true);
+  });
+
+  it.each([0o770, 0o707, 0o1777, 0o2775])(
+    'refuses a folder with mode %s and leaves the mode',
+    async (mode) => {
+      const folder = path.join(dir, 'shared');
+      await fs.mkdir(folder);
+      await fs.chmod(folder, mode);
+      const error = await expectCredentialFileError(ensurePrivateDir(folder), 'E_UNSAFE_PERMISSIONS');
+      expect(error.message).toContain(`is writable by other users (mode ${mode.toString(8)})`);
+      expect(error.hint).toContain(`chmod 700 ${folder}`);
+      await expectCredentialFileError(checkPrivateDir(folder), 'E_UNSAFE_PERMISSIONS');
+      expect((await fs.stat(folder)).mode & 0o7777).toBe(mode);
+    },
+  );
+
+  it.each([0o620, 0o602, 0o666])('refuses a credential file with mode %s', async (mode) => {
+    const file = path.join(dir, 'p', 'profile.json');
+    await fs.mkdir(path.dirname(file), { mode: 0o700 });
+    await fs.writeFile(file, '{}');
+    await fs.chmod(file, mode);
+    await expectCredentialFileError(readJsonFile(file), 'E_UNSAFE_PERMISSIONS');
+    await expectCredentialFileError(writeFileSecurely(file, '{"x":1}'), 'E_UNSAFE_PERMISSIONS');
+    expect(await fs.readFile(file, 'utf8')).toBe('{}');
+  });
+
+  it('refuses a folder and a file owned by another user (root can give them away; else root owns /)', async () => {
+    const uid = process.getuid?.();
+    if (uid !== 0) {
+      await expectCredentialFileError(checkPrivateDir('/'), 'E_UNSAFE_PERMISSIONS');
+      return;
+    }
+    const folder = path.join(dir, 'foreign');
+    await fs.mkdir(folder, { mode: 0o700 });
+    await fs.chown(folder, 65534, 65534);
+    const error = await expectCredentialFileError(ensurePrivateDir(folder), 'E_UNSAFE_PERMISSIONS');
+    expect(error.message).toBe(
+      `${folder}: is owned by uid 65534, not by you (uid 0): its owner could read or replace your logins`,
+    );
+    expect(error.hint).toContain('COOKIE_BRIDGE_HOME');
+    const file = path.join(dir, 'mine', 'cookies.json');
+    await fs.mkdir(path.dirname(file), { mode: 0o700 });
+    await fs.writeFile(file, '{}', { mode: 0o600 });
+    await fs.chown(file, 65534, 65534);
+    await expectCredentialFileError(readJsonFile(file), 'E_UNSAFE_PERMISSIONS');
+    await expectCredentialFileError(writeFileSecurely(file, '{"x":1}'), 'E_UNSAFE_PERMISSIONS');
+    expect((await fs.stat(file)).uid).toBe(65534);
+  });
+
+  it('reads a missing folder as "not logged in", and a readable 0755 folder is fine', async () => {
+    await expect(checkPrivateDir(path.join(dir, 'missing'))).resolves.toBeUndefined();
+    const folder = path.join(dir, 'readable');
+    await fs.mkdir(folder);
+    await fs.chmod(folder, 0o755);
+    await expect(checkPrivateDir(folder)).resolves.toBeUndefined();
   });
 });

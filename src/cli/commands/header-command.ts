@@ -12,8 +12,9 @@ const HEADER_NAMES: Record<string, string> = { cookie: 'Cookie', authorization: 
 
 /**
  * `cookie-bridge api header`: prints the one header a tool should send (`Cookie: …` or
- * `Authorization: …`) on stdout and nothing else, for `curl -H "$(cookie-bridge api header)" …`.
- * Refuses to print a secret to a terminal unless --force.
+ * `Authorization: …`) on stdout and nothing else, for `cookie-bridge api header | curl -H @- …`
+ * (curl 7.55+ reads headers from a file or stdin, so the secret never lands on curl's command line, where
+ * other users can read it in `ps`; `curl -H "$(…)"` would put it there). Refuses a terminal unless --force.
  */
 export async function headerCommand(
   ctx: Pick<CliContext, 'env' | 'store' | 'stdout' | 'stderr'>,
@@ -23,7 +24,7 @@ export async function headerCommand(
   const credential = await resolveCredential(endpoint, ctx.store, ctx.env);
   if (ctx.stdout.isTTY === true && options.force !== true) {
     throw new UsageError('refusing to print a credential to the terminal', {
-      hint: 'capture it instead: curl -H "$(cookie-bridge api header)" …, or pass --force to show it',
+      hint: 'pipe it into the tool instead: cookie-bridge api header | curl -H @- …, or pass --force to show it',
     });
   }
   if (credential.source === 'none') {

@@ -3,6 +3,7 @@ import { openBrowser } from '../../login/browser-opener';
 import { login, type LoginResult } from '../../login/login-flow';
 import { createProgress } from '../../login/progress';
 import type { CliContext } from '../cli-context';
+import { readLoginSecrets } from '../read-login-secret';
 
 export interface LoginCommandOptions {
   endpoint: string;
@@ -11,6 +12,9 @@ export interface LoginCommandOptions {
   browser: boolean;
   timeout: number;
   token?: string;
+  tokenStdin?: boolean;
+  tokenFile?: string;
+  passwordStdin?: boolean;
   json?: boolean;
   relay?: boolean;
   acceptStateless?: boolean;
@@ -28,14 +32,16 @@ export async function loginCommand(ctx: CliContext, options: LoginCommandOptions
 }
 
 async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<number> {
+  // --token-stdin, --token-file, --password-stdin: secrets that stay out of argv (ps).
+  const { endpoint, token } = await readLoginSecrets(options, { stdin: ctx.stdin, logger: ctx.logger });
   const result = await login(
     {
-      endpoint: options.endpoint,
+      endpoint,
       forceCookies: options.cookies === true,
       openBrowser: options.browser,
       timeoutSeconds: options.timeout,
       ...(options.port === undefined ? {} : { port: options.port }),
-      ...(options.token === undefined ? {} : { token: options.token }),
+      ...(token === undefined ? {} : { token }),
       ...(options.relay === true ? { relay: true } : {}),
       ...(options.acceptStateless === true ? { acceptStateless: true } : {}),
     },
