@@ -180,11 +180,17 @@ Examples:
       parsePositive,
       60,
     )
+    .option(
+      '--session-cookie <name...>',
+      "the auth proxy's session cookie, if it is not a known one (e.g. oauth2-proxy --cookie-name):\n" +
+        '/token hands over only session cookies (with their _0, _1… chunks), other cookies stay in the browser',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   cookie-bridge serve --upstream http://127.0.0.1:3000 --port 4181
+  cookie-bridge serve --upstream http://127.0.0.1:3000 --session-cookie _myteam_auth
   cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email
 The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).`,
     )

@@ -31,6 +31,8 @@ export interface ServeAppOptions {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
   logger?: Logger;
+  /** Session cookie names the /token bundle carries besides the known ones (serve --session-cookie). */
+  sessionCookies?: readonly string[];
   /** Where relay logins wait; default an in-memory store (one process: see docs/serve.md). */
   relayStore?: RelayStore;
   now?: Clock;
@@ -141,7 +143,15 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use(createTokenRouter({ identityHeader, logger, relayStore }));
+  app.use(
+    createTokenRouter({
+      identityHeader,
+      logger,
+      relayStore,
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.sessionCookies === undefined ? {} : { sessionCookies: options.sessionCookies }),
+    }),
+  );
   app.use(createRelayRouter({ store: relayStore, logger }));
   app.get('/api/health', healthProxy);
   app.use(proxy);

@@ -192,7 +192,7 @@ interface RelayLoginRun {
 
 /**
  * `api login --relay --no-browser`: the browser is "on another machine", so the test opens Chromium itself
- * once the CLI has printed the URL and the code; Chromium checks the code on the page and confirms.
+ * once the CLI has printed the URL and the code; Chromium types the code into the page and confirms.
  */
 async function relayLogin(
   endpoint: string,
@@ -209,7 +209,7 @@ async function relayLogin(
     const url = new URL(printed);
     const browser = await runChromiumBrowser(url.toString(), {
       CHROMIUM_BROWSER_WAIT_FOR: 'relay',
-      CHROMIUM_BROWSER_EXPECT_CODE: code,
+      CHROMIUM_BROWSER_CODE: code,
       CHROMIUM_BROWSER_LOGIN: browserEnv.login,
       CHROMIUM_BROWSER_LOG: browserEnv.log,
       ...(browserEnv.screenshot === undefined ? {} : { CHROMIUM_BROWSER_SCREENSHOT: browserEnv.screenshot }),
@@ -399,7 +399,7 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
     );
 
     it(
-      'relay login (--relay): Chromium checks the code on the /token page and confirms; the CLI picks the sign-in up through the proxy',
+      'relay login (--relay): Chromium types the terminal's code into the /token page and confirms; the CLI picks the sign-in up through the proxy',
       async () => {
         const endpoint = apache?.url ?? '';
         const home = makeTempHome('cookie-bridge-real-relay-');

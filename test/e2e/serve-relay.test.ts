@@ -62,7 +62,7 @@ describe('relay login through cookie-bridge serve behind the oauth2-proxy look-a
     temp.cleanup();
   });
 
-  it('--relay: the browser confirms the code on the page, the CLI claims the sign-in and replays it', async () => {
+  it("--relay: the person types the terminal's code on the page, the CLI claims the sign-in and replays it", async () => {
     const endpoint = stack.proxy.url;
     const env = cliEnv(temp.home);
     const cli = startCli(
@@ -71,24 +71,26 @@ describe('relay login through cookie-bridge serve behind the oauth2-proxy look-a
     );
     const [url] = await cli.waitForStderr(/http:\/\/\S+\/token\?\S+/);
     const [, code] = await cli.waitForStderr(/Confirmation code: ([0-9A-Z]{4}-[0-9A-Z]{4})/);
-    expect(url).toMatch(new RegExp(`^${endpoint}/token\\?relay=[A-Za-z0-9_-]{43}$`)); // no loopback listener
+    // No loopback listener: the URL carries the login state (echoed in the relayed bundle) and the challenge.
+    expect(url).toMatch(new RegExp(`^${endpoint}/token\\?state=[A-Za-z0-9_-]{43}&relay=[A-Za-z0-9_-]{43}$`));
 
-    // A wrong code is refused by the person (the scripted browser), and nothing is confirmed.
+    // A wrong code typed on the page does not confirm.
     await expect(
       execFileAsync(process.execPath, [SCRIPTED_BROWSER_JS, url!], {
         env: {
           ...process.env,
           SCRIPTED_BROWSER_MODE: 'relay-confirm',
-          SCRIPTED_BROWSER_EXPECT_CODE: 'AAAA-AAAA',
+          SCRIPTED_BROWSER_CODE: code === 'AAAA-AAAA' ? 'BBBB-BBBB' : 'AAAA-AAAA',
         },
       }),
-    ).rejects.toMatchObject({ stderr: expect.stringContaining('not confirming') as unknown });
+    ).rejects.toMatchObject({ stderr: expect.stringContaining('answered 403: not confirmed') as unknown });
 
+    // The code the terminal shows, typed the forgiving way (lower case, no dash).
     await execFileAsync(process.execPath, [SCRIPTED_BROWSER_JS, url!], {
       env: {
         ...process.env,
         SCRIPTED_BROWSER_MODE: 'relay-confirm',
-        SCRIPTED_BROWSER_EXPECT_CODE: code,
+        SCRIPTED_BROWSER_CODE: code!.replace('-', '').toLowerCase(),
         SCRIPTED_BROWSER_EMAIL: 'carol@example.com',
       },
     });

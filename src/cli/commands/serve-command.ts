@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { isValidCookieName } from '../../core/bundle-codec';
 import { PortInUseError, UsageError } from '../../errors';
 import { createServeApp } from '../../server/create-serve-app';
 import type { CliContext } from '../cli-context';
@@ -11,6 +12,8 @@ export interface ServeCommandOptions {
   host: string;
   identityHeader: string;
   upstreamTimeout: number;
+  /** --session-cookie NAME…: more cookie names the /token bundle carries. */
+  sessionCookie?: string[];
 }
 
 /** Time in-flight requests get to finish after SIGINT/SIGTERM before their connections are closed. */
@@ -19,9 +22,11 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** `cookie-bridge serve`: listens until SIGINT or SIGTERM, then closes cleanly and exits 0. */
 export async function serveCommand(ctx: CliContext, options: ServeCommandOptions): Promise<number> {
   const upstream = checkUpstream(options.upstream);
+  const sessionCookies = checkSessionCookies(options.sessionCookie ?? []);
   const { app, upgrade } = createServeApp({
     upstream,
     identityHeader: options.identityHeader,
+    sessionCookies,
     logger: ctx.logger,
     now: ctx.now,
     proxyTimeoutMs: options.upstreamTimeout * 1000,
@@ -107,4 +112,15 @@ function checkUpstream(upstream: string): string {
     throw new UsageError('--upstream must not carry user:password@');
   }
   return url.toString().replace(/\/+$/, '');
+}
+
+function checkSessionCookies(names: string[]): string[] {
+  for (const name of names) {
+    if (!isValidCookieName(name)) {
+      throw new UsageError(`--session-cookie is not a cookie name: ${JSON.stringify(name.slice(0, 64))}`, {
+        hint: "pass the auth proxy's cookie name, e.g. --session-cookie _my_proxy (its _0, _1… chunks go too)",
+      });
+    }
+  }
+  return names;
 }
