@@ -63,11 +63,7 @@ export function relayCode(secret: string): string {
  */
 export function normalizeRelayCode(typed: string): string | undefined {
   if (typed.length > 64) return undefined;
-  const canonical = typed
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  const canonical = typed.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   return CODE.test(canonical) ? canonical : undefined;
 }
 

@@ -279,7 +279,9 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
           );
           res
             .status(200)
-            .send(renderRelayConfirmedPage({ nonce, ...(made.user === undefined ? {} : { user: made.user }) }));
+            .send(
+              renderRelayConfirmedPage({ nonce, ...(made.user === undefined ? {} : { user: made.user }) }),
+            );
           return;
         case 'already-confirmed':
           logger.warn('/token/relay: a sign-in request was confirmed a second time');

@@ -155,7 +155,10 @@ const ALL_COOKIES_NOTICE = `
 
 /** "2026-12-02 04:31:07 UTC (2 min ago)". */
 export function describeRequestTime(at: number, now: number): string {
-  const when = new Date(at).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const when = new Date(at)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   const seconds = Math.max(0, Math.round((now - at) / 1000));
   const ago = seconds < 60 ? `${seconds} s ago` : `${Math.floor(seconds / 60)} min ago`;
   return `${when} (${ago})`;

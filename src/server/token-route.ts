@@ -127,7 +127,9 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
         `${user === undefined ? ', no identity header' : ''}${query.port === undefined ? '' : `, hand-off to port ${query.port}`}`,
     );
     const requested =
-      query.relay === undefined || relayStore === undefined ? undefined : await relayStore.lookup(query.relay);
+      query.relay === undefined || relayStore === undefined
+        ? undefined
+        : await relayStore.lookup(query.relay);
     if (query.relay !== undefined && requested?.status !== 'pending') {
       // Only challenges the CLI registered get a confirm form; a confirmed one gets the warning.
       logger.debug(`/token: relay challenge ${requested === undefined ? 'unknown' : requested.status}`);

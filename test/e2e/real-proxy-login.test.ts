@@ -399,7 +399,7 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
     );
 
     it(
-      'relay login (--relay): Chromium types the terminal's code into the /token page and confirms; the CLI picks the sign-in up through the proxy',
+      "relay login (--relay): Chromium types the terminal's code into the /token page and confirms; the CLI picks the sign-in up through the proxy",
       async () => {
         const endpoint = apache?.url ?? '';
         const home = makeTempHome('cookie-bridge-real-relay-');

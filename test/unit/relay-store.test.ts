@@ -24,9 +24,9 @@ describe('createMemoryRelayStore', () => {
     const store = createMemoryRelayStore({ now: time.now });
     expect(await store.claim(A)).toEqual({ status: 'unknown' });
     expect(await store.lookup(A)).toBeUndefined();
-    expect(await store.register(A, { code: CODE, source: { address: '::1', forwardedFor: '10.1.2.3' } })).toBe(
-      'registered',
-    );
+    expect(
+      await store.register(A, { code: CODE, source: { address: '::1', forwardedFor: '10.1.2.3' } }),
+    ).toBe('registered');
     expect(await store.register(A, reg)).toBe('exists');
     expect(await store.lookup(A)).toEqual({
       registeredAt: 1_000_000,
