@@ -12,6 +12,7 @@ import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 import { createServeApp } from '../../src/server/create-serve-app';
 import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT } from '../kit/cli-runner';
+import { rawRequest } from '../kit/hostile-kit';
 
 const execFileAsync = promisify(execFile);
 const SCRIPTED_BROWSER_JS = path.join(REPO_ROOT, 'test', 'kit', 'scripted-browser.js');
@@ -153,11 +154,15 @@ describe('cookie-bridge serve as a child process', () => {
     expect(cli.stderrSoFar()).toContain(`→ upstream ${api.url}`);
     expect(base).not.toMatch(/:0$/);
 
-    const token = await fetch(`${base}/token`, {
+    // A plain client (no fetch metadata): fetch() would send Sec-Fetch-Mode: cors, which /token refuses.
+    const token = await rawRequest(Number(new URL(base!).port), {
+      path: '/token',
       headers: { cookie: '_oauth2_proxy=abc', 'x-auth-request-email': 'e@x.y' },
     });
     expect(token.status).toBe(200);
-    expect(await token.text()).toContain('<textarea id="bundle"');
+    expect('body' in token ? token.body : '').toContain('<textarea id="bundle"');
+    const scripted = await fetch(`${base}/token`, { headers: { cookie: '_oauth2_proxy=abc' } });
+    expect(scripted.status).toBe(403);
     const items = await fetch(`${base}/api/items`);
     expect(((await items.json()) as { items: unknown[] }).items).toHaveLength(3);
     expect(await (await fetch(`${base}/cookie-bridge/relay/info`)).json()).toEqual({ relay: 1 });
