@@ -23,6 +23,8 @@ import {
   CHROMIUM_BROWSER_COMMAND,
   findFreePort,
   realComponentsAvailable,
+  REAL_BROWSER_TEST_TIMEOUT_MS,
+  REAL_SETUP_TIMEOUT_MS,
   runChromiumBrowser,
   startApacheOidcProxy,
   startNginxAuthRequest,
@@ -34,9 +36,9 @@ import {
 } from '../kit/real-components';
 
 const describeReal = realComponentsAvailable() ? describe : describe.skip;
-const SETUP_TIMEOUT_MS = 120_000;
+const SETUP_TIMEOUT_MS = REAL_SETUP_TIMEOUT_MS;
 /** One browser login: Chromium start, provider login + consent, hand-off, verification. */
-const LOGIN_TEST_TIMEOUT_MS = 90_000;
+const LOGIN_TEST_TIMEOUT_MS = REAL_BROWSER_TEST_TIMEOUT_MS;
 /** What the CLI may wait for the browser (seconds); below the test timeout so the CLI's own error shows. */
 const CLI_LOGIN_TIMEOUT_S = '60';
 

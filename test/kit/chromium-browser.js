@@ -300,10 +300,16 @@ async function main() {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`chromium-browser: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+// Tests that drive Chromium themselves (test/kit/real-components/launch-chromium.ts) reuse its launch
+// arguments and loopback rule; run as a program, it is the `$BROWSER` stand-in.
+module.exports = { CHROMIUM_ARGS, isLoopbackUrl };
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      process.stderr.write(`chromium-browser: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -30,3 +30,8 @@ export function realComponentsAvailable(): boolean {
     .map(([name, path]) => requireComponent(name, path))
     .every(Boolean);
 }
+export { launchChromium } from './launch-chromium';
+export type { LaunchedChromium } from './launch-chromium';
+export { startServeBehindNginx, signInAtLookalike } from './serve-behind-nginx';
+export type { ServeBehindNginx, LoggedApp } from './serve-behind-nginx';
+export { REAL_SETUP_TIMEOUT_MS, REAL_BROWSER_TEST_TIMEOUT_MS } from './budgets';
