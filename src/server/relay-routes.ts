@@ -359,12 +359,14 @@ export const ENDED_MESSAGES: Record<RelayEndReason, string> = {
 };
 
 /**
- * Where a relay request came from: the connection's address, and the first X-Forwarded-For hop as a proxy
- * in front reported it (a client can forge that hop unless the proxy overwrites the header).
+ * Where a relay request came from: the connection's address, and the client address the proxy in front
+ * reported: the LAST X-Forwarded-For hop, the one that proxy appended itself (nginx
+ * $proxy_add_x_forwarded_for, Apache mod_proxy and oauth2-proxy append; earlier hops are whatever the client
+ * sent, so they are not used). Behind several proxies it is the address of the one before the nearest.
  */
 export function relayRequestSource(req: Request): RelaySource {
   const address = req.socket.remoteAddress ?? 'unknown';
-  const hop = singleHeader(req, 'x-forwarded-for')?.split(',')[0]?.trim();
+  const hop = singleHeader(req, 'x-forwarded-for')?.split(',').pop()?.trim();
   return hop !== undefined && /^[0-9A-Fa-f.:[\]]{2,64}$/.test(hop)
     ? { address, forwardedFor: hop }
     : { address };

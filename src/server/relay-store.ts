@@ -27,10 +27,10 @@ export interface RelayStore {
   claim(challenge: string): Promise<RelayClaim>;
 }
 
-/** Where a registration came from: the connection's address, and the first X-Forwarded-For hop if any. */
+/** Where a registration came from: the connection's address, and the client address a proxy reported. */
 export interface RelaySource {
   address: string;
-  /** As reported by a proxy in front of the server (X-Forwarded-For); a client can forge it. */
+  /** The last X-Forwarded-For hop: the client address the proxy in front of the server saw. */
   forwardedFor?: string;
 }
 

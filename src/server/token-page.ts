@@ -170,16 +170,18 @@ function renderRelayBox(relay: RelayBoxInput): string {
     relay.state === undefined
       ? ''
       : `\n        <input type="hidden" name="state" value="${escapeHtml(relay.state)}">`;
-  const forwarded =
+  const socket = `<strong id="relay-source">${escapeHtml(relay.source.address)}</strong>`;
+  const from =
     relay.source.forwardedFor === undefined
-      ? ''
-      : ` (the proxy in front reported <strong id="relay-forwarded-for">${escapeHtml(relay.source.forwardedFor)}</strong>)`;
+      ? socket
+      : `<strong id="relay-forwarded-for">${escapeHtml(relay.source.forwardedFor)}</strong> (as the proxy in front ` +
+        `reported it; the connection came from ${socket})`;
   // Relative, so the form also works when the proxy serves the app under a path prefix.
   return `
     <div class="status" id="relay-box">
       <p>A terminal asked to receive your sign-in at <strong id="relay-requested-at">${escapeHtml(
         describeRequestTime(relay.registeredAt, relay.now),
-      )}</strong> from <strong id="relay-source">${escapeHtml(relay.source.address)}</strong>${forwarded}.</p>
+      )}</strong> from ${from}.</p>
       <p><strong>Type the code your own terminal shows.</strong> If someone sent you this link or a code, stop:
         confirming hands your sign-in to whoever started it.</p>
       <form id="relay-confirm-form" method="post" action="token/relay">

@@ -95,7 +95,8 @@ describe('relay login routes', () => {
     const challenge = relayChallengeFor(verifier);
 
     expect((await claim(verifier)).status).toBe(404); // never registered
-    const registered = await register(challenge, CODE, '198.51.100.7');
+    // The last hop is the one the proxy in front appended; the first one is whatever the client claimed.
+    const registered = await register(challenge, CODE, '203.0.113.66, 198.51.100.7');
     expect(registered.status).toBe(201);
     expect(registered.body).toEqual({ status: 'registered' });
     expect((await register(challenge)).status).toBe(409);
@@ -110,6 +111,7 @@ describe('relay login routes', () => {
     expect(page.text).toContain('(1 min ago)');
     expect(page.text).toContain('<strong id="relay-source">127.0.0.1</strong>');
     expect(page.text).toContain('<strong id="relay-forwarded-for">198.51.100.7</strong>');
+    expect(page.text).not.toContain('203.0.113.66');
     expect(page.text).not.toContain(CODE);
     expect(page.text).not.toContain(CODE.replace('-', ''));
     expect(page.text).toMatch(/<form id="relay-confirm-form" method="post" action="token\/relay">/);

@@ -109,7 +109,7 @@ describe('renderTokenPage with a relay box', () => {
     expect(html).toContain('<strong id="relay-requested-at">2026-12-02 04:31:07 UTC (2 min ago)</strong>');
     expect(html).toContain('<strong id="relay-source">::ffff:127.0.0.1</strong>');
     expect(html).toContain(
-      'the proxy in front reported <strong id="relay-forwarded-for">203.0.113.9</strong>',
+      'from <strong id="relay-forwarded-for">203.0.113.9</strong> (as the proxy in front reported it',
     );
     expect(html).toContain('Type the code your own terminal shows.');
     expect(tags(html, 'form')).toEqual(['<form id="relay-confirm-form" method="post" action="token/relay">']);
