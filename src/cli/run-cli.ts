@@ -77,7 +77,7 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
     .addOption(
       new Option(
         '--relay',
-        'receive the sign-in through the server instead of a loopback listener (browser on another machine); needs cookie-bridge serve',
+        'receive the sign-in through the server instead of a loopback listener (browser on another machine); needs cookie-bridge serve.\nThe terminal shows a code: type it into the /token page (never a code someone sent you)',
       ).conflicts('port'),
     )
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', parsePositive, 300)
