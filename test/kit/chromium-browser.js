@@ -59,7 +59,8 @@ function readConfig(argv, env) {
   } else if (waitFor === 'token-page') {
     condition = { kind: 'token-page' };
   } else if (waitFor === 'relay') {
-    if (!env.CHROMIUM_BROWSER_CODE) throw new UsageError('CHROMIUM_BROWSER_WAIT_FOR=relay needs CHROMIUM_BROWSER_CODE');
+    if (!env.CHROMIUM_BROWSER_CODE)
+      throw new UsageError('CHROMIUM_BROWSER_WAIT_FOR=relay needs CHROMIUM_BROWSER_CODE');
     condition = { kind: 'relay', code: env.CHROMIUM_BROWSER_CODE };
   } else if (waitFor.startsWith('url:')) {
     condition = { kind: 'url', pattern: new RegExp(waitFor.slice('url:'.length)) };

@@ -330,7 +330,8 @@ async function confirmRelay(jar, pageUrl, html, forms) {
   });
   verbose(`relay confirm → ${response.status}`);
   if (response.status !== 200 || elementTextById(response.text, 'relay-confirmed') === undefined) {
-    const why = elementTextById(response.text, 'error') ?? elementTextById(response.text, 'relay-warning') ?? '';
+    const why =
+      elementTextById(response.text, 'error') ?? elementTextById(response.text, 'relay-warning') ?? '';
     throw new BrowserError(
       `the relay confirm at ${url.origin}${url.pathname} answered ${response.status}: not confirmed ${why}`.trim(),
     );
