@@ -79,7 +79,7 @@ export interface MemoryRelayStoreOptions {
   ttlMs?: number;
   /** Entries (pending, confirmed and ended) kept at once; default 1000. */
   maxEntries?: number;
-  /** Pending registrations per source address; default 5. */
+  /** Pending registrations per source address; default 10. */
   maxPendingPerSource?: number;
   /** Confirmed, unclaimed bundles per identity; default 5. */
   maxConfirmedPerIdentity?: number;
@@ -91,7 +91,7 @@ export interface MemoryRelayStoreOptions {
 
 export const DEFAULT_RELAY_TTL_MS = 5 * 60 * 1000;
 export const DEFAULT_RELAY_MAX_ENTRIES = 1000;
-export const DEFAULT_RELAY_MAX_PENDING_PER_SOURCE = 5;
+export const DEFAULT_RELAY_MAX_PENDING_PER_SOURCE = 10;
 export const DEFAULT_RELAY_MAX_CONFIRMED_PER_IDENTITY = 5;
 
 interface Entry {

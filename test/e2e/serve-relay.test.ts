@@ -13,6 +13,7 @@ import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixt
 import { createServeApp } from '../../src/server/create-serve-app';
 import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT } from '../kit/cli-runner';
 import { rawRequest } from '../kit/hostile-kit';
+import { decodeCookieBundle } from '../../src/core/bundle-codec';
 
 const execFileAsync = promisify(execFile);
 const SCRIPTED_BROWSER_JS = path.join(REPO_ROOT, 'test', 'kit', 'scripted-browser.js');
@@ -171,6 +172,30 @@ describe('cookie-bridge serve as a child process', () => {
     const result = await cli.result;
     expect(result.code).toBe(0);
     expect(result.signal).toBeNull();
+  });
+
+  it('--session-cookie names the proxy cookie the /token bundle carries; a bad name is a usage error', async () => {
+    const cli = startCli(
+      ['serve', '--upstream', api.url, '--port', '0', '--session-cookie', 'my_sso'],
+      cliEnv(temp.home),
+    );
+    const [, port] = await cli.waitForStderr(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const token = await rawRequest(Number(port), {
+      path: '/token',
+      headers: { cookie: 'my_sso=s1; my_sso_1=s2; theme=dark' },
+    });
+    cli.child.kill('SIGTERM');
+    const page = 'body' in token ? token.body : '';
+    const bundle = /<textarea id="bundle"[^>]*>([^<]*)<\/textarea>/.exec(page)?.[1] ?? '';
+    expect(decodeCookieBundle(bundle).cookies.map((cookie) => cookie.name)).toEqual(['my_sso', 'my_sso_1']);
+    expect((await cli.result).code).toBe(0);
+
+    const bad = await runCli(
+      ['serve', '--upstream', api.url, '--session-cookie', 'no;good'],
+      cliEnv(temp.home),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--session-cookie is not a cookie name');
   });
 
   it('turns a port in use into exit code 8', async () => {
