@@ -35,6 +35,8 @@ export interface ServeAppOptions {
   sessionCookies?: readonly string[];
   /** Where relay logins wait; default an in-memory store (one process: see docs/serve.md). */
   relayStore?: RelayStore;
+  /** Key of the relay confirm form's token; default random per process (replicas sharing a store share it). */
+  relayFormKey?: Buffer;
   now?: Clock;
   /** Time allowed until the upstream's response headers arrive; default 60 s. Then 504. */
   proxyTimeoutMs?: number;
@@ -150,6 +152,7 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
       relayStore,
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.sessionCookies === undefined ? {} : { sessionCookies: options.sessionCookies }),
+      ...(options.relayFormKey === undefined ? {} : { relayFormKey: options.relayFormKey }),
     }),
   );
   app.use(createRelayRouter({ store: relayStore, logger }));

@@ -18,6 +18,8 @@ import {
 import { silentLogger, type Logger } from '../context';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
 import type { RelayEndReason, RelaySource, RelayStore } from './relay-store';
+import { secretsEqual } from '../core/secret-compare';
+import { relayFormToken, scriptedFetchReason } from './navigation-guard';
 import { encodeRequestBundle } from './request-bundle';
 import {
   renderRelayAlreadyConfirmedPage,
@@ -44,6 +46,8 @@ export interface RelayConfirmRouterOptions extends RelayRouterOptions {
   identityHeader?: string;
   /** More session cookie names for the bundle (see session-cookies.ts). */
   sessionCookies?: readonly string[];
+  /** Key of the confirm form's token; the /token page that shows the form must use the same. */
+  formKey: Buffer;
 }
 
 /** Claim bodies are tiny: a verifier of at most 128 characters. */
@@ -230,10 +234,12 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
   router.post(
     RELAY_CONFIRM_PATH,
     (req: Request, res: Response, next: NextFunction) => {
-      // Refuse cross-site posts before reading anything: a foreign page must not confirm with our cookies.
+      // Refuse cross-site posts before reading anything: a foreign page must not confirm with our cookies;
+      // nor may a script of this site (fetch, a frame): only the page's own form submission.
       const nonce = pageNonce(res);
-      if (!isSameOriginRequest(req)) {
-        logger.debug('/token/relay: refused a post that is not same-origin');
+      const scripted = scriptedFetchReason(req);
+      if (!isSameOriginRequest(req) || scripted !== undefined) {
+        logger.debug(`/token/relay: refused a ${scripted ?? 'post that is not same-origin'}`);
         res
           .status(403)
           .send(
@@ -251,9 +257,11 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
       const nonce = pageNonce(res);
       const fields = (req.body ?? {}) as Record<string, unknown>;
       const { challenge, state, code } = fields;
+      const formToken = fields.form_token;
       if (
         typeof challenge !== 'string' ||
         !isValidRelayChallenge(challenge) ||
+        typeof formToken !== 'string' ||
         typeof code !== 'string' ||
         typeof state !== 'string' ||
         !isValidState(state)
@@ -265,6 +273,19 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
       if (!made.ok) {
         logger.debug('/token/relay: no bundle could be made from the request');
         res.status(400).send(renderTokenErrorPage(made.message, nonce));
+        return;
+      }
+      if (!secretsEqual(formToken, relayFormToken(options.formKey, challenge, made.cookies, made.user))) {
+        // Not the form of the /token page this browser was shown (a script of the site, or someone else's page).
+        logger.warn('/token/relay: refused a confirm whose form token does not match');
+        res
+          .status(403)
+          .send(
+            renderTokenErrorPage(
+              'This confirmation did not come from the sign-in page you opened, so it was refused: open the link from your terminal again.',
+              nonce,
+            ),
+          );
         return;
       }
       const outcome = await store.confirm(challenge, {

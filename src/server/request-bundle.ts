@@ -1,4 +1,4 @@
-import { encodeCookieBundle, MAX_BUNDLE_BYTES } from '../core/bundle-codec';
+import { encodeCookieBundle, MAX_BUNDLE_BYTES, type BundleCookie } from '../core/bundle-codec';
 import { parseCookieHeader } from '../core/cookie-header';
 import { isCookieBridgeError } from '../errors';
 import { readIdentity, type IdentitySource } from './identity';
@@ -6,7 +6,15 @@ import { selectSessionCookies } from './session-cookies';
 
 /** A bundle made from the cookies a request carried, or why there is none (a message for the page). */
 export type RequestBundle =
-  | { ok: true; bundle: string; cookieNames: string[]; allCookies: boolean; user?: string }
+  | {
+      ok: true;
+      bundle: string;
+      /** The cookies in the bundle. */
+      cookies: BundleCookie[];
+      cookieNames: string[];
+      allCookies: boolean;
+      user?: string;
+    }
   | { ok: false; message: string };
 
 /**
@@ -51,6 +59,6 @@ export function encodeRequestBundle(
   }
   const cookieNames = cookies.map((cookie) => cookie.name);
   return user === undefined
-    ? { ok: true, bundle, cookieNames, allCookies }
-    : { ok: true, bundle, cookieNames, allCookies, user };
+    ? { ok: true, bundle, cookies, cookieNames, allCookies }
+    : { ok: true, bundle, cookies, cookieNames, allCookies, user };
 }

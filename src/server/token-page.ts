@@ -27,6 +27,8 @@ export interface TokenPageInput {
 
 export interface RelayBoxInput {
   challenge: string;
+  /** The confirm form's token (navigation-guard.ts: only this page shows it). */
+  formToken: string;
   state?: string;
   /** When the terminal registered the challenge, and the time now (ms since the epoch). */
   registeredAt: number;
@@ -185,7 +187,8 @@ function renderRelayBox(relay: RelayBoxInput): string {
       <p><strong>Type the code your own terminal shows.</strong> If someone sent you this link or a code, stop:
         confirming hands your sign-in to whoever started it.</p>
       <form id="relay-confirm-form" method="post" action="token/relay">
-        <input type="hidden" name="challenge" value="${escapeHtml(relay.challenge)}">${state}
+        <input type="hidden" name="challenge" value="${escapeHtml(relay.challenge)}">
+        <input type="hidden" name="form_token" value="${escapeHtml(relay.formToken)}">${state}
         <label for="relay-code-input">Code from your terminal:</label>
         <input id="relay-code-input" name="code" required autocomplete="off" autocapitalize="characters"
           spellcheck="false" maxlength="20" placeholder="XXXX-XXXX">

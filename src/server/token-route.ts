@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Response } from 'express';
 import { isValidState } from '../core/bundle-codec';
-import { singleHeader } from '../core/single-header';
+import { relayFormToken, scriptedFetchReason } from './navigation-guard';
 import { encodeRequestBundle } from './request-bundle';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { isValidRelayChallenge } from '../core/relay-protocol';
@@ -42,6 +42,11 @@ export interface TokenRouterOptions {
   sessionCookies?: readonly string[];
   /** For the relay page's "requested N min ago". */
   now?: Clock;
+  /**
+   * Key of the relay confirm form's token (see navigation-guard.ts); default random per router. Replicas
+   * that share a RelayStore and serve one login's /token and /token/relay on different replicas share it.
+   */
+  relayFormKey?: Buffer;
 }
 
 /** Longer query strings are answered with 414. */
@@ -67,8 +72,11 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
   const now = options.now ?? systemClock;
   const sessionCookies = options.sessionCookies ?? [];
   const relayStore = options.relayStore;
+  const formKey = options.relayFormKey ?? randomBytes(32);
   if (relayStore !== undefined) {
-    router.use(createRelayConfirmRouter({ store: relayStore, identityHeader, logger, sessionCookies }));
+    router.use(
+      createRelayConfirmRouter({ store: relayStore, identityHeader, logger, sessionCookies, formKey }),
+    );
   }
 
   router.get('/token', async (req, res) => {
@@ -155,6 +163,7 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
         : {
             relay: {
               challenge: query.relay,
+              formToken: relayFormToken(formKey, query.relay, made.cookies, user),
               registeredAt: requested.registeredAt,
               now: now(),
               source: requested.source,
@@ -224,15 +233,6 @@ export function tokenPageCsp(nonce: string, port: number | undefined, relay = fa
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join('; ');
-}
-
-/** Why a GET /token is refused: its fetch metadata say a script or a frame loads it, not a navigation. */
-export function scriptedFetchReason(req: express.Request): string | undefined {
-  const mode = singleHeader(req, 'sec-fetch-mode');
-  if (mode !== undefined && mode !== 'navigate') return `request with Sec-Fetch-Mode ${mode.slice(0, 20)}`;
-  const dest = singleHeader(req, 'sec-fetch-dest');
-  if (dest !== undefined && dest !== 'document') return `request with Sec-Fetch-Dest ${dest.slice(0, 20)}`;
-  return undefined;
 }
 
 function setTokenPageHeaders(res: Response, nonce: string, port: number | undefined, relay = false): void {

@@ -5,9 +5,14 @@ import { decodeCookieBundle } from '../../src/core/bundle-codec';
 import { relayChallengeFor } from '../../src/core/relay-protocol';
 import { createApp } from '../../src/server/create-app';
 import { createServeApp } from '../../src/server/create-serve-app';
+import { relayFormToken } from '../../src/server/navigation-guard';
 import { createMemoryRelayStore, type RelayStore } from '../../src/server/relay-store';
 
 const COOKIES = '_oauth2_proxy=c2Vzc2lvbi12YWx1ZQ; theme=dark';
+const FORM_KEY = Buffer.alloc(32, 7);
+/** The confirm form's token the /token page shows for COOKIES and EMAIL. */
+const formTokenFor = (challenge: string): string =>
+  relayFormToken(FORM_KEY, challenge, [{ name: '_oauth2_proxy', value: 'c2Vzc2lvbi12YWx1ZQ' }], EMAIL);
 const EMAIL = 'alice@example.com';
 
 interface Running {
@@ -54,7 +59,10 @@ describe('relay login routes', () => {
     });
     time = 1_000_000;
     store = createMemoryRelayStore({ now: () => time, maxEntries: 3 });
-    app = await listen(createServeApp({ upstream: upstream.url, relayStore: store, now: () => time }).app);
+    app = await listen(
+      createServeApp({ upstream: upstream.url, relayStore: store, now: () => time, relayFormKey: FORM_KEY })
+        .app,
+    );
   });
   afterEach(async () => {
     await app.close();
@@ -80,7 +88,7 @@ describe('relay login routes', () => {
       .set('X-Auth-Request-Email', EMAIL)
       .set('Sec-Fetch-Site', 'same-origin')
       .type('form')
-      .send({ challenge, state: STATE, code: CODE, ...fields });
+      .send({ challenge, state: STATE, code: CODE, form_token: formTokenFor(challenge), ...fields });
   const claim = (verifier: string) => app.agent.post('/cookie-bridge/relay/claim').send({ verifier });
 
   it('advertises the relay', async () => {
@@ -117,6 +125,7 @@ describe('relay login routes', () => {
     expect(page.text).toMatch(/<form id="relay-confirm-form" method="post" action="token\/relay">/);
     expect(page.text).toContain(`name="challenge" value="${challenge}"`);
     expect(page.text).toContain(`name="state" value="${STATE}"`);
+    expect(page.text).toContain(`name="form_token" value="${formTokenFor(challenge)}"`);
     expect(page.text).toContain('id="relay-code-input" name="code"');
     expect(page.text).not.toContain('id="handoff"'); // relay only: no loopback form
     expect(String(page.headers['content-security-policy'])).toMatch(/form-action 'self'/);
@@ -142,6 +151,28 @@ describe('relay login routes', () => {
     expect(again.status).toBe(410);
     expect(again.body).toMatchObject({ error: 'relay_ended', reason: 'claimed' });
     expect(upstreamHits).toEqual([]);
+  });
+
+  it("refuses a confirm without this browser's form token, or sent by a script (fetch metadata)", async () => {
+    const verifier = newVerifier();
+    const challenge = relayChallengeFor(verifier);
+    await register(challenge);
+    // Someone else's page shows a token bound to their cookies: it does not fit the victim's.
+    const othersToken = relayFormToken(
+      FORM_KEY,
+      challenge,
+      [{ name: '_oauth2_proxy', value: 'other' }],
+      EMAIL,
+    );
+    for (const form_token of ['', othersToken, formTokenFor(relayChallengeFor(newVerifier()))]) {
+      const res = await confirm(challenge, { form_token });
+      expect(res.status).toBe(403);
+      expect(res.text).toContain('did not come from the sign-in page you opened');
+    }
+    const scripted = await confirm(challenge).set('Sec-Fetch-Mode', 'cors').set('Sec-Fetch-Dest', 'empty');
+    expect(scripted.status).toBe(403);
+    expect((await claim(verifier)).status).toBe(202);
+    expect((await confirm(challenge).set('Sec-Fetch-Mode', 'navigate')).status).toBe(200);
   });
 
   it('a wrong verifier learns nothing (404), and the right one still works', async () => {
@@ -189,14 +220,14 @@ describe('relay login routes', () => {
       .set('Cookie', COOKIES)
       .set('Sec-Fetch-Site', 'same-origin')
       .type('form')
-      .send({ challenge, state: STATE });
+      .send({ challenge, state: STATE, form_token: formTokenFor(challenge) });
     expect(noCode.status).toBe(400);
     const noState = await app.agent
       .post('/token/relay')
       .set('Cookie', COOKIES)
       .set('Sec-Fetch-Site', 'same-origin')
       .type('form')
-      .send({ challenge, code: CODE });
+      .send({ challenge, code: CODE, form_token: formTokenFor(challenge) });
     expect(noState.status).toBe(400);
   });
 
@@ -217,7 +248,7 @@ describe('relay login routes', () => {
       .post('/token/relay')
       .set('Sec-Fetch-Site', 'same-origin')
       .type('form')
-      .send({ challenge, code: CODE, state: STATE });
+      .send({ challenge, code: CODE, state: STATE, form_token: formTokenFor(challenge) });
     expect(res.status).toBe(400);
     expect(res.text).toContain('sent no cookies');
   });
@@ -226,8 +257,9 @@ describe('relay login routes', () => {
     const verifier = newVerifier();
     const challenge = relayChallengeFor(verifier);
     await register(challenge);
-    const fields = { challenge, code: CODE, state: STATE };
-    const post = () => app.agent.post('/token/relay').set('Cookie', COOKIES).type('form');
+    const fields = { challenge, code: CODE, state: STATE, form_token: formTokenFor(challenge) };
+    const post = () =>
+      app.agent.post('/token/relay').set('Cookie', COOKIES).set('X-Auth-Request-Email', EMAIL).type('form');
     expect((await post().set('Sec-Fetch-Site', 'cross-site').send(fields)).status).toBe(403);
     expect((await post().set('Sec-Fetch-Site', 'same-site').send(fields)).status).toBe(403);
     expect((await post().set('Origin', 'http://evil.example').send(fields)).status).toBe(403);

@@ -12,6 +12,7 @@ import type { Response } from 'supertest';
 import { decodeCookieBundle } from '../../src/core/bundle-codec';
 import { relayChallengeFor } from '../../src/core/relay-protocol';
 import { createServeApp } from '../../src/server/create-serve-app';
+import { relayFormToken } from '../../src/server/navigation-guard';
 import { createMemoryRelayStore, DEFAULT_RELAY_MAX_ENTRIES } from '../../src/server/relay-store';
 import { MAX_TOKEN_QUERY_LENGTH } from '../../src/server/token-route';
 
@@ -20,6 +21,7 @@ const COOKIE = `_oauth2_proxy=${SESSION}`;
 /** The injected payloads, as markup (the page has nonce-d script tags of its own). */
 const MARKUP = /<script>alert|<img src=x|<svg onload|<iframe>/i;
 const TTL_MS = 60_000;
+const FORM_KEY = Buffer.alloc(32, 9);
 const MAX_ENTRIES = 5;
 
 let clock = 1_700_000_000_000;
@@ -38,6 +40,7 @@ beforeAll(async () => {
   const { app } = createServeApp({
     upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
     relayStore: createMemoryRelayStore({ now: () => clock, ttlMs: TTL_MS, maxEntries: MAX_ENTRIES }),
+    relayFormKey: FORM_KEY,
   });
   server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -143,7 +146,12 @@ describe('relay login under attack', () => {
       .set(headers)
       .set('Cookie', cookie)
       .type('form')
-      .send({ challenge, state: 'st4te', code: CODE });
+      .send({ challenge, state: 'st4te', code: CODE, form_token: formTokenFor(challenge, cookie) });
+  /** The form token the /token page of a browser sending `cookie` ("name=value") shows. */
+  const formTokenFor = (challenge: string, cookie: string): string => {
+    const [name = '', value = ''] = cookie.split(/=(.*)/s);
+    return relayFormToken(FORM_KEY, challenge, [{ name, value }], undefined);
+  };
   const claim = (verifier: string) =>
     agent.post('/cookie-bridge/relay/claim').set('Content-Type', 'application/json').send({ verifier });
 

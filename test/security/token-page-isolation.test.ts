@@ -1,6 +1,6 @@
 /**
- * Issue 8 item 4: a script of the app behind the same auth proxy must not read the sign-in out of /token, and
- * the bundle carries only the auth proxy's session cookies.
+ * Issue 8 item 4: a script of the app behind the same auth proxy must not read the sign-in out of /token (nor
+ * hand it to an attacker through a relay confirm), and the bundle carries only the auth proxy's session cookies.
  *
  * Real parts only: headless Chromium (its fetch metadata, framing and opener rules) signs in through real
  * nginx auth_request + the oauth2-proxy look-alike (the docs/serve.md recipe) in front of createServeApp in
@@ -9,6 +9,8 @@
  */
 import type { Page } from 'playwright-core';
 import { decodeCookieBundle } from '../../src/core/bundle-codec';
+import { relayChallengeFor } from '../../src/core/relay-protocol';
+import { rawRequest } from '../kit/hostile-kit';
 import {
   launchChromium,
   realComponentsAvailable,
@@ -42,6 +44,32 @@ frame.src = '/token?state=xss-frame';
 document.body.appendChild(frame);
 </script></body></html>`;
 
+/**
+ * The injected script against relay login: the attacker registered a challenge and knows its code (their own
+ * terminal shows it); the script tries to confirm it with the victim's cookies, by fetch and by a form.
+ */
+const XSS_RELAY_PAGE = `<!doctype html><html><head><title>app</title></head><body>
+<script>
+var params = new URLSearchParams(location.hash.slice(1));
+var fields = { challenge: params.get('challenge'), code: params.get('code'), state: 'attacker-state', form_token: '' };
+window.__results = {};
+fetch('/token/relay', { method: 'POST', body: new URLSearchParams(fields) }).then(function (r) {
+  window.__results.fetch = { status: r.status };
+}, function (e) { window.__results.fetch = { error: String(e) }; });
+window.__submitForm = function () {
+  var form = document.createElement('form');
+  form.method = 'post';
+  form.action = '/token/relay';
+  Object.keys(fields).forEach(function (name) {
+    var input = document.createElement('input');
+    input.type = 'hidden'; input.name = name; input.value = fields[name];
+    form.appendChild(input);
+  });
+  document.body.appendChild(form);
+  form.submit();
+};
+</script></body></html>`;
+
 describeReal('/token against a script of the app behind the same proxy (real Chromium, real nginx)', () => {
   let stack: ServeBehindNginx;
   let chromium: LaunchedChromium;
@@ -56,6 +84,7 @@ describeReal('/token against a script of the app behind the same proxy (real Chr
           setCookie: ['_session=idp-secret-value; Path=/', '_session.sig=idp-signature; Path=/'],
         },
         '/plain': { html: '<!doctype html><title>plain</title><p>no script</p>' },
+        '/xss-relay': { html: XSS_RELAY_PAGE },
       },
     });
     chromium = await launchChromium();
@@ -103,6 +132,50 @@ describeReal('/token against a script of the app behind the same proxy (real Chr
       // /token is served by serve: it never reached the app.
       expect(stack.app.requests).toContain('GET /xss');
       expect(stack.app.requests.filter((line) => /^\S+ \/token/.test(line))).toEqual([]);
+    },
+    REAL_BROWSER_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "a page script cannot confirm an attacker's relay sign-in with the victim's cookies, by fetch or by a form",
+    async () => {
+      const challenge = relayChallengeFor('attacker-verifier-'.padEnd(43, 'v'));
+      const code = 'K7QD-M2XW';
+      const registered = await rawRequest(Number(new URL(stack.endpoint).port), {
+        method: 'POST',
+        path: '/cookie-bridge/relay/register',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ challenge, code }),
+      });
+      expect(registered.status).toBe(201);
+
+      await page.goto(`${stack.endpoint}/xss-relay#challenge=${challenge}&code=${code}`, {
+        waitUntil: 'domcontentloaded',
+      });
+      await page.waitForFunction('window.__results && window.__results.fetch');
+      expect(await page.evaluate('window.__results.fetch')).toEqual({ status: 403 });
+
+      // A real form submission is a navigation, but it cannot carry the token only the /token page shows.
+      const [answer] = await Promise.all([
+        page.waitForResponse(
+          (response) => response.url().endsWith('/token/relay') && response.request().method() === 'POST',
+        ),
+        page.evaluate('window.__submitForm()'),
+      ]);
+      expect(answer.status()).toBe(403);
+      await page.waitForURL(`${stack.endpoint}/token/relay`, { waitUntil: 'domcontentloaded' });
+      expect(await page.locator('#error').innerText()).toContain(
+        'did not come from the sign-in page you opened',
+      );
+
+      expect(await stack.relayStore.lookup(challenge)).toMatchObject({ status: 'pending' });
+      expect(stack.serveLog).toContainEqual(
+        expect.stringMatching(/\/token\/relay: refused a request with Sec-Fetch-Mode cors/),
+      );
+      expect(stack.serveLog).toContainEqual(
+        expect.stringMatching(/\/token\/relay: refused a confirm whose form token does not match/),
+      );
+      expect(stack.app.requests.filter((line) => /^\S+ \/(token|cookie-bridge)/.test(line))).toEqual([]);
     },
     REAL_BROWSER_TEST_TIMEOUT_MS,
   );

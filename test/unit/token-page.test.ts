@@ -98,6 +98,7 @@ describe('renderTokenPage', () => {
 describe('renderTokenPage with a relay box', () => {
   const relay = {
     challenge: 'c'.repeat(43),
+    formToken: 'f0rm-t0ken',
     state: 'st4te',
     registeredAt: Date.UTC(2026, 11, 2, 4, 31, 7),
     now: Date.UTC(2026, 11, 2, 4, 33, 20),
@@ -116,6 +117,7 @@ describe('renderTokenPage with a relay box', () => {
     expect(html).toMatch(/<input id="relay-code-input" name="code" required/);
     expect(html).toContain(`<input type="hidden" name="challenge" value="${relay.challenge}">`);
     expect(html).toContain('<input type="hidden" name="state" value="st4te">');
+    expect(html).toContain('<input type="hidden" name="form_token" value="f0rm-t0ken">');
   });
 
   it('escapes a hostile forwarded address', () => {
