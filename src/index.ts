@@ -43,9 +43,20 @@ export { createServeApp } from './server/create-serve-app';
 export type { ServeApp, ServeAppOptions } from './server/create-serve-app';
 export type { ProxySecret } from './server/trusted-proxy';
 export { createMemoryRelayStore } from './server/relay-store';
-export type { MemoryRelayStoreOptions, RelayClaim, RelayStore } from './server/relay-store';
+export type {
+  MemoryRelayStoreOptions,
+  RelayClaim,
+  RelayConfirmation,
+  RelayConfirmOutcome,
+  RelayEndReason,
+  RelayRegisterOutcome,
+  RelayRegistration,
+  RelayRequestInfo,
+  RelaySource,
+  RelayStore,
+} from './server/relay-store';
 export { upstreamErrorResponse, upstreamErrorStatus } from './server/upstream-errors';
-export { checkRelaySupport, createRelayChallenge, pollRelay } from './login/relay-client';
+export { checkRelaySupport, createRelayChallenge, pollRelay, registerRelay } from './login/relay-client';
 export type { RelayChallenge } from './login/relay-client';
 
 // Errors

@@ -77,7 +77,7 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
     .addOption(
       new Option(
         '--relay',
-        'receive the sign-in through the server instead of a loopback listener (browser on another machine); needs cookie-bridge serve',
+        'receive the sign-in through the server instead of a loopback listener (browser on another machine); needs cookie-bridge serve.\nThe terminal shows a code: type it into the /token page (never a code someone sent you)',
       ).conflicts('port'),
     )
     .option(
@@ -228,11 +228,17 @@ Examples:
       '--proxy-secret-header <name>',
       'header carrying the proxy secret (default: X-Cookie-Bridge-Proxy-Secret)',
     )
+    .option(
+      '--session-cookie <name...>',
+      "the auth proxy's session cookie, if it is not a known one (e.g. oauth2-proxy --cookie-name):\n" +
+        '/token hands over only session cookies (with their _0, _1… chunks), other cookies stay in the browser',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   cookie-bridge serve --upstream http://127.0.0.1:3000 --port 4181
+  cookie-bridge serve --upstream http://127.0.0.1:3000 --session-cookie _myteam_auth
   cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email \\
     --trusted-proxy none --proxy-secret-file /run/secrets/proxy-secret
 The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).

@@ -6,7 +6,13 @@ import type { LoginDeps, LoginOptions } from './login-flow';
 import { startLoopbackListener } from './loopback-listener';
 import { readPastedBundle } from './paste-reader';
 import { createStatelessBundleGate, type StatelessBundleGate } from './stateless-bundle-gate';
-import { checkRelaySupport, createRelayChallenge, pollRelay, type RelayChallenge } from './relay-client';
+import {
+  checkRelaySupport,
+  createRelayChallenge,
+  pollRelay,
+  registerRelay,
+  type RelayChallenge,
+} from './relay-client';
 
 /**
  * The waiting part of a cookie login: start the loopback listener (unless --relay), offer the relay when the
@@ -47,12 +53,16 @@ export async function receiveBundle(
     tokenUrl.searchParams.set('local_port', String(listener.port));
     tokenUrl.searchParams.set('state', state);
   }
-  if (relay !== undefined) tokenUrl.searchParams.set('relay', relay.challenge);
+  if (relay !== undefined) {
+    // The relayed bundle echoes the state: the page needs it also without a listener.
+    if (listener === undefined) tokenUrl.searchParams.set('state', state);
+    tokenUrl.searchParams.set('relay', relay.challenge);
+  }
   const url = tokenUrl.toString();
   deps.logger.info(`Sign in with your browser at:\n\n  ${url}\n`);
   if (relay !== undefined) {
     deps.logger.info(
-      `Confirmation code: ${relay.code}\n(if the page asks you to confirm, check it shows this code)\n`,
+      `Confirmation code: ${relay.code}\n(if the page asks for a code, type this one; never type a code someone else sent you)\n`,
     );
   }
   deps.logger.debug(
@@ -85,7 +95,12 @@ export async function receiveBundle(
           ...(deps.requestTimeoutMs === undefined ? {} : { timeoutMs: deps.requestTimeoutMs }),
         }).then(
           (bundle) => {
-            if (bundle.state !== undefined && bundle.state !== state) {
+            if (bundle.state === undefined) {
+              throw new LoginError('E_RELAY_STATE_MISMATCH', 'the relayed sign-in carries no login state', {
+                hint: 'update cookie-bridge serve on the server and run the login again; nothing was saved',
+              });
+            }
+            if (bundle.state !== state) {
               throw new LoginError('E_RELAY_STATE_MISMATCH', 'the relayed sign-in belongs to another login', {
                 hint: 'run the login again; nothing was saved',
               });
@@ -116,7 +131,10 @@ export async function receiveBundle(
   }
 }
 
-/** The relay secrets when the relay is to be used: forced by --relay (then required), else when offered. */
+/**
+ * The relay secrets when the relay is to be used: forced by --relay (then required), else when offered.
+ * The challenge is registered with the server before the browser opens.
+ */
 async function prepareRelay(
   parsed: ParsedEndpoint,
   options: LoginOptions,
@@ -133,7 +151,16 @@ async function prepareRelay(
     }
     return undefined;
   }
-  return createRelayChallenge(deps.randomState);
+  const relay = createRelayChallenge(deps.randomState);
+  try {
+    await registerRelay(parsed.url, relay, { logger: deps.logger });
+  } catch (error) {
+    // Alongside the loopback a relay that refuses is not fatal: log in without it.
+    if (options.relay === true || !isCookieBridgeError(error)) throw error;
+    deps.logger.warn(`relay login not offered: ${error.message}`);
+    return undefined;
+  }
+  return relay;
 }
 
 function waitingText(relay: RelayChallenge | undefined): string {

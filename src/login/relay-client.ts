@@ -6,15 +6,17 @@ import {
   isValidRelayVerifier,
   RELAY_CLAIM_PATH,
   RELAY_INFO_PATH,
+  RELAY_REGISTER_PATH,
   relayChallengeFor,
   relayCode,
 } from '../core/relay-protocol';
 import { isCookieBridgeError, LoginError } from '../errors';
 
 /**
- * The CLI's half of relay login: for browsers that cannot reach the terminal's loopback listener, the
- * /token page leaves the bundle on the server (POST /token/relay) and the CLI claims it with a secret only it
- * holds. See core/relay-protocol.ts and docs/serve.md.
+ * The CLI's half of relay login: for browsers that cannot reach the terminal's loopback listener, the CLI
+ * registers a challenge and a code with the server, the person types the code into the /token page, which
+ * leaves the bundle on the server (POST /token/relay), and the CLI claims it with a secret only it holds.
+ * See core/relay-protocol.ts and docs/serve.md.
  */
 
 export interface RelayChallenge {
@@ -22,18 +24,75 @@ export interface RelayChallenge {
   verifier: string;
   /** base64url(sha256(verifier)): goes into the /token URL. */
   challenge: string;
-  /** XXXX-XXXX, shown in the terminal and on the page. */
+  /** XXXX-XXXX: secret, shown only in the terminal; the person types it into the page. */
   code: string;
 }
 
-/** Makes a relay login's secrets from ≥256 bits of URL-safe randomness (the CLI's randomState). */
+/**
+ * Makes a relay login's secrets from ≥256 bits of URL-safe randomness (the CLI's randomState): the verifier
+ * from one draw, the code from another, so nothing in the URL tells the code.
+ */
 export function createRelayChallenge(random: () => string): RelayChallenge {
   const verifier = random();
-  if (!isValidRelayVerifier(verifier)) {
+  const codeSecret = random();
+  if (!isValidRelayVerifier(verifier) || !isValidRelayVerifier(codeSecret)) {
     throw new TypeError('createRelayChallenge: random() must return 43 to 128 base64url characters');
   }
+  if (codeSecret === verifier) throw new TypeError('createRelayChallenge: random() repeated itself');
   const challenge = relayChallengeFor(verifier);
-  return { verifier, challenge, code: relayCode(challenge) };
+  return { verifier, challenge, code: relayCode(codeSecret) };
+}
+
+/**
+ * Registers the challenge and code with the server (POST /cookie-bridge/relay/register) before the browser
+ * opens: the /token page offers the confirm form only for registered challenges. Throws LoginError
+ * E_RELAY_BUSY when the server has no room (503), E_RELAY_FAILED for anything else.
+ */
+export async function registerRelay(
+  endpoint: string,
+  relay: Pick<RelayChallenge, 'challenge' | 'code'>,
+  options: RelayRequestOptions = {},
+): Promise<void> {
+  const logger = options.logger ?? silentLogger;
+  const url = resolveEndpointUrl(endpoint, RELAY_REGISTER_PATH);
+  const body = JSON.stringify({ challenge: relay.challenge, code: relay.code });
+  let status: number;
+  let text: string;
+  try {
+    const response = await (options.request ?? httpRequest)(url, {
+      method: 'POST',
+      headers: {
+        accept: 'application/json',
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+      timeoutMs: options.timeoutMs ?? 15_000,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    status = response.status;
+    text = await readText(response, 4096);
+  } catch (error) {
+    throw new LoginError('E_RELAY_FAILED', `could not register the relay sign-in: ${describe(error)}`, {
+      hint: 'check the connection and run the login again, or log in without --relay',
+    });
+  }
+  logger.debug(`relay: POST ${url.pathname} → ${status}`);
+  if (status === 201) return;
+  const message = jsonMessage(text);
+  if (status === 503) {
+    throw new LoginError(
+      'E_RELAY_BUSY',
+      `the relay of ${new URL(endpoint).origin} is busy${message === undefined ? '' : `: ${message}`}`,
+      { hint: 'wait a few minutes (pending sign-ins expire after 5) and run the login again' },
+    );
+  }
+  throw new LoginError(
+    'E_RELAY_FAILED',
+    `the relay of ${new URL(endpoint).origin} refused the sign-in request (HTTP ${status}` +
+      `${message === undefined ? '' : `: ${message}`})`,
+    { hint: 'run the login again; if it keeps failing, update cookie-bridge serve on the server' },
+  );
 }
 
 export interface RelayRequestOptions {
@@ -81,9 +140,10 @@ export interface PollRelayOptions extends RelayRequestOptions {
 export const DEFAULT_RELAY_POLL_INTERVAL_MS = 1_000;
 
 /**
- * Claims the relay until the bundle arrives: 200 → the bundle; 202 (page seen, not confirmed yet) and 404
- * (page not opened yet, or not registered on this replica) → ask again. Rejects with the signal's reason when
- * aborted, with E_RELAY_FAILED after too many errors in a row, and with E_INVALID_BUNDLE for a bad bundle.
+ * Claims the relay until the bundle arrives: 200 → the bundle; 202 (not confirmed yet) → ask again. The
+ * challenge was registered before, so 410 (ended: too many wrong codes, or claimed) and 404 (expired or
+ * unknown) stop at once with E_RELAY_GONE. Rejects with the signal's reason when aborted, with E_RELAY_FAILED
+ * after too many errors in a row, and with E_INVALID_BUNDLE for a bad bundle.
  */
 export async function pollRelay(
   endpoint: string,
@@ -120,12 +180,14 @@ export async function pollRelay(
         logger.debug(`relay: claimed a ${bundle.format} bundle with ${bundle.cookies.length} cookie(s)`);
         return bundle;
       }
+      if (response.status === 404 || response.status === 410) throw relayGone(endpoint, text);
       outcome = String(response.status);
-      if (response.status === 202 || response.status === 404) errors = 0;
+      if (response.status === 202) errors = 0;
       else errors += 1;
     } catch (error) {
       signal.throwIfAborted();
-      if (isCookieBridgeError(error) && error.code === 'E_INVALID_BUNDLE') throw error;
+      if (isCookieBridgeError(error) && (error.code === 'E_INVALID_BUNDLE' || error.code === 'E_RELAY_GONE'))
+        throw error;
       errors += 1;
       outcome = describe(error);
     }
@@ -162,6 +224,35 @@ function bundleFromClaim(text: string): CookieBundle {
     });
   }
   return decodeCookieBundle(bundle);
+}
+
+function relayGone(endpoint: string, text: string): LoginError {
+  const reason = jsonField(text, 'reason');
+  const why =
+    reason === 'wrong-codes'
+      ? 'too many wrong codes were typed on the page, so the server cancelled it'
+      : reason === 'claimed'
+        ? 'it was already picked up'
+        : 'the server no longer knows it (expired, or served by another replica)';
+  return new LoginError('E_RELAY_GONE', `the relay sign-in at ${new URL(endpoint).origin} ended: ${why}`, {
+    hint:
+      reason === 'wrong-codes'
+        ? 'run the login again and type the code this terminal shows; if you did not type wrong codes, someone else tried to confirm your link'
+        : 'run the login again',
+  });
+}
+
+function jsonField(text: string, field: string): string | undefined {
+  try {
+    const value = (JSON.parse(text) as Record<string, unknown> | null)?.[field];
+    return typeof value === 'string' ? value.slice(0, 200).replace(/[\x00-\x1f\x7f]/g, '?') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function jsonMessage(text: string): string | undefined {
+  return jsonField(text, 'message');
 }
 
 function isRelayInfo(body: string): boolean {

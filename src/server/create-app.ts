@@ -8,6 +8,11 @@ export interface CreateAppDeps {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
   logger?: Logger;
+  /**
+   * Cookie names (and their chunks) the /token bundle carries besides the known auth proxies' session
+   * cookies, e.g. oauth2-proxy's --cookie-name. Other cookies stay in the browser (src/server/session-cookies.ts).
+   */
+  sessionCookies?: readonly string[];
   /** Mounts more routes after /token and /api/health, before the 404 and error handlers. */
   configure?: (app: express.Express) => void;
 }
@@ -22,7 +27,13 @@ export function createApp(deps: CreateAppDeps = {}): express.Express {
   const routeOptions = deps.identityHeader === undefined ? {} : { identityHeader: deps.identityHeader };
   const app = express();
   app.disable('x-powered-by');
-  app.use(createTokenRouter({ ...routeOptions, logger }));
+  app.use(
+    createTokenRouter({
+      ...routeOptions,
+      logger,
+      ...(deps.sessionCookies === undefined ? {} : { sessionCookies: deps.sessionCookies }),
+    }),
+  );
   app.use(createHealthRouter(routeOptions));
   deps.configure?.(app);
   app.use((_req: Request, res: Response) => {

@@ -38,8 +38,12 @@ export interface ServeAppOptions {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
   logger?: Logger;
+  /** Session cookie names the /token bundle carries besides the known ones (serve --session-cookie). */
+  sessionCookies?: readonly string[];
   /** Where relay logins wait; default an in-memory store (one process: see docs/serve.md). */
   relayStore?: RelayStore;
+  /** Key of the relay confirm form's token; default random per process (replicas sharing a store share it). */
+  relayFormKey?: Buffer;
   now?: Clock;
   /** Time allowed until the upstream's response headers arrive; default 60 s. Then 504. */
   proxyTimeoutMs?: number;
@@ -98,6 +102,8 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
     const trusted = trust.isTrusted(req.socket.remoteAddress, req.headers);
     if (trust.secretHeader !== undefined) removeHeader(req, trust.secretHeader);
     if (!trusted || verdict.kind === 'refused' || verdict.relay) removeHeader(req, identityHeader);
+    // Only a trusted proxy's X-Forwarded-For says where a request came from (relay sources, the app's logs).
+    if (!trusted) removeHeader(req, 'x-forwarded-for');
     if (verdict.kind === 'refused') {
       logger.debug(`serve: refused a path with ${verdict.reason.replace('_', ' ')} (never forwarded)`);
     } else if (!trusted) {
@@ -186,7 +192,16 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
     }
     next();
   });
-  app.use(createTokenRouter({ identityHeader, logger, relayStore }));
+  app.use(
+    createTokenRouter({
+      identityHeader,
+      logger,
+      relayStore,
+      ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.sessionCookies === undefined ? {} : { sessionCookies: options.sessionCookies }),
+      ...(options.relayFormKey === undefined ? {} : { relayFormKey: options.relayFormKey }),
+    }),
+  );
   app.use(createRelayRouter({ store: relayStore, logger }));
   app.get('/api/health', healthProxy);
   app.use(proxy);

@@ -1,24 +1,36 @@
-import { encodeCookieBundle, MAX_BUNDLE_BYTES } from '../core/bundle-codec';
+import { encodeCookieBundle, MAX_BUNDLE_BYTES, type BundleCookie } from '../core/bundle-codec';
 import { parseCookieHeader } from '../core/cookie-header';
 import { isCookieBridgeError } from '../errors';
 import { readIdentity, type IdentitySource } from './identity';
+import { selectSessionCookies } from './session-cookies';
 
 /** A bundle made from the cookies a request carried, or why there is none (a message for the page). */
 export type RequestBundle =
-  | { ok: true; bundle: string; cookieNames: string[]; user?: string }
+  | {
+      ok: true;
+      bundle: string;
+      /** The cookies in the bundle. */
+      cookies: BundleCookie[];
+      cookieNames: string[];
+      allCookies: boolean;
+      user?: string;
+    }
   | { ok: false; message: string };
 
 /**
  * Encodes the cookies a browser sent (through the auth proxy) into a cookie bundle, with the identity the
- * proxy set and the login state, the way GET /token does. Never throws for bad input.
+ * proxy set and the login state, the way GET /token does. Only the auth proxy's session cookies travel
+ * (known names and `sessionCookies`), or all cookies (allCookies) when none is there. Never throws for bad
+ * input.
  */
 export function encodeRequestBundle(
   req: IdentitySource,
   identityHeader: string,
   state: string | undefined,
+  sessionCookies: readonly string[] = [],
 ): RequestBundle {
-  const cookies = parseCookieHeader(req.headers.cookie);
-  if (cookies.length === 0) {
+  const sent = parseCookieHeader(req.headers.cookie);
+  if (sent.length === 0) {
     return {
       ok: false,
       message:
@@ -26,6 +38,7 @@ export function encodeRequestBundle(
         'This page is probably not served behind the auth proxy: open it through the address the proxy protects.',
     };
   }
+  const { cookies, allCookies } = selectSessionCookies(sent, sessionCookies);
   const user = readIdentity(req, identityHeader);
   let bundle: string;
   try {
@@ -45,5 +58,7 @@ export function encodeRequestBundle(
     };
   }
   const cookieNames = cookies.map((cookie) => cookie.name);
-  return user === undefined ? { ok: true, bundle, cookieNames } : { ok: true, bundle, cookieNames, user };
+  return user === undefined
+    ? { ok: true, bundle, cookies, cookieNames, allCookies }
+    : { ok: true, bundle, cookies, cookieNames, allCookies, user };
 }

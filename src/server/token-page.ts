@@ -4,6 +4,7 @@
  * per-response CSP nonce; nothing is loaded from elsewhere.
  */
 import { escapeHtml } from '../core/escape-html';
+import type { RelaySource } from './relay-store';
 
 export interface TokenPageInput {
   /** The encoded cookie bundle (see core/bundle-codec.ts). */
@@ -13,12 +14,26 @@ export interface TokenPageInput {
   /** Where to POST the bundle: the CLI's loopback listener and the state it expects. */
   handoff?: { port: number; state: string };
   /**
-   * Relay login (see core/relay-protocol.ts): the challenge the confirm form posts, the code to show and the
-   * login state (echoed into the bundle). With `handoff` too, the page first tries the loopback with fetch.
+   * Relay login (see core/relay-protocol.ts): the challenge the confirm form posts, the login state (echoed
+   * into the bundle) and when and from where the terminal registered it. The code is never on the page: the
+   * person types it. With `handoff` too, the page first tries the loopback with fetch.
    */
-  relay?: { challenge: string; code: string; state?: string };
+  relay?: RelayBoxInput;
+  /** True when no auth-proxy session cookie was found and the bundle carries every cookie. */
+  allCookies?: boolean;
   /** The CSP nonce of this response. */
   nonce: string;
+}
+
+export interface RelayBoxInput {
+  challenge: string;
+  /** The confirm form's token (navigation-guard.ts: only this page shows it). */
+  formToken: string;
+  state?: string;
+  /** When the terminal registered the challenge, and the time now (ms since the epoch). */
+  registeredAt: number;
+  now: number;
+  source: RelaySource;
 }
 
 /** The loopback URL the hand-off form posts to. */
@@ -35,7 +50,8 @@ const STYLE = `
   p { margin: 0.5rem 0; }
   .muted { color: var(--muted); font-size: 0.9rem; }
   .status { padding: 0.75rem 1rem; border-radius: 0.5rem; border: 1px solid var(--border); margin: 1rem 0; }
-  .error { border-color: #dc2626; }
+  .error, .warning { border-color: #dc2626; }
+  input[name="code"] { font: 1.2rem ui-monospace, monospace; letter-spacing: 0.1em; width: 11ch; padding: 0.3rem; }
   textarea { width: 100%; min-height: 8rem; padding: 0.5rem; font: 0.8rem/1.4 ui-monospace, monospace;
     border: 1px solid var(--border); border-radius: 0.5rem; resize: vertical; word-break: break-all; }
   .actions { display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: center; margin: 0.75rem 0; }
@@ -112,7 +128,8 @@ export function renderTokenPage(input: TokenPageInput): string {
       ? ''
       : `
     <div class="status" id="handoff-box">
-      <p id="handoff-status">Sending the sign-in to your terminal&hellip;</p>
+      <p id="handoff-status">Sending the sign-in to your terminal: the program listening on
+        <strong id="handoff-port">127.0.0.1:${input.handoff.port}</strong> (local port ${input.handoff.port} of this computer)&hellip;</p>
       <form id="handoff" method="post" action="${escapeHtml(handoffUrl(input.handoff.port))}"${fetchMode ? ' data-mode="fetch"' : ''}>
         <input type="hidden" name="bundle" value="${escapeHtml(input.bundle)}">
         <input type="hidden" name="state" value="${escapeHtml(input.handoff.state)}">
@@ -122,7 +139,7 @@ export function renderTokenPage(input: TokenPageInput): string {
     </div>${fetchMode ? '\n    <div class="status" id="handoff-done" hidden><p>Signed in &mdash; return to the terminal.</p></div>' : ''}`;
   const body = `
     <h1>cookie-bridge sign-in</h1>
-    ${who}${handoff}${input.relay === undefined ? '' : renderRelayBox(input.relay)}
+    ${who}${input.allCookies === true ? ALL_COOKIES_NOTICE : ''}${handoff}${input.relay === undefined ? '' : renderRelayBox(input.relay)}
     <p>Paste this into the terminal if it did not sign in by itself:</p>
     <textarea id="bundle" readonly spellcheck="false" aria-label="Sign-in bundle">${escapeHtml(input.bundle)}</textarea>
     <div class="actions">
@@ -133,35 +150,79 @@ export function renderTokenPage(input: TokenPageInput): string {
   return layout('cookie-bridge sign-in', body, input.nonce, SCRIPT);
 }
 
-/** The relay confirm box: the code to compare and the form that posts to /token/relay (same origin). */
-function renderRelayBox(relay: { challenge: string; code: string; state?: string }): string {
+const ALL_COOKIES_NOTICE = `
+    <p class="muted" id="all-cookies-notice">No session cookie of a known auth proxy was found, so this sign-in
+      carries <strong>all</strong> the cookies your browser sent to this site. The operator can name the proxy's
+      cookie with <code>cookie-bridge serve --session-cookie NAME</code>.</p>`;
+
+/** "2026-12-02 04:31:07 UTC (2 min ago)". */
+export function describeRequestTime(at: number, now: number): string {
+  const when = new Date(at)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
+  const seconds = Math.max(0, Math.round((now - at) / 1000));
+  const ago = seconds < 60 ? `${seconds} s ago` : `${Math.floor(seconds / 60)} min ago`;
+  return `${when} (${ago})`;
+}
+
+/** The relay confirm box: who asked and when, the code field and the form that posts to /token/relay. */
+function renderRelayBox(relay: RelayBoxInput): string {
   const state =
     relay.state === undefined
       ? ''
       : `\n        <input type="hidden" name="state" value="${escapeHtml(relay.state)}">`;
+  const socket = `<strong id="relay-source">${escapeHtml(relay.source.address)}</strong>`;
+  const from =
+    relay.source.forwardedFor === undefined
+      ? socket
+      : `<strong id="relay-forwarded-for">${escapeHtml(relay.source.forwardedFor)}</strong> (as the proxy in front ` +
+        `reported it; the connection came from ${socket})`;
   // Relative, so the form also works when the proxy serves the app under a path prefix.
   return `
     <div class="status" id="relay-box">
-      <p>Confirmation code: <strong id="relay-code">${escapeHtml(relay.code)}</strong></p>
-      <p><strong>Only confirm if your terminal shows this code.</strong> Confirming hands your sign-in to the
-        terminal that shows it.</p>
+      <p>A terminal asked to receive your sign-in at <strong id="relay-requested-at">${escapeHtml(
+        describeRequestTime(relay.registeredAt, relay.now),
+      )}</strong> from ${from}.</p>
+      <p><strong>Type the code your own terminal shows.</strong> If someone sent you this link or a code, stop:
+        confirming hands your sign-in to whoever started it.</p>
       <form id="relay-confirm-form" method="post" action="token/relay">
-        <input type="hidden" name="challenge" value="${escapeHtml(relay.challenge)}">${state}
+        <input type="hidden" name="challenge" value="${escapeHtml(relay.challenge)}">
+        <input type="hidden" name="form_token" value="${escapeHtml(relay.formToken)}">${state}
+        <label for="relay-code-input">Code from your terminal:</label>
+        <input id="relay-code-input" name="code" required autocomplete="off" autocapitalize="characters"
+          spellcheck="false" maxlength="20" placeholder="XXXX-XXXX">
         <button type="submit" id="relay-confirm">Confirm sign-in</button>
       </form>
     </div>`;
 }
 
 /** The answer to a relay confirm: the terminal can now pick the sign-in up. No script. */
-export function renderRelayConfirmedPage(input: { code: string; user?: string; nonce: string }): string {
+export function renderRelayConfirmedPage(input: { user?: string; nonce: string }): string {
   const who = input.user === undefined ? '' : ` as <strong id="user">${escapeHtml(input.user)}</strong>`;
   const body = `
     <h1>Confirmed &mdash; return to your terminal</h1>
     <div class="status" id="relay-confirmed" role="status">
-      <p>The terminal showing <strong id="relay-code">${escapeHtml(input.code)}</strong> will sign in${who} within a few seconds.</p>
+      <p>The terminal that showed this code will sign in${who} within a few seconds.</p>
     </div>
     <p class="muted">You can close this page.</p>`;
   return layout('cookie-bridge sign-in confirmed', body, input.nonce, undefined);
+}
+
+/**
+ * The answer when a sign-in request was already confirmed: someone else may have confirmed it first, with
+ * their own sign-in or (if they had the code) yours. No script.
+ */
+export function renderRelayAlreadyConfirmedPage(nonce: string): string {
+  const body = `
+    <h1>Warning: this sign-in was already confirmed</h1>
+    <div class="status warning" id="relay-warning" role="alert">
+      <p>This sign-in request had already been confirmed before, possibly by someone else.</p>
+      <p>If your terminal did not sign in, or shows a different user than you, <strong>sign out at the
+        sign-in proxy of this site now</strong> (end your session there) and start the login again from the
+        terminal. Never confirm a link or code that someone else sent you.</p>
+    </div>`;
+  return layout('cookie-bridge sign-in: already confirmed', body, nonce, undefined);
 }
 
 /** An error page for /token: the message is escaped; no script. */

@@ -2,19 +2,27 @@ import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Response } from 'express';
 import { isValidState } from '../core/bundle-codec';
+import { relayFormToken, scriptedFetchReason } from './navigation-guard';
 import { encodeRequestBundle } from './request-bundle';
-import { silentLogger, type Logger } from '../context';
-import { isValidRelayChallenge, relayCode } from '../core/relay-protocol';
+import { silentLogger, systemClock, type Clock, type Logger } from '../context';
+import { isValidRelayChallenge } from '../core/relay-protocol';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
-import { createRelayConfirmRouter } from './relay-routes';
+import { createRelayConfirmRouter, ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-routes';
 import type { RelayStore } from './relay-store';
-import { renderTokenErrorPage, renderTokenPage } from './token-page';
+import { renderRelayAlreadyConfirmedPage, renderTokenErrorPage, renderTokenPage } from './token-page';
 
 /**
  * GET /token: the page, served behind the auth proxy, that turns the cookies the browser carried into a
  * cookie bundle and hands it to the CLI (auto-submitted form to the loopback listener, or copy/paste).
  *
  * Query: `local_port` (1024–65535, needs `state`) and `state` (see isValidState); both optional.
+ * `relay` (needs `state`): a challenge the CLI registered (POST /cookie-bridge/relay/register).
+ *
+ * Only top-level navigations get the page: a request whose fetch metadata say a script or a frame is
+ * loading it (Sec-Fetch-Mode other than navigate, Sec-Fetch-Dest other than document) is refused, and the
+ * answer is isolated (Cross-Origin-Opener-Policy and -Resource-Policy same-origin), so a script of the app
+ * behind the same proxy cannot read the bundle. Sec-Fetch-Site is not checked: after the sign-in redirect
+ * through an IdP on another site, a legitimate navigation arrives as cross-site.
  */
 
 export interface TokenRouterOptions {
@@ -22,10 +30,23 @@ export interface TokenRouterOptions {
   identityHeader?: string;
   logger?: Logger;
   /**
-   * Enables relay login: `relay=<challenge>` registers the challenge here and the page shows the confirm
-   * form, which POST /token/relay (also served by this router) answers. Without it `relay=` is a 400.
+   * Enables relay login: for `relay=<challenge>` of a challenge the CLI registered, the page shows when and
+   * from where it was requested and the confirm form, which POST /token/relay (also served by this router)
+   * answers. Without it `relay=` is a 400.
    */
   relayStore?: RelayStore;
+  /**
+   * Cookie names (and their chunks) the bundle carries besides the known auth proxies' session cookies
+   * (see session-cookies.ts), e.g. oauth2-proxy's --cookie-name.
+   */
+  sessionCookies?: readonly string[];
+  /** For the relay page's "requested N min ago". */
+  now?: Clock;
+  /**
+   * Key of the relay confirm form's token (see navigation-guard.ts); default random per router. Replicas
+   * that share a RelayStore and serve one login's /token and /token/relay on different replicas share it.
+   */
+  relayFormKey?: Buffer;
 }
 
 /** Longer query strings are answered with 414. */
@@ -48,13 +69,33 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
   const logger = options.logger ?? silentLogger;
   const identityHeader = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
   const router = express.Router();
+  const now = options.now ?? systemClock;
+  const sessionCookies = options.sessionCookies ?? [];
   const relayStore = options.relayStore;
+  const formKey = options.relayFormKey ?? randomBytes(32);
   if (relayStore !== undefined) {
-    router.use(createRelayConfirmRouter({ store: relayStore, identityHeader, logger }));
+    router.use(
+      createRelayConfirmRouter({ store: relayStore, identityHeader, logger, sessionCookies, formKey }),
+    );
   }
 
   router.get('/token', async (req, res) => {
     const nonce = randomBytes(18).toString('base64');
+    const refused = scriptedFetchReason(req);
+    if (refused !== undefined) {
+      logger.debug(`/token: refused a ${refused}: only a top-level navigation gets the page`);
+      res
+        .status(403)
+        .set({
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Cache-Control': 'no-store',
+          'Cross-Origin-Opener-Policy': 'same-origin',
+          'Cross-Origin-Resource-Policy': 'same-origin',
+          'X-Content-Type-Options': 'nosniff',
+        })
+        .send('/token only answers a page opened in the browser (a top-level navigation).\n');
+      return;
+    }
     const queryStart = req.originalUrl.indexOf('?');
     const rawQuery = queryStart === -1 ? '' : req.originalUrl.slice(queryStart + 1);
     if (rawQuery.length > MAX_TOKEN_QUERY_LENGTH) {
@@ -81,41 +122,51 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       return;
     }
 
-    const made = encodeRequestBundle(req, identityHeader, query.state);
+    const made = encodeRequestBundle(req, identityHeader, query.state, sessionCookies);
     if (!made.ok) {
       logger.debug(`/token: no bundle: ${made.message}`);
       res.status(400).send(renderTokenErrorPage(made.message, nonce));
       return;
     }
-    const { bundle, cookieNames, user } = made;
+    const { bundle, cookieNames, user, allCookies } = made;
     logger.debug(
       `/token: bundle of ${cookieNames.length} cookie(s) (${cookieNames.join(', ')})` +
+        `${allCookies ? ', no known session cookie: all cookies' : ''}` +
         `${user === undefined ? ', no identity header' : ''}${query.port === undefined ? '' : `, hand-off to port ${query.port}`}`,
     );
-    if (query.relay !== undefined && relayStore !== undefined) {
-      if ((await relayStore.register(query.relay)) === 'full') {
-        logger.warn('/token: the relay store is full; refused a relay login');
-        res
-          .status(503)
-          .send(
-            renderTokenErrorPage('Too many sign-ins are waiting here: try again in a few minutes.', nonce),
-          );
-        return;
+    const requested =
+      query.relay === undefined || relayStore === undefined
+        ? undefined
+        : await relayStore.lookup(query.relay);
+    if (query.relay !== undefined && requested?.status !== 'pending') {
+      // Only challenges the CLI registered get a confirm form; a confirmed one gets the warning.
+      logger.debug(`/token: relay challenge ${requested === undefined ? 'unknown' : requested.status}`);
+      if (requested?.status === 'confirmed' || requested?.endReason === 'claimed') {
+        res.status(409).send(renderRelayAlreadyConfirmedPage(nonce));
+      } else if (requested?.status === 'ended') {
+        res.status(410).send(renderTokenErrorPage(ENDED_MESSAGES['wrong-codes'], nonce));
+      } else {
+        res.status(404).send(renderTokenErrorPage(UNKNOWN_MESSAGE, nonce));
       }
+      return;
     }
     const page = renderTokenPage({
       bundle,
       nonce,
+      ...(allCookies ? { allCookies } : {}),
       ...(user === undefined ? {} : { user }),
       ...(query.port === undefined || query.state === undefined
         ? {}
         : { handoff: { port: query.port, state: query.state } }),
-      ...(query.relay === undefined
+      ...(query.relay === undefined || requested === undefined
         ? {}
         : {
             relay: {
               challenge: query.relay,
-              code: relayCode(query.relay),
+              formToken: relayFormToken(formKey, query.relay, made.cookies, user),
+              registeredAt: requested.registeredAt,
+              now: now(),
+              source: requested.source,
               ...(query.state === undefined ? {} : { state: query.state }),
             },
           }),
@@ -150,10 +201,10 @@ export function parseTokenQuery(rawQuery: string): TokenQuery {
   if (state !== undefined && !isValidState(state)) {
     return { ok: false, message: 'state must be 1 to 256 letters, digits, "-" or "_".' };
   }
-  if (port !== undefined && state === undefined) {
+  if ((port !== undefined || relay !== undefined) && state === undefined) {
     return {
       ok: false,
-      message: 'local_port was given without state: start the login again from the terminal.',
+      message: `${port === undefined ? 'relay' : 'local_port'} was given without state: start the login again from the terminal.`,
     };
   }
   return {
@@ -191,6 +242,8 @@ function setTokenPageHeaders(res: Response, nonce: string, port: number | undefi
     Pragma: 'no-cache',
     'X-Frame-Options': 'DENY',
     'Content-Security-Policy': tokenPageCsp(nonce, port, relay),
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
     'Referrer-Policy': TOKEN_REFERRER_POLICY,
     'X-Content-Type-Options': 'nosniff',
   });

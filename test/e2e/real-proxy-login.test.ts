@@ -23,7 +23,8 @@ import {
   CHROMIUM_BROWSER_COMMAND,
   findFreePort,
   realComponentsAvailable,
-  REAL_COMPONENT_SETUP_TIMEOUT_MS,
+  REAL_BROWSER_TEST_TIMEOUT_MS,
+  REAL_SETUP_TIMEOUT_MS,
   runChromiumBrowser,
   startApacheOidcProxy,
   startNginxAuthRequest,
@@ -37,9 +38,9 @@ import {
 } from '../kit/real-components';
 
 const describeReal = realComponentsAvailable() ? describe : describe.skip;
-const SETUP_TIMEOUT_MS = REAL_COMPONENT_SETUP_TIMEOUT_MS;
+const SETUP_TIMEOUT_MS = REAL_SETUP_TIMEOUT_MS;
 /** One browser login: Chromium start, provider login + consent, hand-off, verification. */
-const LOGIN_TEST_TIMEOUT_MS = 90_000;
+const LOGIN_TEST_TIMEOUT_MS = REAL_BROWSER_TEST_TIMEOUT_MS;
 /** What the CLI may wait for the browser (seconds); below the test timeout so the CLI's own error shows. */
 const CLI_LOGIN_TIMEOUT_S = '60';
 
@@ -167,7 +168,7 @@ interface RelayLoginRun {
 
 /**
  * `api login --relay --no-browser`: the browser is "on another machine", so the test opens Chromium itself
- * once the CLI has printed the URL and the code; Chromium checks the code on the page and confirms.
+ * once the CLI has printed the URL and the code; Chromium types the code into the page and confirms.
  */
 async function relayLogin(
   endpoint: string,
@@ -184,7 +185,7 @@ async function relayLogin(
     const url = new URL(printed);
     const browser = await runChromiumBrowser(url.toString(), {
       CHROMIUM_BROWSER_WAIT_FOR: 'relay',
-      CHROMIUM_BROWSER_EXPECT_CODE: code,
+      CHROMIUM_BROWSER_CODE: code,
       CHROMIUM_BROWSER_LOGIN: browserEnv.login,
       CHROMIUM_BROWSER_LOG: browserEnv.log,
       ...(browserEnv.screenshot === undefined ? {} : { CHROMIUM_BROWSER_SCREENSHOT: browserEnv.screenshot }),
@@ -449,7 +450,7 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
     );
 
     it(
-      'relay login (--relay): Chromium checks the code on the /token page and confirms; the CLI picks the sign-in up through the proxy',
+      "relay login (--relay): Chromium types the terminal's code into the /token page and confirms; the CLI picks the sign-in up through the proxy",
       async () => {
         const endpoint = apache?.url ?? '';
         const home = makeTempHome('cookie-bridge-real-relay-');

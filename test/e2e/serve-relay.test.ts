@@ -12,6 +12,8 @@ import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 import { createServeApp } from '../../src/server/create-serve-app';
 import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT } from '../kit/cli-runner';
+import { rawRequest } from '../kit/hostile-kit';
+import { decodeCookieBundle } from '../../src/core/bundle-codec';
 
 const execFileAsync = promisify(execFile);
 const SCRIPTED_BROWSER_JS = path.join(REPO_ROOT, 'test', 'kit', 'scripted-browser.js');
@@ -62,7 +64,7 @@ describe('relay login through cookie-bridge serve behind the oauth2-proxy look-a
     temp.cleanup();
   });
 
-  it('--relay: the browser confirms the code on the page, the CLI claims the sign-in and replays it', async () => {
+  it("--relay: the person types the terminal's code on the page, the CLI claims the sign-in and replays it", async () => {
     const endpoint = stack.proxy.url;
     const env = cliEnv(temp.home);
     const cli = startCli(
@@ -71,24 +73,26 @@ describe('relay login through cookie-bridge serve behind the oauth2-proxy look-a
     );
     const [url] = await cli.waitForStderr(/http:\/\/\S+\/token\?\S+/);
     const [, code] = await cli.waitForStderr(/Confirmation code: ([0-9A-Z]{4}-[0-9A-Z]{4})/);
-    expect(url).toMatch(new RegExp(`^${endpoint}/token\\?relay=[A-Za-z0-9_-]{43}$`)); // no loopback listener
+    // No loopback listener: the URL carries the login state (echoed in the relayed bundle) and the challenge.
+    expect(url).toMatch(new RegExp(`^${endpoint}/token\\?state=[A-Za-z0-9_-]{43}&relay=[A-Za-z0-9_-]{43}$`));
 
-    // A wrong code is refused by the person (the scripted browser), and nothing is confirmed.
+    // A wrong code typed on the page does not confirm.
     await expect(
       execFileAsync(process.execPath, [SCRIPTED_BROWSER_JS, url!], {
         env: {
           ...process.env,
           SCRIPTED_BROWSER_MODE: 'relay-confirm',
-          SCRIPTED_BROWSER_EXPECT_CODE: 'AAAA-AAAA',
+          SCRIPTED_BROWSER_CODE: code === 'AAAA-AAAA' ? 'BBBB-BBBB' : 'AAAA-AAAA',
         },
       }),
-    ).rejects.toMatchObject({ stderr: expect.stringContaining('not confirming') as unknown });
+    ).rejects.toMatchObject({ stderr: expect.stringContaining('answered 403: not confirmed') as unknown });
 
+    // The code the terminal shows, typed the forgiving way (lower case, no dash).
     await execFileAsync(process.execPath, [SCRIPTED_BROWSER_JS, url!], {
       env: {
         ...process.env,
         SCRIPTED_BROWSER_MODE: 'relay-confirm',
-        SCRIPTED_BROWSER_EXPECT_CODE: code,
+        SCRIPTED_BROWSER_CODE: code!.replace('-', '').toLowerCase(),
         SCRIPTED_BROWSER_EMAIL: 'carol@example.com',
       },
     });
@@ -151,11 +155,15 @@ describe('cookie-bridge serve as a child process', () => {
     expect(cli.stderrSoFar()).toContain(`→ upstream ${api.url}`);
     expect(base).not.toMatch(/:0$/);
 
-    const token = await fetch(`${base}/token`, {
+    // A plain client (no fetch metadata): fetch() would send Sec-Fetch-Mode: cors, which /token refuses.
+    const token = await rawRequest(Number(new URL(base!).port), {
+      path: '/token',
       headers: { cookie: '_oauth2_proxy=abc', 'x-auth-request-email': 'e@x.y' },
     });
     expect(token.status).toBe(200);
-    expect(await token.text()).toContain('<textarea id="bundle"');
+    expect('body' in token ? token.body : '').toContain('<textarea id="bundle"');
+    const scripted = await fetch(`${base}/token`, { headers: { cookie: '_oauth2_proxy=abc' } });
+    expect(scripted.status).toBe(403);
     const items = await fetch(`${base}/api/items`);
     expect(((await items.json()) as { items: unknown[] }).items).toHaveLength(3);
     expect(await (await fetch(`${base}/cookie-bridge/relay/info`)).json()).toEqual({ relay: 1 });
@@ -164,6 +172,30 @@ describe('cookie-bridge serve as a child process', () => {
     const result = await cli.result;
     expect(result.code).toBe(0);
     expect(result.signal).toBeNull();
+  });
+
+  it('--session-cookie names the proxy cookie the /token bundle carries; a bad name is a usage error', async () => {
+    const cli = startCli(
+      ['serve', '--upstream', api.url, '--port', '0', '--session-cookie', 'my_sso'],
+      cliEnv(temp.home),
+    );
+    const [, port] = await cli.waitForStderr(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const token = await rawRequest(Number(port), {
+      path: '/token',
+      headers: { cookie: 'my_sso=s1; my_sso_1=s2; theme=dark' },
+    });
+    cli.child.kill('SIGTERM');
+    const page = 'body' in token ? token.body : '';
+    const bundle = /<textarea id="bundle"[^>]*>([^<]*)<\/textarea>/.exec(page)?.[1] ?? '';
+    expect(decodeCookieBundle(bundle).cookies.map((cookie) => cookie.name)).toEqual(['my_sso', 'my_sso_1']);
+    expect((await cli.result).code).toBe(0);
+
+    const bad = await runCli(
+      ['serve', '--upstream', api.url, '--session-cookie', 'no;good'],
+      cliEnv(temp.home),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--session-cookie is not a cookie name');
   });
 
   it('turns a port in use into exit code 8', async () => {

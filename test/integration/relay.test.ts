@@ -2,12 +2,17 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { decodeCookieBundle } from '../../src/core/bundle-codec';
-import { relayChallengeFor, relayCode } from '../../src/core/relay-protocol';
+import { relayChallengeFor } from '../../src/core/relay-protocol';
 import { createApp } from '../../src/server/create-app';
 import { createServeApp } from '../../src/server/create-serve-app';
+import { relayFormToken } from '../../src/server/navigation-guard';
 import { createMemoryRelayStore, type RelayStore } from '../../src/server/relay-store';
 
 const COOKIES = '_oauth2_proxy=c2Vzc2lvbi12YWx1ZQ; theme=dark';
+const FORM_KEY = Buffer.alloc(32, 7);
+/** The confirm form's token the /token page shows for COOKIES and EMAIL. */
+const formTokenFor = (challenge: string): string =>
+  relayFormToken(FORM_KEY, challenge, [{ name: '_oauth2_proxy', value: 'c2Vzc2lvbi12YWx1ZQ' }], EMAIL);
 const EMAIL = 'alice@example.com';
 
 interface Running {
@@ -54,16 +59,26 @@ describe('relay login routes', () => {
     });
     time = 1_000_000;
     store = createMemoryRelayStore({ now: () => time, maxEntries: 3 });
-    app = await listen(createServeApp({ upstream: upstream.url, relayStore: store }).app);
+    app = await listen(
+      createServeApp({ upstream: upstream.url, relayStore: store, now: () => time, relayFormKey: FORM_KEY })
+        .app,
+    );
   });
   afterEach(async () => {
     await app.close();
     await upstream.close();
   });
 
+  const CODE = 'K7QD-M2XW';
+  const STATE = 'the-login-state';
+  const register = (challenge: string, code = CODE, forwardedFor?: string) => {
+    const req = app.agent.post('/cookie-bridge/relay/register');
+    if (forwardedFor !== undefined) req.set('X-Forwarded-For', forwardedFor);
+    return req.send({ challenge, code });
+  };
   const openPage = (challenge: string, extra = '') =>
     app.agent
-      .get(`/token?relay=${challenge}${extra}`)
+      .get(`/token?state=${STATE}&relay=${challenge}${extra}`)
       .set('Cookie', COOKIES)
       .set('X-Auth-Request-Email', EMAIL);
   const confirm = (challenge: string, fields: Record<string, string> = {}) =>
@@ -73,7 +88,7 @@ describe('relay login routes', () => {
       .set('X-Auth-Request-Email', EMAIL)
       .set('Sec-Fetch-Site', 'same-origin')
       .type('form')
-      .send({ challenge, ...fields });
+      .send({ challenge, state: STATE, code: CODE, form_token: formTokenFor(challenge), ...fields });
   const claim = (verifier: string) => app.agent.post('/cookie-bridge/relay/claim').send({ verifier });
 
   it('advertises the relay', async () => {
@@ -83,19 +98,35 @@ describe('relay login routes', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
-  it('page → 202 pending → confirm → 200 with the bundle once → 404', async () => {
+  it('register → page → 202 pending → confirm with the typed code → 200 with the bundle once → 410', async () => {
     const verifier = newVerifier();
     const challenge = relayChallengeFor(verifier);
 
-    expect((await claim(verifier)).status).toBe(404); // not seen yet
+    expect((await claim(verifier)).status).toBe(404); // never registered
+    // The last hop is the one the proxy in front appended; the first one is whatever the client claimed.
+    const registered = await register(challenge, CODE, '203.0.113.66, 198.51.100.7');
+    expect(registered.status).toBe(201);
+    expect(registered.body).toEqual({ status: 'registered' });
+    expect((await register(challenge)).status).toBe(409);
 
+    time += 90_000;
     const page = await openPage(challenge);
     expect(page.status).toBe(200);
-    expect(page.text).toContain(`<strong id="relay-code">${relayCode(challenge)}</strong>`);
-    expect(page.text).toContain('Only confirm if your terminal shows this code');
+    // When and from where, never the code itself.
+    expect(page.text).toContain(
+      `<strong id="relay-requested-at">${new Date(1_000_000).toISOString().slice(0, 10)}`,
+    );
+    expect(page.text).toContain('(1 min ago)');
+    expect(page.text).toContain('<strong id="relay-source">127.0.0.1</strong>');
+    expect(page.text).toContain('<strong id="relay-forwarded-for">198.51.100.7</strong>');
+    expect(page.text).not.toContain('203.0.113.66');
+    expect(page.text).not.toContain(CODE);
+    expect(page.text).not.toContain(CODE.replace('-', ''));
     expect(page.text).toMatch(/<form id="relay-confirm-form" method="post" action="token\/relay">/);
     expect(page.text).toContain(`name="challenge" value="${challenge}"`);
-    expect(page.text).toContain('id="relay-confirm"');
+    expect(page.text).toContain(`name="state" value="${STATE}"`);
+    expect(page.text).toContain(`name="form_token" value="${formTokenFor(challenge)}"`);
+    expect(page.text).toContain('id="relay-code-input" name="code"');
     expect(page.text).not.toContain('id="handoff"'); // relay only: no loopback form
     expect(String(page.headers['content-security-policy'])).toMatch(/form-action 'self'/);
 
@@ -103,33 +134,51 @@ describe('relay login routes', () => {
     expect(pending.status).toBe(202);
     expect(pending.body).toEqual({ status: 'pending' });
 
-    const confirmed = await confirm(challenge);
+    const confirmed = await confirm(challenge, { code: 'k7qdm2xw' });
     expect(confirmed.status).toBe(200);
     expect(confirmed.text).toContain('Confirmed &mdash; return to your terminal');
-    expect(confirmed.text).toContain(relayCode(challenge));
     expect(confirmed.text).not.toContain('c2Vzc2lvbi12YWx1ZQ');
 
     const ready = await claim(verifier);
     expect(ready.status).toBe(200);
     const bundle = decodeCookieBundle((ready.body as { bundle: string }).bundle);
-    expect(bundle.cookies).toEqual([
-      { name: '_oauth2_proxy', value: 'c2Vzc2lvbi12YWx1ZQ' },
-      { name: 'theme', value: 'dark' },
-    ]);
+    // Only the auth proxy's session cookie travels.
+    expect(bundle.cookies).toEqual([{ name: '_oauth2_proxy', value: 'c2Vzc2lvbi12YWx1ZQ' }]);
     expect(bundle.user).toBe(EMAIL);
-    // the same bundle /token itself shows
-    const plain = await app.agent.get('/token').set('Cookie', COOKIES).set('X-Auth-Request-Email', EMAIL);
-    const shown = /<textarea id="bundle"[^>]*>([^<]*)<\/textarea>/.exec(plain.text)?.[1];
-    expect(shown).toBe((ready.body as { bundle: string }).bundle);
+    expect(bundle.state).toBe(STATE);
 
-    expect((await claim(verifier)).status).toBe(404);
+    const again = await claim(verifier);
+    expect(again.status).toBe(410);
+    expect(again.body).toMatchObject({ error: 'relay_ended', reason: 'claimed' });
     expect(upstreamHits).toEqual([]);
+  });
+
+  it("refuses a confirm without this browser's form token, or sent by a script (fetch metadata)", async () => {
+    const verifier = newVerifier();
+    const challenge = relayChallengeFor(verifier);
+    await register(challenge);
+    // Someone else's page shows a token bound to their cookies: it does not fit the victim's.
+    const othersToken = relayFormToken(
+      FORM_KEY,
+      challenge,
+      [{ name: '_oauth2_proxy', value: 'other' }],
+      EMAIL,
+    );
+    for (const form_token of ['', othersToken, formTokenFor(relayChallengeFor(newVerifier()))]) {
+      const res = await confirm(challenge, { form_token });
+      expect(res.status).toBe(403);
+      expect(res.text).toContain('did not come from the sign-in page you opened');
+    }
+    const scripted = await confirm(challenge).set('Sec-Fetch-Mode', 'cors').set('Sec-Fetch-Dest', 'empty');
+    expect(scripted.status).toBe(403);
+    expect((await claim(verifier)).status).toBe(202);
+    expect((await confirm(challenge).set('Sec-Fetch-Mode', 'navigate')).status).toBe(200);
   });
 
   it('a wrong verifier learns nothing (404), and the right one still works', async () => {
     const verifier = newVerifier();
     const challenge = relayChallengeFor(verifier);
-    await openPage(challenge);
+    await register(challenge);
     await confirm(challenge);
     const wrong = await claim(newVerifier());
     expect(wrong.status).toBe(404);
@@ -137,25 +186,20 @@ describe('relay login routes', () => {
     expect((await claim(verifier)).status).toBe(200);
   });
 
-  it('carries the login state into the bundle when the page had one, and refuses a second confirm', async () => {
-    const verifier = newVerifier();
-    const challenge = relayChallengeFor(verifier);
-    const page = await openPage(challenge, '&local_port=45678&state=the-state');
+  it('with a loopback port too, the page tries the loopback with fetch first', async () => {
+    const challenge = relayChallengeFor(newVerifier());
+    await register(challenge);
+    const page = await openPage(challenge, '&local_port=45678');
     expect(page.text).toContain('data-mode="fetch"');
     expect(page.text).toContain('id="handoff-done" hidden');
-    expect(page.text).toContain('name="state" value="the-state"');
+    expect(page.text).toContain('<strong id="handoff-port">127.0.0.1:45678</strong>');
     expect(String(page.headers['content-security-policy'])).toContain('connect-src http://127.0.0.1:45678');
-    expect((await confirm(challenge, { state: 'the-state' })).status).toBe(200);
-    const again = await confirm(challenge, { state: 'the-state' });
-    expect(again.status).toBe(409);
-    const ready = await claim(verifier);
-    expect(decodeCookieBundle((ready.body as { bundle: string }).bundle).state).toBe('the-state');
   });
 
   it('forgets a sign-in after five minutes', async () => {
     const verifier = newVerifier();
     const challenge = relayChallengeFor(verifier);
-    await openPage(challenge);
+    await register(challenge);
     await confirm(challenge);
     time += 5 * 60 * 1000;
     expect((await claim(verifier)).status).toBe(404);
@@ -168,22 +212,43 @@ describe('relay login routes', () => {
     expect(res.text).toContain('unknown or has expired');
   });
 
-  it('refuses new relay logins with 503 when too many are pending', async () => {
+  it('a confirm without the code or the state is malformed (400)', async () => {
+    const challenge = relayChallengeFor(newVerifier());
+    await register(challenge);
+    const noCode = await app.agent
+      .post('/token/relay')
+      .set('Cookie', COOKIES)
+      .set('Sec-Fetch-Site', 'same-origin')
+      .type('form')
+      .send({ challenge, state: STATE, form_token: formTokenFor(challenge) });
+    expect(noCode.status).toBe(400);
+    const noState = await app.agent
+      .post('/token/relay')
+      .set('Cookie', COOKIES)
+      .set('Sec-Fetch-Site', 'same-origin')
+      .type('form')
+      .send({ challenge, code: CODE, form_token: formTokenFor(challenge) });
+    expect(noState.status).toBe(400);
+  });
+
+  it('refuses new registrations with 503 JSON when the store is full', async () => {
     for (let i = 0; i < 3; i += 1)
-      expect((await openPage(relayChallengeFor(newVerifier()))).status).toBe(200);
-    const full = await openPage(relayChallengeFor(newVerifier()));
+      expect((await register(relayChallengeFor(newVerifier()), CODE, `192.0.2.${i}`)).status).toBe(201);
+    const full = await register(relayChallengeFor(newVerifier()), CODE, '192.0.2.99');
     expect(full.status).toBe(503);
-    expect(full.text).toContain('Too many sign-ins are waiting');
+    expect(full.headers['content-type']).toMatch(/^application\/json/);
+    expect(full.headers['retry-after']).toBe('60');
+    expect(full.body).toMatchObject({ error: 'relay_full' });
   });
 
   it('a confirm without cookies is a 400', async () => {
     const challenge = relayChallengeFor(newVerifier());
-    await openPage(challenge);
+    await register(challenge);
     const res = await app.agent
       .post('/token/relay')
       .set('Sec-Fetch-Site', 'same-origin')
       .type('form')
-      .send({ challenge });
+      .send({ challenge, code: CODE, state: STATE, form_token: formTokenFor(challenge) });
     expect(res.status).toBe(400);
     expect(res.text).toContain('sent no cookies');
   });
@@ -191,16 +256,18 @@ describe('relay login routes', () => {
   it('refuses cross-site confirms (Sec-Fetch-Site, else Origin) with 403 and stores nothing', async () => {
     const verifier = newVerifier();
     const challenge = relayChallengeFor(verifier);
-    await openPage(challenge);
-    const post = () => app.agent.post('/token/relay').set('Cookie', COOKIES).type('form');
-    expect((await post().set('Sec-Fetch-Site', 'cross-site').send({ challenge })).status).toBe(403);
-    expect((await post().set('Sec-Fetch-Site', 'same-site').send({ challenge })).status).toBe(403);
-    expect((await post().set('Origin', 'http://evil.example').send({ challenge })).status).toBe(403);
-    expect((await post().set('Origin', 'null').send({ challenge })).status).toBe(403);
-    expect((await post().send({ challenge })).status).toBe(403); // neither header
+    await register(challenge);
+    const fields = { challenge, code: CODE, state: STATE, form_token: formTokenFor(challenge) };
+    const post = () =>
+      app.agent.post('/token/relay').set('Cookie', COOKIES).set('X-Auth-Request-Email', EMAIL).type('form');
+    expect((await post().set('Sec-Fetch-Site', 'cross-site').send(fields)).status).toBe(403);
+    expect((await post().set('Sec-Fetch-Site', 'same-site').send(fields)).status).toBe(403);
+    expect((await post().set('Origin', 'http://evil.example').send(fields)).status).toBe(403);
+    expect((await post().set('Origin', 'null').send(fields)).status).toBe(403);
+    expect((await post().send(fields)).status).toBe(403); // neither header
     expect((await claim(verifier)).status).toBe(202);
     // the same origin, told by Origin alone (older browsers)
-    expect((await post().set('Origin', app.url).send({ challenge })).status).toBe(200);
+    expect((await post().set('Origin', app.url).send(fields)).status).toBe(200);
     expect((await claim(verifier)).status).toBe(200);
   });
 
@@ -218,6 +285,11 @@ describe('relay login routes', () => {
     const bad = await claim('not a verifier!');
     expect(bad.status).toBe(400);
     expect((await app.agent.get('/cookie-bridge/relay/claim')).status).toBe(405);
+    expect((await app.agent.get('/cookie-bridge/relay/register')).status).toBe(405);
+    const badCode = await app.agent
+      .post('/cookie-bridge/relay/register')
+      .send({ challenge: relayChallengeFor(newVerifier()), code: 'UUUU-UUUU' });
+    expect(badCode.status).toBe(400);
   });
 
   it('never forwards the relay prefix to the upstream, however it is spelled', async () => {
@@ -241,11 +313,15 @@ describe('relay login routes', () => {
     const plain = await listen(createApp());
     try {
       const res = await plain.agent
-        .get(`/token?relay=${relayChallengeFor(newVerifier())}`)
+        .get(`/token?state=s&relay=${relayChallengeFor(newVerifier())}`)
         .set('Cookie', COOKIES);
       expect(res.status).toBe(400);
       expect(res.text).toContain('This server has no relay');
-      expect((await plain.agent.get('/token?relay=short').set('Cookie', COOKIES)).status).toBe(400);
+      expect((await plain.agent.get('/token?state=s&relay=short').set('Cookie', COOKIES)).status).toBe(400);
+      expect(
+        (await plain.agent.get(`/token?relay=${relayChallengeFor(newVerifier())}`).set('Cookie', COOKIES))
+          .status,
+      ).toBe(400); // relay without state
     } finally {
       await plain.close();
     }

@@ -73,6 +73,8 @@ function expectSecurityHeaders(res: Response, formAction: string): void {
   expect(res.headers['x-frame-options']).toBe('DENY');
   expect(res.headers['x-content-type-options']).toBe('nosniff');
   expect(res.headers['referrer-policy']).toBe('origin');
+  expect(res.headers['cross-origin-opener-policy']).toBe('same-origin');
+  expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
   expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
   expect(res.headers['x-powered-by']).toBeUndefined();
   const nonce = cspNonce(res);
@@ -107,12 +109,13 @@ describe('GET /token', () => {
     expect(bundle).toEqual({
       format: 'cookie-bridge-v1',
       user: 'ada@example.com',
+      // Only the auth proxy's session cookies travel: theme stays in the browser.
       cookies: [
         { name: '_oauth2_proxy', value: SECRET },
-        { name: 'theme', value: 'dark' },
         { name: '_oauth2_proxy', value: 'second' },
       ],
     });
+    expect(res.text).not.toContain('all-cookies-notice');
   });
 
   it('with local_port and state, carries the state and auto-posts to the loopback listener', async () => {
@@ -129,7 +132,8 @@ describe('GET /token', () => {
     const bundle = decodeCookieBundle(text);
     expect(bundle.state).toBe('St4te_-abc');
     expect(bundle.user).toBe('bob@example.com');
-    expect(bundle.cookies.map((c) => c.value)).toEqual([SECRET, 'dark', 'second']);
+    expect(bundle.cookies.map((c) => c.value)).toEqual([SECRET, 'second']);
+    expect(res.text).toContain('<strong id="handoff-port">127.0.0.1:49200</strong>');
   });
 
   it('accepts state without local_port (copy/paste login that still checks state)', async () => {
@@ -280,5 +284,62 @@ describe('createApp', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('bad_request');
     expect(res.text).not.toContain('node_modules');
+  });
+});
+
+describe('GET /token: which cookies travel, and only to a top-level navigation', () => {
+  it('refuses a script or a frame loading it (fetch metadata), but serves navigations and old clients', async () => {
+    for (const [mode, dest] of [
+      ['cors', 'empty'],
+      ['no-cors', 'empty'],
+      ['same-origin', 'empty'],
+      ['navigate', 'iframe'],
+      ['navigate', 'embed'],
+      [undefined, 'script'],
+    ] as const) {
+      const req = h.agent.get('/token?state=abc').set('Cookie', COOKIES).set('Sec-Fetch-Dest', dest);
+      const res = await (mode === undefined ? req : req.set('Sec-Fetch-Mode', mode));
+      expect({ mode, dest, status: res.status }).toEqual({ mode, dest, status: 403 });
+      expect(res.text).not.toContain(SECRET);
+      expect(res.text).not.toContain('cb1.');
+      expect(res.headers['cross-origin-resource-policy']).toBe('same-origin');
+    }
+    const navigation = await h.agent
+      .get('/token?state=abc')
+      .set('Cookie', COOKIES)
+      .set('Sec-Fetch-Mode', 'navigate')
+      .set('Sec-Fetch-Dest', 'document')
+      .set('Sec-Fetch-Site', 'cross-site'); // after the IdP's redirect: still a legitimate navigation
+    expect(navigation.status).toBe(200);
+    expect(bundleFromPage(navigation.text)).toMatch(/^cb1\./);
+    // No fetch metadata at all (curl, older browsers): served.
+    expect((await h.agent.get('/token').set('Cookie', COOKIES)).status).toBe(200);
+  });
+
+  it('without a known session cookie, carries all cookies and says so on the page', async () => {
+    const res = await h.agent.get('/token').set('Cookie', 'my_sso=s1; theme=dark');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('id="all-cookies-notice"');
+    expect(decodeCookieBundle(bundleFromPage(res.text)).cookies.map((c) => c.name)).toEqual([
+      'my_sso',
+      'theme',
+    ]);
+  });
+
+  it("the operator's sessionCookies (and their chunks) travel with the known ones; nothing else", async () => {
+    const named = await serve({ sessionCookies: ['my_sso'] });
+    try {
+      const res = await named.agent
+        .get('/token')
+        .set('Cookie', 'my_sso_0=a; my_sso_1=b; my_sso=c; my_ssox=no; _session=idp; _session.sig=idp');
+      expect(res.text).not.toContain('all-cookies-notice');
+      expect(decodeCookieBundle(bundleFromPage(res.text)).cookies.map((c) => c.name)).toEqual([
+        'my_sso_0',
+        'my_sso_1',
+        'my_sso',
+      ]);
+    } finally {
+      await named.close();
+    }
   });
 });

@@ -10,13 +10,12 @@
 //                                 the /token page's fetch hand-off (relay login offered) reporting success
 //                                 (#handoff-done shown) counts too;
 //                                 token-page: the /token page's #bundle is shown;
-//                                 relay: on the /token page's relay box, checks the code (#relay-code) against
-//                                 CHROMIUM_BROWSER_EXPECT_CODE if set, clicks #relay-confirm and waits for the
+//                                 relay: on the /token page's relay box, types CHROMIUM_BROWSER_CODE into the
+//                                 code field (#relay-code-input), clicks #relay-confirm and waits for the
 //                                 confirmation page (#relay-confirmed);
 //                                 url:<regex>: the page URL matches <regex>.
 //   CHROMIUM_BROWSER_OUT          with token-page: write the bundle text to this file (for paste tests).
-//   CHROMIUM_BROWSER_EXPECT_CODE  with relay: the confirmation code the terminal shows; a different code on the
-//                                 page is a failure (the person would not confirm).
+//   CHROMIUM_BROWSER_CODE         with relay: the confirmation code the terminal shows, which the person types.
 //   CHROMIUM_BROWSER_LOGIN        login name (default alice); the look-alike gets <login>@example.com.
 //   CHROMIUM_BROWSER_SCREENSHOT   on failure, save a PNG screenshot here.
 //   CHROMIUM_BROWSER_LOG          append progress lines to this file (CHROMIUM_BROWSER_VERBOSE=1: to stderr).
@@ -60,7 +59,9 @@ function readConfig(argv, env) {
   } else if (waitFor === 'token-page') {
     condition = { kind: 'token-page' };
   } else if (waitFor === 'relay') {
-    condition = { kind: 'relay', expectCode: env.CHROMIUM_BROWSER_EXPECT_CODE || undefined };
+    if (!env.CHROMIUM_BROWSER_CODE)
+      throw new UsageError('CHROMIUM_BROWSER_WAIT_FOR=relay needs CHROMIUM_BROWSER_CODE');
+    condition = { kind: 'relay', code: env.CHROMIUM_BROWSER_CODE };
   } else if (waitFor.startsWith('url:')) {
     condition = { kind: 'url', pattern: new RegExp(waitFor.slice('url:'.length)) };
   } else {
@@ -103,7 +104,6 @@ function inspectDocument() {
   if (!w.__cookieBridgeDocumentId) w.__cookieBridgeDocumentId = `${Date.now()}-${Math.random()}`;
   const q = (selector) => document.querySelector(selector);
   const shown = (element) => element !== null && element.closest('[hidden]') === null;
-  const relayCode = q('#relay-code');
   let kind = 'other';
   if (shown(q('#relay-confirm'))) kind = 'relay-confirm';
   else if (q('input[name="prompt"][value="login"]') && q('input[name="login"]')) kind = 'oidc-login';
@@ -117,7 +117,6 @@ function inspectDocument() {
     title: document.title,
     bundle: bundle === null ? null : 'value' in bundle ? bundle.value : bundle.textContent,
     handoffDone: shown(q('#handoff-done')),
-    relayCode: relayCode === null ? null : relayCode.textContent.trim(),
     relayConfirmed: q('#relay-confirmed') !== null,
   };
 }
@@ -161,14 +160,8 @@ async function signIn(page, state, config, log) {
     case 'relay-confirm': {
       // Only the relay mode confirms; the other modes leave a relay box alone, as a person who did not ask would.
       if (config.condition.kind !== 'relay') return false;
-      const expected = config.condition.expectCode;
-      if (expected !== undefined && state.relayCode !== expected) {
-        throw new Error(
-          `the page shows the confirmation code ${JSON.stringify(state.relayCode)}, ` +
-            `the terminal ${JSON.stringify(expected)}: not confirming`,
-        );
-      }
-      log(`confirming the relay sign-in (code ${state.relayCode})`);
+      log("typing the terminal's code and confirming the relay sign-in");
+      await page.fill('#relay-code-input', config.condition.code);
       await page.click('#relay-confirm');
       return true;
     }
@@ -308,10 +301,16 @@ async function main() {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`chromium-browser: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exit(1);
-  },
-);
+// Tests that drive Chromium themselves (test/kit/real-components/launch-chromium.ts) reuse its launch
+// arguments and loopback rule; run as a program, it is the `$BROWSER` stand-in.
+module.exports = { CHROMIUM_ARGS, isLoopbackUrl };
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error) => {
+      process.stderr.write(`chromium-browser: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

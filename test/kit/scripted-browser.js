@@ -14,10 +14,10 @@
  *   SCRIPTED_BROWSER_EMAIL    email typed into the sign-in form (default: the form's own value)
  *   SCRIPTED_BROWSER_MODE     `post` (default) or `print-bundle`: write the text of the element with
  *                             id "bundle" (a textarea) to SCRIPTED_BROWSER_OUT instead of POSTing
- *                             or `relay-confirm`: on a /token?relay=… page, check the code shown in #relay-code
- *                             equals SCRIPTED_BROWSER_EXPECT_CODE (when set) and submit #relay-confirm-form
- *                             (same-origin POST with the cookies), like a person pressing Confirm
- *   SCRIPTED_BROWSER_EXPECT_CODE  the confirmation code the terminal shows (relay-confirm)
+ *                             or `relay-confirm`: on a /token?relay=… page, type SCRIPTED_BROWSER_CODE into the
+ *                             code field of #relay-confirm-form and submit it (same-origin POST with the
+ *                             cookies), like a person typing the terminal's code and pressing Confirm
+ *   SCRIPTED_BROWSER_CODE     the code to type (relay-confirm): the one the terminal shows
  *   SCRIPTED_BROWSER_OUT      output file for print-bundle
  *   SCRIPTED_BROWSER_VERBOSE  1: log each request to stderr (cookie values are never printed)
  */
@@ -273,7 +273,7 @@ async function main() {
     if (response.status >= 400)
       throw new BrowserError(`${url.origin}${url.pathname} answered ${response.status}`);
     const forms = parseForms(response.text);
-    if (mode === 'relay-confirm' && elementTextById(response.text, 'relay-code') !== undefined) {
+    if (mode === 'relay-confirm' && forms.some((f) => f.attributes.id === 'relay-confirm-form')) {
       return confirmRelay(jar, url, response.text, forms);
     }
     const handoff = forms.find((form) => isHandoffForm(form, url));
@@ -312,10 +312,8 @@ async function main() {
 }
 
 async function confirmRelay(jar, pageUrl, html, forms) {
-  const code = elementTextById(html, 'relay-code');
-  const expected = process.env.SCRIPTED_BROWSER_EXPECT_CODE;
-  if (expected !== undefined && expected !== '' && code !== expected)
-    throw new BrowserError(`the page shows code ${code}, the terminal ${expected}: not confirming`);
+  const code = process.env.SCRIPTED_BROWSER_CODE;
+  if (code === undefined || code === '') throw new BrowserError('SCRIPTED_BROWSER_CODE is not set');
   const form = forms.find((f) => f.attributes.id === 'relay-confirm-form');
   if (form === undefined)
     throw new BrowserError(`no #relay-confirm-form on ${pageUrl.origin}${pageUrl.pathname}`);
@@ -323,7 +321,7 @@ async function confirmRelay(jar, pageUrl, html, forms) {
   if (action.origin !== pageUrl.origin) throw new BrowserError(`the confirm form posts to another origin`);
   const { url, response } = await navigate(jar, action, {
     method: 'POST',
-    body: formBody(form.inputs),
+    body: formBody(form.inputs.map((input) => (input.name === 'code' ? { ...input, value: code } : input))),
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
       origin: pageUrl.origin,
@@ -332,7 +330,11 @@ async function confirmRelay(jar, pageUrl, html, forms) {
   });
   verbose(`relay confirm → ${response.status}`);
   if (response.status !== 200 || elementTextById(response.text, 'relay-confirmed') === undefined) {
-    throw new BrowserError(`the relay confirm at ${url.origin}${url.pathname} answered ${response.status}`);
+    const why =
+      elementTextById(response.text, 'error') ?? elementTextById(response.text, 'relay-warning') ?? '';
+    throw new BrowserError(
+      `the relay confirm at ${url.origin}${url.pathname} answered ${response.status}: not confirmed ${why}`.trim(),
+    );
   }
 }
 

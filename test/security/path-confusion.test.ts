@@ -26,7 +26,7 @@ import {
   apacheOidcRedirectUri,
   findFreePort,
   realComponentsAvailable,
-  REAL_COMPONENT_SETUP_TIMEOUT_MS,
+  REAL_SETUP_TIMEOUT_MS,
   startApacheOidcProxy,
   startNginxAuthRequest,
   startOidcProvider,
@@ -151,7 +151,7 @@ describeReal(
         exemptPaths: [RELAY_PREFIX, PUBLIC_PREFIX],
         proxySecret,
       });
-    }, REAL_COMPONENT_SETUP_TIMEOUT_MS);
+    }, REAL_SETUP_TIMEOUT_MS);
 
     afterAll(async () => {
       await apache?.stop();
@@ -161,7 +161,7 @@ describeReal(
       await serve?.stop();
       await app?.close();
       if (secretDir !== undefined) rmSync(secretDir, { recursive: true, force: true });
-    }, REAL_COMPONENT_SETUP_TIMEOUT_MS);
+    }, REAL_SETUP_TIMEOUT_MS);
 
     beforeEach(() => {
       if (app !== undefined) app.log.length = 0;

@@ -1,6 +1,6 @@
 /**
  * Hostile requests to the server half: GET /token with bad or marked-up query values, an over-long query
- * and no cookies; and the relay login (POST /token/relay, /cookie-bridge/relay/claim) with wrong, replayed
+ * and no cookies; and the relay login (/cookie-bridge/relay/register, POST /token/relay, /relay/claim) with wrong, replayed
  * and expired verifiers, cross-site confirms, overwrites and a flood of pending entries. Served by
  * createServeApp on 127.0.0.1 port 0 with an injected clock and a small relay store.
  */
@@ -12,6 +12,7 @@ import type { Response } from 'supertest';
 import { decodeCookieBundle } from '../../src/core/bundle-codec';
 import { relayChallengeFor } from '../../src/core/relay-protocol';
 import { createServeApp } from '../../src/server/create-serve-app';
+import { relayFormToken } from '../../src/server/navigation-guard';
 import { createMemoryRelayStore, DEFAULT_RELAY_MAX_ENTRIES } from '../../src/server/relay-store';
 import { MAX_TOKEN_QUERY_LENGTH } from '../../src/server/token-route';
 
@@ -20,6 +21,7 @@ const COOKIE = `_oauth2_proxy=${SESSION}`;
 /** The injected payloads, as markup (the page has nonce-d script tags of its own). */
 const MARKUP = /<script>alert|<img src=x|<svg onload|<iframe>/i;
 const TTL_MS = 60_000;
+const FORM_KEY = Buffer.alloc(32, 9);
 const MAX_ENTRIES = 5;
 
 let clock = 1_700_000_000_000;
@@ -38,6 +40,7 @@ beforeAll(async () => {
   const { app } = createServeApp({
     upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
     relayStore: createMemoryRelayStore({ now: () => clock, ttlMs: TTL_MS, maxEntries: MAX_ENTRIES }),
+    relayFormKey: FORM_KEY,
   });
   server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -130,8 +133,9 @@ describe('GET /token with hostile queries', () => {
 
 describe('relay login under attack', () => {
   const newVerifier = (): string => randomBytes(32).toString('base64url');
+  const CODE = 'Q4ZT-9HRB';
   const register = (challenge: string) =>
-    agent.get(`/token?relay=${challenge}&state=st4te`).set('Cookie', COOKIE);
+    agent.post('/cookie-bridge/relay/register').send({ challenge, code: CODE });
   const confirm = (
     challenge: string,
     headers: Record<string, string> = { Origin: `http://${host}` },
@@ -142,7 +146,12 @@ describe('relay login under attack', () => {
       .set(headers)
       .set('Cookie', cookie)
       .type('form')
-      .send({ challenge, state: 'st4te' });
+      .send({ challenge, state: 'st4te', code: CODE, form_token: formTokenFor(challenge, cookie) });
+  /** The form token the /token page of a browser sending `cookie` ("name=value") shows. */
+  const formTokenFor = (challenge: string, cookie: string): string => {
+    const [name = '', value = ''] = cookie.split(/=(.*)/s);
+    return relayFormToken(FORM_KEY, challenge, [{ name, value }], undefined);
+  };
   const claim = (verifier: string) =>
     agent.post('/cookie-bridge/relay/claim').set('Content-Type', 'application/json').send({ verifier });
 
@@ -153,7 +162,7 @@ describe('relay login under attack', () => {
   it('a wrong verifier gets nothing and does not consume the sign-in; a replayed verifier gets nothing', async () => {
     const verifier = newVerifier();
     const challenge = relayChallengeFor(verifier);
-    expect((await register(challenge)).status).toBe(200);
+    expect((await register(challenge)).status).toBe(201);
     expect((await confirm(challenge)).status).toBe(200);
     // Guards the PKCE-style check: only sha256(verifier) == challenge claims.
     const wrong = await claim(newVerifier());
@@ -168,15 +177,15 @@ describe('relay login under attack', () => {
     ]);
     // Guards one-shot claims.
     const replay = await claim(verifier);
-    expect(replay.status).toBe(404);
+    expect(replay.status).toBe(410);
     expect(replay.text).not.toContain('cb1.');
   });
 
   it('an expired entry can be neither confirmed nor claimed', async () => {
     const pending = newVerifier();
     const confirmed = newVerifier();
-    expect((await register(relayChallengeFor(pending))).status).toBe(200);
-    expect((await register(relayChallengeFor(confirmed))).status).toBe(200);
+    expect((await register(relayChallengeFor(pending))).status).toBe(201);
+    expect((await register(relayChallengeFor(confirmed))).status).toBe(201);
     expect((await confirm(relayChallengeFor(confirmed))).status).toBe(200);
     clock += TTL_MS; // guards expiry by the injected clock
     expect((await confirm(relayChallengeFor(pending))).status).toBe(404);
@@ -187,7 +196,7 @@ describe('relay login under attack', () => {
   it('cross-site confirms are refused; a confirmed bundle is never overwritten; unknown challenges are refused', async () => {
     const verifier = newVerifier();
     const challenge = relayChallengeFor(verifier);
-    expect((await register(challenge)).status).toBe(200);
+    expect((await register(challenge)).status).toBe(201);
     // Guards isSameOriginRequest: a foreign page posting with the victim's cookies.
     for (const headers of [
       { 'Sec-Fetch-Site': 'cross-site', Origin: `http://${host}` },
@@ -202,7 +211,7 @@ describe('relay login under attack', () => {
     }
     expect((await claim(verifier)).status).toBe(202); // still pending: nothing was confirmed
     expect((await confirm(challenge)).status).toBe(200);
-    // An attacker who learns the challenge cannot swap in their own session afterwards.
+    // An attacker who learns the challenge (and even the code) cannot swap in their own session afterwards.
     const swap = await confirm(challenge, { Origin: `http://${host}` }, '_oauth2_proxy=attacker-session');
     expect(swap.status).toBe(409);
     const claimed = await claim(verifier);
@@ -213,22 +222,26 @@ describe('relay login under attack', () => {
 
   it('too many pending entries: refused with 503, room again once they expire (bounded memory)', async () => {
     const challenges = Array.from({ length: MAX_ENTRIES }, () => relayChallengeFor(newVerifier()));
-    for (const challenge of challenges) expect((await register(challenge)).status).toBe(200);
+    for (const challenge of challenges) expect((await register(challenge)).status).toBe(201);
     // Guards maxEntries: the store never grows past its bound and never evicts a live entry.
     const refused = await register(relayChallengeFor(newVerifier()));
     expect(refused.status).toBe(503);
-    expectLockedDown(refused);
+    expect(refused.body).toMatchObject({ error: 'relay_full' });
+    expect(refused.headers['cache-control']).toBe('no-store');
     expect((await confirm(challenges[0]!)).status).toBe(200);
     clock += TTL_MS;
-    expect((await register(relayChallengeFor(newVerifier()))).status).toBe(200);
+    expect((await register(relayChallengeFor(newVerifier()))).status).toBe(201);
   });
 
   it('the default store is bounded too', async () => {
     const store = createMemoryRelayStore({ now: () => clock });
+    const from = (i: number) => ({ code: CODE, source: { address: `10.0.${i >> 8}.${i & 255}` } });
     for (let i = 0; i < DEFAULT_RELAY_MAX_ENTRIES; i += 1) {
-      expect(await store.register(relayChallengeFor(String(i).padStart(43, 'x')))).toBe('registered');
+      expect(await store.register(relayChallengeFor(String(i).padStart(43, 'x')), from(i))).toBe(
+        'registered',
+      );
     }
-    expect(await store.register(relayChallengeFor('one-more'.padEnd(43, 'y')))).toBe('full');
+    expect(await store.register(relayChallengeFor('one-more'.padEnd(43, 'y')), from(9999))).toBe('full');
   });
 
   it('relay paths, however spelled, never reach the upstream', async () => {

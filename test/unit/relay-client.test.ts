@@ -3,8 +3,19 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { encodeCookieBundle } from '../../src/core/bundle-codec';
 import type { HttpRequestOptions, HttpResponse } from '../../src/core/http-request';
-import { isValidRelayChallenge, relayChallengeFor, relayCode } from '../../src/core/relay-protocol';
-import { checkRelaySupport, createRelayChallenge, pollRelay } from '../../src/login/relay-client';
+import {
+  isValidRelayChallenge,
+  normalizeRelayCode,
+  relayChallengeFor,
+  relayCode,
+  relayCodesMatch,
+} from '../../src/core/relay-protocol';
+import {
+  checkRelaySupport,
+  createRelayChallenge,
+  pollRelay,
+  registerRelay,
+} from '../../src/login/relay-client';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 
@@ -33,31 +44,95 @@ function scripted(answers: Answer[]) {
 }
 
 describe('createRelayChallenge', () => {
-  it('derives challenge and code the way the server does (RFC 7636 S256 test vector)', () => {
-    const relay = createRelayChallenge(() => VERIFIER);
+  const CODE_SECRET = 'c0de-secret-'.padEnd(43, 'q');
+  const draws =
+    (...values: string[]) =>
+    () =>
+      values.shift() ?? 'exhausted';
+
+  it('derives the challenge from the verifier (RFC 7636 S256 test vector) and the code from another draw', () => {
+    const relay = createRelayChallenge(draws(VERIFIER, CODE_SECRET));
     expect(relay.verifier).toBe(VERIFIER);
     // RFC 7636 appendix B
     expect(relay.challenge).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
     expect(relay.challenge).toBe(relayChallengeFor(VERIFIER));
     expect(isValidRelayChallenge(relay.challenge)).toBe(true);
-    expect(relay.code).toBe(relayCode(relay.challenge));
+    expect(relay.code).toBe(relayCode(CODE_SECRET));
+    // Nothing in the URL tells the code.
+    expect(relay.code).not.toBe(relayCode(relay.challenge));
   });
 
-  it('codes are 8 Crockford base32 characters of sha256("cookie-bridge-code:" + challenge)', () => {
-    const challenge = relayChallengeFor(VERIFIER);
-    const digest = createHash('sha256').update(`cookie-bridge-code:${challenge}`).digest();
+  it('codes are 8 Crockford base32 characters of sha256("cookie-bridge-code:" + secret)', () => {
+    const digest = createHash('sha256').update(`cookie-bridge-code:${CODE_SECRET}`).digest();
     const bits = [...digest.subarray(0, 5)].map((byte) => byte.toString(2).padStart(8, '0')).join('');
     const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
     const expected = [...Array(8).keys()]
       .map((i) => alphabet[parseInt(bits.slice(i * 5, i * 5 + 5), 2)])
       .join('');
-    expect(relayCode(challenge)).toBe(`${expected.slice(0, 4)}-${expected.slice(4)}`);
-    expect(relayCode(challenge)).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
-    expect(relayCode(relayChallengeFor(`${VERIFIER}x`))).not.toBe(relayCode(challenge));
+    expect(relayCode(CODE_SECRET)).toBe(`${expected.slice(0, 4)}-${expected.slice(4)}`);
+    expect(relayCode(CODE_SECRET)).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/);
+    expect(relayCode(`${CODE_SECRET}x`)).not.toBe(relayCode(CODE_SECRET));
   });
 
-  it('refuses randomness that is too short to be a verifier', () => {
+  it('refuses randomness that is too short, or that repeats itself', () => {
     expect(() => createRelayChallenge(() => 'short')).toThrow(TypeError);
+    expect(() => createRelayChallenge(() => VERIFIER)).toThrow(TypeError);
+  });
+});
+
+describe('normalizeRelayCode and relayCodesMatch', () => {
+  it.each([
+    ['K7QD-M2XW', 'K7QDM2XW'],
+    ['k7qdm2xw', 'K7QDM2XW'],
+    [' k7qd m2xw ', 'K7QDM2XW'],
+    ['0OIL-1234', '00111234'],
+  ])('%j → %j', (typed, canonical) => {
+    expect(normalizeRelayCode(typed)).toBe(canonical);
+  });
+
+  it.each(['', 'K7QD-M2X', 'K7QD-M2XWW', 'UUUU-UUUU', '<script>', 'x'.repeat(100)])(
+    '%j is no code',
+    (typed) => {
+      expect(normalizeRelayCode(typed)).toBeUndefined();
+      expect(relayCodesMatch(typed, 'K7QD-M2XW')).toBe(false);
+    },
+  );
+
+  it('matches the forgiving spellings only of the same code', () => {
+    expect(relayCodesMatch('k7qd m2xw', 'K7QD-M2XW')).toBe(true);
+    expect(relayCodesMatch('K7QD-M2XV', 'K7QD-M2XW')).toBe(false);
+  });
+});
+
+describe('registerRelay', () => {
+  it('POSTs the challenge and code before the browser opens; 201 is success', async () => {
+    const fake = scripted([response(201, '{"status":"registered"}')]);
+    await registerRelay(
+      'http://api.test/base',
+      { challenge: 'c'.repeat(43), code: 'K7QD-M2XW' },
+      { request: fake.request },
+    );
+    expect(fake.calls[0]?.url).toBe('http://api.test/base/cookie-bridge/relay/register');
+    expect(fake.calls[0]?.options.method).toBe('POST');
+    expect(JSON.parse(String(fake.calls[0]?.options.body))).toEqual({
+      challenge: 'c'.repeat(43),
+      code: 'K7QD-M2XW',
+    });
+  });
+
+  it('a full server (503) is E_RELAY_BUSY with its message; anything else E_RELAY_FAILED', async () => {
+    const relay = { challenge: 'c'.repeat(43), code: 'K7QD-M2XW' };
+    const busy = scripted([response(503, '{"error":"relay_full","message":"too many waiting"}')]);
+    await expect(registerRelay('http://api.test', relay, { request: busy.request })).rejects.toMatchObject({
+      code: 'E_RELAY_BUSY',
+      message: expect.stringContaining('too many waiting') as unknown,
+    });
+    for (const answer of [response(404, '{}'), response(409, '{}'), new Error('ECONNREFUSED')]) {
+      const fake = scripted([answer]);
+      await expect(registerRelay('http://api.test', relay, { request: fake.request })).rejects.toMatchObject({
+        code: 'E_RELAY_FAILED',
+      });
+    }
   });
 });
 
@@ -82,9 +157,8 @@ describe('checkRelaySupport', () => {
 describe('pollRelay', () => {
   const bundle = encodeCookieBundle({ cookies: [{ name: '_oauth2_proxy', value: 'secret' }], user: 'a@b.c' });
 
-  it('claims until 200, waiting the interval between 404 and 202 answers', async () => {
+  it('claims until 200, waiting the interval between 202 answers', async () => {
     const fake = scripted([
-      response(404, '{}'),
       response(202, '{"status":"pending"}'),
       response(202, '{"status":"pending"}'),
       response(200, JSON.stringify({ bundle })),
@@ -101,8 +175,8 @@ describe('pollRelay', () => {
     });
     expect(result.cookies).toEqual([{ name: '_oauth2_proxy', value: 'secret' }]);
     expect(result.user).toBe('a@b.c');
-    expect(sleeps).toEqual([1234, 1234, 1234]);
-    expect(fake.calls).toHaveLength(4);
+    expect(sleeps).toEqual([1234, 1234]);
+    expect(fake.calls).toHaveLength(3);
     for (const call of fake.calls) {
       expect(call.url).toBe('http://api.test/cookie-bridge/relay/claim');
       expect(call.options.method).toBe('POST');
@@ -131,7 +205,7 @@ describe('pollRelay', () => {
 
   it('stops when aborted, with the abort reason', async () => {
     const controller = new AbortController();
-    const fake = scripted([response(404, '{}'), response(404, '{}')]);
+    const fake = scripted([response(202, '{}'), response(202, '{}')]);
     const run = pollRelay('http://api.test', VERIFIER, {
       signal: controller.signal,
       request: fake.request,
@@ -142,6 +216,31 @@ describe('pollRelay', () => {
     });
     await expect(run).rejects.toThrow('login finished');
     expect(fake.calls).toHaveLength(1);
+  });
+
+  it('stops at once when the registered sign-in is gone: 410 (wrong codes, claimed) or 404 (expired)', async () => {
+    const cases: Array<[HttpResponse, RegExp]> = [
+      [
+        response(410, '{"error":"relay_ended","reason":"wrong-codes"}'),
+        /too many wrong codes were typed on the page/,
+      ],
+      [response(410, '{"error":"relay_ended","reason":"claimed"}'), /already picked up/],
+      [response(404, '{"error":"not_found"}'), /no longer knows it/],
+    ];
+    for (const [answer, message] of cases) {
+      const fake = scripted([response(202, '{}'), answer, response(202, '{}')]);
+      const run = pollRelay('http://api.test', VERIFIER, {
+        signal: new AbortController().signal,
+        request: fake.request,
+        sleep: () => Promise.resolve(),
+      });
+      await expect(run).rejects.toMatchObject({
+        code: 'E_RELAY_GONE',
+        exitCode: 6,
+        message: expect.stringMatching(message) as unknown,
+      });
+      expect(fake.calls).toHaveLength(2);
+    }
   });
 
   it('fails at once on a 200 without a valid bundle', async () => {

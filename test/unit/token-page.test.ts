@@ -1,5 +1,12 @@
 import { escapeHtml } from '../../src/core/escape-html';
-import { handoffUrl, renderTokenErrorPage, renderTokenPage } from '../../src/server/token-page';
+import {
+  describeRequestTime,
+  handoffUrl,
+  renderRelayAlreadyConfirmedPage,
+  renderRelayConfirmedPage,
+  renderTokenErrorPage,
+  renderTokenPage,
+} from '../../src/server/token-page';
 
 const HOSTILE = `"><script>alert('x')</script><img src=x onerror=alert(1)>&amp;'\``;
 const NONCE = 'bm9uY2Vub25jZW5vbmNl';
@@ -50,6 +57,10 @@ describe('renderTokenPage', () => {
       '<input type="hidden" name="state" value="st4te_-x">',
     ]);
     expect(html).toMatch(/<button type="submit">Send to terminal<\/button>/);
+    // Says where the sign-in goes.
+    expect(html).toContain(
+      '<strong id="handoff-port">127.0.0.1:49152</strong> (local port 49152 of this computer)',
+    );
     expect(html).toContain('form.submit()');
     expect(handoffUrl(49152)).toBe('http://127.0.0.1:49152/callback');
   });
@@ -81,6 +92,63 @@ describe('renderTokenPage', () => {
     expect(tags(html, 'script')).toHaveLength(1);
     for (const input of tags(html, 'input'))
       expect(input).toMatch(/^<input type="hidden" name="\w+" value="[^"<>']*">$/);
+  });
+});
+
+describe('renderTokenPage with a relay box', () => {
+  const relay = {
+    challenge: 'c'.repeat(43),
+    formToken: 'f0rm-t0ken',
+    state: 'st4te',
+    registeredAt: Date.UTC(2026, 11, 2, 4, 31, 7),
+    now: Date.UTC(2026, 11, 2, 4, 33, 20),
+    source: { address: '::ffff:127.0.0.1', forwardedFor: '203.0.113.9' },
+  };
+
+  it('says when and from where the sign-in was requested, asks for the code, and posts it with the challenge', () => {
+    const html = renderTokenPage({ bundle: 'cb1.x', nonce: NONCE, relay });
+    expect(html).toContain('<strong id="relay-requested-at">2026-12-02 04:31:07 UTC (2 min ago)</strong>');
+    expect(html).toContain('<strong id="relay-source">::ffff:127.0.0.1</strong>');
+    expect(html).toContain(
+      'from <strong id="relay-forwarded-for">203.0.113.9</strong> (as the proxy in front reported it',
+    );
+    expect(html).toContain('Type the code your own terminal shows.');
+    expect(tags(html, 'form')).toEqual(['<form id="relay-confirm-form" method="post" action="token/relay">']);
+    expect(html).toMatch(/<input id="relay-code-input" name="code" required/);
+    expect(html).toContain(`<input type="hidden" name="challenge" value="${relay.challenge}">`);
+    expect(html).toContain('<input type="hidden" name="state" value="st4te">');
+    expect(html).toContain('<input type="hidden" name="form_token" value="f0rm-t0ken">');
+  });
+
+  it('escapes a hostile forwarded address', () => {
+    const html = renderTokenPage({
+      bundle: 'cb1.x',
+      nonce: NONCE,
+      relay: { ...relay, source: { address: HOSTILE, forwardedFor: HOSTILE } },
+    });
+    expect(html).not.toContain(HOSTILE);
+    expect(html).not.toContain('<img');
+  });
+
+  it('describes request times in seconds, then minutes', () => {
+    expect(describeRequestTime(0, 59_000)).toBe('1970-01-01 00:00:00 UTC (59 s ago)');
+    expect(describeRequestTime(0, 60_000)).toBe('1970-01-01 00:00:00 UTC (1 min ago)');
+  });
+
+  it('says when the bundle carries all cookies because no session cookie was found', () => {
+    expect(renderTokenPage({ bundle: 'cb1.x', nonce: NONCE, allCookies: true })).toContain(
+      'id="all-cookies-notice"',
+    );
+    expect(renderTokenPage({ bundle: 'cb1.x', nonce: NONCE })).not.toContain('all-cookies-notice');
+  });
+
+  it('the confirmed page reassures; the already-confirmed page warns to sign out at the proxy', () => {
+    expect(renderRelayConfirmedPage({ nonce: NONCE })).toContain('id="relay-confirmed"');
+    const warning = renderRelayAlreadyConfirmedPage(NONCE);
+    expect(warning).toContain('id="relay-warning"');
+    expect(warning).toContain('sign out at the\n        sign-in proxy');
+    expect(warning).not.toContain('relay-confirmed');
+    expect(tags(warning, 'script')).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { isValidCookieName } from '../../core/bundle-codec';
 import { PortInUseError, UsageError } from '../../errors';
 import { createServeApp } from '../../server/create-serve-app';
 import {
@@ -23,6 +24,8 @@ export interface ServeCommandOptions {
   /** File holding the secret the proxy sends in --proxy-secret-header (else $COOKIE_BRIDGE_PROXY_SECRET). */
   proxySecretFile?: string;
   proxySecretHeader?: string;
+  /** --session-cookie NAME…: more cookie names the /token bundle carries. */
+  sessionCookie?: string[];
 }
 
 /** Environment variable holding the proxy secret when --proxy-secret-file is not given. */
@@ -36,9 +39,11 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
   const upstream = checkUpstream(options.upstream);
   const trustedProxies = checkTrustedProxies(options.trustedProxy);
   const proxySecret = readProxySecret(ctx.env, options);
+  const sessionCookies = checkSessionCookies(options.sessionCookie ?? []);
   const { app, upgrade } = createServeApp({
     upstream,
     identityHeader: options.identityHeader,
+    sessionCookies,
     ...(trustedProxies === undefined ? {} : { trustedProxies }),
     ...(proxySecret === undefined ? {} : { proxySecret }),
     logger: ctx.logger,
@@ -185,4 +190,15 @@ function readProxySecret(
     });
   }
   return { header, value };
+}
+
+function checkSessionCookies(names: string[]): string[] {
+  for (const name of names) {
+    if (!isValidCookieName(name)) {
+      throw new UsageError(`--session-cookie is not a cookie name: ${JSON.stringify(name.slice(0, 64))}`, {
+        hint: "pass the auth proxy's cookie name, e.g. --session-cookie _my_proxy (its _0, _1… chunks go too)",
+      });
+    }
+  }
+  return names;
 }

@@ -25,9 +25,6 @@ export {
   CHROMIUM_BROWSER_COMMAND,
 } from './run-chromium-browser';
 
-/** Time to start a set of real components (provider, proxies, serve) on a busy 2-core machine. */
-export const REAL_COMPONENT_SETUP_TIMEOUT_MS = 120_000;
-
 /** True when every Debian package the real-component e2e tests need is installed (see requireComponent). */
 export function realComponentsAvailable(): boolean {
   // Check all of them (no short-circuit) so one run names everything that is missing.
@@ -35,3 +32,8 @@ export function realComponentsAvailable(): boolean {
     .map(([name, path]) => requireComponent(name, path))
     .every(Boolean);
 }
+export { launchChromium } from './launch-chromium';
+export type { LaunchedChromium } from './launch-chromium';
+export { startServeBehindNginx, signInAtLookalike } from './serve-behind-nginx';
+export type { ServeBehindNginx, LoggedApp } from './serve-behind-nginx';
+export { REAL_SETUP_TIMEOUT_MS, REAL_BROWSER_TEST_TIMEOUT_MS, REAL_CLI_LOGIN_TIMEOUT_S } from './budgets';

@@ -11,8 +11,8 @@ export interface ChromiumBrowserEnv {
   /** `handoff` (default), `token-page`, `relay` or `url:<regex>`. */
   CHROMIUM_BROWSER_WAIT_FOR?: string;
   CHROMIUM_BROWSER_OUT?: string;
-  /** With `relay`: the code the terminal shows; the driver refuses to confirm a page showing another one. */
-  CHROMIUM_BROWSER_EXPECT_CODE?: string;
+  /** With `relay`: the code the terminal shows, which the driver types into the page. */
+  CHROMIUM_BROWSER_CODE?: string;
   CHROMIUM_BROWSER_LOGIN?: string;
   CHROMIUM_BROWSER_SCREENSHOT?: string;
   CHROMIUM_BROWSER_LOG?: string;
