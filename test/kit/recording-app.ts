@@ -10,6 +10,12 @@ export interface RecordedRequest {
   upgrade: boolean;
 }
 
+/** A fixed HTML page the app serves at one path (with Set-Cookie headers, if given). */
+export interface AppPage {
+  html: string;
+  setCookie?: string[];
+}
+
 export interface RecordingApp {
   url: string;
   port: number;
@@ -20,10 +26,14 @@ export interface RecordingApp {
 
 /**
  * A throwaway upstream app on 127.0.0.1 port 0 that logs every request reaching it, for the security suites:
- * "nothing reached the app" is proved by this log. It answers 200 JSON `{"app":true,…}` to everything except
- * `/api/health`, which it has not (404, so `serve` answers that itself); upgrades are logged and refused.
+ * "nothing reached the app" is proved by this log. It serves `pages` (by path) as HTML and answers 200 JSON
+ * `{"app":true,…}` to everything else except `/api/health`, which it has not (404, so `serve` answers that
+ * itself, with the identity); upgrades are logged and refused.
  */
-export async function startRecordingApp(): Promise<RecordingApp> {
+export async function startRecordingApp(
+  options: { pages?: Record<string, AppPage> } = {},
+): Promise<RecordingApp> {
+  const pages = options.pages ?? {};
   const log: RecordedRequest[] = [];
   const record = (req: http.IncomingMessage, upgrade: boolean): RecordedRequest => {
     const headers: Record<string, string> = {};
@@ -38,6 +48,16 @@ export async function startRecordingApp(): Promise<RecordingApp> {
     const entry = record(req, false);
     req.resume();
     req.on('end', () => {
+      const page = pages[new URL(entry.url, 'http://app').pathname];
+      if (page !== undefined) {
+        res.writeHead(200, {
+          'Content-Type': 'text/html; charset=utf-8',
+          'Cache-Control': 'no-store',
+          ...(page.setCookie === undefined ? {} : { 'Set-Cookie': page.setCookie }),
+        });
+        res.end(page.html);
+        return;
+      }
       const body = JSON.stringify({ app: true, method: entry.method, url: entry.url });
       res.writeHead(entry.url.split('?')[0] === '/api/health' ? 404 : 200, {
         'Content-Type': 'application/json',
@@ -62,4 +82,9 @@ export async function startRecordingApp(): Promise<RecordingApp> {
         server.closeAllConnections();
       }),
   };
+}
+
+/** The app's request log as "METHOD target" lines, in order. */
+export function requestLines(app: RecordingApp): string[] {
+  return app.log.map((entry) => `${entry.method} ${entry.url}`);
 }

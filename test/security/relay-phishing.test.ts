@@ -16,6 +16,7 @@ import { relayChallengeFor } from '../../src/core/relay-protocol';
 import { createMemoryRelayStore } from '../../src/server/relay-store';
 import { cliEnv, makeTempHome, startCli, type RunningCli } from '../kit/cli-runner';
 import { rawRequest } from '../kit/hostile-kit';
+import { requestLines } from '../kit/recording-app';
 import {
   launchChromium,
   realComponentsAvailable,
@@ -40,7 +41,7 @@ function storedCredentialFiles(home: string): string[] {
 
 /** Relay and /token requests that reached the app behind serve (there must be none). */
 function leakedToApp(stack: ServeBehindNginx): string[] {
-  return stack.app.requests.filter((line) => /^\S+ \/(token|cookie-bridge)/i.test(line));
+  return requestLines(stack.app).filter((line) => /^\S+ \/(token|cookie-bridge)/i.test(line));
 }
 
 /** Types `code` into the open /token page's relay form and confirms; the answer's status and text. */

@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { decodeCookieBundle } from '../../src/core/bundle-codec';
 import { relayChallengeFor } from '../../src/core/relay-protocol';
 import { rawRequest } from '../kit/hostile-kit';
+import { requestLines } from '../kit/recording-app';
 import {
   launchChromium,
   realComponentsAvailable,
@@ -130,8 +131,8 @@ describeReal('/token against a script of the app behind the same proxy (real Chr
       expect(await page.locator('#all-cookies-notice').count()).toBe(0);
 
       // /token is served by serve: it never reached the app.
-      expect(stack.app.requests).toContain('GET /xss');
-      expect(stack.app.requests.filter((line) => /^\S+ \/token/.test(line))).toEqual([]);
+      expect(requestLines(stack.app)).toContain('GET /xss');
+      expect(requestLines(stack.app).filter((line) => /^\S+ \/token/.test(line))).toEqual([]);
     },
     REAL_BROWSER_TEST_TIMEOUT_MS,
   );
@@ -175,7 +176,7 @@ describeReal('/token against a script of the app behind the same proxy (real Chr
       expect(stack.serveLog).toContainEqual(
         expect.stringMatching(/\/token\/relay: refused a confirm whose form token does not match/),
       );
-      expect(stack.app.requests.filter((line) => /^\S+ \/(token|cookie-bridge)/.test(line))).toEqual([]);
+      expect(requestLines(stack.app).filter((line) => /^\S+ \/(token|cookie-bridge)/.test(line))).toEqual([]);
     },
     REAL_BROWSER_TEST_TIMEOUT_MS,
   );

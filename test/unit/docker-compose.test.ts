@@ -133,11 +133,15 @@ describe('docker-compose.yml', () => {
     expect(app.environment?.IDENTITY_HEADER).toBe('X-Forwarded-Email');
   });
 
-  it("exempts exactly cookie-bridge's two relay routes from the proxy", () => {
+  it("exempts exactly cookie-bridge's three relay routes from the proxy", () => {
     const routes = flagList(proxy)
       .filter(([name]) => name === '--skip-auth-route')
       .map(([, value]) => value);
-    expect(routes).toEqual([`GET=^${RELAY_PREFIX}info$`, `POST=^${RELAY_PREFIX}claim$`]);
+    expect(routes).toEqual([
+      `GET=^${RELAY_PREFIX}info$`,
+      `POST=^${RELAY_PREFIX}register$`,
+      `POST=^${RELAY_PREFIX}claim$`,
+    ]);
     // (test/unit/proxy-recipes.test.ts checks these against the path-confusion spellings.)
   });
 

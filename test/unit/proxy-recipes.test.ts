@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { RELAY_CLAIM_PATH, RELAY_INFO_PATH } from '../../src/core/relay-protocol';
+import { RELAY_CLAIM_PATH, RELAY_INFO_PATH, RELAY_REGISTER_PATH } from '../../src/core/relay-protocol';
 import { isRelayPath } from '../../src/server/relay-routes';
 import { canonicalPath, decodePathOnce } from '../../src/server/request-path';
 import { renderApacheConfig, renderNginxConfig } from '../kit/real-components';
@@ -136,13 +136,18 @@ describe('the oauth2-proxy routes', () => {
 
   it('are the same in README.md, docs/serve.md and docker-compose.yml', () => {
     const show = (list: ReturnType<typeof skipAuthRoutes>) => list.map((r) => `${r.method}=${r.source}`);
-    expect(show(routes)).toEqual(['GET=^/cookie-bridge/relay/info$', 'POST=^/cookie-bridge/relay/claim$']);
+    expect(show(routes)).toEqual([
+      'GET=^/cookie-bridge/relay/info$',
+      'POST=^/cookie-bridge/relay/register$',
+      'POST=^/cookie-bridge/relay/claim$',
+    ]);
     expect(show(skipAuthRoutes(docBlock))).toEqual(show(routes));
     expect(show(skipAuthRoutes(composeRoutes))).toEqual(show(routes));
   });
 
-  it('let the two relay routes through', () => {
+  it('let the three relay routes through', () => {
     expect(skipped('GET', RELAY_INFO_PATH)).toBe(true);
+    expect(skipped('POST', RELAY_REGISTER_PATH)).toBe(true);
     expect(skipped('POST', RELAY_CLAIM_PATH)).toBe(true);
     expect(skipped('POST', RELAY_INFO_PATH)).toBe(false);
     expect(skipped('GET', '/token')).toBe(false);
@@ -160,7 +165,7 @@ describe('the oauth2-proxy routes', () => {
       for (const method of ['GET', 'POST']) {
         if (!skipped(method, target)) continue;
         const rawPath = target.split('?')[0] ?? target;
-        expect([RELAY_INFO_PATH, RELAY_CLAIM_PATH]).toContain(canonicalPath(rawPath));
+        expect([RELAY_INFO_PATH, RELAY_REGISTER_PATH, RELAY_CLAIM_PATH]).toContain(canonicalPath(rawPath));
         expect(isRelayPath(rawPath)).toBe(true);
       }
     }

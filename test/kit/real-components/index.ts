@@ -35,5 +35,5 @@ export function realComponentsAvailable(): boolean {
 export { launchChromium } from './launch-chromium';
 export type { LaunchedChromium } from './launch-chromium';
 export { startServeBehindNginx, signInAtLookalike } from './serve-behind-nginx';
-export type { ServeBehindNginx, LoggedApp } from './serve-behind-nginx';
+export type { ServeBehindNginx } from './serve-behind-nginx';
 export { REAL_SETUP_TIMEOUT_MS, REAL_BROWSER_TEST_TIMEOUT_MS, REAL_CLI_LOGIN_TIMEOUT_S } from './budgets';

@@ -8,50 +8,14 @@ import {
 import type { Logger } from '../../../src/context';
 import { createServeApp } from '../../../src/server/create-serve-app';
 import type { RelayStore } from '../../../src/server/relay-store';
+import { startRecordingApp, type AppPage, type RecordingApp } from '../recording-app';
 import { startNginxAuthRequest } from './nginx-auth-request';
 import type { RunningComponent } from './running-component';
-
-/** The app behind serve: records every request it gets (its own request log) and serves fixed pages. */
-export interface LoggedApp {
-  url: string;
-  /** "GET /path?query" for every request that reached the app, in order. */
-  requests: string[];
-  close(): Promise<void>;
-}
-
-export interface AppPage {
-  html: string;
-  setCookie?: string[];
-}
-
-async function startLoggedApp(pages: Record<string, AppPage>): Promise<LoggedApp> {
-  const requests: string[] = [];
-  const server = http.createServer((req, res) => {
-    requests.push(`${req.method ?? '?'} ${req.url ?? ''}`);
-    const page = pages[new URL(req.url ?? '/', 'http://app').pathname];
-    if (page === undefined) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"app":true}');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
-      ...(page.setCookie === undefined ? {} : { 'set-cookie': page.setCookie }),
-    });
-    res.end(page.html);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () => closeServer(server),
-  };
-}
 
 export interface ServeBehindNginx {
   /** What users open: real nginx (auth_request to the oauth2-proxy look-alike), the relay prefix exempt. */
   endpoint: string;
-  app: LoggedApp;
+  app: RecordingApp;
   /** createServeApp's log lines, "level: message". */
   serveLog: string[];
   relayStore: RelayStore;
@@ -74,7 +38,7 @@ export interface StartServeBehindNginxOptions {
 export async function startServeBehindNginx(
   options: StartServeBehindNginxOptions = {},
 ): Promise<ServeBehindNginx> {
-  const app = await startLoggedApp(options.pages ?? {});
+  const app = await startRecordingApp({ pages: options.pages ?? {} });
   const serveLog: string[] = [];
   const logger: Logger = {
     debug: (message) => serveLog.push(`debug: ${message}`),
