@@ -55,23 +55,10 @@ export async function registerRelay(
 ): Promise<void> {
   const logger = options.logger ?? silentLogger;
   const url = resolveEndpointUrl(endpoint, RELAY_REGISTER_PATH);
-  const body = JSON.stringify({ challenge: relay.challenge, code: relay.code });
   let status: number;
   let text: string;
   try {
-    const response = await (options.request ?? httpRequest)(url, {
-      method: 'POST',
-      headers: {
-        accept: 'application/json',
-        'content-type': 'application/json',
-        'content-length': String(Buffer.byteLength(body)),
-      },
-      body,
-      timeoutMs: options.timeoutMs ?? 15_000,
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
-    status = response.status;
-    text = await readText(response, 4096);
+    ({ status, text } = await postJson(url, { challenge: relay.challenge, code: relay.code }, 4096, options));
   } catch (error) {
     throw new LoginError('E_RELAY_FAILED', `could not register the relay sign-in: ${describe(error)}`, {
       hint: 'check the connection and run the login again, or log in without --relay',
@@ -156,25 +143,14 @@ export async function pollRelay(
   const intervalMs = options.intervalMs ?? DEFAULT_RELAY_POLL_INTERVAL_MS;
   const maxErrors = options.maxConsecutiveErrors ?? 10;
   const url = resolveEndpointUrl(endpoint, RELAY_CLAIM_PATH);
-  const body = JSON.stringify({ verifier });
   let errors = 0;
   let lastStatus: string | undefined;
   for (;;) {
     signal.throwIfAborted();
     let outcome: string;
     try {
-      const response = await (options.request ?? httpRequest)(url, {
-        method: 'POST',
-        headers: {
-          accept: 'application/json',
-          'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(body)),
-        },
-        body,
-        timeoutMs: options.timeoutMs ?? 15_000,
-        signal,
-      });
-      const text = await readText(response, 128 * 1024);
+      const response = await postJson(url, { verifier }, 128 * 1024, options);
+      const { text } = response;
       if (response.status === 200) {
         const bundle = bundleFromClaim(text);
         logger.debug(`relay: claimed a ${bundle.format} bundle with ${bundle.cookies.length} cookie(s)`);
@@ -208,6 +184,28 @@ export async function pollRelay(
     }
     await sleep(intervalMs, signal);
   }
+}
+
+/** POSTs `payload` as JSON to a relay route (default timeout 15 s) and reads at most `maxBytes` of the answer. */
+async function postJson(
+  url: URL,
+  payload: object,
+  maxBytes: number,
+  options: RelayRequestOptions,
+): Promise<{ status: number; text: string }> {
+  const body = JSON.stringify(payload);
+  const response = await (options.request ?? httpRequest)(url, {
+    method: 'POST',
+    headers: {
+      accept: 'application/json',
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(body)),
+    },
+    body,
+    timeoutMs: options.timeoutMs ?? 15_000,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  return { status: response.status, text: await readText(response, maxBytes) };
 }
 
 function bundleFromClaim(text: string): CookieBundle {

@@ -16,11 +16,10 @@
  * With CI=true a missing Debian component fails this suite; elsewhere it is skipped with a loud warning.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
-import { rawRequest, signInToLookalike, type RawResponse } from '../kit/hostile-kit';
+import { rawRequest, signInToLookalike, upgradeRequest, type RawResponse } from '../kit/hostile-kit';
 import { PATH_CONFUSION_ATTACKS, PLAIN_PATHS, RELAY_SPELLINGS } from '../kit/path-confusion-cases';
 import {
   apacheOidcRedirectUri,
@@ -49,35 +48,6 @@ const RELAY_PREFIX = '/cookie-bridge/relay/';
 const PUBLIC_PREFIX = '/public/';
 
 type Answer = RawResponse | { error: string; status?: undefined };
-
-/** A WebSocket upgrade request; resolves with the status answered (or 0 when the connection was dropped). */
-function upgradeRequest(port: number, path: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port,
-      path,
-      agent: false,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        ...headers,
-      },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', () => resolve(0));
-    req.end();
-  });
-}
 
 describeReal(
   'path confusion and the identity header, through real nginx and Apache (issue 8 items 1 and 5)',

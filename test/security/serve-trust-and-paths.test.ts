@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServeApp, type ServeAppOptions } from '../../src/server/create-serve-app';
 import { cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
-import { rawRequest } from '../kit/hostile-kit';
+import { rawRequest, upgradeRequest } from '../kit/hostile-kit';
 import { startServeSidecar } from '../kit/real-components';
 import { PATH_CONFUSION_ATTACKS, PLAIN_PATHS, RELAY_SPELLINGS } from '../kit/path-confusion-cases';
 import { startRecordingApp, type RecordingApp } from '../kit/recording-app';
@@ -37,35 +37,6 @@ async function startServe(options: ServeAppOptions): Promise<RunningServe> {
         server.closeAllConnections();
       }),
   };
-}
-
-/** A WebSocket upgrade request; resolves with the status line serve (or the app) answered. */
-function upgradeRequest(port: number, path: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port,
-      path,
-      agent: false,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        ...headers,
-      },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 describe('serve refuses path confusion before forwarding anything', () => {
