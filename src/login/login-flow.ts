@@ -1,10 +1,10 @@
-import type { BundleCookie } from '../core/bundle-codec';
-import type { AuthProxyKind, CredentialStore, EndpointProfile, StoredAuth } from '../core/credential-types';
-import { detectAuthProxy, type DetectionResult } from '../core/detect-auth-proxy';
-import { parseEndpoint, type ParsedEndpoint } from '../core/endpoint';
-import { formatCookieHeader } from '../core/cookie-header';
-import type { OutgoingHeaders } from '../core/http-request';
-import { basicHeader, bearer } from '../client/resolve-credential';
+import type { BundleCookie } from '../protocol/bundle-codec';
+import type { AuthProxyKind, CredentialStore, EndpointProfile, StoredAuth } from '../store/credential-types';
+import { detectAuthProxy, type DetectionResult } from './detect-auth-proxy';
+import { parseEndpoint, type ParsedEndpoint } from '../protocol/endpoint';
+import { formatCookieHeader } from '../protocol/cookie-header';
+import type { OutgoingHeaders } from '../http/http-request';
+import { basicHeader, bearer } from '../store/resolve-credential';
 import type { Clock, Logger } from '../context';
 import { LoginError, LoginNotVerifiedError } from '../errors';
 import type { PasteInput } from './paste-reader';

@@ -1,6 +1,6 @@
-import { decodeCookieBundle, type CookieBundle } from '../core/bundle-codec';
-import { resolveEndpointUrl, type ParsedEndpoint } from '../core/endpoint';
-import { redactUrl } from '../core/redact';
+import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
+import { resolveEndpointUrl, type ParsedEndpoint } from '../protocol/endpoint';
+import { redactUrl } from '../protocol/redact';
 import { LoginError, LoginTimeoutError, isCookieBridgeError } from '../errors';
 import type { LoginDeps, LoginOptions } from './login-flow';
 import { startLoopbackListener } from './loopback-listener';

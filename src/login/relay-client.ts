@@ -1,7 +1,7 @@
 import { silentLogger, type Logger } from '../context';
-import { decodeCookieBundle, type CookieBundle } from '../core/bundle-codec';
-import { resolveEndpointUrl } from '../core/endpoint';
-import { httpRequest, readText } from '../core/http-request';
+import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import { httpRequest, readText } from '../http/http-request';
 import {
   isValidRelayVerifier,
   RELAY_CLAIM_PATH,
@@ -9,7 +9,7 @@ import {
   RELAY_REGISTER_PATH,
   relayChallengeFor,
   relayCode,
-} from '../core/relay-protocol';
+} from '../protocol/relay-protocol';
 import { isCookieBridgeError, LoginError } from '../errors';
 
 /**

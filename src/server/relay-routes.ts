@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { singleHeader } from '../core/single-header';
+import { singleHeader } from '../http/single-header';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { isValidState } from '../core/bundle-codec';
+import { isValidState } from '../protocol/bundle-codec';
 import {
   isValidRelayChallenge,
   isValidRelayVerifier,
@@ -13,14 +13,14 @@ import {
   RELAY_INFO_PATH,
   RELAY_REGISTER_PATH,
   relayChallengeFor,
-} from '../core/relay-protocol';
+} from '../protocol/relay-protocol';
 import { silentLogger, type Logger } from '../context';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
 import type { RelayEndReason, RelaySource, RelayStore } from './relay-store';
-import { secretsEqual } from '../core/secret-compare';
+import { secretsEqual } from '../protocol/secret-compare';
 import { relayFormToken, scriptedFetchReason } from './navigation-guard';
 import { encodeRequestBundle } from './request-bundle';
-import { checkRequestPath } from './request-path';
+import { checkRequestPath } from '../protocol/request-path';
 import {
   renderRelayAlreadyConfirmedPage,
   renderRelayConfirmedPage,
@@ -56,7 +56,7 @@ const MAX_CONFIRM_BODY = '4kb';
 
 /**
  * Whether a request path is answered by the relay routes and never passed on: it lies under the relay prefix
- * in its raw or canonical form (src/server/request-path.ts), or it holds dot segments or double encoding
+ * in its raw or canonical form (src/protocol/request-path.ts), or it holds dot segments or double encoding
  * (which `serve` refuses with 400 before this router sees them). Such paths pass the auth proxy without a cookie.
  */
 export function isRelayPath(rawPath: string): boolean {

@@ -3,7 +3,7 @@
  * which is safe in text and in double- or single-quoted attributes. Scripts and styles carry the
  * per-response CSP nonce; nothing is loaded from elsewhere.
  */
-import { escapeHtml } from '../core/escape-html';
+import { escapeHtml } from '../protocol/escape-html';
 import type { RelaySource } from './relay-store';
 
 export interface TokenPageInput {

@@ -10,14 +10,14 @@ import * as zlib from 'node:zlib';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
-import type { BundleCookie } from '../../src/core/bundle-codec';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
+import type { BundleCookie } from '../../src/protocol/bundle-codec';
 import { NotLoggedInError, PortInUseError } from '../../src/errors';
 import {
   createLocalForwardingProxy,
   type LocalForwardingProxy,
   type LocalForwardingProxyOptions,
-} from '../../src/proxy/local-forwarding-proxy';
+} from '../../src/local-proxy/local-forwarding-proxy';
 import { makeTempHome } from '../kit/cli-runner';
 
 const EMAIL = 'alice@example.com';

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { EndpointProfile } from '../../src/core/credential-types';
-import { endpointSlug, FileCredentialStore } from '../../src/core/file-credential-store';
-import { lockPathFor } from '../../src/core/secure-file';
+import type { EndpointProfile } from '../../src/store/credential-types';
+import { endpointSlug, FileCredentialStore } from '../../src/store/file-credential-store';
+import { lockPathFor } from '../../src/store/secure-file';
 import { CredentialFileError, InvalidBundleError } from '../../src/errors';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');

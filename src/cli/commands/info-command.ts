@@ -1,8 +1,8 @@
-import { resolveCredential, type CredentialSource } from '../../client/resolve-credential';
-import { resolveEndpoint, type EndpointSource } from '../../client/resolve-endpoint';
-import type { EndpointProfile } from '../../core/credential-types';
+import { resolveCredential, type CredentialSource } from '../../store/resolve-credential';
+import { resolveEndpoint, type EndpointSource } from '../../sdk/resolve-endpoint';
+import type { EndpointProfile } from '../../store/credential-types';
 import { CredentialFileError, ExitCode, isCookieBridgeError } from '../../errors';
-import { FileCredentialStore } from '../../core/file-credential-store';
+import { FileCredentialStore } from '../../store/file-credential-store';
 import type { CliContext } from '../cli-context';
 
 export interface InfoCommandOptions {

@@ -1,10 +1,15 @@
 import { silentLogger, type Logger } from '../context';
 import { EndpointUnreachableError } from '../errors';
-import { classifyAuthProxyResponse, type AuthProxySignal } from './auth-proxy-signals';
-import { resolveEndpointUrl } from './endpoint';
-import { httpRequest, toUnreachableError, type HttpResponse, type OutgoingHeaders } from './http-request';
-import { namedUser } from './named-user';
-import { describeHeaders, redactUrl } from './redact';
+import { classifyAuthProxyResponse, type AuthProxySignal } from '../protocol/auth-proxy-signals';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import {
+  httpRequest,
+  toUnreachableError,
+  type HttpResponse,
+  type OutgoingHeaders,
+} from '../http/http-request';
+import { namedUser } from '../protocol/named-user';
+import { describeHeaders, redactUrl } from '../protocol/redact';
 
 /**
  * Finds out whether an endpoint sits behind a browser cookie auth proxy by probing `<endpoint>/api/health`

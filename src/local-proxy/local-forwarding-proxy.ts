@@ -1,9 +1,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { resolveCredential, type CredentialSource } from '../client/resolve-credential';
-import type { CredentialStore } from '../core/credential-types';
-import { parseEndpoint } from '../core/endpoint';
+import { resolveCredential, type CredentialSource } from '../store/resolve-credential';
+import type { CredentialStore } from '../store/credential-types';
+import { parseEndpoint } from '../protocol/endpoint';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { PortInUseError } from '../errors';
 import { createCachedCredential, fileJarVersion } from './cached-credential';

@@ -1,4 +1,4 @@
-import type { AuthProxyKind } from './credential-types';
+import type { AuthProxyKind } from '../store/credential-types';
 
 /**
  * Pure rules that tell "a browser cookie auth proxy stopped this request" apart from "the API answered".

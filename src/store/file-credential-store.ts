@@ -30,10 +30,10 @@ import * as path from 'node:path';
 import type { Cookie, CookieJar } from 'tough-cookie';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { CredentialFileError, InvalidBundleError, errnoCode } from '../errors';
-import { isValidCookieName, isValidCookieValue, type BundleCookie } from './bundle-codec';
+import { isValidCookieName, isValidCookieValue, type BundleCookie } from '../protocol/bundle-codec';
 import type { CredentialStore, EndpointProfile, StoredCookieInfo } from './credential-types';
-import { parseEndpoint } from './endpoint';
-import { redactSetCookie } from './redact';
+import { parseEndpoint } from '../protocol/endpoint';
+import { redactSetCookie } from '../protocol/redact';
 import {
   fingerprint,
   isExpired,

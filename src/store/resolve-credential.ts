@@ -1,4 +1,4 @@
-import type { CredentialStore, EndpointProfile } from '../core/credential-types';
+import type { CredentialStore, EndpointProfile } from './credential-types';
 import { NotLoggedInError } from '../errors';
 
 /** Where the credential for a request comes from, in the order they are tried. */

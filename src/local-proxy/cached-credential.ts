@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
-import type { ResolvedCredential } from '../client/resolve-credential';
-import type { CredentialStore } from '../core/credential-types';
+import type { ResolvedCredential } from '../store/resolve-credential';
+import type { CredentialStore } from '../store/credential-types';
 import type { Clock } from '../context';
 
 /**

@@ -1,4 +1,4 @@
-import type { BundleCookie } from './bundle-codec';
+import type { BundleCookie } from '../protocol/bundle-codec';
 
 /** How an endpoint is authenticated. Secrets live only in the 0600 files of the credential store. */
 export type StoredAuth =
