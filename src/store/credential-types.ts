@@ -1,3 +1,4 @@
+import type { AuthProxyKind } from '../protocol/auth-proxy-signals';
 import type { BundleCookie } from '../protocol/bundle-codec';
 
 /** How an endpoint is authenticated. Secrets live only in the 0600 files of the credential store. */
@@ -7,7 +8,7 @@ export type StoredAuth =
   | { type: 'basic'; username: string; password: string }
   | { type: 'none' };
 
-export type AuthProxyKind = 'oauth2-proxy' | 'mod_auth_openidc' | 'unknown';
+export type { AuthProxyKind };
 
 export interface EndpointProfile {
   /** Normalised endpoint URL (see parseEndpoint); the key. */
