@@ -4,7 +4,7 @@ import { detectAuthProxy, type DetectionResult } from './detect-auth-proxy';
 import { parseEndpoint, type ParsedEndpoint } from '../protocol/endpoint';
 import { formatCookieHeader } from '../protocol/cookie-header';
 import type { OutgoingHeaders } from '../http/http-request';
-import { basicHeader, bearer } from '../store/resolve-credential';
+import { basicHeader, bearer } from '../protocol/credential-headers';
 import { LoginError, LoginNotVerifiedError } from '../errors';
 import type { LoginDeps, LoginOptions } from './login-options';
 import { receiveBundle } from './receive-bundle';
