@@ -7,7 +7,7 @@ import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } f
 import { silentLogger, type Clock, type Logger } from '../context';
 import { createHealthRouter } from './health-route';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
-import { createRelayRouter } from './relay-routes';
+import { createRelayRouter } from './relay-public-routes';
 import { checkRequestPath, type RequestPathVerdict } from '../protocol/request-path';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';

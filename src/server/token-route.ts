@@ -7,7 +7,8 @@ import { encodeRequestBundle } from './request-bundle';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { isValidRelayChallenge } from '../protocol/relay-protocol';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
-import { createRelayConfirmRouter, ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-routes';
+import { createRelayConfirmRouter } from './relay-confirm-route';
+import { ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-messages';
 import type { RelayStore } from './relay-store';
 import { renderRelayAlreadyConfirmedPage, renderTokenErrorPage, renderTokenPage } from './token-page';
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { RELAY_PREFIX } from '../../src/protocol/relay-protocol';
-import { isRelayPath } from '../../src/server/relay-routes';
+import { isRelayPath } from '../../src/server/relay-public-routes';
 import {
   canonicalPath,
   checkRequestPath,
