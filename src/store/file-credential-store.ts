@@ -1,19 +1,7 @@
 /**
  * FileCredentialStore keeps logins on disk, one folder per endpoint, so endpoints never share a file.
- *
- * Layout under the config home (see resolveConfigHome: `$COOKIE_BRIDGE_HOME`, else
- * `$XDG_CONFIG_HOME/cookie-bridge`, else `~/.config/cookie-bridge`):
- *
- * ```
- * <home>/                              0700
- *   config.json                        0600  {"lastEndpoint": "https://api.example.com"}
- *   config.json.lock/                        present only while a process updates config.json
- *   endpoints/                         0700
- *     https_api.example.com-1a2b3c4d/  0700  one folder per endpoint (see endpointSlug)
- *       profile.json                   0600  the EndpointProfile, including token or basic-auth secrets
- *       cookies.json                   0600  the cookie jar (tough-cookie CookieJar serialisation)
- *     https_api.example.com-1a2b3c4d.lock/   present only while a process updates that endpoint
- * ```
+ * The layout is in store-layout.ts; config.json in config-file.ts; the cookie jar file in jar-file.ts;
+ * the cleanup of temp files left by killed writers in stale-temp-files.ts.
  *
  * - Every file is replaced atomically (temp file, fsync, rename) and chmod'ed 0600 after each write.
  * - Each endpoint's files are written under that endpoint's own lock, so parallel processes working on
@@ -24,35 +12,41 @@
  *   naming the file) and never deleted or rewritten by the store; other endpoints stay usable.
  * - Deleting an endpoint's folder (or `cookie-bridge api logout -e <endpoint>`) forgets only that login.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import type { Cookie, CookieJar } from 'tough-cookie';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
-import { CredentialFileError, InvalidBundleError, errnoCode } from '../errors';
-import { isValidCookieName, isValidCookieValue, type BundleCookie } from '../protocol/bundle-codec';
+import { CredentialFileError, errnoCode } from '../errors';
+import type { BundleCookie } from '../protocol/bundle-codec';
 import type { CredentialStore, EndpointProfile, StoredCookieInfo } from './credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
-import { redactSetCookie } from '../protocol/redact';
+import { readConfig, updateConfig } from './config-file';
+import { applyToJar, readJar, readJarEntries, serialiseLoginJar, storedCookieInfos } from './jar-file';
+import { removeStaleTempFiles } from './stale-temp-files';
 import {
-  fingerprint,
-  isExpired,
-  isStoredCookie,
-  newJar,
-  pinMaxAge,
-  storedExpiryMs,
-  toughCookie,
-} from './stored-cookie-jar';
+  checkHome,
+  configFileOf,
+  corruptHint,
+  endpointPathsOf,
+  endpointsFolderOf,
+  endpointSlug,
+  ensureEndpointsFolder,
+  exists,
+  PROFILE_FILE,
+  removeFile,
+  toJsonText,
+  type EndpointPaths,
+} from './store-layout';
+import { isExpired, toughCookie } from './stored-cookie-jar';
 import { parseStoredProfile } from './stored-profile';
 import {
   preloadSecureFileModules,
-  checkPrivateDir,
-  ensurePrivateDir,
   readJsonFile,
   withFileLock,
   writeFileSecurely,
   type FileLockOptions,
 } from './secure-file';
+
+export { endpointSlug, type EndpointPaths } from './store-layout';
 
 export interface FileCredentialStoreOptions {
   /** The config home folder (resolveConfigHome). */
@@ -65,49 +59,13 @@ export interface FileCredentialStoreOptions {
   lock?: FileLockOptions;
 }
 
-/** Where one endpoint's files live. */
-export interface EndpointPaths {
-  folder: string;
-  profile: string;
-  cookies: string;
-}
-
 /** Loads what saving a login needs ahead of time (the login command calls it while the browser works). */
 export function preloadCredentialStoreModules(): void {
   toughCookie();
   preloadSecureFileModules();
 }
 
-const CONFIG_FILE = 'config.json';
-const ENDPOINTS_FOLDER = 'endpoints';
-const PROFILE_FILE = 'profile.json';
-const COOKIES_FILE = 'cookies.json';
-const SLUG_READABLE_MAX = 80;
-
-/**
- * The folder name of an endpoint: its URL made filesystem-safe and readable, plus the first 8 hex digits
- * of the SHA-256 of the normalised URL so that two endpoints never share a folder, e.g.
- * `https://api.example.com:8443` → `https_api.example.com_8443-<hash8>`,
- * `http://localhost:8080/team/api` → `http_localhost_8080_team_api-<hash8>`.
- */
-export function endpointSlug(endpoint: string): string {
-  const normalised = parseEndpoint(endpoint).url;
-  const url = new URL(normalised);
-  // IPv6 hosts lose their brackets and write ':' as '-' ([::1] → --1).
-  const parts = [url.protocol.replace(/:$/, ''), url.hostname.replace(/^\[|\]$/g, '').replace(/:/g, '-')];
-  if (url.port !== '') parts.push(url.port);
-  if (url.pathname !== '/' && url.pathname !== '') parts.push(url.pathname);
-  const readable = parts
-    .join('_')
-    .replace(/[^A-Za-z0-9.-]+/g, '_')
-    .replace(/_+/g, '_')
-    .replace(/_$/, '')
-    .slice(0, SLUG_READABLE_MAX);
-  const hash = createHash('sha256').update(normalised).digest('hex').slice(0, 8);
-  return `${readable}-${hash}`;
-}
-
-/** Stores logins under `home` as documented at the top of this module. */
+/** Stores logins under `home` as documented in store-layout.ts. */
 export class FileCredentialStore implements CredentialStore {
   readonly home: string;
   private readonly now: Clock;
@@ -123,19 +81,18 @@ export class FileCredentialStore implements CredentialStore {
 
   /** The files of `endpoint` (normalised first); nothing is created. */
   pathsFor(endpoint: string): EndpointPaths {
-    const folder = path.join(this.endpointsFolder(), endpointSlug(endpoint));
-    return { folder, profile: path.join(folder, PROFILE_FILE), cookies: path.join(folder, COOKIES_FILE) };
+    return endpointPathsOf(this.home, endpoint);
   }
 
   /** The file that remembers the last endpoint used. */
   get configFile(): string {
-    return path.join(this.home, CONFIG_FILE);
+    return configFileOf(this.home);
   }
 
   async getProfile(endpoint: string): Promise<EndpointProfile | undefined> {
     const key = parseEndpoint(endpoint).url;
     const paths = this.pathsFor(key);
-    await this.checkHome();
+    await checkHome(this.home);
     const raw = await readJsonFile(paths.profile, { hint: corruptHint(paths.profile, key) });
     if (raw === undefined) return undefined;
     return parseStoredProfile(
@@ -159,8 +116,8 @@ export class FileCredentialStore implements CredentialStore {
     profiles: EndpointProfile[];
     problems: CredentialFileError[];
   }> {
-    const folder = this.endpointsFolder();
-    await this.checkHome();
+    const folder = endpointsFolderOf(this.home);
+    await checkHome(this.home);
     let entries: Dirent[];
     try {
       entries = await fs.readdir(folder, { withFileTypes: true });
@@ -199,8 +156,9 @@ export class FileCredentialStore implements CredentialStore {
     const stored: EndpointProfile = { ...profile, endpoint: key };
     const paths = this.pathsFor(key);
     // Build the jar before taking the lock: a cookie that cannot be stored fails the login, and nothing is saved.
-    const jarText = stored.auth.type === 'cookies' ? await this.serialiseLoginJar(key, cookies) : undefined;
-    await this.ensureEndpointsFolder();
+    const jarText =
+      stored.auth.type === 'cookies' ? await serialiseLoginJar(key, cookies, this.now()) : undefined;
+    await ensureEndpointsFolder(this.home);
     await withFileLock(
       paths.folder,
       async () => {
@@ -238,11 +196,15 @@ export class FileCredentialStore implements CredentialStore {
       );
     }
     try {
-      await this.updateConfig((config) => {
-        if (config.lastEndpoint !== key) return undefined;
-        const { lastEndpoint: _dropped, ...rest } = config;
-        return rest;
-      });
+      await updateConfig(
+        this.home,
+        (config) => {
+          if (config.lastEndpoint !== key) return undefined;
+          const { lastEndpoint: _dropped, ...rest } = config;
+          return rest;
+        },
+        this.lockOptions,
+      );
     } catch (error) {
       // The login is gone, which is what was asked; a config.json problem shows up on its next use.
       if (!(error instanceof CredentialFileError)) throw error;
@@ -254,7 +216,7 @@ export class FileCredentialStore implements CredentialStore {
   async getCookieHeader(endpoint: string, url: URL): Promise<string | undefined> {
     const key = parseEndpoint(endpoint).url;
     if (!sameOrigin(key, url)) return undefined;
-    const jar = await this.readJar(key);
+    const jar = await readJar(this.home, key);
     if (jar === undefined) return undefined;
     const now = this.now();
     const cookies = (await jar.getCookies(url, { expire: false, sort: true })).filter(
@@ -277,15 +239,17 @@ export class FileCredentialStore implements CredentialStore {
       return;
     }
     // Cheap check without the lock: most responses repeat what the jar holds already.
-    const current = await this.readJar(key);
-    if (current === undefined || !(await this.applyToJar(current, url, setCookieHeaders, true))) return;
+    const current = await readJar(this.home, key);
+    if (current === undefined || !(await applyToJar(current, url, setCookieHeaders, this.now(), this.logger)))
+      return;
     const paths = this.pathsFor(key);
     await withFileLock(
       paths.folder,
       async () => {
         await removeStaleTempFiles(paths.folder);
-        const jar = await this.readJar(key);
-        if (jar === undefined || !(await this.applyToJar(jar, url, setCookieHeaders, false))) return;
+        const jar = await readJar(this.home, key);
+        if (jar === undefined || !(await applyToJar(jar, url, setCookieHeaders, this.now(), undefined)))
+          return;
         await writeFileSecurely(paths.cookies, toJsonText(await jar.serialize()));
       },
       this.lockOptions,
@@ -295,242 +259,25 @@ export class FileCredentialStore implements CredentialStore {
   /** Read from the stored JSON as it is (no tough-cookie): `api info` stays fast to start. */
   async listCookies(endpoint: string): Promise<StoredCookieInfo[]> {
     const key = parseEndpoint(endpoint).url;
-    const entries = await this.readJarEntries(key);
+    const entries = await readJarEntries(this.home, key);
     if (entries === undefined) return [];
-    const now = this.now();
-    return entries.flatMap((entry) => {
-      const expires = storedExpiryMs(entry);
-      if (expires !== undefined && expires <= now) return [];
-      const info: StoredCookieInfo = {
-        name: entry.key as string,
-        value: typeof entry.value === 'string' ? entry.value : '',
-        domain: entry.domain as string,
-        path: typeof entry.path === 'string' ? entry.path : '/',
-        secure: entry.secure === true,
-        httpOnly: entry.httpOnly === true,
-      };
-      if (expires !== undefined && Number.isFinite(expires)) info.expires = new Date(expires);
-      return [info];
-    });
+    return storedCookieInfos(entries, this.now());
   }
 
   async getLastEndpoint(): Promise<string | undefined> {
-    return (await this.readConfig()).lastEndpoint;
+    return (await readConfig(this.home)).lastEndpoint;
   }
 
   async setLastEndpoint(endpoint: string): Promise<void> {
     const key = parseEndpoint(endpoint).url;
-    await this.updateConfig((config) =>
-      config.lastEndpoint === key ? undefined : { ...config, lastEndpoint: key },
-    );
-  }
-
-  // --- config.json ---
-
-  private async readConfig(): Promise<StoredConfig> {
-    const file = this.configFile;
-    const hint = `fix ${file} or delete it (it only remembers the last endpoint used)`;
-    await this.checkHome();
-    const raw = await readJsonFile(file, { hint });
-    if (raw === undefined) return {};
-    if (!isRecord(raw) || (raw.lastEndpoint !== undefined && typeof raw.lastEndpoint !== 'string')) {
-      throw new CredentialFileError('E_CORRUPT_FILE', file, 'is not a valid cookie-bridge config', hint);
-    }
-    return raw as StoredConfig;
-  }
-
-  /** Read-modify-write of config.json under its lock; `change` returns undefined for "no change". */
-  private async updateConfig(change: (config: StoredConfig) => StoredConfig | undefined): Promise<void> {
-    // Checked once without the lock, so a no-op neither creates the home nor waits for the lock.
-    if (change(await this.readConfig()) === undefined) return;
-    await ensurePrivateDir(this.home);
-    await withFileLock(
-      this.configFile,
-      async () => {
-        const next = change(await this.readConfig());
-        if (next !== undefined) await writeFileSecurely(this.configFile, toJsonText(next));
-      },
+    await updateConfig(
+      this.home,
+      (config) => (config.lastEndpoint === key ? undefined : { ...config, lastEndpoint: key }),
       this.lockOptions,
     );
   }
-
-  // --- cookies.json ---
-
-  private endpointsFolder(): string {
-    return path.join(this.home, ENDPOINTS_FOLDER);
-  }
-
-  /**
-   * Before any read: the config home and endpoints/ must not be links, another user's, or writable by
-   * others (CredentialFileError E_UNSAFE_PERMISSIONS), since whoever controls them controls the logins.
-   * readJsonFile checks the file and its own folder.
-   */
-  private async checkHome(): Promise<void> {
-    await checkPrivateDir(this.home);
-    await checkPrivateDir(this.endpointsFolder());
-  }
-
-  private async ensureEndpointsFolder(): Promise<void> {
-    await ensurePrivateDir(this.home);
-    await ensurePrivateDir(this.endpointsFolder());
-  }
-
-  /** The endpoint's jar, or undefined when it has none (not logged in, or not with cookies). */
-  /** The jar file's cookie entries, each checked to have a cookie's shape; undefined when there is no jar. */
-  private async readJarEntries(key: string): Promise<Array<Record<string, unknown>> | undefined> {
-    const file = this.pathsFor(key).cookies;
-    const hint = corruptHint(file, key);
-    await this.checkHome();
-    const raw = await readJsonFile(file, { hint });
-    if (raw === undefined) return undefined;
-    const entries = isRecord(raw) ? raw.cookies : undefined;
-    if (!Array.isArray(entries)) {
-      throw new CredentialFileError('E_CORRUPT_FILE', file, 'is not a cookie jar (no "cookies" list)', hint);
-    }
-    if (!entries.every(isStoredCookie)) {
-      throw new CredentialFileError('E_CORRUPT_FILE', file, 'holds an entry that is not a cookie', hint);
-    }
-    return entries as Array<Record<string, unknown>>;
-  }
-
-  private async readJar(key: string): Promise<CookieJar | undefined> {
-    const entries = await this.readJarEntries(key);
-    if (entries === undefined) return undefined;
-    const jar = newJar();
-    for (const entry of entries) {
-      const cookie = toughCookie().Cookie.fromJSON(entry);
-      if (cookie === undefined) {
-        const file = this.pathsFor(key).cookies;
-        throw new CredentialFileError(
-          'E_CORRUPT_FILE',
-          file,
-          'holds an entry that is not a cookie',
-          corruptHint(file, key),
-        );
-      }
-      await jar.store.putCookie(cookie);
-    }
-    return jar;
-  }
-
-  private async serialiseLoginJar(key: string, cookies: BundleCookie[]): Promise<string> {
-    const url = new URL(key);
-    const now = new Date(this.now());
-    const jar = newJar();
-    for (const { name, value } of cookies) {
-      if (!isValidCookieName(name)) throw new InvalidBundleError('a cookie has an invalid name');
-      if (!isValidCookieValue(value)) throw new InvalidBundleError(`cookie ${name} has an invalid value`);
-      // Host-only (no Domain), for the whole site, Secure only over https; kept in the order given,
-      // so chunked sessions (_oauth2_proxy_0, _oauth2_proxy_1, …) are replayed in order.
-      const cookie = new (toughCookie().Cookie)({
-        key: name,
-        value,
-        path: '/',
-        secure: url.protocol === 'https:',
-        httpOnly: true,
-      });
-      let stored: Cookie | undefined;
-      try {
-        stored = await jar.setCookie(cookie, url, { now });
-      } catch (error) {
-        throw new InvalidBundleError(`cookie ${name} cannot be stored for ${key}`, { cause: error });
-      }
-      if (stored === undefined) throw new InvalidBundleError(`cookie ${name} cannot be stored for ${key}`);
-    }
-    return toJsonText(await jar.serialize());
-  }
-
-  /** Applies the headers to `jar` and drops expired cookies; true when the jar's content changed. */
-  private async applyToJar(jar: CookieJar, url: URL, headers: string[], log: boolean): Promise<boolean> {
-    const nowMs = this.now();
-    const now = new Date(nowMs);
-    const before = await fingerprint(jar);
-    for (const header of headers) {
-      let cookie: Cookie | undefined;
-      try {
-        cookie = await jar.setCookie(header, url, { now, ignoreError: true });
-      } catch {
-        cookie = undefined;
-      }
-      if (cookie === undefined) {
-        if (log) this.logger.debug(`ignored Set-Cookie: ${redactSetCookie(header)}`);
-        continue;
-      }
-      pinMaxAge(cookie, nowMs);
-    }
-    for (const cookie of await jar.store.getAllCookies()) {
-      if (isExpired(cookie, nowMs) && cookie.domain !== null && cookie.path !== null) {
-        await jar.store.removeCookie(cookie.domain, cookie.path, cookie.key);
-      }
-    }
-    return (await fingerprint(jar)) !== before;
-  }
-}
-
-interface StoredConfig {
-  lastEndpoint?: string;
-  [key: string]: unknown;
-}
-
-function corruptHint(file: string, endpoint?: string): string {
-  return `fix ${file} or delete it, or run cookie-bridge api logout -e ${endpoint ?? '<endpoint>'}`;
 }
 
 function sameOrigin(endpoint: string, url: URL): boolean {
   return new URL(endpoint).origin === url.origin;
-}
-
-function toJsonText(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fs.lstat(file);
-    return true;
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-    throw new CredentialFileError(
-      'E_CORRUPT_FILE',
-      file,
-      `cannot be read (${code ?? 'unknown error'})`,
-      `check the owner and permissions of ${path.dirname(file)}`,
-    );
-  }
-}
-
-/**
- * Temp files (`cookies.json.<n>`, `profile.json.<n>`) that write-file-atomic left behind when a writer was
- * killed mid-write. Every write of an endpoint happens under its lock, so while we hold it, any such file is
- * stale. Best effort: a file that cannot be removed is left for the next writer.
- */
-async function removeStaleTempFiles(folder: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await fs.readdir(folder);
-  } catch {
-    return;
-  }
-  const stale = names.filter((name) => /^(?:profile|cookies)\.json\.\d+$/.test(name));
-  await Promise.all(
-    stale.map((name) => fs.rm(path.join(folder, name), { force: true }).catch(() => undefined)),
-  );
-}
-
-async function removeFile(file: string): Promise<void> {
-  try {
-    await fs.rm(file, { force: true });
-  } catch (error) {
-    throw new CredentialFileError(
-      'E_WRITE_FAILED',
-      file,
-      `cannot be removed (${errnoCode(error) ?? 'unknown error'})`,
-      `delete ${file} by hand`,
-    );
-  }
 }
