@@ -20,7 +20,14 @@ import type { BundleCookie } from '../protocol/bundle-codec';
 import type { CredentialStore, EndpointProfile, StoredCookieInfo } from './credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
 import { readConfig, updateConfig } from './config-file';
-import { applyToJar, readJar, readJarEntries, serialiseLoginJar, storedCookieInfos } from './jar-file';
+import {
+  applyToJar,
+  jarFileVersion,
+  readJar,
+  readJarEntries,
+  serialiseLoginJar,
+  storedCookieInfos,
+} from './jar-file';
 import { removeStaleTempFiles } from './stale-temp-files';
 import {
   checkHome,
@@ -87,6 +94,12 @@ export class FileCredentialStore implements CredentialStore {
   /** The file that remembers the last endpoint used. */
   get configFile(): string {
     return configFileOf(this.home);
+  }
+
+  /** Stats the endpoint's cookies.json: changes whenever any process rewrites the jar. */
+  jarVersion(endpoint: string): () => Promise<string> {
+    const file = this.pathsFor(endpoint).cookies;
+    return () => jarFileVersion(file);
   }
 
   async getProfile(endpoint: string): Promise<EndpointProfile | undefined> {

@@ -2,6 +2,7 @@
  * cookies.json, an endpoint's cookie jar: reading it (checked entry by entry, never repaired), building the jar
  * of a new login, and applying Set-Cookie headers. The store takes the lock and writes the text.
  */
+import { promises as fs } from 'node:fs';
 import type { Cookie, CookieJar } from 'tough-cookie';
 import type { Logger } from '../context';
 import { CredentialFileError, InvalidBundleError } from '../errors';
@@ -146,4 +147,14 @@ export async function applyToJar(
     }
   }
   return (await fingerprint(jar)) !== before;
+}
+
+/** What identifies the jar file's current content: its inode, size and times (or why it cannot be read). */
+export async function jarFileVersion(file: string): Promise<string> {
+  try {
+    const stat = await fs.stat(file, { bigint: true });
+    return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+  } catch (error) {
+    return `missing:${(error as { code?: unknown }).code === 'ENOENT' ? 'ENOENT' : 'error'}`;
+  }
 }

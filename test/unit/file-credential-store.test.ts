@@ -502,3 +502,20 @@ describe('locks and failures', () => {
     await expect(store.removeEndpoint(endpoint)).resolves.toBe(false);
   });
 });
+
+describe('jarVersion (the change signal for caches)', () => {
+  const endpoint = 'http://127.0.0.1:41234';
+
+  it('changes when any process rewrites the jar, and only then', async () => {
+    const store = newStore();
+    const version = store.jarVersion(endpoint);
+    await expect(version()).resolves.toBe('missing:ENOENT');
+    await store.saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v1' }]);
+    const first = await version();
+    expect(first).not.toMatch(/^missing/);
+    await expect(version()).resolves.toBe(first);
+    // another process (here: another store object on the same home) logs in again
+    await newStore().saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v2' }]);
+    await expect(version()).resolves.not.toBe(first);
+  });
+});
