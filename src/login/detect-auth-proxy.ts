@@ -63,7 +63,7 @@ type ProbeOutcome =
 
 /**
  * Probes the endpoint and says whether an auth proxy answered, the API answered (JSON 2xx: `no-proxy`,
- * with `user` when the JSON names someone, see core/named-user.ts), or the API refused (`api-error`: its
+ * with `user` when the JSON names someone, see protocol/named-user.ts), or the API refused (`api-error`: its
  * own JSON 401/403, e.g. it wants a token or basic auth, or any other non-2xx JSON). Network errors,
  * redirect loops and too many redirects throw EndpointUnreachableError naming the endpoint.
  */

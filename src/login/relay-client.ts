@@ -16,7 +16,7 @@ import { isCookieBridgeError, LoginError } from '../errors';
  * The CLI's half of relay login: for browsers that cannot reach the terminal's loopback listener, the CLI
  * registers a challenge and a code with the server, the person types the code into the /token page, which
  * leaves the bundle on the server (POST /token/relay), and the CLI claims it with a secret only it holds.
- * See core/relay-protocol.ts and docs/serve.md.
+ * See protocol/relay-protocol.ts and docs/serve.md.
  */
 
 export interface RelayChallenge {
