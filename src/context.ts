@@ -4,7 +4,7 @@
  */
 
 export interface Logger {
-  /** Only shown with --debug. Callers redact secrets before calling (see core/redact.ts). */
+  /** Only shown with --debug. Callers redact secrets before calling (see protocol/redact.ts). */
   debug(message: string): void;
   /** Progress and status lines for a person (stderr in the CLI). */
   info(message: string): void;

@@ -1,6 +1,6 @@
-import { resolveConfigHome } from '../core/config-home';
-import type { CredentialStore } from '../core/credential-types';
-import { FileCredentialStore } from '../core/file-credential-store';
+import { resolveConfigHome } from '../store/config-home';
+import type { CredentialStore } from '../store/credential-types';
+import { FileCredentialStore } from '../store/file-credential-store';
 import { systemClock, type Clock, type Logger } from '../context';
 import { createCliLogger } from './cli-logger';
 

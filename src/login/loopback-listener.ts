@@ -1,12 +1,12 @@
-import { secretsEqual } from '../core/secret-compare';
-import { singleHeader } from '../core/single-header';
+import { secretsEqual } from '../protocol/secret-compare';
+import { singleHeader } from '../http/single-header';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../context';
-import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../core/bundle-codec';
+import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../protocol/bundle-codec';
 import { InvalidBundleError, LoginError, describeSystemError } from '../errors';
 import { renderRefusalPage, renderSignedInPage } from './loopback-pages';
-import { HOST_V4, HOST_V6, listenOnLoopback } from './listen-on-loopback';
+import { HOST_V4, HOST_V6, listenOnLoopback } from '../http/listen-on-loopback';
 import { Refusal, parseJsonBody, readBody } from './loopback-request';
 import type { StatelessArrival } from './stateless-bundle-gate';
 

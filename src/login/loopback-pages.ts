@@ -2,7 +2,7 @@
  * The small pages the CLI's loopback listener answers a browser with. Everything echoed is escaped;
  * nothing secret (bundle, cookie values, state) is ever put into a page.
  */
-import { escapeHtml } from '../core/escape-html';
+import { escapeHtml } from '../protocol/escape-html';
 
 function renderPage(title: string, heading: string, body: string): string {
   return [

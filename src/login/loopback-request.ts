@@ -1,5 +1,5 @@
 import type * as http from 'node:http';
-import { singleHeader } from '../core/single-header';
+import { singleHeader } from '../http/single-header';
 
 /** A request the listener will not take: answered with `status`, logged at debug level, and the wait goes on. */
 export class Refusal {

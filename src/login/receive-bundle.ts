@@ -1,8 +1,8 @@
-import { decodeCookieBundle, type CookieBundle } from '../core/bundle-codec';
-import { resolveEndpointUrl, type ParsedEndpoint } from '../core/endpoint';
-import { redactUrl } from '../core/redact';
+import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
+import { resolveEndpointUrl, type ParsedEndpoint } from '../protocol/endpoint';
+import { redactUrl } from '../protocol/redact';
 import { LoginError, LoginTimeoutError, isCookieBridgeError } from '../errors';
-import type { LoginDeps, LoginOptions } from './login-flow';
+import type { LoginDeps, LoginOptions } from './login-options';
 import { startLoopbackListener } from './loopback-listener';
 import { readPastedBundle } from './paste-reader';
 import { createStatelessBundleGate, type StatelessBundleGate } from './stateless-bundle-gate';

@@ -1,7 +1,7 @@
 import { silentLogger, type Logger } from '../context';
-import { decodeCookieBundle, type CookieBundle } from '../core/bundle-codec';
-import { resolveEndpointUrl } from '../core/endpoint';
-import { httpRequest, readText } from '../core/http-request';
+import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import { httpRequest, readText } from '../http/http-request';
 import {
   isValidRelayVerifier,
   RELAY_CLAIM_PATH,
@@ -9,14 +9,14 @@ import {
   RELAY_REGISTER_PATH,
   relayChallengeFor,
   relayCode,
-} from '../core/relay-protocol';
+} from '../protocol/relay-protocol';
 import { isCookieBridgeError, LoginError } from '../errors';
 
 /**
  * The CLI's half of relay login: for browsers that cannot reach the terminal's loopback listener, the CLI
  * registers a challenge and a code with the server, the person types the code into the /token page, which
  * leaves the bundle on the server (POST /token/relay), and the CLI claims it with a secret only it holds.
- * See core/relay-protocol.ts and docs/serve.md.
+ * See protocol/relay-protocol.ts and docs/serve.md.
  */
 
 export interface RelayChallenge {

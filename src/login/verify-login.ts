@@ -1,8 +1,8 @@
-import { classifyAuthProxyResponse, type AuthProxySignal } from '../core/auth-proxy-signals';
-import { resolveEndpointUrl } from '../core/endpoint';
-import { httpRequest, readText, type OutgoingHeaders } from '../core/http-request';
-import { namedUser } from '../core/named-user';
-import { describeHeaders, redactUrl } from '../core/redact';
+import { classifyAuthProxyResponse, type AuthProxySignal } from '../protocol/auth-proxy-signals';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import { httpRequest, readText, type OutgoingHeaders } from '../http/http-request';
+import { namedUser } from '../protocol/named-user';
+import { describeHeaders, redactUrl } from '../protocol/redact';
 import type { Logger } from '../context';
 
 export interface VerificationResult {

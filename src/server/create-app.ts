@@ -10,7 +10,7 @@ export interface CreateAppDeps {
   logger?: Logger;
   /**
    * Cookie names (and their chunks) the /token bundle carries besides the known auth proxies' session
-   * cookies, e.g. oauth2-proxy's --cookie-name. Other cookies stay in the browser (src/server/session-cookies.ts).
+   * cookies, e.g. oauth2-proxy's --cookie-name. Other cookies stay in the browser (src/protocol/session-cookies.ts).
    */
   sessionCookies?: readonly string[];
   /** Mounts more routes after /token and /api/health, before the 404 and error handlers. */

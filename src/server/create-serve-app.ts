@@ -7,12 +7,12 @@ import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } f
 import { silentLogger, type Clock, type Logger } from '../context';
 import { createHealthRouter } from './health-route';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
-import { createRelayRouter } from './relay-routes';
-import { checkRequestPath, type RequestPathVerdict } from './request-path';
+import { createRelayRouter } from './relay-public-routes';
+import { checkRequestPath, type RequestPathVerdict } from '../protocol/request-path';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
 import { errnoCode } from '../errors';
-import { upstreamErrorResponse } from './upstream-errors';
+import { upstreamErrorResponse } from '../http/upstream-errors';
 import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
 
 /**
@@ -27,7 +27,7 @@ import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
  * that gains or loses the route later is seen at once.
  *
  * Before anything else (docs/security-model.md): a path with dot segments or double encoding is refused with
- * 400, a path under the relay prefix (raw or canonical: src/server/request-path.ts) is answered here and never
+ * 400, a path under the relay prefix (raw or canonical: src/protocol/request-path.ts) is answered here and never
  * forwarded, and the identity header is removed unless the request came through the proxy (trustedProxies /
  * proxySecret) or when it is a relay path. The proxy-secret header itself never reaches the app.
  */

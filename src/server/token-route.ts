@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Response } from 'express';
-import { isValidState } from '../core/bundle-codec';
+import { isValidState } from '../protocol/bundle-codec';
 import { relayFormToken, scriptedFetchReason } from './navigation-guard';
 import { encodeRequestBundle } from './request-bundle';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
-import { isValidRelayChallenge } from '../core/relay-protocol';
+import { isValidRelayChallenge } from '../protocol/relay-protocol';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
-import { createRelayConfirmRouter, ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-routes';
+import { createRelayConfirmRouter } from './relay-confirm-route';
+import { ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-messages';
 import type { RelayStore } from './relay-store';
 import { renderRelayAlreadyConfirmedPage, renderTokenErrorPage, renderTokenPage } from './token-page';
 

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
-import { secretsEqual } from '../core/secret-compare';
+import { secretsEqual } from '../protocol/secret-compare';
 
 /**
  * Whether a request came through the auth proxy, so that its identity header can be believed: it arrived from

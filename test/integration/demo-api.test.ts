@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { decodeCookieBundle } from '../../src/core/bundle-codec';
-import { httpRequest, readBody, readText, type HttpRequestOptions } from '../../src/core/http-request';
+import { decodeCookieBundle } from '../../src/protocol/bundle-codec';
+import { httpRequest, readBody, readText, type HttpRequestOptions } from '../../src/http/http-request';
 import { PortInUseError } from '../../src/errors';
 import { DEMO_ITEMS, patternStream, startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 

@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/context';
-import { detectAuthProxy } from '../../src/core/detect-auth-proxy';
-import { httpRequest, readText } from '../../src/core/http-request';
+import { detectAuthProxy } from '../../src/login/detect-auth-proxy';
+import { httpRequest, readText } from '../../src/http/http-request';
 import { EndpointUnreachableError } from '../../src/errors';
 import { startOAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 

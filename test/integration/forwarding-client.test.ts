@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createClient } from '../../src/client/create-client';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
+import { createClient } from '../../src/sdk/create-client';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { NotLoggedInError, SessionExpiredError } from '../../src/errors';
 import { loginInProcess } from '../kit/in-process-login';
 import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';

@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
-import { encodeCookieBundle } from '../../src/core/bundle-codec';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
+import { encodeCookieBundle } from '../../src/protocol/bundle-codec';
 import { LoginError, LoginNotVerifiedError, LoginTimeoutError } from '../../src/errors';
 import {
   bundleFromTokenPage,

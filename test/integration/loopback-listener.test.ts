@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { Logger } from '../../src/context';
-import { encodeCookieBundle } from '../../src/core/bundle-codec';
+import { encodeCookieBundle } from '../../src/protocol/bundle-codec';
 import { PortInUseError } from '../../src/errors';
 import { startLoopbackListener, type LoopbackListener } from '../../src/login/loopback-listener';
 

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { silentLogger, type Logger } from '../../src/context';
-import { decodeCookieBundle } from '../../src/core/bundle-codec';
-import type { CredentialStore } from '../../src/core/credential-types';
+import { decodeCookieBundle } from '../../src/protocol/bundle-codec';
+import type { CredentialStore } from '../../src/store/credential-types';
 import { login, type LoginDeps, type LoginOptions, type LoginResult } from '../../src/login/login-flow';
 import type { Progress } from '../../src/login/progress';
 

@@ -1,4 +1,4 @@
-import { preloadCredentialStoreModules } from '../../core/file-credential-store';
+import { preloadCredentialStoreModules } from '../../store/file-credential-store';
 import { openBrowser } from '../../login/browser-opener';
 import { login, type LoginResult } from '../../login/login-flow';
 import { createProgress } from '../../login/progress';

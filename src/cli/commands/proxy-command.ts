@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { resolveEndpoint } from '../../client/resolve-endpoint';
-import { createLocalForwardingProxy } from '../../proxy/local-forwarding-proxy';
+import { resolveEndpoint } from '../../sdk/resolve-endpoint';
+import { createLocalForwardingProxy } from '../../local-proxy/local-forwarding-proxy';
 import type { CliContext } from '../cli-context';
 
 export interface ProxyCommandOptions {

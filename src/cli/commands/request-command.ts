@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createForwardingClient } from '../../client/forwarding-client';
-import { resolveEndpoint } from '../../client/resolve-endpoint';
-import { describeHeaders } from '../../core/redact';
+import { createForwardingClient } from '../../sdk/forwarding-client';
+import { resolveEndpoint } from '../../sdk/resolve-endpoint';
+import { describeHeaders } from '../../protocol/redact';
 import {
   CookieBridgeError,
   EndpointUnreachableError,

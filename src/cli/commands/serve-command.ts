@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isValidCookieName } from '../../core/bundle-codec';
+import { isValidCookieName } from '../../protocol/bundle-codec';
 import { PortInUseError, UsageError } from '../../errors';
 import { createServeApp } from '../../server/create-serve-app';
 import {

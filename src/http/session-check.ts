@@ -1,12 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { peekBody } from '../client/peek-body';
-import { decodeHead } from '../core/decode-body-head';
+import { peekBody } from './peek-body';
+import { decodeHead } from './decode-body-head';
 import {
   classifyAuthProxyResponse,
   isWorthInspecting,
   type AuthProxySignal,
-} from '../core/auth-proxy-signals';
+} from '../protocol/auth-proxy-signals';
 
 /** Bytes of a suspicious response inspected to tell a proxy's login page from the API's own answer. */
 const INSPECT_BYTES = 4096;

@@ -1,4 +1,4 @@
-import type { BundleCookie } from '../core/bundle-codec';
+import type { BundleCookie } from './bundle-codec';
 
 /**
  * Which cookies a /token bundle carries. By default only the auth proxy's own session cookies: the

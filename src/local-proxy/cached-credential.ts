@@ -1,6 +1,4 @@
-import { promises as fs } from 'node:fs';
-import type { ResolvedCredential } from '../client/resolve-credential';
-import type { CredentialStore } from '../core/credential-types';
+import type { ResolvedCredential } from '../store/resolve-credential';
 import type { Clock } from '../context';
 
 /**
@@ -76,26 +74,5 @@ export function createCachedCredential(
       cachedVersion = undefined;
       versionInFlight = undefined;
     },
-  };
-}
-
-/**
- * For stores that keep the jar in a file (FileCredentialStore), a version function that stats it;
- * undefined for other stores (the cache then relies on maxAgeMs alone).
- */
-export function fileJarVersion(
-  store: CredentialStore,
-  endpoint: string,
-): (() => Promise<string>) | undefined {
-  const withPaths = store as CredentialStore & { pathsFor?: (endpoint: string) => { cookies: string } };
-  if (typeof withPaths.pathsFor !== 'function') return undefined;
-  const file = withPaths.pathsFor(endpoint).cookies;
-  return async () => {
-    try {
-      const stat = await fs.stat(file, { bigint: true });
-      return `${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
-    } catch (error) {
-      return `missing:${(error as { code?: unknown }).code === 'ENOENT' ? 'ENOENT' : 'error'}`;
-    }
   };
 }

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
-import { isWorthInspecting } from '../core/auth-proxy-signals';
+import { isWorthInspecting } from '../protocol/auth-proxy-signals';
 import { sendAnswer, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy-answers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
 import { saveSetCookies, upstreamTarget, type ProxyRuntime, type UpstreamTarget } from './proxy-runtime';
 import { checkLocalRequest } from './request-guard';
-import { checkUpstreamSession, expectsJson } from './session-check';
+import { checkUpstreamSession, expectsJson } from '../http/session-check';
 import { toDispatchHeaders, toIncomingHeaders, type DispatchHandler, type HttpMethod } from './upstream-pool';
 
 /**

@@ -1,4 +1,6 @@
-import type { BundleCookie } from './bundle-codec';
+import type { AuthProxyKind } from '../protocol/auth-proxy-signals';
+import type { BundleCookie } from '../protocol/bundle-codec';
+import type { CredentialFileError } from '../errors';
 
 /** How an endpoint is authenticated. Secrets live only in the 0600 files of the credential store. */
 export type StoredAuth =
@@ -7,7 +9,7 @@ export type StoredAuth =
   | { type: 'basic'; username: string; password: string }
   | { type: 'none' };
 
-export type AuthProxyKind = 'oauth2-proxy' | 'mod_auth_openidc' | 'unknown';
+export type { AuthProxyKind };
 
 export interface EndpointProfile {
   /** Normalised endpoint URL (see parseEndpoint); the key. */
@@ -52,4 +54,16 @@ export interface CredentialStore {
   listCookies(endpoint: string): Promise<StoredCookieInfo[]>;
   getLastEndpoint(): Promise<string | undefined>;
   setLastEndpoint(endpoint: string): Promise<void>;
+  /**
+   * Optional: every stored profile and, apart, the endpoints whose profile cannot be read, so one corrupt
+   * endpoint neither hides the others nor is hidden itself (`api info --all`). A store without it is listed
+   * with listProfiles and reports no problems.
+   */
+  listProfilesWithProblems?(): Promise<{ profiles: EndpointProfile[]; problems: CredentialFileError[] }>;
+  /**
+   * Optional change signal for caches: a function whose result changes whenever the endpoint's jar changes
+   * (FileCredentialStore: the cookie file's inode, size and times). A store without it (or that returns
+   * undefined) cannot tell, and a cache relies on its maximum age alone.
+   */
+  jarVersion?(endpoint: string): (() => Promise<string>) | undefined;
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { toUnreachableError } from '../core/http-request';
+import { toUnreachableError } from '../http/http-request';
 import { SessionExpiredError } from '../errors';
 
 /** The JSON answers the proxy gives itself (refusals, expired session, upstream failures). */

@@ -1,11 +1,11 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { redactUrl } from '../core/redact';
+import { redactUrl } from '../protocol/redact';
 import { sendAnswerOnSocket, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy-answers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
 import { requestUpstream, saveSetCookies, upstreamTarget, type ProxyRuntime } from './proxy-runtime';
 import { checkLocalRequest } from './request-guard';
-import { checkUpstreamSession } from './session-check';
+import { checkUpstreamSession } from '../http/session-check';
 
 /**
  * A WebSocket (or other Upgrade) request through the proxy: the same checks and credential as HTTP;

@@ -1,6 +1,6 @@
-import { resolveConfigHome } from '../core/config-home';
-import type { CredentialStore } from '../core/credential-types';
-import { FileCredentialStore } from '../core/file-credential-store';
+import { resolveConfigHome } from '../store/config-home';
+import type { CredentialStore } from '../store/credential-types';
+import { FileCredentialStore } from '../store/file-credential-store';
 import type { Logger } from '../context';
 import { createForwardingClient, type CookieBridgeClient } from './forwarding-client';
 import { resolveEndpoint } from './resolve-endpoint';

@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { CredentialSource } from '../client/resolve-credential';
-import type { CredentialStore } from '../core/credential-types';
-import { redactSetCookie } from '../core/redact';
+import type { CredentialSource } from '../store/resolve-credential';
+import type { CredentialStore } from '../store/credential-types';
+import { redactSetCookie } from '../protocol/redact';
 import type { Logger } from '../context';
 import type { CachedCredential } from './cached-credential';
 import { localOrigins, type LocalRequestPolicy } from './request-guard';

@@ -1,4 +1,4 @@
-import { secretsEqual } from '../core/secret-compare';
+import { secretsEqual } from '../protocol/secret-compare';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**

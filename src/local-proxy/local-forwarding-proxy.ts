@@ -1,12 +1,12 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { resolveCredential, type CredentialSource } from '../client/resolve-credential';
-import type { CredentialStore } from '../core/credential-types';
-import { parseEndpoint } from '../core/endpoint';
+import { resolveCredential, type CredentialSource } from '../store/resolve-credential';
+import type { CredentialStore } from '../store/credential-types';
+import { parseEndpoint } from '../protocol/endpoint';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { PortInUseError } from '../errors';
-import { createCachedCredential, fileJarVersion } from './cached-credential';
+import { createCachedCredential } from './cached-credential';
 import { forwardHttpRequest } from './forward-http';
 import { forwardUpgrade } from './forward-upgrade';
 import { sendAnswer, upstreamFailureAnswer } from './proxy-answers';
@@ -64,7 +64,7 @@ export async function createLocalForwardingProxy(
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? systemClock;
   const resolved = await resolveCredential(endpoint, options.store, options.env);
-  const jarVersion = fileJarVersion(options.store, endpoint);
+  const jarVersion = options.store.jarVersion?.(endpoint);
   const endpointUrl = new URL(endpoint);
   let port = 0;
 

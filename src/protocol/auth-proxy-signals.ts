@@ -1,5 +1,3 @@
-import type { AuthProxyKind } from './credential-types';
-
 /**
  * Pure rules that tell "a browser cookie auth proxy stopped this request" apart from "the API answered".
  * Used by detectAuthProxy at login and, per response, by the clients to decide that a stored session
@@ -16,6 +14,9 @@ import type { AuthProxyKind } from './credential-types';
  *   `mod_auth_openidc_state_…` cookie; any other request gets a bare 401 with Apache's HTML error page
  *   and no WWW-Authenticate.
  */
+
+/** The auth proxies cookie-bridge recognises (stored in an endpoint's profile). */
+export type AuthProxyKind = 'oauth2-proxy' | 'mod_auth_openidc' | 'unknown';
 
 export interface AuthProxySignal {
   /** Stable id of the rule that fired, e.g. 'redirect-to-login-path'. */

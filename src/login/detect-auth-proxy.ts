@@ -1,10 +1,15 @@
 import { silentLogger, type Logger } from '../context';
 import { EndpointUnreachableError } from '../errors';
-import { classifyAuthProxyResponse, type AuthProxySignal } from './auth-proxy-signals';
-import { resolveEndpointUrl } from './endpoint';
-import { httpRequest, toUnreachableError, type HttpResponse, type OutgoingHeaders } from './http-request';
-import { namedUser } from './named-user';
-import { describeHeaders, redactUrl } from './redact';
+import { classifyAuthProxyResponse, type AuthProxySignal } from '../protocol/auth-proxy-signals';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import {
+  httpRequest,
+  toUnreachableError,
+  type HttpResponse,
+  type OutgoingHeaders,
+} from '../http/http-request';
+import { namedUser } from '../protocol/named-user';
+import { describeHeaders, redactUrl } from '../protocol/redact';
 
 /**
  * Finds out whether an endpoint sits behind a browser cookie auth proxy by probing `<endpoint>/api/health`
@@ -58,7 +63,7 @@ type ProbeOutcome =
 
 /**
  * Probes the endpoint and says whether an auth proxy answered, the API answered (JSON 2xx: `no-proxy`,
- * with `user` when the JSON names someone, see core/named-user.ts), or the API refused (`api-error`: its
+ * with `user` when the JSON names someone, see protocol/named-user.ts), or the API refused (`api-error`: its
  * own JSON 401/403, e.g. it wants a token or basic auth, or any other non-2xx JSON). Network errors,
  * redirect loops and too many redirects throw EndpointUnreachableError naming the endpoint.
  */

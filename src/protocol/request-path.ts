@@ -1,4 +1,4 @@
-import { RELAY_PREFIX } from '../core/relay-protocol';
+import { RELAY_PREFIX } from './relay-protocol';
 
 /**
  * serve's one view of a request path, so that it cannot be made to differ from the auth proxy's.

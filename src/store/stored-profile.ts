@@ -1,6 +1,6 @@
 import { CredentialFileError } from '../errors';
 import type { AuthProxyKind, EndpointProfile, StoredAuth } from './credential-types';
-import { parseEndpoint } from './endpoint';
+import { parseEndpoint } from '../protocol/endpoint';
 
 const AUTH_PROXY_KINDS: readonly AuthProxyKind[] = ['oauth2-proxy', 'mod_auth_openidc', 'unknown'];
 

@@ -1,5 +1,5 @@
-import type { CredentialStore } from '../core/credential-types';
-import { parseEndpoint } from '../core/endpoint';
+import type { CredentialStore } from '../store/credential-types';
+import { parseEndpoint } from '../protocol/endpoint';
 import { NotLoggedInError } from '../errors';
 
 export type EndpointSource = 'argument' | 'environment' | 'last-login';

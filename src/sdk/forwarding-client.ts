@@ -1,15 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { classifyAuthProxyResponse, isWorthInspecting } from '../core/auth-proxy-signals';
-import type { CredentialStore } from '../core/credential-types';
-import { decodeHead } from '../core/decode-body-head';
-import { resolveEndpointUrl } from '../core/endpoint';
-import { httpRequest, type OutgoingHeaders } from '../core/http-request';
-import { describeHeaders, redactUrl } from '../core/redact';
+import { classifyAuthProxyResponse, isWorthInspecting } from '../protocol/auth-proxy-signals';
+import type { CredentialStore } from '../store/credential-types';
+import { decodeHead } from '../http/decode-body-head';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import { httpRequest, type OutgoingHeaders } from '../http/http-request';
+import { describeHeaders, redactUrl } from '../protocol/redact';
 import { silentLogger, type Logger } from '../context';
 import { CredentialFileError, SessionExpiredError } from '../errors';
-import { peekBody } from './peek-body';
-import { resolveCredential, type CredentialSource } from './resolve-credential';
+import { peekBody } from '../http/peek-body';
+import { resolveCredential, type CredentialSource } from '../store/resolve-credential';
 
 export interface ClientRequestInit {
   method?: string;

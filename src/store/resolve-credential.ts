@@ -1,5 +1,6 @@
-import type { CredentialStore, EndpointProfile } from '../core/credential-types';
+import type { CredentialStore, EndpointProfile } from './credential-types';
 import { NotLoggedInError } from '../errors';
+import { basicHeader, bearer } from '../protocol/credential-headers';
 
 /** Where the credential for a request comes from, in the order they are tried. */
 export type CredentialSource = 'environment-token' | 'stored-token' | 'basic-auth' | 'cookie-jar' | 'none';
@@ -50,12 +51,4 @@ export async function resolveCredential(
     case 'none':
       return { source: 'none', profile, headersFor: async () => ({}) };
   }
-}
-
-export function bearer(token: string): Record<string, string> {
-  return { authorization: `Bearer ${token}` };
-}
-
-export function basicHeader(username: string, password: string): Record<string, string> {
-  return { authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}` };
 }
