@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, UsageError } from '../errors';
+import { EXIT_CODES, ExitCode, UsageError } from '../errors';
 import type { CliContext, GlobalFlags } from './cli-context';
 import { reportError } from './report-error';
 
@@ -18,13 +18,18 @@ const loadContext = (): typeof import('./cli-context') =>
   require('./cli-context') as typeof import('./cli-context');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** Two columns generated from EXIT_CODES (src/errors.ts), the one table of exit codes. */
+export function formatExitCodesHelp(): string {
+  const rows = Object.entries(EXIT_CODES).map(([code, { help }]) => `${code.padEnd(2)} ${help}`);
+  const half = Math.ceil(rows.length / 2);
+  const left = rows.slice(0, half);
+  const right = rows.slice(half);
+  return left.map((row, i) => `  ${right[i] === undefined ? row : `${row.padEnd(33)}${right[i]}`}`).join('\n');
+}
+
 const EXIT_CODES_HELP = `
 Exit codes:
-  0  success                       5  endpoint unreachable
-  1  unexpected error              6  login failed (timeout, bad bundle, not verified)
-  2  usage error                   7  credential file corrupt, unwritable or not private
-  3  not logged in                 8  port in use
-  4  session expired               22 HTTP status >= 400 (request)
+${formatExitCodesHelp()}
 
 Environment:
   COOKIE_BRIDGE_HOME      where credentials live (default: the platform config folder)

@@ -7,7 +7,6 @@ import { describeHeaders } from '../../core/redact';
 import {
   CookieBridgeError,
   EndpointUnreachableError,
-  ExitCode,
   HttpStatusError,
   UsageError,
 } from '../../errors';
@@ -63,14 +62,7 @@ export async function requestCommand(
     const { code, syscall } = error as { code?: unknown; syscall?: unknown };
     if (code === 'EPIPE') return 0;
     if (syscall === 'write') {
-      throw new CookieBridgeError(
-        'E_OUTPUT_FAILED',
-        `cannot write the response to stdout (${String(code)})`,
-        ExitCode.Failure,
-        {
-          hint: 'check the disk space or the file stdout is redirected to',
-        },
-      );
+      throw new CookieBridgeError('E_OUTPUT_FAILED', `cannot write the response to stdout (${String(code)})`);
     }
     throw new EndpointUnreachableError(endpoint, 'the connection broke while the response was streaming', {
       cause: error,
