@@ -1,6 +1,7 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { silentLogger, type Logger } from '../context';
+import { Refusal, refusalBody, type RefusalCode } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { createTokenRouter } from './token-route';
 
@@ -37,7 +38,7 @@ export function createApp(deps: CreateAppDeps = {}): express.Express {
   app.use(createHealthRouter(routeOptions));
   deps.configure?.(app);
   app.use((_req: Request, res: Response) => {
-    res.status(404).json({ error: 'not_found', message: 'no such route' });
+    res.status(404).json(refusalBody(new Refusal(404, 'not_found', 'no such route')));
   });
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     const status = clientErrorStatus(error);
@@ -51,19 +52,16 @@ export function createApp(deps: CreateAppDeps = {}): express.Express {
       next(error);
       return;
     }
-    const body =
+    const refusal =
       status === undefined
-        ? { error: 'internal_error', message: 'internal server error' }
-        : { error: CLIENT_ERROR_CODES[status] ?? 'bad_request', message: exposedMessage(error, status) };
-    res
-      .status(status ?? 500)
-      .set('Cache-Control', 'no-store')
-      .json(body);
+        ? new Refusal(500, 'internal_error', 'internal server error')
+        : new Refusal(status, CLIENT_ERROR_CODES[status] ?? 'bad_request', exposedMessage(error, status));
+    res.status(refusal.status).set('Cache-Control', 'no-store').json(refusalBody(refusal));
   });
   return app;
 }
 
-const CLIENT_ERROR_CODES: Record<number, string> = {
+const CLIENT_ERROR_CODES: Partial<Record<number, RefusalCode>> = {
   404: 'not_found',
   405: 'method_not_allowed',
   413: 'payload_too_large',

@@ -5,13 +5,14 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } from 'http-proxy-middleware';
 import { silentLogger, type Clock, type Logger } from '../context';
+import { Refusal, refusalBody } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
 import { createRelayRouter } from './relay-routes';
 import { checkRequestPath, type RequestPathVerdict } from './request-path';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
-import { errnoCode } from '../errors';
+import { UsageError, errnoCode } from '../errors';
 import { upstreamErrorResponse } from './upstream-errors';
 import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
 
@@ -63,10 +64,13 @@ export interface ServeApp {
 export const DEFAULT_PROXY_TIMEOUT_MS = 60_000;
 
 /** The 400 answer to a path with dot segments or double encoding (the spellings that make views differ). */
-const REFUSED_PATH_BODY = {
-  error: 'bad_request',
-  message: 'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
-} as const;
+const REFUSED_PATH_BODY = refusalBody(
+  new Refusal(
+    400,
+    'bad_request',
+    'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
+  ),
+);
 
 /** Hop-by-hop headers not copied from the upstream's /api/health answer. */
 const HOP_BY_HOP = new Set([
@@ -212,14 +216,11 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
       next(error);
       return;
     }
-    res
-      .status(status ?? 500)
-      .set('Cache-Control', 'no-store')
-      .json(
-        status === undefined
-          ? { error: 'internal_error', message: 'internal server error' }
-          : { error: status === 413 ? 'payload_too_large' : 'bad_request', message: 'bad request' },
-      );
+    const refusal =
+      status === undefined
+        ? new Refusal(500, 'internal_error', 'internal server error')
+        : new Refusal(status, status === 413 ? 'payload_too_large' : 'bad_request', 'bad request');
+    res.status(refusal.status).set('Cache-Control', 'no-store').json(refusalBody(refusal));
   });
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -271,10 +272,14 @@ function parseUpstream(upstream: string): string {
   try {
     url = new URL(upstream);
   } catch {
-    throw new TypeError(`createServeApp: upstream is not a URL: ${JSON.stringify(upstream)}`);
+    throw new UsageError(`createServeApp: upstream is not a URL: ${JSON.stringify(upstream)}`, {
+      hint: 'pass the app as upstream: http://127.0.0.1:3000',
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`createServeApp: upstream must be http or https, not ${url.protocol}`);
+    throw new UsageError(`createServeApp: upstream must be http or https, not ${url.protocol}`, {
+      hint: 'pass the app as upstream: http://127.0.0.1:3000',
+    });
   }
   url.search = '';
   url.hash = '';
