@@ -21,3 +21,14 @@ export const silentLogger: Logger = {
 export type Clock = () => number;
 
 export const systemClock: Clock = () => Date.now();
+
+/** Schedules and cancels a callback, like setTimeout/clearTimeout; injected so tests fire time-outs themselves. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};

@@ -1,7 +1,7 @@
 import { resolveConfigHome } from '../core/config-home';
 import type { CredentialStore } from '../core/credential-types';
 import { FileCredentialStore } from '../core/file-credential-store';
-import { systemClock, type Clock, type Logger } from '../context';
+import { systemClock, systemTimers, type Clock, type Logger, type Timers } from '../context';
 import { createCliLogger } from './cli-logger';
 
 /** Everything a command needs from the outside world, with the real defaults. Built once per run. */
@@ -13,6 +13,7 @@ export interface CliContext {
   logger: Logger;
   store: CredentialStore;
   now: Clock;
+  timers: Timers;
   randomState(): string;
   debug: boolean;
 }
@@ -33,6 +34,7 @@ export function createCliContext(flags: GlobalFlags): CliContext {
     logger: createCliLogger({ stderr: process.stderr, debug }),
     store: new FileCredentialStore({ home: resolveConfigHome(env) }),
     now: systemClock,
+    timers: systemTimers,
     // node:crypto is loaded when a login needs it, not by every command at start-up.
     randomState: () => loadCrypto().randomBytes(32).toString('base64url'),
     debug,

@@ -5,7 +5,7 @@ import { parseEndpoint, type ParsedEndpoint } from '../core/endpoint';
 import { formatCookieHeader } from '../core/cookie-header';
 import type { OutgoingHeaders } from '../core/http-request';
 import { basicHeader, bearer } from '../client/resolve-credential';
-import type { Clock, Logger } from '../context';
+import type { Clock, Logger, Timers } from '../context';
 import { LoginError, LoginNotVerifiedError } from '../errors';
 import type { PasteInput } from './paste-reader';
 import type { Progress } from './progress';
@@ -49,6 +49,8 @@ export interface LoginDeps {
   /** ≥128 bits of URL-safe randomness. */
   randomState(): string;
   now: Clock;
+  /** Schedules the login's time-out. */
+  timers: Timers;
   requestTimeoutMs?: number;
 }
 

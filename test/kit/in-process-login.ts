@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { silentLogger, type Logger } from '../../src/context';
+import { silentLogger, systemTimers, type Logger, type Timers } from '../../src/context';
 import { decodeCookieBundle } from '../../src/core/bundle-codec';
 import type { CredentialStore } from '../../src/core/credential-types';
 import { login, type LoginDeps, type LoginOptions, type LoginResult } from '../../src/login/login-flow';
@@ -106,6 +106,7 @@ export interface InProcessLoginSetup {
   stdin?: PassThrough;
   logger?: Logger;
   now?: () => number;
+  timers?: Timers;
 }
 
 /** Runs the real login flow in-process with test doubles only where a person would be. */
@@ -120,6 +121,7 @@ export function loginInProcess(options: LoginOptions, setup: InProcessLoginSetup
     progress: recordingProgress(),
     randomState: () => randomBytes(32).toString('base64url'),
     now: setup.now ?? (() => Date.UTC(2026, 10, 22, 12, 0, 0)),
+    timers: setup.timers ?? systemTimers,
   };
   return login(options, deps);
 }
