@@ -1,20 +1,15 @@
 import { resolveConfigHome } from '../core/config-home';
 import type { CredentialStore } from '../core/credential-types';
 import { FileCredentialStore } from '../core/file-credential-store';
-import { systemClock, systemTimers, type Clock, type Logger, type Timers } from '../context';
+import { systemClock, systemTimers, type Context } from '../context';
 import { createCliLogger } from './cli-logger';
 
 /** Everything a command needs from the outside world, with the real defaults. Built once per run. */
-export interface CliContext {
-  env: NodeJS.ProcessEnv;
+export interface CliContext extends Context {
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
-  logger: Logger;
   store: CredentialStore;
-  now: Clock;
-  timers: Timers;
-  randomState(): string;
   debug: boolean;
 }
 

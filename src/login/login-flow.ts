@@ -5,7 +5,7 @@ import { parseEndpoint, type ParsedEndpoint } from '../core/endpoint';
 import { formatCookieHeader } from '../core/cookie-header';
 import type { OutgoingHeaders } from '../core/http-request';
 import { basicHeader, bearer } from '../client/resolve-credential';
-import type { Clock, Logger, Timers } from '../context';
+import type { Context } from '../context';
 import { LoginError, LoginNotVerifiedError } from '../errors';
 import type { PasteInput } from './paste-reader';
 import type { Progress } from './progress';
@@ -38,19 +38,13 @@ export interface LoginOptions {
   acceptStateless?: boolean;
 }
 
-export interface LoginDeps {
+export interface LoginDeps extends Pick<Context, 'logger' | 'now' | 'timers' | 'randomState'> {
   store: CredentialStore;
-  logger: Logger;
   /** Opens a URL in the user's browser ($BROWSER honoured); never throws. */
   openBrowser(url: string): Promise<void>;
   /** Where a pasted bundle can arrive (the terminal). */
   stdin: PasteInput;
   progress: Progress;
-  /** ≥128 bits of URL-safe randomness. */
-  randomState(): string;
-  now: Clock;
-  /** Schedules the login's time-out. */
-  timers: Timers;
   requestTimeoutMs?: number;
 }
 

@@ -1,14 +1,13 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { silentLogger, type Logger } from '../context';
+import { silentLogger, type Context } from '../context';
 import { Refusal, refusalBody, type RefusalCode } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { createTokenRouter } from './token-route';
 
-export interface CreateAppDeps {
+export interface CreateAppDeps extends Partial<Pick<Context, 'logger'>> {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
-  logger?: Logger;
   /**
    * Cookie names (and their chunks) the /token bundle carries besides the known auth proxies' session
    * cookies, e.g. oauth2-proxy's --cookie-name. Other cookies stay in the browser (src/server/session-cookies.ts).

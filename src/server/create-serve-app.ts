@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } from 'http-proxy-middleware';
-import { silentLogger, type Clock, type Logger } from '../context';
+import { silentLogger, type Context, type Logger } from '../context';
 import { Refusal, refusalBody } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
@@ -33,19 +33,17 @@ import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
  * proxySecret) or when it is a relay path. The proxy-secret header itself never reaches the app.
  */
 
-export interface ServeAppOptions {
+export interface ServeAppOptions extends Partial<Pick<Context, 'logger' | 'now'>> {
   /** Base URL of the app, e.g. http://127.0.0.1:3000 (a path prefix is kept: /x → <upstream path>/x). */
   upstream: string;
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
-  logger?: Logger;
   /** Session cookie names the /token bundle carries besides the known ones (serve --session-cookie). */
   sessionCookies?: readonly string[];
   /** Where relay logins wait; default an in-memory store (one process: see docs/serve.md). */
   relayStore?: RelayStore;
   /** Key of the relay confirm form's token; default random per process (replicas sharing a store share it). */
   relayFormKey?: Buffer;
-  now?: Clock;
   /** Time allowed until the upstream's response headers arrive; default 60 s. Then 504. */
   proxyTimeoutMs?: number;
   /** Addresses (CIDRs) whose identity header is believed; default loopback. `[]`: none (only proxySecret). */

@@ -22,7 +22,7 @@ import {
 } from '../kit/in-process-login';
 import { rawRequest } from '../kit/hostile-kit';
 import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
-import { manualTimers } from '../kit/manual-timers';
+import { fakeContext } from '../kit/fake-context';
 
 describe('login()', () => {
   let stack: LookalikeStack;
@@ -84,12 +84,12 @@ describe('login()', () => {
   });
 
   it('times out with a typed error and stores nothing (the time-out is on the injected timers)', async () => {
-    const timers = manualTimers();
+    const context = fakeContext();
     const attempt = loginInProcess(
       { endpoint: proxy.url, timeoutSeconds: 120 },
-      { store, openBrowser: async () => undefined, timers },
+      { store, openBrowser: async () => undefined, context },
     );
-    const timeout = await timers.next();
+    const timeout = await context.timers.next();
     expect(timeout.ms).toBe(120_000);
     timeout.fire();
     await expect(attempt).rejects.toBeInstanceOf(LoginTimeoutError);
