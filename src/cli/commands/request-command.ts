@@ -4,12 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createForwardingClient } from '../../client/forwarding-client';
 import { resolveEndpoint } from '../../client/resolve-endpoint';
 import { describeHeaders } from '../../core/redact';
-import {
-  CookieBridgeError,
-  EndpointUnreachableError,
-  HttpStatusError,
-  UsageError,
-} from '../../errors';
+import { CookieBridgeError, EndpointUnreachableError, HttpStatusError, UsageError } from '../../errors';
 import type { CliContext } from '../cli-context';
 
 export interface RequestCommandOptions {
