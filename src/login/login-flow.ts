@@ -38,7 +38,10 @@ export interface LoginOptions {
   acceptStateless?: boolean;
 }
 
-export interface LoginDeps extends Pick<Context, 'logger' | 'now' | 'timers' | 'randomState'> {
+/** `timers` defaults to the real setTimeout (systemTimers), so library callers of login() need not pass it. */
+export interface LoginDeps
+  extends Pick<Context, 'logger' | 'now' | 'randomState'>,
+    Partial<Pick<Context, 'timers'>> {
   store: CredentialStore;
   /** Opens a URL in the user's browser ($BROWSER honoured); never throws. */
   openBrowser(url: string): Promise<void>;

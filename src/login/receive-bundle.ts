@@ -1,6 +1,7 @@
 import { decodeCookieBundle, type CookieBundle } from '../core/bundle-codec';
 import { resolveEndpointUrl, type ParsedEndpoint } from '../core/endpoint';
 import { redactUrl } from '../core/redact';
+import { systemTimers } from '../context';
 import { LoginError, LoginTimeoutError, isCookieBridgeError } from '../errors';
 import type { LoginDeps, LoginOptions } from './login-flow';
 import { startLoopbackListener } from './loopback-listener';
@@ -74,7 +75,7 @@ export async function receiveBundle(
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
   const pasteAbort = new AbortController();
   const relayAbort = new AbortController();
-  const { timers } = deps;
+  const timers = deps.timers ?? systemTimers;
   let timer: unknown;
   deps.progress.start(waitingText(relay));
   try {
