@@ -64,6 +64,8 @@ export {
   CookieBridgeError,
   CredentialFileError,
   EndpointUnreachableError,
+  ERROR_CODES,
+  EXIT_CODES,
   ExitCode,
   HttpStatusError,
   InvalidBundleError,
@@ -74,5 +76,8 @@ export {
   PortInUseError,
   SessionExpiredError,
   UsageError,
+  isErrorCode,
 } from './errors';
-export type { Logger, Clock } from './context';
+export type { ErrorCode } from './errors';
+export { systemTimers } from './context';
+export type { Logger, Clock, Context, Timers } from './context';

@@ -23,7 +23,7 @@ export async function forwardHttpRequest(
 ): Promise<void> {
   const refusal = checkLocalRequest(req.headers, req.url, runtime.policy());
   if (refusal !== undefined) {
-    runtime.logger.debug(`refused ${req.method ?? 'GET'} request: ${refusal.error}`);
+    runtime.logger.debug(`refused ${req.method ?? 'GET'} request: ${refusal.code}`);
     res.setHeader('connection', 'close');
     sendAnswer(res, refusal);
     req.resume();

@@ -22,7 +22,7 @@ export async function forwardUpgrade(
   socket.on('error', () => socket.destroy());
   const refusal = checkLocalRequest(req.headers, req.url, runtime.policy());
   if (refusal !== undefined) {
-    runtime.logger.debug(`refused upgrade request: ${refusal.error}`);
+    runtime.logger.debug(`refused upgrade request: ${refusal.code}`);
     sendAnswerOnSocket(socket, refusal);
     return;
   }

@@ -2,41 +2,32 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { toUnreachableError } from '../http/http-request';
 import { SessionExpiredError } from '../errors';
+import { Refusal, renderRefusalJson } from '../http/refusal';
 
-/** The JSON answers the proxy gives itself (refusals, expired session, upstream failures). */
-export interface ProxyAnswer {
-  status: number;
-  error: string;
-  message: string;
-}
-
-export function sessionExpiredAnswer(endpoint: string): ProxyAnswer {
-  return { status: 401, error: 'session_expired', message: new SessionExpiredError(endpoint, '').message };
+/** The JSON answers the proxy gives itself (refusals, expired session, upstream failures) are Refusals. */
+export function sessionExpiredAnswer(endpoint: string): Refusal {
+  return new Refusal(401, 'session_expired', new SessionExpiredError(endpoint, '').message);
 }
 
 const GATEWAY_TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED']);
 
 /** An upstream connection failure as 502 Bad Gateway, or 504 Gateway Timeout for time-outs. */
-export function upstreamFailureAnswer(upstream: URL, error: unknown): ProxyAnswer {
+export function upstreamFailureAnswer(upstream: URL, error: unknown): Refusal {
   const code = (error as { code?: unknown } | null)?.code;
   const timeout = typeof code === 'string' && GATEWAY_TIMEOUT_CODES.has(code);
-  return {
-    status: timeout ? 504 : 502,
-    error: timeout ? 'gateway_timeout' : 'bad_gateway',
-    message: toUnreachableError(upstream, error).message,
-  };
+  return new Refusal(
+    timeout ? 504 : 502,
+    timeout ? 'gateway_timeout' : 'bad_gateway',
+    toUnreachableError(upstream, error).message,
+  );
 }
 
-function answerBody(answer: ProxyAnswer): string {
-  return `${JSON.stringify({ error: answer.error, message: answer.message })}\n`;
-}
-
-export function sendAnswer(res: ServerResponse, answer: ProxyAnswer): void {
+export function sendAnswer(res: ServerResponse, answer: Refusal): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = answerBody(answer);
+  const body = renderRefusalJson(answer);
   res.writeHead(answer.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
@@ -46,12 +37,12 @@ export function sendAnswer(res: ServerResponse, answer: ProxyAnswer): void {
 }
 
 /** The same answer written by hand on a socket whose upgrade request is refused. */
-export function sendAnswerOnSocket(socket: Duplex, answer: ProxyAnswer): void {
+export function sendAnswerOnSocket(socket: Duplex, answer: Refusal): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const body = answerBody(answer);
+  const body = renderRefusalJson(answer);
   socket.end(
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +

@@ -1,5 +1,6 @@
 import { secretsEqual } from '../protocol/secret-compare';
 import type { IncomingHttpHeaders } from 'node:http';
+import { Refusal } from '../http/refusal';
 
 /**
  * Who may use the local forwarding proxy. Pure: looks at the request headers only, so HTTP requests and
@@ -22,17 +23,6 @@ export interface LocalRequestPolicy {
   secret?: string;
 }
 
-export interface Refusal {
-  status: 400 | 401 | 403 | 421;
-  error:
-    | 'bad_request'
-    | 'misdirected_request'
-    | 'cross_origin_refused'
-    | 'secret_required'
-    | 'secret_invalid';
-  message: string;
-}
-
 /** The origins a page served through the proxy itself has (same-origin requests are allowed). */
 export function localOrigins(port: number): string[] {
   return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
@@ -51,43 +41,35 @@ export function checkLocalRequest(
   policy: LocalRequestPolicy,
 ): Refusal | undefined {
   if (!isLocalHost(headers.host, policy.port)) {
-    return {
-      status: 421,
-      error: 'misdirected_request',
-      message: `this proxy only answers requests for 127.0.0.1:${policy.port} or localhost:${policy.port}`,
-    };
+    return new Refusal(
+      421,
+      'misdirected_request',
+      `this proxy only answers requests for 127.0.0.1:${policy.port} or localhost:${policy.port}`,
+    );
   }
   // Origin-form only ("/path?query"): absolute-form would turn this into an open forward proxy.
   if (requestTarget === undefined || !requestTarget.startsWith('/')) {
-    return { status: 400, error: 'bad_request', message: 'the request target must be a path' };
+    return new Refusal(400, 'bad_request', 'the request target must be a path');
   }
   const origin = headers.origin;
   if (origin !== undefined && !localOrigins(policy.port).includes(origin.trim().toLowerCase())) {
-    return {
-      status: 403,
-      error: 'cross_origin_refused',
-      message: 'requests from other origins (web pages) are refused',
-    };
+    return new Refusal(403, 'cross_origin_refused', 'requests from other origins (web pages) are refused');
   }
   const fetchSite = headerText(headers['sec-fetch-site'])?.trim().toLowerCase();
   if (fetchSite === 'cross-site' || fetchSite === 'same-site') {
-    return {
-      status: 403,
-      error: 'cross_origin_refused',
-      message: 'requests from other sites (web pages) are refused',
-    };
+    return new Refusal(403, 'cross_origin_refused', 'requests from other sites (web pages) are refused');
   }
   if (policy.secret !== undefined) {
     const given = headerText(headers[SECRET_HEADER]);
     if (given === undefined || given === '') {
-      return {
-        status: 401,
-        error: 'secret_required',
-        message: 'send the secret cookie-bridge proxy printed in the X-Cookie-Bridge-Secret header',
-      };
+      return new Refusal(
+        401,
+        'secret_required',
+        'send the secret cookie-bridge proxy printed in the X-Cookie-Bridge-Secret header',
+      );
     }
     if (!secretsEqual(given, policy.secret)) {
-      return { status: 403, error: 'secret_invalid', message: 'the X-Cookie-Bridge-Secret header is wrong' };
+      return new Refusal(403, 'secret_invalid', 'the X-Cookie-Bridge-Secret header is wrong');
     }
   }
   return undefined;

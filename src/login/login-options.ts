@@ -3,7 +3,7 @@
  * receive-bundle.ts both import them without importing each other.
  */
 import type { CredentialStore } from '../store/credential-types';
-import type { Clock, Logger } from '../context';
+import type { Context } from '../context';
 import type { PasteInput } from './paste-reader';
 import type { Progress } from './progress';
 
@@ -33,16 +33,15 @@ export interface LoginOptions {
   acceptStateless?: boolean;
 }
 
-export interface LoginDeps {
+/** `timers` defaults to the real setTimeout (systemTimers), so library callers of login() need not pass it. */
+export interface LoginDeps
+  extends Pick<Context, 'logger' | 'now' | 'randomState'>,
+    Partial<Pick<Context, 'timers'>> {
   store: CredentialStore;
-  logger: Logger;
   /** Opens a URL in the user's browser ($BROWSER honoured); never throws. */
   openBrowser(url: string): Promise<void>;
   /** Where a pasted bundle can arrive (the terminal). */
   stdin: PasteInput;
   progress: Progress;
-  /** ≥128 bits of URL-safe randomness. */
-  randomState(): string;
-  now: Clock;
   requestTimeoutMs?: number;
 }

@@ -6,7 +6,7 @@ import { decodeHead } from '../http/decode-body-head';
 import { resolveEndpointUrl } from '../protocol/endpoint';
 import { httpRequest, type OutgoingHeaders } from '../http/http-request';
 import { describeHeaders, redactUrl } from '../protocol/redact';
-import { silentLogger, type Logger } from '../context';
+import { silentLogger, type Context } from '../context';
 import { CredentialFileError, SessionExpiredError } from '../errors';
 import { peekBody } from '../http/peek-body';
 import { resolveCredential, type CredentialSource } from '../store/resolve-credential';
@@ -44,11 +44,9 @@ export interface CookieBridgeClient {
   fetch(pathOrUrl: string, init?: ClientRequestInit): Promise<ClientResponse>;
 }
 
-export interface ForwardingClientDeps {
+export interface ForwardingClientDeps extends Pick<Context, 'env'>, Partial<Pick<Context, 'logger'>> {
   endpoint: string;
   store: CredentialStore;
-  env: NodeJS.ProcessEnv;
-  logger?: Logger;
   timeoutMs?: number;
 }
 

@@ -4,14 +4,15 @@ import { pipeline } from 'node:stream';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } from 'http-proxy-middleware';
-import { silentLogger, type Clock, type Logger } from '../context';
+import { silentLogger, type Context, type Logger } from '../context';
+import { Refusal, refusalBody } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
 import { createRelayRouter } from './relay-public-routes';
 import { checkRequestPath, type RequestPathVerdict } from '../protocol/request-path';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
-import { errnoCode } from '../errors';
+import { UsageError, errnoCode } from '../errors';
 import { upstreamErrorResponse } from '../http/upstream-errors';
 import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
 
@@ -32,19 +33,17 @@ import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
  * proxySecret) or when it is a relay path. The proxy-secret header itself never reaches the app.
  */
 
-export interface ServeAppOptions {
+export interface ServeAppOptions extends Partial<Pick<Context, 'logger' | 'now'>> {
   /** Base URL of the app, e.g. http://127.0.0.1:3000 (a path prefix is kept: /x → <upstream path>/x). */
   upstream: string;
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
-  logger?: Logger;
   /** Session cookie names the /token bundle carries besides the known ones (serve --session-cookie). */
   sessionCookies?: readonly string[];
   /** Where relay logins wait; default an in-memory store (one process: see docs/serve.md). */
   relayStore?: RelayStore;
   /** Key of the relay confirm form's token; default random per process (replicas sharing a store share it). */
   relayFormKey?: Buffer;
-  now?: Clock;
   /** Time allowed until the upstream's response headers arrive; default 60 s. Then 504. */
   proxyTimeoutMs?: number;
   /** Addresses (CIDRs) whose identity header is believed; default loopback. `[]`: none (only proxySecret). */
@@ -63,10 +62,13 @@ export interface ServeApp {
 export const DEFAULT_PROXY_TIMEOUT_MS = 60_000;
 
 /** The 400 answer to a path with dot segments or double encoding (the spellings that make views differ). */
-const REFUSED_PATH_BODY = {
-  error: 'bad_request',
-  message: 'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
-} as const;
+const REFUSED_PATH_BODY = refusalBody(
+  new Refusal(
+    400,
+    'bad_request',
+    'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
+  ),
+);
 
 /** Hop-by-hop headers not copied from the upstream's /api/health answer. */
 const HOP_BY_HOP = new Set([
@@ -212,14 +214,11 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
       next(error);
       return;
     }
-    res
-      .status(status ?? 500)
-      .set('Cache-Control', 'no-store')
-      .json(
-        status === undefined
-          ? { error: 'internal_error', message: 'internal server error' }
-          : { error: status === 413 ? 'payload_too_large' : 'bad_request', message: 'bad request' },
-      );
+    const refusal =
+      status === undefined
+        ? new Refusal(500, 'internal_error', 'internal server error')
+        : new Refusal(status, status === 413 ? 'payload_too_large' : 'bad_request', 'bad request');
+    res.status(refusal.status).set('Cache-Control', 'no-store').json(refusalBody(refusal));
   });
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -271,10 +270,14 @@ function parseUpstream(upstream: string): string {
   try {
     url = new URL(upstream);
   } catch {
-    throw new TypeError(`createServeApp: upstream is not a URL: ${JSON.stringify(upstream)}`);
+    throw new UsageError(`createServeApp: upstream is not a URL: ${JSON.stringify(upstream)}`, {
+      hint: 'pass the app as upstream: http://127.0.0.1:3000',
+    });
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`createServeApp: upstream must be http or https, not ${url.protocol}`);
+    throw new UsageError(`createServeApp: upstream must be http or https, not ${url.protocol}`, {
+      hint: 'pass the app as upstream: http://127.0.0.1:3000',
+    });
   }
   url.search = '';
   url.hash = '';

@@ -53,6 +53,7 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
       progress: createProgress({ stream: ctx.stderr, clock: ctx.now }),
       randomState: ctx.randomState,
       now: ctx.now,
+      timers: ctx.timers,
     },
   );
   if (options.json) {
