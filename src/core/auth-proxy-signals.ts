@@ -17,6 +17,9 @@ import type { AuthProxyKind } from './credential-types';
  *   and no WWW-Authenticate.
  */
 
+/** Bytes of a suspicious response inspected (detection, verification, SDK, local proxy): one limit for all. */
+export const INSPECTED_BODY_BYTES = 4096;
+
 export interface AuthProxySignal {
   /** Stable id of the rule that fired, e.g. 'redirect-to-login-path'. */
   rule: AuthProxyRule;

@@ -13,7 +13,11 @@ export class Refusal {
 }
 
 /** Reads the request body up to `maxBytes` within `timeoutMs`; a Refusal (413, 408) otherwise. */
-export function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+export function readRequestBody(
+  req: http.IncomingMessage,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<Buffer> {
   const declared = Number(singleHeader(req, 'content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     return Promise.reject(new Refusal(413, `the body is larger than ${maxBytes} bytes.`, true));

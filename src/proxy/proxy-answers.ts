@@ -1,6 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { toUnreachableError } from '../core/http-request';
+import { networkErrorCode, toUnreachableError, upstreamErrorStatus } from '../server/upstream-errors';
 import { SessionExpiredError } from '../errors';
 
 /** The JSON answers the proxy gives itself (refusals, expired session, upstream failures). */
@@ -14,12 +14,9 @@ export function sessionExpiredAnswer(endpoint: string): ProxyAnswer {
   return { status: 401, error: 'session_expired', message: new SessionExpiredError(endpoint, '').message };
 }
 
-const GATEWAY_TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED']);
-
-/** An upstream connection failure as 502 Bad Gateway, or 504 Gateway Timeout for time-outs. */
+/** An upstream connection failure as 502 Bad Gateway, or 504 Gateway Timeout for time-outs (one table with serve). */
 export function upstreamFailureAnswer(upstream: URL, error: unknown): ProxyAnswer {
-  const code = (error as { code?: unknown } | null)?.code;
-  const timeout = typeof code === 'string' && GATEWAY_TIMEOUT_CODES.has(code);
+  const timeout = upstreamErrorStatus(networkErrorCode(error)) === 504;
   return {
     status: timeout ? 504 : 502,
     error: timeout ? 'gateway_timeout' : 'bad_gateway',

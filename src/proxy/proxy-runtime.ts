@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { CredentialSource } from '../client/resolve-credential';
 import type { CredentialStore } from '../core/credential-types';
-import { redactSetCookie } from '../core/redact';
+import { saveSetCookies as saveToJar } from '../http/save-set-cookies';
 import type { Logger } from '../context';
 import type { CachedCredential } from './cached-credential';
 import { localOrigins, type LocalRequestPolicy } from './request-guard';
@@ -62,22 +62,18 @@ export function requestUpstream(
   });
 }
 
-/** Saves Set-Cookie from upstream into the jar (never passed on); failures are logged, not fatal. */
+/** Saves Set-Cookie from upstream into the jar (never passed on; never fatal: see http/save-set-cookies.ts). */
 export async function saveSetCookies(
   runtime: ProxyRuntime,
   url: URL,
   setCookies: string[] | undefined,
 ): Promise<void> {
-  if (setCookies === undefined || setCookies.length === 0 || runtime.credentialSource !== 'cookie-jar')
-    return;
-  try {
-    await runtime.store.applySetCookies(runtime.endpoint, url, setCookies);
-    runtime.credential.invalidate();
-    runtime.logger.debug(`saved ${setCookies.length} refreshed cookie(s) to the jar`);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    runtime.logger.warn(
-      `could not save refreshed cookies (${setCookies.map(redactSetCookie).join(', ')}): ${message}`,
-    );
-  }
+  if (runtime.credentialSource !== 'cookie-jar') return;
+  const saved = await saveToJar(runtime.store, {
+    endpoint: runtime.endpoint,
+    url,
+    setCookies,
+    logger: runtime.logger,
+  });
+  if (saved) runtime.credential.invalidate();
 }

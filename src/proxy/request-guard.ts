@@ -1,4 +1,5 @@
 import { secretsEqual } from '../core/secret-compare';
+import { isLoopbackHost, loopbackOrigins } from '../http/loopback-host';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
@@ -34,15 +35,7 @@ export interface Refusal {
 }
 
 /** The origins a page served through the proxy itself has (same-origin requests are allowed). */
-export function localOrigins(port: number): string[] {
-  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
-}
-
-export function isLocalHost(host: string | undefined, port: number): boolean {
-  if (host === undefined) return false;
-  const value = host.trim().toLowerCase();
-  return value === `127.0.0.1:${port}` || value === `localhost:${port}` || value === `[::1]:${port}`;
-}
+export const localOrigins = loopbackOrigins;
 
 /** undefined when the request may be forwarded; otherwise what to answer. */
 export function checkLocalRequest(
@@ -50,7 +43,7 @@ export function checkLocalRequest(
   requestTarget: string | undefined,
   policy: LocalRequestPolicy,
 ): Refusal | undefined {
-  if (!isLocalHost(headers.host, policy.port)) {
+  if (!isLoopbackHost(headers.host, policy.port)) {
     return {
       status: 421,
       error: 'misdirected_request',

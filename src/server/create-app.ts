@@ -3,6 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { silentLogger, type Logger } from '../context';
 import { createHealthRouter } from './health-route';
 import { createTokenRouter } from './token-route';
+import { clientErrorStatus } from '../http/client-error-status';
 
 export interface CreateAppDeps {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
@@ -69,16 +70,6 @@ const CLIENT_ERROR_CODES: Record<number, string> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
 };
-
-/** A 4xx status carried by the error (body-parser and http-errors set `status` and `expose`). */
-function clientErrorStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
-  const value = typeof status === 'number' ? status : statusCode;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500
-    ? value
-    : undefined;
-}
 
 function exposedMessage(error: unknown, status: number): string {
   const { expose, message } = error as { expose?: unknown; message?: unknown };

@@ -12,8 +12,10 @@ import { checkRequestPath, type RequestPathVerdict } from './request-path';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
 import { errnoCode } from '../errors';
+import { HOP_BY_HOP_HEADERS } from '../http/hop-by-hop';
 import { upstreamErrorResponse } from './upstream-errors';
 import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
+import { clientErrorStatus } from '../http/client-error-status';
 
 /**
  * `cookie-bridge serve` as an app: runs behind the auth proxy and in front of any HTTP app, so the app needs
@@ -67,18 +69,6 @@ const REFUSED_PATH_BODY = {
   error: 'bad_request',
   message: 'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
 } as const;
-
-/** Hop-by-hop headers not copied from the upstream's /api/health answer. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /** Builds the sidecar app. It never listens: see src/cli/commands/serve-command.ts. */
 export function createServeApp(options: ServeAppOptions): ServeApp {
@@ -175,7 +165,7 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
         res.statusCode = proxyRes.statusCode ?? 502;
         if (proxyRes.statusMessage !== undefined) res.statusMessage = proxyRes.statusMessage;
         for (const [name, value] of Object.entries(proxyRes.headers)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+          if (value !== undefined && !HOP_BY_HOP_HEADERS.has(name)) res.setHeader(name, value);
         }
         pipeline(proxyRes, res, () => undefined);
       },
@@ -206,7 +196,7 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   app.get('/api/health', healthProxy);
   app.use(proxy);
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    const status = clientStatus(error);
+    const status = clientErrorStatus(error);
     if (status === undefined) logger.warn(`serve: internal error on ${req.method} ${req.path}`);
     if (res.headersSent) {
       next(error);
@@ -266,19 +256,29 @@ function guardSockets(logger: Logger): Plugin {
   };
 }
 
-function parseUpstream(upstream: string): string {
+/**
+ * The one check of the upstream's URL (createServeApp and serve's --upstream): an http(s) URL, normalised
+ * without query, fragment or trailing slash; or what is wrong with it.
+ */
+export function parseUpstreamUrl(upstream: string): { url: URL; text: string } | { problem: string } {
   let url: URL;
   try {
     url = new URL(upstream);
   } catch {
-    throw new TypeError(`createServeApp: upstream is not a URL: ${JSON.stringify(upstream)}`);
+    return { problem: `is not a URL: ${JSON.stringify(upstream)}` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`createServeApp: upstream must be http or https, not ${url.protocol}`);
+    return { problem: `must be an http:// or https:// URL, not ${url.protocol}` };
   }
   url.search = '';
   url.hash = '';
-  return url.toString().replace(/\/+$/, '');
+  return { url, text: url.toString().replace(/\/+$/, '') };
+}
+
+function parseUpstream(upstream: string): string {
+  const parsed = parseUpstreamUrl(upstream);
+  if ('problem' in parsed) throw new TypeError(`createServeApp: upstream ${parsed.problem}`);
+  return parsed.text;
 }
 
 /** Removes a header from req.headers and from the cached headersDistinct (readIdentity reads that first). */
@@ -297,10 +297,4 @@ function pathOnly(url: string | undefined): string {
   const raw = url ?? '/';
   const query = raw.indexOf('?');
   return query === -1 ? raw : raw.slice(0, query);
-}
-
-function clientStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status } = error as { status?: unknown };
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }

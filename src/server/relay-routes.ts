@@ -26,6 +26,7 @@ import {
   renderRelayConfirmedPage,
   renderTokenErrorPage,
 } from './token-page';
+import { clientErrorStatus } from '../http/client-error-status';
 
 /**
  * The relay login's routes (design in docs/serve.md):
@@ -399,10 +400,4 @@ function pageNonce(res: Response): string {
     'X-Content-Type-Options': 'nosniff',
   });
   return nonce;
-}
-
-function clientErrorStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status } = error as { status?: unknown };
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
