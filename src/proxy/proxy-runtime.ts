@@ -1,5 +1,3 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { CredentialSource } from '../client/resolve-credential';
 import type { CredentialStore } from '../core/credential-types';
 import { saveSetCookies as saveToJar } from '../http/save-set-cookies';
@@ -17,7 +15,7 @@ export interface ProxyRuntime {
   credential: CachedCredential;
   credentialSource: CredentialSource;
   policy(): LocalRequestPolicy;
-  /** The upstream client for HTTP requests (WebSocket upgrades use requestUpstream). */
+  /** The upstream client, for HTTP requests and WebSocket upgrades alike. */
   upstream: UpstreamPool;
 }
 
@@ -41,25 +39,6 @@ export function upstreamTarget(runtime: ProxyRuntime, requestTarget: string, hos
     localOrigin: `http://${host.trim().toLowerCase()}`,
     localOrigins: localOrigins(runtime.policy().port),
   };
-}
-
-/** A node:http request to the endpoint on a connection of its own (for WebSocket upgrades). */
-export function requestUpstream(
-  runtime: ProxyRuntime,
-  target: UpstreamTarget,
-  options: { method: string; headers: http.OutgoingHttpHeaders },
-): http.ClientRequest {
-  const url = runtime.endpointUrl;
-  const transport = url.protocol === 'https:' ? https : http;
-  return transport.request({
-    protocol: url.protocol,
-    hostname: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port === '' ? undefined : Number(url.port),
-    method: options.method,
-    path: target.path,
-    headers: options.headers,
-    agent: false,
-  });
 }
 
 /** Saves Set-Cookie from upstream into the jar (never passed on; never fatal: see http/save-set-cookies.ts). */
