@@ -3,7 +3,8 @@ import type { CredentialStore } from '../core/credential-types';
 import { saveSetCookies as saveToJar } from '../http/save-set-cookies';
 import type { Logger } from '../context';
 import type { CachedCredential } from './cached-credential';
-import { localOrigins, type LocalRequestPolicy } from './request-guard';
+import { loopbackOrigins } from '../http/loopback-host';
+import type { LocalRequestPolicy } from './request-guard';
 import type { UpstreamPool } from './upstream-pool';
 
 /** What the HTTP and the WebSocket halves of the proxy share for one run. */
@@ -37,7 +38,7 @@ export function upstreamTarget(runtime: ProxyRuntime, requestTarget: string, hos
     url: new URL(`${runtime.endpointUrl.origin}${path}`),
     path,
     localOrigin: `http://${host.trim().toLowerCase()}`,
-    localOrigins: localOrigins(runtime.policy().port),
+    localOrigins: loopbackOrigins(runtime.policy().port),
   };
 }
 

@@ -34,9 +34,6 @@ export interface Refusal {
   message: string;
 }
 
-/** The origins a page served through the proxy itself has (same-origin requests are allowed). */
-export const localOrigins = loopbackOrigins;
-
 /** undefined when the request may be forwarded; otherwise what to answer. */
 export function checkLocalRequest(
   headers: IncomingHttpHeaders,
@@ -55,7 +52,7 @@ export function checkLocalRequest(
     return { status: 400, error: 'bad_request', message: 'the request target must be a path' };
   }
   const origin = headers.origin;
-  if (origin !== undefined && !localOrigins(policy.port).includes(origin.trim().toLowerCase())) {
+  if (origin !== undefined && !loopbackOrigins(policy.port).includes(origin.trim().toLowerCase())) {
     return {
       status: 403,
       error: 'cross_origin_refused',
