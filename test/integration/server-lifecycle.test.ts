@@ -66,7 +66,9 @@ it('lets an in-flight response finish before the server closes', async () => {
   void stopping.closed.then(() => (closed = true));
   // A new connection is refused while the old one is served.
   await expect(
-    new Promise((resolve, reject) => net.connect(port, '127.0.0.1', resolve).on('error', reject)),
+    new Promise((resolve, reject) =>
+      net.connect(port, '127.0.0.1', () => resolve(undefined)).on('error', reject),
+    ),
   ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   expect(closed).toBe(false);
   res.end('part two');
