@@ -94,7 +94,12 @@ export function toUnreachableError(url: URL, error: unknown, timeoutMs?: number)
   if (error instanceof EndpointUnreachableError) return error;
   const code = networkErrorCode(error);
   let detail = code === undefined ? undefined : DESCRIPTIONS[code];
-  if (code !== undefined && TIMEOUT_CODES.has(code) && timeoutMs !== undefined && timeoutMs > 0)
+  // The caller's own limit (until the response head) is the one to name; a connect time-out is the dispatcher's.
+  if (
+    (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') &&
+    timeoutMs !== undefined &&
+    timeoutMs > 0
+  )
     detail = `no answer within ${Math.round(timeoutMs / 1000)} s`;
   if (detail === undefined) {
     const message = error instanceof Error ? error.message : String(error);
