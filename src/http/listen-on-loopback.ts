@@ -1,7 +1,7 @@
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../context';
 import { LoginError, PortInUseError, describeSystemError, errnoCode } from '../errors';
+import { listenServer } from '../http/server-lifecycle';
 
 /** Where the login listener binds: the loopback addresses only, never a public interface. */
 export const HOST_V4 = '127.0.0.1';
@@ -22,14 +22,14 @@ export async function listenOnLoopback(
     const v4 = http.createServer(handle);
     let port: number;
     try {
-      port = await listen(v4, requestedPort, HOST_V4);
+      port = await listenServer(v4, { port: requestedPort, host: HOST_V4 });
     } catch (error) {
-      if (errnoCode(error) === 'EADDRINUSE') throw new PortInUseError(requestedPort, HOST_V4);
+      if (error instanceof PortInUseError) throw error;
       throw listenFailed(HOST_V4, requestedPort, error);
     }
     const v6 = http.createServer(handle);
     try {
-      await listen(v6, port, HOST_V6);
+      await listenServer(v6, { port, host: HOST_V6 });
       return { servers: [v4, v6], port };
     } catch (error) {
       const code = errnoCode(error);
@@ -38,30 +38,14 @@ export async function listenOnLoopback(
         return { servers: [v4], port };
       }
       await new Promise<void>((resolve) => v4.close(() => resolve()));
-      if (code === 'EADDRINUSE') {
+      if (error instanceof PortInUseError) {
         // A free IPv4 port may be taken on ::1 by someone else: pick another one, unless the user chose it.
         if (requestedPort === 0 && attempt < FREE_PORT_ATTEMPTS) continue;
-        throw new PortInUseError(port, HOST_V6);
+        throw error;
       }
       throw listenFailed(HOST_V6, port, error);
     }
   }
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const onError = (error: Error): void => {
-      server.off('listening', onListening);
-      reject(error);
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ port, host, exclusive: true });
-  });
 }
 
 function listenFailed(host: string, port: number, error: unknown): LoginError {

@@ -4,12 +4,10 @@ import { peekBody } from './peek-body';
 import { decodeHead } from './decode-body-head';
 import {
   classifyAuthProxyResponse,
+  INSPECTED_BODY_BYTES,
   isWorthInspecting,
   type AuthProxySignal,
 } from '../protocol/auth-proxy-signals';
-
-/** Bytes of a suspicious response inspected to tell a proxy's login page from the API's own answer. */
-const INSPECT_BYTES = 4096;
 
 export interface UpstreamResponseHead {
   status: number;
@@ -31,18 +29,24 @@ export function expectsJson(accept: string | undefined): boolean {
 }
 
 /**
- * Runs classifyAuthProxyResponse on an upstream response, as the forwarding client does: only redirects,
+ * Runs classifyAuthProxyResponse on an upstream response, for the local proxy and the SDK: only redirects,
  * 401/403 and HTML-where-JSON-was-asked are inspected (their first 4 KiB, decompressed when the response
  * has a Content-Encoding); every other response streams on untouched.
  */
 export async function checkUpstreamSession(
   response: UpstreamResponseHead,
-  context: { endpoint: string; requestUrl: URL; accept: string | undefined },
+  context: {
+    endpoint: string;
+    requestUrl: URL;
+    accept: string | undefined;
+    /** Overrides what `accept` says (the SDK's `expectJson`). */
+    expectJson?: boolean;
+  },
 ): Promise<CheckedResponse> {
   const { status, headers } = response;
-  const expectJson = expectsJson(context.accept);
+  const expectJson = context.expectJson ?? expectsJson(context.accept);
   if (!isWorthInspecting(status, headers, expectJson)) return { body: response.body };
-  const peeked = await peekBody(response.body, INSPECT_BYTES);
+  const peeked = await peekBody(response.body, INSPECTED_BODY_BYTES);
   const signal = classifyAuthProxyResponse({
     endpoint: context.endpoint,
     requestUrl: context.requestUrl.toString(),

@@ -6,7 +6,8 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-heade
 import { saveSetCookies, upstreamTarget, type ProxyRuntime, type UpstreamTarget } from './proxy-runtime';
 import { checkLocalRequest } from './request-guard';
 import { checkUpstreamSession, expectsJson } from '../http/session-check';
-import { toDispatchHeaders, toIncomingHeaders, type DispatchHandler, type HttpMethod } from './upstream-pool';
+import { toIncomingHeaders } from '../http/http-request';
+import { toDispatchHeaders, type DispatchHandler, type HttpMethod } from './upstream-pool';
 
 /**
  * One HTTP request through the proxy: check who asks, add the credential, stream the body up and the

@@ -1,16 +1,18 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { Readable, type Duplex } from 'node:stream';
+import { toIncomingHeaders } from '../http/http-request';
 import { redactUrl } from '../protocol/redact';
 import { sendAnswerOnSocket, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy-answers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
-import { requestUpstream, saveSetCookies, upstreamTarget, type ProxyRuntime } from './proxy-runtime';
+import { saveSetCookies, upstreamTarget, type ProxyRuntime, type UpstreamTarget } from './proxy-runtime';
 import { checkLocalRequest } from './request-guard';
 import { checkUpstreamSession } from '../http/session-check';
+import { toDispatchHeaders, type DispatchHandler, type HttpMethod } from './upstream-pool';
 
 /**
- * A WebSocket (or other Upgrade) request through the proxy: the same checks and credential as HTTP;
- * after the upstream's 101 the two sockets are piped together. `track` registers both sockets so a
- * shutdown can cut them.
+ * A WebSocket (or other Upgrade) request through the proxy: the same checks and credential as HTTP, sent
+ * on the same undici pool as HTTP requests (dispatch with `upgrade`); after the upstream's 101 the two
+ * sockets are piped together. `track` registers both sockets so a shutdown can cut them.
  */
 export async function forwardUpgrade(
   runtime: ProxyRuntime,
@@ -28,72 +30,141 @@ export async function forwardUpgrade(
   }
   const target = upstreamTarget(runtime, req.url ?? '/', req.headers.host ?? '');
   const credential = await runtime.credential.headersFor(target.url);
+  // Connection and Upgrade are hop-by-hop (dropped here): undici writes them itself from `upgrade`.
   const headers = upstreamRequestHeaders(req.headers, {
     endpoint: runtime.endpointUrl,
     localOrigins: target.localOrigins,
     credential,
   });
-  headers.connection = 'Upgrade';
-  headers.upgrade = req.headers.upgrade ?? 'websocket';
+  const protocol = req.headers.upgrade ?? 'websocket';
   runtime.logger.debug(`> ${req.method ?? 'GET'} ${redactUrl(target.url)} (upgrade)`);
 
-  const upstream = requestUpstream(runtime, target, { method: req.method ?? 'GET', headers });
-  socket.on('close', () => upstream.destroy());
-  upstream.on('error', (error) => sendAnswerOnSocket(socket, upstreamFailureAnswer(target.url, error)));
+  const exchange = new UpgradeExchange(runtime, req, socket, head, target, protocol, track);
+  socket.on('close', () => exchange.clientClosed());
+  runtime.upstream.dispatch(
+    {
+      origin: runtime.endpointUrl.origin,
+      method: (req.method ?? 'GET') as HttpMethod,
+      path: target.path,
+      headers: toDispatchHeaders(headers),
+      upgrade: protocol,
+    },
+    exchange,
+  );
+}
 
-  upstream.on('upgrade', (response, upstreamSocket, upstreamHead) => {
-    track(upstreamSocket);
-    track(socket);
+class UpgradeExchange implements DispatchHandler {
+  private abort: ((error?: Error) => void) | undefined;
+  /** The upstream's answer when it did not switch protocols. */
+  private body: Readable | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly runtime: ProxyRuntime,
+    private readonly req: IncomingMessage,
+    private readonly socket: Duplex,
+    private readonly head: Buffer,
+    private readonly target: UpstreamTarget,
+    private readonly protocol: string,
+    private readonly track: (socket: Duplex) => void,
+  ) {}
+
+  clientClosed(): void {
+    if (!this.finished) this.abort?.(new Error('the client went away'));
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abort = abort;
+    if (this.socket.destroyed) abort(new Error('the client went away'));
+  }
+
+  onUpgrade(_status: number, rawHeaders: Buffer[] | string[] | null, upstreamSocket: Duplex): void {
+    this.finished = true;
+    const { runtime, socket, target } = this;
+    const headers = toIncomingHeaders((rawHeaders ?? []) as Buffer[]);
+    this.track(upstreamSocket);
+    this.track(socket);
     upstreamSocket.on('error', () => socket.destroy());
     socket.on('error', () => upstreamSocket.destroy());
     upstreamSocket.on('close', () => socket.destroy());
     socket.on('close', () => upstreamSocket.destroy());
-    void saveSetCookies(runtime, target.url, response.headers['set-cookie']).then(() => {
+    void saveSetCookies(runtime, target.url, headers['set-cookie']).then(() => {
       if (socket.destroyed || upstreamSocket.destroyed) return;
-      const out = downstreamResponseHeaders(response.headers, {
-        requestUrl: target.url,
-        endpoint: runtime.endpointUrl,
-        localOrigin: target.localOrigin,
-      });
+      const out = this.clientHeaders(headers);
       out.connection = 'Upgrade';
-      out.upgrade = response.headers.upgrade ?? headers.upgrade;
-      socket.write(statusAndHeaders(101, response.statusMessage ?? 'Switching Protocols', out));
-      if (upstreamHead.length > 0) socket.write(upstreamHead);
-      if (head.length > 0) upstreamSocket.write(head);
+      out.upgrade = headers.upgrade ?? this.protocol;
+      socket.write(statusAndHeaders(101, 'Switching Protocols', out));
+      if (this.head.length > 0) upstreamSocket.write(this.head);
       upstreamSocket.pipe(socket);
       socket.pipe(upstreamSocket);
     });
-  });
+  }
 
-  // The upstream did not switch protocols: pass its answer on (or say the session expired) and close.
-  upstream.on('response', (response) => {
-    void (async () => {
-      await saveSetCookies(runtime, target.url, response.headers['set-cookie']);
-      const checked = await checkUpstreamSession(
-        { status: response.statusCode ?? 0, headers: response.headers, body: response },
-        {
-          endpoint: runtime.endpoint,
-          requestUrl: target.url,
-          accept: req.headers.accept,
-        },
-      );
-      if (checked.signal !== undefined) {
-        checked.body.resume();
-        runtime.logger.warn(`session expired (${checked.signal.detail}): answered 401`);
-        sendAnswerOnSocket(socket, sessionExpiredAnswer(runtime.endpoint));
-        return;
-      }
-      const out = downstreamResponseHeaders(response.headers, {
-        requestUrl: target.url,
-        endpoint: runtime.endpointUrl,
-        localOrigin: target.localOrigin,
-      });
-      out.connection = 'close';
-      socket.write(statusAndHeaders(response.statusCode ?? 502, response.statusMessage ?? '', out));
-      checked.body.pipe(socket);
-    })().catch(() => socket.destroy());
-  });
-  upstream.end();
+  /** The upstream did not switch protocols: pass its answer on (or say the session expired) and close. */
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    const headers = toIncomingHeaders(rawHeaders);
+    const body = new Readable({
+      read: () => resume(),
+      destroy: (error, callback) => {
+        if (!this.finished) this.abort?.(error ?? new Error('the response body was discarded'));
+        callback(error);
+      },
+    });
+    this.body = body;
+    this.answer(status, statusText, headers, body).catch(() => this.socket.destroy());
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.body?.push(chunk) ?? false;
+  }
+
+  onComplete(): void {
+    this.finished = true;
+    this.body?.push(null);
+  }
+
+  onError(error: Error): void {
+    this.finished = true;
+    if (this.body !== undefined) {
+      this.body.destroy(error);
+      this.socket.destroy();
+      return;
+    }
+    sendAnswerOnSocket(this.socket, upstreamFailureAnswer(this.target.url, error));
+  }
+
+  private async answer(
+    status: number,
+    statusText: string,
+    headers: IncomingHttpHeaders,
+    body: Readable,
+  ): Promise<void> {
+    const { runtime, socket, target } = this;
+    await saveSetCookies(runtime, target.url, headers['set-cookie']);
+    const checked = await checkUpstreamSession(
+      { status, headers, body },
+      { endpoint: runtime.endpoint, requestUrl: target.url, accept: this.req.headers.accept },
+    );
+    if (checked.signal !== undefined) {
+      checked.body.resume();
+      runtime.logger.warn(`session expired (${checked.signal.detail}): answered 401`);
+      sendAnswerOnSocket(socket, sessionExpiredAnswer(runtime.endpoint));
+      return;
+    }
+    const out = this.clientHeaders(headers);
+    out.connection = 'close';
+    socket.write(statusAndHeaders(status, statusText, out));
+    checked.body.pipe(socket);
+  }
+
+  private clientHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+    return downstreamResponseHeaders(headers, {
+      requestUrl: this.target.url,
+      endpoint: this.runtime.endpointUrl,
+      localOrigin: this.target.localOrigin,
+    });
+  }
 }
 
 function statusAndHeaders(status: number, message: string, headers: OutgoingHttpHeaders): string {

@@ -5,7 +5,7 @@ import { resolveCredential, type CredentialSource } from '../store/resolve-crede
 import type { CredentialStore } from '../store/credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
-import { PortInUseError } from '../errors';
+import { closeGracefully, listenServer } from '../http/server-lifecycle';
 import { createCachedCredential } from './cached-credential';
 import { forwardHttpRequest } from './forward-http';
 import { forwardUpgrade } from './forward-upgrade';
@@ -117,39 +117,17 @@ export async function createLocalForwardingProxy(
     else socket.destroy();
   });
 
-  const listen = (requested = 0): Promise<{ url: string; port: number }> =>
-    new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException): void => {
-        reject(error.code === 'EADDRINUSE' ? new PortInUseError(requested, PROXY_HOST) : error);
-      };
-      server.once('error', onError);
-      server.listen({ port: requested, host: PROXY_HOST, exclusive: true }, () => {
-        server.off('error', onError);
-        resolve({ url: `http://${PROXY_HOST}:${port}`, port });
-      });
-    });
+  const listen = async (requested = 0): Promise<{ url: string; port: number }> => {
+    port = await listenServer(server, { port: requested, host: PROXY_HOST });
+    return { url: `http://${PROXY_HOST}:${port}`, port };
+  };
 
-  const close = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      closing = true;
-      for (const socket of upgraded) socket.destroy();
-      const cut = setTimeout(
-        () => server.closeAllConnections(),
-        options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
-      );
-      cut.unref();
-      const finish = (): void => {
-        clearTimeout(cut);
-        void runtime.upstream.destroy();
-        resolve();
-      };
-      if (!server.listening) {
-        finish();
-        return;
-      }
-      server.close(() => finish());
-      server.closeIdleConnections();
-    });
+  const close = async (): Promise<void> => {
+    closing = true;
+    const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    await closeGracefully(server, { graceMs, upgraded }).closed;
+    void runtime.upstream.destroy();
+  };
 
   return {
     server,

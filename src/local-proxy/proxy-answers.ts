@@ -1,6 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { toUnreachableError } from '../http/http-request';
+import { networkErrorCode, toUnreachableError, upstreamErrorStatus } from '../http/upstream-errors';
 import { SessionExpiredError } from '../errors';
 import { Refusal, renderRefusalJson } from '../http/refusal';
 
@@ -9,12 +9,9 @@ export function sessionExpiredAnswer(endpoint: string): Refusal {
   return new Refusal(401, 'session_expired', new SessionExpiredError(endpoint, '').message);
 }
 
-const GATEWAY_TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNABORTED']);
-
-/** An upstream connection failure as 502 Bad Gateway, or 504 Gateway Timeout for time-outs. */
+/** An upstream connection failure as 502 Bad Gateway, or 504 Gateway Timeout for time-outs (one table with serve). */
 export function upstreamFailureAnswer(upstream: URL, error: unknown): Refusal {
-  const code = (error as { code?: unknown } | null)?.code;
-  const timeout = typeof code === 'string' && GATEWAY_TIMEOUT_CODES.has(code);
+  const timeout = upstreamErrorStatus(networkErrorCode(error)) === 504;
   return new Refusal(
     timeout ? 504 : 502,
     timeout ? 'gateway_timeout' : 'bad_gateway',

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { connectionListedHeaders, isHopByHop } from '../http/hop-by-hop';
 import { SECRET_HEADER } from './request-guard';
 
 /**
@@ -10,17 +11,6 @@ import { SECRET_HEADER } from './request-guard';
  * Downstream: Set-Cookie never reaches the local client (the jar takes it), hop-by-hop headers are
  * dropped, and a Location on the endpoint is rewritten onto the proxy.
  */
-
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'upgrade',
-]);
 
 const DROPPED_REQUEST_HEADERS = new Set(['host', 'cookie', 'authorization', 'expect', SECRET_HEADER]);
 
@@ -38,16 +28,9 @@ export function upstreamRequestHeaders(
   context: UpstreamHeaderContext,
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const listed = connectionTokens(incoming.connection);
+  const listed = connectionListedHeaders(incoming.connection);
   for (const [name, value] of Object.entries(incoming)) {
-    if (
-      value === undefined ||
-      HOP_BY_HOP.has(name) ||
-      listed.has(name) ||
-      DROPPED_REQUEST_HEADERS.has(name)
-    ) {
-      continue;
-    }
+    if (value === undefined || isHopByHop(name, listed) || DROPPED_REQUEST_HEADERS.has(name)) continue;
     out[name] = value;
   }
   out.host = context.endpoint.host;
@@ -77,10 +60,9 @@ export function downstreamResponseHeaders(
   context: DownstreamHeaderContext,
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const listed = connectionTokens(incoming.connection);
+  const listed = connectionListedHeaders(incoming.connection);
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || name === 'set-cookie' || name === 'transfer-encoding') continue;
-    if (HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    if (value === undefined || name === 'set-cookie' || isHopByHop(name, listed)) continue;
     out[name] = value;
   }
   const location = incoming.location;
@@ -109,14 +91,4 @@ export function rewriteLocation(location: string, context: DownstreamHeaderConte
     return `${context.localOrigin}${rest.startsWith('/') ? rest : `/${rest}`}`;
   }
   return target.toString();
-}
-
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  const text = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return new Set(
-    text
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter((token) => token !== '' && token !== 'close' && token !== 'keep-alive'),
-  );
 }

@@ -1,11 +1,10 @@
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { CredentialSource } from '../store/resolve-credential';
 import type { CredentialStore } from '../store/credential-types';
-import { redactSetCookie } from '../protocol/redact';
+import { saveSetCookies as saveToJar } from '../http/save-set-cookies';
 import type { Logger } from '../context';
 import type { CachedCredential } from './cached-credential';
-import { localOrigins, type LocalRequestPolicy } from './request-guard';
+import { loopbackOrigins } from '../http/loopback-host';
+import type { LocalRequestPolicy } from './request-guard';
 import type { UpstreamPool } from './upstream-pool';
 
 /** What the HTTP and the WebSocket halves of the proxy share for one run. */
@@ -17,7 +16,7 @@ export interface ProxyRuntime {
   credential: CachedCredential;
   credentialSource: CredentialSource;
   policy(): LocalRequestPolicy;
-  /** The upstream client for HTTP requests (WebSocket upgrades use requestUpstream). */
+  /** The upstream client, for HTTP requests and WebSocket upgrades alike. */
   upstream: UpstreamPool;
 }
 
@@ -39,45 +38,22 @@ export function upstreamTarget(runtime: ProxyRuntime, requestTarget: string, hos
     url: new URL(`${runtime.endpointUrl.origin}${path}`),
     path,
     localOrigin: `http://${host.trim().toLowerCase()}`,
-    localOrigins: localOrigins(runtime.policy().port),
+    localOrigins: loopbackOrigins(runtime.policy().port),
   };
 }
 
-/** A node:http request to the endpoint on a connection of its own (for WebSocket upgrades). */
-export function requestUpstream(
-  runtime: ProxyRuntime,
-  target: UpstreamTarget,
-  options: { method: string; headers: http.OutgoingHttpHeaders },
-): http.ClientRequest {
-  const url = runtime.endpointUrl;
-  const transport = url.protocol === 'https:' ? https : http;
-  return transport.request({
-    protocol: url.protocol,
-    hostname: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port === '' ? undefined : Number(url.port),
-    method: options.method,
-    path: target.path,
-    headers: options.headers,
-    agent: false,
-  });
-}
-
-/** Saves Set-Cookie from upstream into the jar (never passed on); failures are logged, not fatal. */
+/** Saves Set-Cookie from upstream into the jar (never passed on; never fatal: see http/save-set-cookies.ts). */
 export async function saveSetCookies(
   runtime: ProxyRuntime,
   url: URL,
   setCookies: string[] | undefined,
 ): Promise<void> {
-  if (setCookies === undefined || setCookies.length === 0 || runtime.credentialSource !== 'cookie-jar')
-    return;
-  try {
-    await runtime.store.applySetCookies(runtime.endpoint, url, setCookies);
-    runtime.credential.invalidate();
-    runtime.logger.debug(`saved ${setCookies.length} refreshed cookie(s) to the jar`);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    runtime.logger.warn(
-      `could not save refreshed cookies (${setCookies.map(redactSetCookie).join(', ')}): ${message}`,
-    );
-  }
+  if (runtime.credentialSource !== 'cookie-jar') return;
+  const saved = await saveToJar(runtime.store, {
+    endpoint: runtime.endpoint,
+    url,
+    setCookies,
+    logger: runtime.logger,
+  });
+  if (saved) runtime.credential.invalidate();
 }

@@ -1,4 +1,5 @@
 import { secretsEqual } from '../protocol/secret-compare';
+import { isLoopbackHost, loopbackOrigins } from '../http/loopback-host';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Refusal } from '../http/refusal';
 
@@ -23,24 +24,13 @@ export interface LocalRequestPolicy {
   secret?: string;
 }
 
-/** The origins a page served through the proxy itself has (same-origin requests are allowed). */
-export function localOrigins(port: number): string[] {
-  return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
-}
-
-export function isLocalHost(host: string | undefined, port: number): boolean {
-  if (host === undefined) return false;
-  const value = host.trim().toLowerCase();
-  return value === `127.0.0.1:${port}` || value === `localhost:${port}` || value === `[::1]:${port}`;
-}
-
 /** undefined when the request may be forwarded; otherwise what to answer. */
 export function checkLocalRequest(
   headers: IncomingHttpHeaders,
   requestTarget: string | undefined,
   policy: LocalRequestPolicy,
 ): Refusal | undefined {
-  if (!isLocalHost(headers.host, policy.port)) {
+  if (!isLoopbackHost(headers.host, policy.port)) {
     return new Refusal(
       421,
       'misdirected_request',
@@ -52,7 +42,7 @@ export function checkLocalRequest(
     return new Refusal(400, 'bad_request', 'the request target must be a path');
   }
   const origin = headers.origin;
-  if (origin !== undefined && !localOrigins(policy.port).includes(origin.trim().toLowerCase())) {
+  if (origin !== undefined && !loopbackOrigins(policy.port).includes(origin.trim().toLowerCase())) {
     return new Refusal(403, 'cross_origin_refused', 'requests from other origins (web pages) are refused');
   }
   const fetchSite = headerText(headers['sec-fetch-site'])?.trim().toLowerCase();

@@ -1,19 +1,20 @@
 import { silentLogger, type Logger } from '../context';
 import { EndpointUnreachableError } from '../errors';
-import { classifyAuthProxyResponse, type AuthProxySignal } from '../protocol/auth-proxy-signals';
-import { resolveEndpointUrl } from '../protocol/endpoint';
+import { toUnreachableError } from '../http/upstream-errors';
 import {
-  httpRequest,
-  toUnreachableError,
-  type HttpResponse,
-  type OutgoingHeaders,
-} from '../http/http-request';
+  classifyAuthProxyResponse,
+  INSPECTED_BODY_BYTES,
+  type AuthProxySignal,
+} from '../protocol/auth-proxy-signals';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import { httpRequest, type HttpRequest, type HttpResponse, type OutgoingHeaders } from '../http/http-request';
 import { namedUser } from '../protocol/named-user';
 import { describeHeaders, redactUrl } from '../protocol/redact';
 
 /**
  * Finds out whether an endpoint sits behind a browser cookie auth proxy by probing `<endpoint>/api/health`
- * over node:http (never global fetch: its Sec-Fetch-Mode: cors changes mod_auth_openidc's answer).
+ * with the one HTTP client (core/http-request.ts: never fetch, whose Sec-Fetch-Mode: cors changes
+ * mod_auth_openidc's answer).
  *
  * First like an API client (`Accept: application/json`); when that is inconclusive, or fires a rule that
  * does not name the proxy (oauth2-proxy's bare `{}` 401), again like a browser (Accept: text/html and any type),
@@ -23,7 +24,6 @@ import { describeHeaders, redactUrl } from '../protocol/redact';
 
 export const HEALTH_PATH = '/api/health';
 export const DEFAULT_MAX_HOPS = 10;
-const SNIPPET_BYTES = 4096;
 const ACCEPT = { json: 'application/json', browser: 'text/html,*/*' } as const;
 
 export type ProbeMode = keyof typeof ACCEPT;
@@ -52,7 +52,7 @@ export interface DetectAuthProxyOptions {
   /** Sent to the endpoint's origin only (e.g. Authorization for basic or token auth); never Accept. */
   headers?: OutgoingHeaders;
   /** For tests. */
-  request?: typeof httpRequest;
+  request?: HttpRequest;
 }
 
 type ProbeOutcome =
@@ -237,7 +237,7 @@ async function readSnippet(response: HttpResponse, timeoutMs: number | undefined
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
       chunks.push(chunk);
       size += chunk.length;
-      if (size >= SNIPPET_BYTES) break;
+      if (size >= INSPECTED_BODY_BYTES) break;
     }
   } catch (error) {
     throw toUnreachableError(response.url, error, timeoutMs);
@@ -245,7 +245,7 @@ async function readSnippet(response: HttpResponse, timeoutMs: number | undefined
     if (timer !== undefined) clearTimeout(timer);
     if (!response.body.destroyed) response.body.destroy();
   }
-  return Buffer.concat(chunks).subarray(0, SNIPPET_BYTES).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, INSPECTED_BODY_BYTES).toString('utf8');
 }
 
 function withoutAccept(headers: OutgoingHeaders | undefined): OutgoingHeaders {

@@ -7,8 +7,9 @@ import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../prot
 import { InvalidBundleError, LoginError, describeSystemError } from '../errors';
 import { Refusal, renderRefusalJson } from '../http/refusal';
 import { renderRefusalPage, renderSignedInPage } from './loopback-pages';
-import { HOST_V4, HOST_V6, listenOnLoopback } from '../http/listen-on-loopback';
-import { parseJsonBody, readBody } from './loopback-request';
+import { HOST_V4, listenOnLoopback } from '../http/listen-on-loopback';
+import { isLoopbackHost } from '../http/loopback-host';
+import { parseJsonBody, readRequestBody } from './loopback-request';
 import type { StatelessArrival } from './stateless-bundle-gate';
 
 /**
@@ -150,13 +151,15 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     if (isLegacy) {
       if (type !== 'text/plain')
         throw new Refusal(415, 'unsupported_media_type', 'expected a text/plain body.');
-      bundleText = (await readBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8');
+      bundleText = (await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8');
     } else if (type === 'application/x-www-form-urlencoded') {
-      const fields = new URLSearchParams((await readBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8'));
+      const fields = new URLSearchParams(
+        (await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8'),
+      );
       bundleText = fields.get('bundle') ?? undefined;
       state = fields.get('state') ?? undefined;
     } else if (reply === 'json') {
-      ({ bundleText, state } = parseJsonBody(await readBody(req, maxBodyBytes, bodyTimeoutMs)));
+      ({ bundleText, state } = parseJsonBody(await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)));
     } else {
       throw new Refusal(415, 'unsupported_media_type', 'expected a form post or a JSON body.');
     }
@@ -338,12 +341,6 @@ function send(
   }
   res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
   res.end(body);
-}
-
-function isLoopbackHost(host: string | undefined, port: number): boolean {
-  if (host === undefined) return false;
-  const lower = host.toLowerCase();
-  return lower === `${HOST_V4}:${port}` || lower === `[${HOST_V6}]:${port}` || lower === `localhost:${port}`;
 }
 
 function mediaType(contentType: string | undefined): string {

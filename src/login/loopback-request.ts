@@ -3,7 +3,11 @@ import { singleHeader } from '../http/single-header';
 import { Refusal } from '../http/refusal';
 
 /** Reads the request body up to `maxBytes` within `timeoutMs`; a Refusal (413, 408) otherwise. */
-export function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+export function readRequestBody(
+  req: http.IncomingMessage,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<Buffer> {
   const declared = Number(singleHeader(req, 'content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
     return Promise.reject(

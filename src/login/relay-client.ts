@@ -1,7 +1,7 @@
 import { silentLogger, type Logger } from '../context';
 import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
 import { resolveEndpointUrl } from '../protocol/endpoint';
-import { httpRequest, readText } from '../http/http-request';
+import { httpRequest, readResponseText, type HttpRequest } from '../http/http-request';
 import {
   isValidRelayVerifier,
   RELAY_CLAIM_PATH,
@@ -88,7 +88,7 @@ export interface RelayRequestOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   /** For tests. */
-  request?: typeof httpRequest;
+  request?: HttpRequest;
 }
 
 /** Whether the endpoint offers the relay: GET /cookie-bridge/relay/info answers exactly {"relay":1}. Never throws. */
@@ -104,7 +104,7 @@ export async function checkRelaySupport(
       timeoutMs: options.timeoutMs ?? 5_000,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    const body = await readText(response, 1024);
+    const body = await readResponseText(response, 1024);
     const supported = response.status === 200 && isRelayInfo(body);
     logger.debug(`relay: GET ${url.pathname} → ${response.status}: ${supported ? 'offered' : 'not offered'}`);
     return supported;
@@ -205,7 +205,7 @@ async function postJson(
     timeoutMs: options.timeoutMs ?? 15_000,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  return { status: response.status, text: await readText(response, maxBytes) };
+  return { status: response.status, text: await readResponseText(response, maxBytes) };
 }
 
 function bundleFromClaim(text: string): CookieBundle {

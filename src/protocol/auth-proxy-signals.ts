@@ -18,6 +18,9 @@
 /** The auth proxies cookie-bridge recognises (stored in an endpoint's profile). */
 export type AuthProxyKind = 'oauth2-proxy' | 'mod_auth_openidc' | 'unknown';
 
+/** Bytes of a suspicious response inspected (detection, verification, SDK, local proxy): one limit for all. */
+export const INSPECTED_BODY_BYTES = 4096;
+
 export interface AuthProxySignal {
   /** Stable id of the rule that fired, e.g. 'redirect-to-login-path'. */
   rule: AuthProxyRule;

@@ -1,14 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { classifyAuthProxyResponse, isWorthInspecting } from '../protocol/auth-proxy-signals';
 import type { CredentialStore } from '../store/credential-types';
-import { decodeHead } from '../http/decode-body-head';
 import { resolveEndpointUrl } from '../protocol/endpoint';
 import { httpRequest, type OutgoingHeaders } from '../http/http-request';
 import { describeHeaders, redactUrl } from '../protocol/redact';
 import { silentLogger, type Context } from '../context';
-import { CredentialFileError, SessionExpiredError } from '../errors';
-import { peekBody } from '../http/peek-body';
+import { SessionExpiredError } from '../errors';
+import { saveSetCookies } from '../http/save-set-cookies';
+import { checkUpstreamSession } from '../http/session-check';
 import { resolveCredential, type CredentialSource } from '../store/resolve-credential';
 
 export interface ClientRequestInit {
@@ -50,9 +49,6 @@ export interface ForwardingClientDeps extends Pick<Context, 'env'>, Partial<Pick
   timeoutMs?: number;
 }
 
-/** Bytes of a suspicious response inspected to tell a proxy's login page from the API's own answer. */
-const INSPECT_BYTES = 4096;
-
 export async function createForwardingClient(deps: ForwardingClientDeps): Promise<CookieBridgeClient> {
   const { endpoint, store } = deps;
   const logger = deps.logger ?? silentLogger;
@@ -76,38 +72,22 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
     });
     logger.debug(`< ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}`);
 
-    const setCookies = response.headers['set-cookie'] ?? [];
-    if (setCookies.length > 0 && credential.source === 'cookie-jar') {
-      try {
-        await store.applySetCookies(endpoint, url, setCookies);
-        logger.debug(`saved ${setCookies.length} refreshed cookie(s) to the jar`);
-      } catch (error) {
-        // The server has acted on the request already: hand its answer over, and say the jar is behind.
-        if (!(error instanceof CredentialFileError)) throw error;
-        logger.warn(`the refreshed session could not be saved: ${error.message} (${error.hint ?? ''})`);
-      }
+    if (credential.source === 'cookie-jar') {
+      await saveSetCookies(store, { endpoint, url, setCookies: response.headers['set-cookie'], logger });
     }
 
-    const acceptHeader = String(headers.accept);
-    const expectJson = init.expectJson ?? (/json/i.test(acceptHeader) && !/html/i.test(acceptHeader));
-    let body: Readable = response.body;
-    if (isWorthInspecting(response.status, response.headers, expectJson)) {
-      const peeked = await peekBody(response.body, INSPECT_BYTES);
-      body = peeked.body;
-      const signal = classifyAuthProxyResponse({
-        endpoint,
-        requestUrl: url.toString(),
-        status: response.status,
-        headers: response.headers,
-        bodySnippet: decodeHead(peeked.head, response.headers['content-encoding']),
-        expectJson,
-      });
-      if (signal !== undefined) {
-        body.resume();
-        logger.debug(`session check: rule ${signal.rule} fired: ${signal.detail}`);
-        throw new SessionExpiredError(endpoint, signal.detail, response.status);
-      }
+    const checked = await checkUpstreamSession(response, {
+      endpoint,
+      requestUrl: url,
+      accept: String(headers.accept),
+      ...(init.expectJson === undefined ? {} : { expectJson: init.expectJson }),
+    });
+    if (checked.signal !== undefined) {
+      checked.body.resume();
+      logger.debug(`session check: rule ${checked.signal.rule} fired: ${checked.signal.detail}`);
+      throw new SessionExpiredError(endpoint, checked.signal.detail, response.status);
     }
+    const body = checked.body;
     return toClientResponse(url, response.status, response.statusText, response.headers, body);
   }
 

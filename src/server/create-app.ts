@@ -4,6 +4,7 @@ import { silentLogger, type Context } from '../context';
 import { Refusal, refusalBody, type RefusalCode } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { createTokenRouter } from './token-route';
+import { clientErrorStatus } from '../http/client-error-status';
 
 export interface CreateAppDeps extends Partial<Pick<Context, 'logger'>> {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
@@ -66,16 +67,6 @@ const CLIENT_ERROR_CODES: Partial<Record<number, RefusalCode>> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
 };
-
-/** A 4xx status carried by the error (body-parser and http-errors set `status` and `expose`). */
-function clientErrorStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
-  const value = typeof status === 'number' ? status : statusCode;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500
-    ? value
-    : undefined;
-}
 
 function exposedMessage(error: unknown, status: number): string {
   const { expose, message } = error as { expose?: unknown; message?: unknown };

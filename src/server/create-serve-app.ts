@@ -13,8 +13,10 @@ import { checkRequestPath, type RequestPathVerdict } from '../protocol/request-p
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
 import { UsageError, errnoCode } from '../errors';
+import { HOP_BY_HOP_HEADERS } from '../http/hop-by-hop';
 import { upstreamErrorResponse } from '../http/upstream-errors';
 import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
+import { clientErrorStatus } from '../http/client-error-status';
 
 /**
  * `cookie-bridge serve` as an app: runs behind the auth proxy and in front of any HTTP app, so the app needs
@@ -69,18 +71,6 @@ const REFUSED_PATH_BODY = refusalBody(
     'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
   ),
 );
-
-/** Hop-by-hop headers not copied from the upstream's /api/health answer. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /** Builds the sidecar app. It never listens: see src/cli/commands/serve-command.ts. */
 export function createServeApp(options: ServeAppOptions): ServeApp {
@@ -177,7 +167,7 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
         res.statusCode = proxyRes.statusCode ?? 502;
         if (proxyRes.statusMessage !== undefined) res.statusMessage = proxyRes.statusMessage;
         for (const [name, value] of Object.entries(proxyRes.headers)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+          if (value !== undefined && !HOP_BY_HOP_HEADERS.has(name)) res.setHeader(name, value);
         }
         pipeline(proxyRes, res, () => undefined);
       },
@@ -208,7 +198,7 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   app.get('/api/health', healthProxy);
   app.use(proxy);
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    const status = clientStatus(error);
+    const status = clientErrorStatus(error);
     if (status === undefined) logger.warn(`serve: internal error on ${req.method} ${req.path}`);
     if (res.headersSent) {
       next(error);
@@ -265,23 +255,33 @@ function guardSockets(logger: Logger): Plugin {
   };
 }
 
-function parseUpstream(upstream: string): string {
+/**
+ * The one check of the upstream's URL (createServeApp and serve's --upstream): an http(s) URL, normalised
+ * without query, fragment or trailing slash; or what is wrong with it.
+ */
+export function parseUpstreamUrl(upstream: string): { url: URL; text: string } | { problem: string } {
   let url: URL;
   try {
     url = new URL(upstream);
   } catch {
-    throw new UsageError(`createServeApp: upstream is not a URL: ${JSON.stringify(upstream)}`, {
-      hint: 'pass the app as upstream: http://127.0.0.1:3000',
-    });
+    return { problem: `is not a URL: ${JSON.stringify(upstream)}` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`createServeApp: upstream must be http or https, not ${url.protocol}`, {
-      hint: 'pass the app as upstream: http://127.0.0.1:3000',
-    });
+    return { problem: `must be an http:// or https:// URL, not ${url.protocol}` };
   }
   url.search = '';
   url.hash = '';
-  return url.toString().replace(/\/+$/, '');
+  return { url, text: url.toString().replace(/\/+$/, '') };
+}
+
+function parseUpstream(upstream: string): string {
+  const parsed = parseUpstreamUrl(upstream);
+  if ('problem' in parsed) {
+    throw new UsageError(`createServeApp: upstream ${parsed.problem}`, {
+      hint: 'pass the app as upstream: http://127.0.0.1:3000',
+    });
+  }
+  return parsed.text;
 }
 
 /** Removes a header from req.headers and from the cached headersDistinct (readIdentity reads that first). */
@@ -300,10 +300,4 @@ function pathOnly(url: string | undefined): string {
   const raw = url ?? '/';
   const query = raw.indexOf('?');
   return query === -1 ? raw : raw.slice(0, query);
-}
-
-function clientStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status } = error as { status?: unknown };
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }

@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from '../context';
 import type { RelaySource, RelayStore } from './relay-store';
 import { checkRequestPath } from '../protocol/request-path';
 import { ENDED_MESSAGES } from './relay-messages';
+import { clientErrorStatus } from '../http/client-error-status';
 
 /**
  * The relay login's public routes (design in docs/serve.md). The auth proxy lets the prefix through WITHOUT a
@@ -206,10 +207,4 @@ const NOT_FOUND = { error: 'not_found', message: 'no such route' };
 
 function sendJson(res: Response, status: number, body: unknown): void {
   res.status(status).set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).json(body);
-}
-
-function clientErrorStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status } = error as { status?: unknown };
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }

@@ -482,6 +482,15 @@ describe('local forwarding proxy: WebSockets, redirects, streaming, tokens, shut
     expect(upstream.upgrades).toBe(1);
   });
 
+  it('answers an upgrade whose upstream is down with 502, on the same pool as HTTP', async () => {
+    const port = await startProxy();
+    await upstream.close();
+    expect(await tryWebSocket(port)).toEqual({ status: 502 });
+    const response = await fetch(`http://127.0.0.1:${port}/anything`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: 'bad_gateway' });
+  });
+
   it('decompresses the head of a gzip/br-encoded 401 for the session check, and passes the API error', async () => {
     const port = await startProxy();
     for (const path of [
