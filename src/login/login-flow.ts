@@ -6,7 +6,7 @@ import { formatCookieHeader } from '../protocol/cookie-header';
 import type { OutgoingHeaders } from '../http/http-request';
 import { basicHeader, bearer } from '../protocol/credential-headers';
 import { LoginError, LoginNotVerifiedError } from '../errors';
-import type { LoginDeps, LoginOptions } from './login-options';
+import { hopOptions, type LoginDeps, type LoginOptions } from './login-options';
 import { receiveBundle } from './receive-bundle';
 import { verifyCredential } from './verify-login';
 
@@ -50,7 +50,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     try {
       detection = await detectAuthProxy(
         parsed.url,
-        withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
+        withTimeout(hopOptions(deps), deps.requestTimeoutMs),
       );
     } finally {
       deps.progress.stop();
@@ -79,7 +79,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     verification = await verifyCredential(
       parsed.url,
       { cookie: formatCookieHeader(cookies) },
-      withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
+      withTimeout(hopOptions(deps), deps.requestTimeoutMs),
     );
   } finally {
     deps.progress.stop();
@@ -124,7 +124,7 @@ async function loginWithHeader(
     verification = await verifyCredential(
       parsed.url,
       headers,
-      withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
+      withTimeout(hopOptions(deps), deps.requestTimeoutMs),
     );
   } finally {
     deps.progress.stop();
