@@ -48,10 +48,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   if (!options.forceCookies && options.relay !== true) {
     deps.progress.start(`Checking ${parsed.url} for an auth proxy`);
     try {
-      detection = await detectAuthProxy(
-        parsed.url,
-        withTimeout(hopOptions(deps), deps.requestTimeoutMs),
-      );
+      detection = await detectAuthProxy(parsed.url, withTimeout(hopOptions(deps), deps.requestTimeoutMs));
     } finally {
       deps.progress.stop();
     }
