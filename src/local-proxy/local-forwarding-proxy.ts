@@ -34,7 +34,7 @@ import { createUpstreamPool } from './upstream-pool';
  */
 export interface LocalForwardingProxyOptions
   extends Pick<AppContext<CredentialStore, HttpClient>, 'env' | 'store'>,
-    Partial<Pick<AppContext<CredentialStore, HttpClient>, 'logger' | 'now' | 'http'>> {
+    Partial<Pick<AppContext<CredentialStore, HttpClient>, 'logger' | 'now' | 'timers' | 'http'>> {
   /** The endpoint (normalised with parseEndpoint); its stored credential is added to every request. */
   endpoint: string;
   /** When set, every request must carry it in X-Cookie-Bridge-Secret. */
@@ -128,7 +128,11 @@ export async function createLocalForwardingProxy(
   const close = async (): Promise<void> => {
     closing = true;
     const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
-    await closeGracefully(server, { graceMs, upgraded }).closed;
+    await closeGracefully(server, {
+      graceMs,
+      upgraded,
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+    }).closed;
     void runtime.upstream.destroy();
   };
 
