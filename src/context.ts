@@ -34,11 +34,27 @@ export const systemTimers: Timers = {
 };
 
 /**
- * The one dependency object: what library code receives instead of reaching for globals. Each entry point
- * takes the part it needs (`Pick<Context, …>` in LoginDeps, ForwardingClientDeps, CreateAppDeps,
- * ServeAppOptions; CliContext is a whole one). The CLI builds the real one (src/cli/cli-context.ts), tests a
- * fake (test/kit/fake-context.ts). The store, the HTTP client, the browser opener and stdin are typed in the
- * layers that own them and travel beside it.
+ * Lets the process exit while the timer waits, for a time-out that only guards something else that keeps
+ * the process alive (a socket, a stream). A handle of systemTimers is a Node Timeout; a fake one has no unref.
+ */
+export function unrefTimer(handle: unknown): void {
+  (handle as { unref?: () => void } | null | undefined)?.unref?.();
+}
+
+/** Opens a URL in the user's browser; never throws (the CLI's: src/login/browser-opener.ts). */
+export type BrowserOpener = (url: string) => Promise<void>;
+
+/** The terminal (or pipe) a bundle or a secret can be typed into; process.stdin fits. */
+export type Stdin = NodeJS.ReadableStream & {
+  isTTY?: boolean | undefined;
+  isRaw?: boolean | undefined;
+  setRawMode?: ((raw: boolean) => unknown) | undefined;
+  readableEnded?: boolean | undefined;
+};
+
+/**
+ * The base of the one dependency object (AppContext below): what needs no type from another floor. Entry
+ * points that need only these take `Pick<Context, …>` (CreateAppDeps, ServeAppOptions).
  */
 export interface Context {
   logger: Logger;
@@ -47,4 +63,24 @@ export interface Context {
   /** ≥128 bits of URL-safe randomness. */
   randomState(): string;
   env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The one dependency object: Context plus the handles on the outside world. Every entry point takes the part
+ * it needs by `Pick` (LoginDeps, ForwardingClientDeps, LocalForwardingProxyOptions; CreateAppDeps and
+ * ServeAppOptions need only Context's part) and CliContext is a whole one. The CLI builds the real one
+ * (src/cli/cli-context.ts), tests an in-memory fake (test/kit/fake-context.ts).
+ *
+ * This file is the base floor and imports nothing of ours, so the two members whose types belong to higher
+ * floors come in as parameters: every user writes `AppContext<CredentialStore, HttpClient>` (src/store/
+ * credential-types.ts, src/http/http-request.ts). One HttpClient carries every outbound hop (detection,
+ * verification, the SDK, the relay client, the local proxy's upstream), so a proxy or CA setting is made there.
+ */
+export interface AppContext<Store, Http> extends Context {
+  /** Where logins live. */
+  store: Store;
+  /** The outbound HTTP client. */
+  http: Http;
+  openBrowser: BrowserOpener;
+  stdin: Stdin;
 }

@@ -80,4 +80,6 @@ export {
 } from './errors';
 export type { ErrorCode } from './errors';
 export { systemTimers } from './context';
-export type { Logger, Clock, Context, Timers } from './context';
+export type { Logger, Clock, Context, Timers, AppContext, BrowserOpener, Stdin } from './context';
+export { createHttpClient, systemHttpClient } from './http/http-request';
+export type { HttpClient } from './http/http-request';

@@ -1,15 +1,20 @@
 import { resolveConfigHome } from '../store/config-home';
 import type { CredentialStore } from '../store/credential-types';
 import { FileCredentialStore } from '../store/file-credential-store';
-import { systemClock, systemTimers, type Context } from '../context';
+import { systemClock, systemTimers, type AppContext } from '../context';
+import { createHttpClient, type HttpClient } from '../http/http-request';
+import { openBrowser } from '../login/browser-opener';
 import { createCliLogger } from './cli-logger';
 
-/** Everything a command needs from the outside world, with the real defaults. Built once per run. */
-export interface CliContext extends Context {
+/**
+ * The one dependency object (AppContext, src/context.ts) with the real defaults, and the terminal's streams.
+ * Built once per run; every command hands the parts it needs to the library (LoginDeps, ForwardingClientDeps,
+ * LocalForwardingProxyOptions, ServeAppOptions).
+ */
+export interface CliContext extends AppContext<CredentialStore, HttpClient> {
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
-  store: CredentialStore;
   debug: boolean;
 }
 
@@ -21,13 +26,17 @@ export interface GlobalFlags {
 export function createCliContext(flags: GlobalFlags): CliContext {
   const env = process.env;
   const debug = flags.debug === true || env.COOKIE_BRIDGE_DEBUG === '1';
+  const logger = createCliLogger({ stderr: process.stderr, debug });
   return {
     env,
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
-    logger: createCliLogger({ stderr: process.stderr, debug }),
+    logger,
     store: new FileCredentialStore({ home: resolveConfigHome(env) }),
+    // Every outbound hop of every command goes through this one client: a proxy or CA setting goes here.
+    http: createHttpClient(),
+    openBrowser: (url) => openBrowser(url, { env, logger }),
     now: systemClock,
     timers: systemTimers,
     // node:crypto is loaded when a login needs it, not by every command at start-up.

@@ -39,8 +39,13 @@ export interface HttpResponse {
 
 export type HttpRequest = (url: URL, options?: HttpRequestOptions) => Promise<HttpResponse>;
 
+/**
+ * The outbound HTTP client every hop is given (AppContext.http, src/context.ts): one exchange at a time, or
+ * a pool of connections to one origin for the local proxy's upstream (raw dispatch).
+ */
 export interface HttpClient {
   request: HttpRequest;
+  originPool(origin: string): Pool;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -65,7 +70,10 @@ export function createOriginPool(origin: string): Pool {
   return new (undici().Pool)(origin, { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
 }
 
-/** An HTTP client on `dispatcher` (default: defaultDispatcher()). */
+/**
+ * An HTTP client on `dispatcher` (default: defaultDispatcher()). The CLI builds one (src/cli/cli-context.ts)
+ * and hands it to every hop; library callers that pass none get systemHttpClient.
+ */
 export function createHttpClient(options: { dispatcher?: Dispatcher } = {}): HttpClient {
   return {
     request: (url, requestOptions = {}) =>
@@ -73,8 +81,12 @@ export function createHttpClient(options: { dispatcher?: Dispatcher } = {}): Htt
         ...requestOptions,
         dispatcher: requestOptions.dispatcher ?? options.dispatcher ?? defaultDispatcher(),
       }),
+    originPool: createOriginPool,
   };
 }
+
+/** The client on defaultDispatcher(): the default of every `http` left out. */
+export const systemHttpClient: HttpClient = createHttpClient();
 
 /** What the interceptor below keeps of the response head: the reason phrase and the raw header lines. */
 interface ResponseHead {

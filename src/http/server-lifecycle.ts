@@ -1,6 +1,7 @@
 import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PortInUseError } from '../errors';
+import { systemTimers, unrefTimer, type Timers } from '../context';
 
 /**
  * Listening and stopping, once for every server we run (login listener, local forwarding proxy, serve):
@@ -53,19 +54,21 @@ export interface GracefulClose {
 
 /**
  * Stops accepting, closes idle keep-alive connections and upgraded sockets (WebSockets would otherwise keep
- * the server open for ever), lets in-flight requests finish, and cuts what is left after `graceMs`.
+ * the server open for ever), lets in-flight requests finish, and cuts what is left after `graceMs` (on
+ * `timers`, default the real setTimeout).
  */
 export function closeGracefully(
   server: ClosableHttpServer,
-  options: { graceMs: number; upgraded?: Iterable<Duplex> },
+  options: { graceMs: number; upgraded?: Iterable<Duplex>; timers?: Timers },
 ): GracefulClose {
   for (const socket of options.upgraded ?? []) socket.destroy();
   if (!server.listening) return { closed: Promise.resolve(), now: () => undefined };
-  const cut = setTimeout(() => server.closeAllConnections(), options.graceMs);
-  cut.unref();
+  const timers = options.timers ?? systemTimers;
+  const cut = timers.setTimeout(() => server.closeAllConnections(), options.graceMs);
+  unrefTimer(cut);
   const closed = new Promise<void>((resolve) => {
     server.close(() => {
-      clearTimeout(cut);
+      timers.clearTimeout(cut);
       resolve();
     });
   });

@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 import { resolveCredential, type CredentialSource } from '../store/resolve-credential';
 import type { CredentialStore } from '../store/credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
-import { silentLogger, systemClock, type Clock, type Logger } from '../context';
+import { silentLogger, systemClock, type AppContext } from '../context';
+import { systemHttpClient, type HttpClient } from '../http/http-request';
 import { closeGracefully, listenServer } from '../http/server-lifecycle';
 import { createCachedCredential } from './cached-credential';
 import { forwardHttpRequest } from './forward-http';
@@ -26,16 +27,18 @@ import { createUpstreamPool } from './upstream-pool';
  * keeps the hot path and the start-up short.
  */
 
-export interface LocalForwardingProxyOptions {
+/**
+ * The part of the one dependency object (AppContext) the proxy uses, and its settings. `env` is read for
+ * COOKIE_BRIDGE_TOKEN (which overrides what is stored); `http` (default systemHttpClient) builds the
+ * upstream pool.
+ */
+export interface LocalForwardingProxyOptions
+  extends Pick<AppContext<CredentialStore, HttpClient>, 'env' | 'store'>,
+    Partial<Pick<AppContext<CredentialStore, HttpClient>, 'logger' | 'now' | 'timers' | 'http'>> {
   /** The endpoint (normalised with parseEndpoint); its stored credential is added to every request. */
   endpoint: string;
-  store: CredentialStore;
-  /** Read for COOKIE_BRIDGE_TOKEN (which overrides what is stored). */
-  env: NodeJS.ProcessEnv;
-  logger?: Logger;
   /** When set, every request must carry it in X-Cookie-Bridge-Secret. */
   secret?: string;
-  now?: Clock;
   /** How long close() lets in-flight responses finish before cutting them; default 5000 ms. */
   shutdownGraceMs?: number;
 }
@@ -79,7 +82,7 @@ export async function createLocalForwardingProxy(
     }),
     credentialSource: resolved.source,
     policy: () => (options.secret === undefined ? { port } : { port, secret: options.secret }),
-    upstream: createUpstreamPool(endpointUrl),
+    upstream: createUpstreamPool(endpointUrl, options.http ?? systemHttpClient),
   };
 
   let closing = false;
@@ -125,7 +128,11 @@ export async function createLocalForwardingProxy(
   const close = async (): Promise<void> => {
     closing = true;
     const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
-    await closeGracefully(server, { graceMs, upgraded }).closed;
+    await closeGracefully(server, {
+      graceMs,
+      upgraded,
+      ...(options.timers === undefined ? {} : { timers: options.timers }),
+    }).closed;
     void runtime.upstream.destroy();
   };
 

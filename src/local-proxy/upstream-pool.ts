@@ -1,18 +1,18 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
-import { createOriginPool } from '../http/http-request';
+import type { HttpClient } from '../http/http-request';
 
 /**
  * The proxy's upstream HTTP client: an undici Pool of keep-alive connections to the endpoint's origin,
- * built by the one HTTP client module (core/http-request.ts: createOriginPool), driven by raw dispatch
- * (about twice the requests/s of node:http's client + Agent for small answers). Only HTTP requests go
- * through it; WebSocket upgrades use node:http (see forward-upgrade.ts).
+ * built by the one HTTP client (http/http-request.ts: HttpClient.originPool, the proxy's `http`), driven by
+ * raw dispatch (about twice the requests/s of node:http's client + Agent for small answers). HTTP requests
+ * and WebSocket upgrades (see forward-upgrade.ts) go through it.
  */
 
 export type UpstreamPool = Pick<Pool, 'dispatch' | 'destroy' | 'close'>;
 
-export function createUpstreamPool(endpoint: URL): UpstreamPool {
-  return createOriginPool(endpoint.origin);
+export function createUpstreamPool(endpoint: URL, http: Pick<HttpClient, 'originPool'>): UpstreamPool {
+  return http.originPool(endpoint.origin);
 }
 
 /**

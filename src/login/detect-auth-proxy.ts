@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '../context';
+import { silentLogger, systemTimers, unrefTimer, type Logger, type Timers } from '../context';
 import { EndpointUnreachableError } from '../errors';
 import { toUnreachableError } from '../http/upstream-errors';
 import {
@@ -51,8 +51,10 @@ export interface DetectAuthProxyOptions {
   maxHops?: number;
   /** Sent to the endpoint's origin only (e.g. Authorization for basic or token auth); never Accept. */
   headers?: OutgoingHeaders;
-  /** For tests. */
+  /** The HTTP client's request (AppContext.http); default the process-wide one. */
   request?: HttpRequest;
+  /** Runs the body read's time-out; default the real setTimeout. */
+  timers?: Timers;
 }
 
 type ProbeOutcome =
@@ -139,7 +141,7 @@ async function runProbe(
       headers,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
-    const body = await readSnippet(response, options.timeoutMs);
+    const body = await readSnippet(response, options.timeoutMs, options.timers ?? systemTimers);
     logger.debug(`← ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}`);
 
     const rawLocation = response.headers.location;
@@ -222,17 +224,21 @@ function parseJson(body: string): { ok: true; value: unknown } | { ok: false } {
 }
 
 /** Reads the first 4 KB of the body and drops the rest, within the timeout. */
-async function readSnippet(response: HttpResponse, timeoutMs: number | undefined): Promise<string> {
+async function readSnippet(
+  response: HttpResponse,
+  timeoutMs: number | undefined,
+  timers: Timers,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   const timer =
     timeoutMs === undefined
       ? undefined
-      : setTimeout(
+      : timers.setTimeout(
           () => response.body.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
           timeoutMs,
         );
-  timer?.unref();
+  unrefTimer(timer);
   try {
     for await (const chunk of response.body as AsyncIterable<Buffer>) {
       chunks.push(chunk);
@@ -242,7 +248,7 @@ async function readSnippet(response: HttpResponse, timeoutMs: number | undefined
   } catch (error) {
     throw toUnreachableError(response.url, error, timeoutMs);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     if (!response.body.destroyed) response.body.destroy();
   }
   return Buffer.concat(chunks).subarray(0, INSPECTED_BODY_BYTES).toString('utf8');

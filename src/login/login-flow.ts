@@ -6,7 +6,7 @@ import { formatCookieHeader } from '../protocol/cookie-header';
 import type { OutgoingHeaders } from '../http/http-request';
 import { basicHeader, bearer } from '../protocol/credential-headers';
 import { LoginError, LoginNotVerifiedError } from '../errors';
-import type { LoginDeps, LoginOptions } from './login-options';
+import { hopOptions, type LoginDeps, type LoginOptions } from './login-options';
 import { receiveBundle } from './receive-bundle';
 import { verifyCredential } from './verify-login';
 
@@ -48,10 +48,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   if (!options.forceCookies && options.relay !== true) {
     deps.progress.start(`Checking ${parsed.url} for an auth proxy`);
     try {
-      detection = await detectAuthProxy(
-        parsed.url,
-        withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
-      );
+      detection = await detectAuthProxy(parsed.url, withTimeout(hopOptions(deps), deps.requestTimeoutMs));
     } finally {
       deps.progress.stop();
     }
@@ -79,7 +76,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     verification = await verifyCredential(
       parsed.url,
       { cookie: formatCookieHeader(cookies) },
-      withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
+      withTimeout(hopOptions(deps), deps.requestTimeoutMs),
     );
   } finally {
     deps.progress.stop();
@@ -124,7 +121,7 @@ async function loginWithHeader(
     verification = await verifyCredential(
       parsed.url,
       headers,
-      withTimeout({ logger: deps.logger }, deps.requestTimeoutMs),
+      withTimeout(hopOptions(deps), deps.requestTimeoutMs),
     );
   } finally {
     deps.progress.stop();

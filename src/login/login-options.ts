@@ -3,8 +3,8 @@
  * receive-bundle.ts both import them without importing each other.
  */
 import type { CredentialStore } from '../store/credential-types';
-import type { Context } from '../context';
-import type { PasteInput } from './paste-reader';
+import { systemHttpClient, type HttpClient, type HttpRequest } from '../http/http-request';
+import { systemTimers, type AppContext, type Logger, type Timers } from '../context';
 import type { Progress } from './progress';
 
 export interface LoginOptions {
@@ -33,15 +33,26 @@ export interface LoginOptions {
   acceptStateless?: boolean;
 }
 
-/** `timers` defaults to the real setTimeout (systemTimers), so library callers of login() need not pass it. */
+/**
+ * The part of the one dependency object (AppContext, src/context.ts) a login uses: `stdin` is where a pasted
+ * bundle can arrive, `openBrowser` honours $BROWSER. `timers` defaults to the real setTimeout (systemTimers)
+ * and `http` to the process-wide client (systemHttpClient), so library callers of login() need not pass them.
+ */
 export interface LoginDeps
-  extends Pick<Context, 'logger' | 'now' | 'randomState'>,
-    Partial<Pick<Context, 'timers'>> {
-  store: CredentialStore;
-  /** Opens a URL in the user's browser ($BROWSER honoured); never throws. */
-  openBrowser(url: string): Promise<void>;
-  /** Where a pasted bundle can arrive (the terminal). */
-  stdin: PasteInput;
+  extends Pick<
+      AppContext<CredentialStore, HttpClient>,
+      'logger' | 'now' | 'randomState' | 'store' | 'openBrowser' | 'stdin'
+    >,
+    Partial<Pick<AppContext<CredentialStore, HttpClient>, 'timers' | 'http'>> {
   progress: Progress;
   requestTimeoutMs?: number;
+}
+
+/** What every outbound hop of a login is given: its logger, the HTTP client's request and the timers. */
+export function hopOptions(deps: LoginDeps): { logger: Logger; request: HttpRequest; timers: Timers } {
+  return {
+    logger: deps.logger,
+    request: (deps.http ?? systemHttpClient).request,
+    timers: deps.timers ?? systemTimers,
+  };
 }

@@ -2,7 +2,7 @@ import { secretsEqual } from '../protocol/secret-compare';
 import { singleHeader } from '../http/single-header';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { silentLogger, type Logger } from '../context';
+import { silentLogger, systemTimers, type Logger, type Timers } from '../context';
 import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../protocol/bundle-codec';
 import { InvalidBundleError, LoginError, describeSystemError } from '../errors';
 import { Refusal, renderRefusalJson } from '../http/refusal';
@@ -37,6 +37,8 @@ export interface LoopbackListenerOptions {
   maxBodyBytes?: number | undefined;
   /** Time allowed for a request body to arrive once its headers did; default 10 s. */
   bodyTimeoutMs?: number | undefined;
+  /** Runs the body time-out; default the real setTimeout. */
+  timers?: Timers | undefined;
   /** Take a bundle without state (SkyPilot's older /token pages); refused by default, see above. */
   acceptStateless?: boolean | undefined;
   /** Sees each bundle without state that was refused (not called with `acceptStateless`). */
@@ -75,6 +77,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
   const logger = options.logger ?? silentLogger;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BUNDLE_BYTES;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const timers = options.timers ?? systemTimers;
   const acceptStateless = options.acceptStateless === true;
 
   let finished = false;
@@ -151,15 +154,17 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     if (isLegacy) {
       if (type !== 'text/plain')
         throw new Refusal(415, 'unsupported_media_type', 'expected a text/plain body.');
-      bundleText = (await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8');
+      bundleText = (await readRequestBody(req, maxBodyBytes, bodyTimeoutMs, timers)).toString('utf8');
     } else if (type === 'application/x-www-form-urlencoded') {
       const fields = new URLSearchParams(
-        (await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8'),
+        (await readRequestBody(req, maxBodyBytes, bodyTimeoutMs, timers)).toString('utf8'),
       );
       bundleText = fields.get('bundle') ?? undefined;
       state = fields.get('state') ?? undefined;
     } else if (reply === 'json') {
-      ({ bundleText, state } = parseJsonBody(await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)));
+      ({ bundleText, state } = parseJsonBody(
+        await readRequestBody(req, maxBodyBytes, bodyTimeoutMs, timers),
+      ));
     } else {
       throw new Refusal(415, 'unsupported_media_type', 'expected a form post or a JSON body.');
     }

@@ -1,12 +1,14 @@
 import type * as http from 'node:http';
 import { singleHeader } from '../http/single-header';
 import { Refusal } from '../http/refusal';
+import { systemTimers, unrefTimer, type Timers } from '../context';
 
-/** Reads the request body up to `maxBytes` within `timeoutMs`; a Refusal (413, 408) otherwise. */
+/** Reads the request body up to `maxBytes` within `timeoutMs` (on `timers`); a Refusal (413, 408) otherwise. */
 export function readRequestBody(
   req: http.IncomingMessage,
   maxBytes: number,
   timeoutMs: number,
+  timers: Timers = systemTimers,
 ): Promise<Buffer> {
   const declared = Number(singleHeader(req, 'content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
@@ -18,7 +20,7 @@ export function readRequestBody(
     const chunks: Buffer[] = [];
     let size = 0;
     const stop = (): void => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onGone);
@@ -41,12 +43,12 @@ export function readRequestBody(
     };
     const onGone = (): void =>
       fail(new Refusal(400, 'bad_request', 'the client went away before the body arrived.', true));
-    const timer = setTimeout(
+    const timer = timers.setTimeout(
       () =>
         fail(new Refusal(408, 'request_timeout', `the body did not arrive within ${timeoutMs} ms.`, true)),
       timeoutMs,
     );
-    timer.unref();
+    unrefTimer(timer);
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onGone);

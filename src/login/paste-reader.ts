@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { MAX_BUNDLE_BYTES } from '../protocol/bundle-codec';
 import { InvalidBundleError, LoginError } from '../errors';
+import type { Stdin } from '../context';
 
 /**
  * Reads a cookie bundle the user pastes into the terminal (the fallback when the browser cannot reach
@@ -9,12 +10,7 @@ import { InvalidBundleError, LoginError } from '../errors';
  */
 
 /** The terminal (or pipe) a bundle can be pasted into; process.stdin fits. */
-export type PasteInput = NodeJS.ReadableStream & {
-  isTTY?: boolean | undefined;
-  isRaw?: boolean | undefined;
-  setRawMode?: ((raw: boolean) => unknown) | undefined;
-  readableEnded?: boolean | undefined;
-};
+export type PasteInput = Stdin;
 
 export interface ReadPastedBundleOptions {
   input: PasteInput;

@@ -3,7 +3,7 @@ import { resolveEndpointUrl, type ParsedEndpoint } from '../protocol/endpoint';
 import { redactUrl } from '../protocol/redact';
 import { systemTimers } from '../context';
 import { LoginError, LoginTimeoutError, isCookieBridgeError } from '../errors';
-import type { LoginDeps, LoginOptions } from './login-options';
+import { hopOptions, type LoginDeps, type LoginOptions } from './login-options';
 import { startLoopbackListener } from './loopback-listener';
 import { readPastedBundle } from './paste-reader';
 import { createStatelessBundleGate, type StatelessBundleGate } from './stateless-bundle-gate';
@@ -46,6 +46,7 @@ export async function receiveBundle(
           state,
           ...(options.port === undefined ? {} : { port: options.port }),
           logger: deps.logger,
+          timers: deps.timers ?? systemTimers,
           acceptStateless: options.acceptStateless === true,
           onStatelessBundle: stateless.offer,
         });
@@ -92,8 +93,8 @@ export async function receiveBundle(
     if (relay !== undefined) {
       arrivals.push(
         pollRelay(parsed.url, relay.verifier, {
+          ...hopOptions(deps),
           signal: relayAbort.signal,
-          logger: deps.logger,
           ...(deps.requestTimeoutMs === undefined ? {} : { timeoutMs: deps.requestTimeoutMs }),
         }).then(
           (bundle) => {
@@ -142,7 +143,7 @@ async function prepareRelay(
   options: LoginOptions,
   deps: LoginDeps,
 ): Promise<RelayChallenge | undefined> {
-  const offered = await checkRelaySupport(parsed.url, { logger: deps.logger });
+  const offered = await checkRelaySupport(parsed.url, hopOptions(deps));
   if (!offered) {
     if (options.relay === true) {
       throw new LoginError('E_RELAY_UNAVAILABLE', `${parsed.url} does not offer relay login`, {
@@ -155,7 +156,7 @@ async function prepareRelay(
   }
   const relay = createRelayChallenge(deps.randomState);
   try {
-    await registerRelay(parsed.url, relay, { logger: deps.logger });
+    await registerRelay(parsed.url, relay, hopOptions(deps));
   } catch (error) {
     // Alongside the loopback a relay that refuses is not fatal: log in without it.
     if (options.relay === true || !isCookieBridgeError(error)) throw error;

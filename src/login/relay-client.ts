@@ -1,4 +1,4 @@
-import { silentLogger, type Logger } from '../context';
+import { silentLogger, systemTimers, type Logger, type Timers } from '../context';
 import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
 import { resolveEndpointUrl } from '../protocol/endpoint';
 import { httpRequest, readResponseText, type HttpRequest } from '../http/http-request';
@@ -87,7 +87,7 @@ export interface RelayRequestOptions {
   /** Per request; default 5 s for the support check, 15 s for a claim. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** For tests. */
+  /** The HTTP client's request (AppContext.http); default the process-wide one. */
   request?: HttpRequest;
 }
 
@@ -120,8 +120,10 @@ export interface PollRelayOptions extends RelayRequestOptions {
   intervalMs?: number;
   /** Network errors and unexpected answers (5xx, 429…) in a row before giving up; default 10. */
   maxConsecutiveErrors?: number;
-  /** Waits `ms`, or rejects when `signal` aborts; injected by tests. */
+  /** Waits `ms`, or rejects when `signal` aborts; default a pause on `timers`. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Runs the pause between claims (when no `sleep` is given); default the real setTimeout. */
+  timers?: Timers;
 }
 
 export const DEFAULT_RELAY_POLL_INTERVAL_MS = 1_000;
@@ -139,7 +141,8 @@ export async function pollRelay(
 ): Promise<CookieBundle> {
   const logger = options.logger ?? silentLogger;
   const { signal } = options;
-  const sleep = options.sleep ?? abortableSleep;
+  const timers = options.timers ?? systemTimers;
+  const sleep = options.sleep ?? ((ms: number, stop: AbortSignal) => abortableSleep(timers, ms, stop));
   const intervalMs = options.intervalMs ?? DEFAULT_RELAY_POLL_INTERVAL_MS;
   const maxErrors = options.maxConsecutiveErrors ?? 10;
   const url = resolveEndpointUrl(endpoint, RELAY_CLAIM_PATH);
@@ -262,17 +265,17 @@ function isRelayInfo(body: string): boolean {
   }
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+function abortableSleep(timers: Timers, ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason as Error);
       return;
     }
     const onAbort = (): void => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       reject(signal.reason as Error);
     };
-    const timer = setTimeout(() => {
+    const timer = timers.setTimeout(() => {
       signal.removeEventListener('abort', onAbort);
       resolve();
     }, ms);

@@ -4,7 +4,7 @@ import {
   type AuthProxySignal,
 } from '../protocol/auth-proxy-signals';
 import { resolveEndpointUrl } from '../protocol/endpoint';
-import { httpRequest, readResponseText, type OutgoingHeaders } from '../http/http-request';
+import { httpRequest, readResponseText, type HttpRequest, type OutgoingHeaders } from '../http/http-request';
 import { namedUser } from '../protocol/named-user';
 import { describeHeaders, redactUrl } from '../protocol/redact';
 import type { Logger } from '../context';
@@ -24,12 +24,12 @@ export interface VerificationResult {
 export async function verifyCredential(
   endpoint: string,
   headers: OutgoingHeaders,
-  options: { logger: Logger; timeoutMs?: number },
+  options: { logger: Logger; timeoutMs?: number; request?: HttpRequest },
 ): Promise<VerificationResult> {
   const healthUrl = resolveEndpointUrl(endpoint, '/api/health');
   const requestHeaders: OutgoingHeaders = { accept: 'application/json', ...headers };
   options.logger.debug(`verify: GET ${redactUrl(healthUrl)}\n${describeHeaders(requestHeaders)}`);
-  const response = await httpRequest(healthUrl, {
+  const response = await (options.request ?? httpRequest)(healthUrl, {
     headers: requestHeaders,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });

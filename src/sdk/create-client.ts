@@ -2,6 +2,7 @@ import { resolveConfigHome } from '../store/config-home';
 import type { CredentialStore } from '../store/credential-types';
 import { FileCredentialStore } from '../store/file-credential-store';
 import type { Logger } from '../context';
+import type { HttpClient } from '../http/http-request';
 import { createForwardingClient, type CookieBridgeClient } from './forwarding-client';
 import { resolveEndpoint } from './resolve-endpoint';
 
@@ -13,6 +14,8 @@ export interface CreateClientOptions {
   /** Defaults to the on-disk store under the config home. */
   store?: CredentialStore;
   logger?: Logger;
+  /** The outbound HTTP client; defaults to the process-wide one (systemHttpClient). */
+  http?: HttpClient;
   timeoutMs?: number;
 }
 
@@ -34,6 +37,7 @@ export async function createClient(options: CreateClientOptions = {}): Promise<C
     store,
     env,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.http === undefined ? {} : { http: options.http }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }

@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { CredentialStore } from '../store/credential-types';
 import { resolveEndpointUrl } from '../protocol/endpoint';
-import { httpRequest, type OutgoingHeaders } from '../http/http-request';
+import { systemHttpClient, type HttpClient, type OutgoingHeaders } from '../http/http-request';
 import { describeHeaders, redactUrl } from '../protocol/redact';
-import { silentLogger, type Context } from '../context';
+import { silentLogger, type AppContext } from '../context';
 import { SessionExpiredError } from '../errors';
 import { saveSetCookies } from '../http/save-set-cookies';
 import { checkUpstreamSession } from '../http/session-check';
@@ -43,15 +43,18 @@ export interface CookieBridgeClient {
   fetch(pathOrUrl: string, init?: ClientRequestInit): Promise<ClientResponse>;
 }
 
-export interface ForwardingClientDeps extends Pick<Context, 'env'>, Partial<Pick<Context, 'logger'>> {
+/** The part of the one dependency object (AppContext) the client uses; `http` defaults to systemHttpClient. */
+export interface ForwardingClientDeps
+  extends Pick<AppContext<CredentialStore, HttpClient>, 'env' | 'store'>,
+    Partial<Pick<AppContext<CredentialStore, HttpClient>, 'logger' | 'http'>> {
   endpoint: string;
-  store: CredentialStore;
   timeoutMs?: number;
 }
 
 export async function createForwardingClient(deps: ForwardingClientDeps): Promise<CookieBridgeClient> {
   const { endpoint, store } = deps;
   const logger = deps.logger ?? silentLogger;
+  const http = deps.http ?? systemHttpClient;
   const credential = await resolveCredential(endpoint, store, deps.env);
   logger.debug(`credential for ${endpoint}: ${credential.source}`);
 
@@ -63,7 +66,7 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
     const method = (init.method ?? (init.body === undefined ? 'GET' : 'POST')).toUpperCase();
     logger.debug(`> ${method} ${redactUrl(url)}\n${describeHeaders(headers)}`);
     const timeoutMs = init.timeoutMs ?? deps.timeoutMs;
-    const response = await httpRequest(url, {
+    const response = await http.request(url, {
       method,
       headers,
       ...(init.body === undefined ? {} : { body: init.body }),

@@ -9,6 +9,7 @@ import { DEFAULT_IDENTITY_HEADER } from './identity';
 import type { RelayStore } from './relay-store';
 import { secretsEqual } from '../protocol/secret-compare';
 import { relayFormToken, scriptedFetchReason } from './navigation-guard';
+import { Refusal } from '../http/refusal';
 import { encodeRequestBundle } from './request-bundle';
 import { ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-messages';
 import {
@@ -83,9 +84,9 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
         return;
       }
       const made = encodeRequestBundle(req, identityHeader, state, options.sessionCookies);
-      if (!made.ok) {
+      if (made instanceof Refusal) {
         logger.debug('/token/relay: no bundle could be made from the request');
-        res.status(400).send(renderTokenErrorPage(made.message, nonce));
+        res.status(made.status).send(renderTokenErrorPage(made.message, nonce));
         return;
       }
       if (!secretsEqual(formToken, relayFormToken(options.formKey, challenge, made.cookies, made.user))) {

@@ -16,6 +16,7 @@ import type { RelaySource, RelayStore } from './relay-store';
 import { checkRequestPath } from '../protocol/request-path';
 import { ENDED_MESSAGES } from './relay-messages';
 import { clientErrorStatus } from '../http/client-error-status';
+import { Refusal, refusalBody } from '../http/refusal';
 
 /**
  * The relay login's public routes (design in docs/serve.md). The auth proxy lets the prefix through WITHOUT a
@@ -59,10 +60,14 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
     express.json({ limit: MAX_CLAIM_BODY, type: 'application/json' }),
     async (req: Request, res: Response) => {
       if (!req.is('application/json')) {
-        sendJson(res, 415, {
-          error: 'unsupported_media_type',
-          message: 'send {"challenge": "…", "code": "…"} as application/json',
-        });
+        sendRefusal(
+          res,
+          new Refusal(
+            415,
+            'unsupported_media_type',
+            'send {"challenge": "…", "code": "…"} as application/json',
+          ),
+        );
         return;
       }
       const body = (req.body ?? {}) as { challenge?: unknown; code?: unknown };
@@ -73,10 +78,14 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
         typeof code !== 'string' ||
         normalizeRelayCode(code) === undefined
       ) {
-        sendJson(res, 400, {
-          error: 'bad_request',
-          message: 'challenge must be 43 base64url characters and code 8 Crockford base32 characters',
-        });
+        sendRefusal(
+          res,
+          new Refusal(
+            400,
+            'bad_request',
+            'challenge must be 43 base64url characters and code 8 Crockford base32 characters',
+          ),
+        );
         return;
       }
       const source = relayRequestSource(req);
@@ -85,7 +94,7 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
         logger.debug('relay: a sign-in request was registered');
         sendJson(res, 201, { status: 'registered' });
       } else if (outcome === 'exists') {
-        sendJson(res, 409, { error: 'exists', message: 'this challenge is already registered' });
+        sendRefusal(res, new Refusal(409, 'exists', 'this challenge is already registered'));
       } else {
         logger.warn(
           outcome === 'full'
@@ -93,19 +102,19 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
             : 'relay: too many pending sign-ins from one address; refused a registration',
         );
         res.set('Retry-After', '60');
-        sendJson(
+        sendRefusal(
           res,
-          503,
           outcome === 'full'
-            ? {
-                error: 'relay_full',
-                message: 'too many relay sign-ins are waiting on this server: try again in a few minutes',
-              }
-            : {
-                error: 'relay_source_full',
-                message:
-                  'too many relay sign-ins are waiting from your address: finish or let them expire (5 minutes), then try again',
-              },
+            ? new Refusal(
+                503,
+                'relay_full',
+                'too many relay sign-ins are waiting on this server: try again in a few minutes',
+              )
+            : new Refusal(
+                503,
+                'relay_source_full',
+                'too many relay sign-ins are waiting from your address: finish or let them expire (5 minutes), then try again',
+              ),
         );
       }
     },
@@ -116,18 +125,15 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
     express.json({ limit: MAX_CLAIM_BODY, type: 'application/json' }),
     async (req: Request, res: Response) => {
       if (!req.is('application/json')) {
-        sendJson(res, 415, {
-          error: 'unsupported_media_type',
-          message: 'send {"verifier": "…"} as application/json',
-        });
+        sendRefusal(
+          res,
+          new Refusal(415, 'unsupported_media_type', 'send {"verifier": "…"} as application/json'),
+        );
         return;
       }
       const verifier = (req.body as { verifier?: unknown } | undefined)?.verifier;
       if (typeof verifier !== 'string' || !isValidRelayVerifier(verifier)) {
-        sendJson(res, 400, {
-          error: 'bad_request',
-          message: 'verifier must be 43 to 128 base64url characters',
-        });
+        sendRefusal(res, new Refusal(400, 'bad_request', 'verifier must be 43 to 128 base64url characters'));
         return;
       }
       const claim = await store.claim(relayChallengeFor(verifier));
@@ -137,16 +143,15 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
       } else if (claim.status === 'pending') {
         sendJson(res, 202, { status: 'pending' });
       } else if (claim.status === 'ended') {
-        sendJson(res, 410, {
-          error: 'relay_ended',
+        // `reason` beside the refusal: the CLI's relay client reads it to say why (src/login/relay-client.ts).
+        sendRefusal(res, new Refusal(410, 'relay_ended', ENDED_MESSAGES[claim.reason]), {
           reason: claim.reason,
-          message: ENDED_MESSAGES[claim.reason],
         });
       } else {
-        sendJson(res, 404, {
-          error: 'not_found',
-          message: 'no such sign-in (unknown, expired or already claimed)',
-        });
+        sendRefusal(
+          res,
+          new Refusal(404, 'not_found', 'no such sign-in (unknown, expired or already claimed)'),
+        );
       }
     },
   );
@@ -159,10 +164,11 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
     const known =
       req.path === RELAY_INFO_PATH || req.path === RELAY_CLAIM_PATH || req.path === RELAY_REGISTER_PATH;
     if (known) res.set('Allow', req.path === RELAY_INFO_PATH ? 'GET, HEAD' : 'POST');
-    sendJson(
+    sendRefusal(
       res,
-      known ? 405 : 404,
-      known ? { error: 'method_not_allowed', message: 'method not allowed' } : NOT_FOUND,
+      known
+        ? new Refusal(405, 'method_not_allowed', 'method not allowed')
+        : new Refusal(404, 'not_found', 'no such route'),
     );
   });
 
@@ -174,15 +180,14 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
     const status = clientErrorStatus(error);
     if (status === undefined) {
       logger.warn(`relay: internal error on ${req.method} ${req.path}`);
-      sendJson(res, 500, { error: 'internal_error', message: 'internal server error' });
+      sendRefusal(res, new Refusal(500, 'internal_error', 'internal server error'));
       return;
     }
-    sendJson(
+    sendRefusal(
       res,
-      status,
       status === 413
-        ? { error: 'payload_too_large', message: 'request body too large' }
-        : { error: 'bad_request', message: 'bad request' },
+        ? new Refusal(413, 'payload_too_large', 'request body too large')
+        : new Refusal(status, 'bad_request', 'bad request'),
     );
   });
 
@@ -203,8 +208,11 @@ export function relayRequestSource(req: Request): RelaySource {
     : { address };
 }
 
-const NOT_FOUND = { error: 'not_found', message: 'no such route' };
-
 function sendJson(res: Response, status: number, body: unknown): void {
   res.status(status).set({ 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' }).json(body);
+}
+
+/** A refusal as every listener of ours answers it (refusalBody: {"error","message"}), plus `extra` fields. */
+function sendRefusal(res: Response, refusal: Refusal, extra: Readonly<Record<string, string>> = {}): void {
+  sendJson(res, refusal.status, { ...refusalBody(refusal), ...extra });
 }

@@ -127,9 +127,9 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
     }
 
     const made = encodeRequestBundle(req, identityHeader, query.state, sessionCookies);
-    if (!made.ok) {
+    if (made instanceof Refusal) {
       logger.debug(`/token: no bundle: ${made.message}`);
-      res.status(400).send(renderTokenErrorPage(made.message, nonce));
+      res.status(made.status).send(renderTokenErrorPage(made.message, nonce));
       return;
     }
     const { bundle, cookieNames, user, allCookies } = made;

@@ -5,6 +5,7 @@ import { detectAuthProxy } from '../../src/login/detect-auth-proxy';
 import { httpRequest, readResponseText } from '../../src/http/http-request';
 import { EndpointUnreachableError } from '../../src/errors';
 import { startOAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
+import { manualTimers } from '../kit/manual-timers';
 
 interface TestServer {
   url: string;
@@ -263,6 +264,21 @@ describe('detectAuthProxy against plain APIs', () => {
     const result = await detectAuthProxy(api.url);
     expect(result).toMatchObject({ kind: 'no-proxy', status: 200 });
     expect(result.hops.map((hop) => hop.mode)).toEqual(['json', 'browser']);
+  });
+
+  it('bounds the read of the body on the injected timers: a body that never ends fails when the time-out fires', async () => {
+    const api = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"status":');
+    });
+    const timers = manualTimers();
+    const failure = detectAuthProxy(api.url, { timeoutMs: 45_000, timers });
+    const readLimit = await timers.next();
+    expect(readLimit.ms).toBe(45_000);
+    readLimit.fire();
+    await expect(failure).rejects.toBeInstanceOf(EndpointUnreachableError);
+    await expect(failure).rejects.toThrow(`cannot reach ${api.url}: no answer within 45 s`);
+    expect(readLimit.cancelled).toBe(true);
   });
 
   it('throws EndpointUnreachableError naming the endpoint when it is down', async () => {

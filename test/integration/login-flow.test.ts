@@ -17,12 +17,15 @@ import {
   cookiesOf,
   loginInProcess,
   recordingLogger,
+  recordingProgress,
   scriptedBrowserOpener,
   statelessBundle,
 } from '../kit/in-process-login';
 import { rawRequest } from '../kit/hostile-kit';
 import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
 import { fakeContext } from '../kit/fake-context';
+import { login } from '../../src/login/login-flow';
+import { createHttpClient } from '../../src/http/http-request';
 
 describe('login()', () => {
   let stack: LookalikeStack;
@@ -95,6 +98,47 @@ describe('login()', () => {
     await expect(attempt).rejects.toBeInstanceOf(LoginTimeoutError);
     await expect(attempt).rejects.toMatchObject({ code: 'E_LOGIN_TIMEOUT', exitCode: 6 });
     expect(timeout.cancelled).toBe(true);
+    expect(await store.listProfiles()).toEqual([]);
+  });
+
+  it('runs on the whole fake context: its browser opener, stdin, store, HTTP client and timers', async () => {
+    const base = createHttpClient();
+    const sent: string[] = [];
+    const context = fakeContext({
+      http: {
+        request: (url, options) => {
+          sent.push(`${options?.headers?.accept === undefined ? '' : 'accept '}${url.pathname}`);
+          return base.request(url, options);
+        },
+        originPool: base.originPool,
+      },
+    });
+    const attempt = login(
+      { endpoint: proxy.url, timeoutSeconds: 120 },
+      { ...context, progress: recordingProgress() },
+    );
+    const url = await context.openBrowser.next();
+    expect(url).toMatch(/\/token\?local_port=\d+&state=/);
+    const timeout = await context.timers.next();
+    expect(timeout.ms).toBe(120_000);
+    context.stdin.write(`${await bundleFromTokenPage(url)}\n`);
+    await expect(attempt).resolves.toMatchObject({
+      method: 'cookies',
+      via: 'paste',
+      identity: 'alice@example.com',
+    });
+    expect(timeout.cancelled).toBe(true);
+    // Detection (two probes), the relay check and verification all went through the injected client.
+    expect(sent).toEqual([
+      'accept /api/health',
+      'accept /api/health',
+      'accept /cookie-bridge/relay/info',
+      'accept /api/health',
+    ]);
+    expect(await context.store.getProfile(proxy.url)).toMatchObject({ auth: { type: 'cookies' } });
+    expect(await context.store.getCookieHeader(proxy.url, new URL('/api/health', proxy.url))).toMatch(
+      /^_oauth2_proxy=/,
+    );
     expect(await store.listProfiles()).toEqual([]);
   });
 

@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { PortInUseError } from '../../src/errors';
 import { closeGracefully, listenServer } from '../../src/http/server-lifecycle';
+import { manualTimers } from '../kit/manual-timers';
 
 /** Longer than any test runs: the grace period must never be what ends a case that does not test it. */
 const NEVER_MS = 2 ** 31 - 1;
@@ -86,6 +87,20 @@ it('cuts what is left when the grace period ends, or at once on now()', async ()
     expect(await body).toBe('cut');
     await stopping.closed;
   }
+});
+
+it('runs the grace period on the injected timers: nothing is cut until the timer fires', async () => {
+  const { server, port, holding } = await startHoldingServer();
+  const body = get(port);
+  const res = await holding;
+  const timers = manualTimers();
+  const stopping = closeGracefully(server, { graceMs: 5000, timers });
+  const cut = await timers.next();
+  expect(cut.ms).toBe(5000);
+  expect(res.writableEnded).toBe(false);
+  cut.fire();
+  expect(await body).toBe('cut');
+  await stopping.closed;
 });
 
 it('destroys upgraded sockets (which would keep the server open for ever)', async () => {

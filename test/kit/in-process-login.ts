@@ -123,7 +123,14 @@ export function loginInProcess(options: LoginOptions, setup: InProcessLoginSetup
     randomState: () => randomBytes(32).toString('base64url'),
     now: setup.now ?? (() => Date.UTC(2026, 10, 22, 12, 0, 0)),
     timers: systemTimers,
-    ...setup.context,
+    // Only these four: a whole fakeContext() also carries a store, stdin and a browser opener of its own.
+    ...pick(setup.context ?? {}, ['logger', 'now', 'timers', 'randomState']),
   };
   return login(options, deps);
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
 }

@@ -16,6 +16,7 @@ import {
   pollRelay,
   registerRelay,
 } from '../../src/login/relay-client';
+import { manualTimers } from '../kit/manual-timers';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 
@@ -182,6 +183,38 @@ describe('pollRelay', () => {
       expect(call.options.method).toBe('POST');
       expect(JSON.parse(String(call.options.body))).toEqual({ verifier: VERIFIER });
     }
+  });
+
+  it('pauses between claims on the injected timers (no sleep given): nothing is claimed until the pause fires', async () => {
+    const fake = scripted([response(202, '{"status":"pending"}'), response(200, JSON.stringify({ bundle }))]);
+    const timers = manualTimers();
+    const claimed = pollRelay('http://api.test', VERIFIER, {
+      signal: new AbortController().signal,
+      intervalMs: 1234,
+      request: fake.request,
+      timers,
+    });
+    const pause = await timers.next();
+    expect(pause.ms).toBe(1234);
+    expect(fake.calls).toHaveLength(1);
+    pause.fire();
+    expect((await claimed).user).toBe('a@b.c');
+    expect(fake.calls).toHaveLength(2);
+  });
+
+  it('an abort during the pause cancels the injected timer and rejects with the reason', async () => {
+    const fake = scripted([response(202, '{"status":"pending"}')]);
+    const timers = manualTimers();
+    const controller = new AbortController();
+    const claimed = pollRelay('http://api.test', VERIFIER, {
+      signal: controller.signal,
+      request: fake.request,
+      timers,
+    });
+    const pause = await timers.next();
+    controller.abort(new Error('login finished'));
+    await expect(claimed).rejects.toThrow('login finished');
+    expect(pause.cancelled).toBe(true);
   });
 
   it('retries network errors a bounded number of times in a row, then fails', async () => {

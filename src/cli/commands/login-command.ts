@@ -1,5 +1,4 @@
 import { preloadCredentialStoreModules } from '../../store/file-credential-store';
-import { openBrowser } from '../../login/browser-opener';
 import { login, type LoginResult } from '../../login/login-flow';
 import { createProgress } from '../../login/progress';
 import type { CliContext } from '../cli-context';
@@ -48,12 +47,13 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
     {
       store: ctx.store,
       logger: ctx.logger,
-      openBrowser: (url) => openBrowser(url, { env: ctx.env, logger: ctx.logger }),
+      openBrowser: ctx.openBrowser,
       stdin: ctx.stdin,
       progress: createProgress({ stream: ctx.stderr, clock: ctx.now }),
       randomState: ctx.randomState,
       now: ctx.now,
       timers: ctx.timers,
+      http: ctx.http,
     },
   );
   if (options.json) {

@@ -33,6 +33,8 @@ export async function proxyCommand(
     env: ctx.env,
     logger: ctx.logger,
     now: ctx.now,
+    timers: ctx.timers,
+    http: ctx.http,
     ...(secret === undefined ? {} : { secret }),
   });
   const stopped = stopSignal();

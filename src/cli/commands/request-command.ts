@@ -33,6 +33,7 @@ export async function requestCommand(
     store: ctx.store,
     env: ctx.env,
     logger: ctx.logger,
+    http: ctx.http,
     timeoutMs: options.timeout * 1000,
   });
   let body: string | Readable | undefined = options.data;

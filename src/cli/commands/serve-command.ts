@@ -82,7 +82,7 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
         return;
       }
       ctx.logger.info(`cookie-bridge serve: ${signal}: shutting down`);
-      stopping = closeGracefully(server, { graceMs: SHUTDOWN_GRACE_MS, upgraded });
+      stopping = closeGracefully(server, { graceMs: SHUTDOWN_GRACE_MS, upgraded, timers: ctx.timers });
       void stopping.closed.then(() => {
         off();
         resolve();
