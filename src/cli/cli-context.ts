@@ -3,7 +3,6 @@ import type { CredentialStore } from '../store/credential-types';
 import { FileCredentialStore } from '../store/file-credential-store';
 import { systemClock, systemTimers, type AppContext } from '../context';
 import { createHttpClient, type HttpClient } from '../http/http-request';
-import { openBrowser } from '../login/browser-opener';
 import { createCliLogger } from './cli-logger';
 
 /**
@@ -36,7 +35,8 @@ export function createCliContext(flags: GlobalFlags): CliContext {
     store: new FileCredentialStore({ home: resolveConfigHome(env) }),
     // Every outbound hop of every command goes through this one client: a proxy or CA setting goes here.
     http: createHttpClient(),
-    openBrowser: (url) => openBrowser(url, { env, logger }),
+    // The opener (and node:child_process) loads when a login opens the browser, not at start-up.
+    openBrowser: (url) => loadBrowserOpener().openBrowser(url, { env, logger }),
     now: systemClock,
     timers: systemTimers,
     // node:crypto is loaded when a login needs it, not by every command at start-up.
@@ -47,3 +47,6 @@ export function createCliContext(flags: GlobalFlags): CliContext {
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const loadCrypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadBrowserOpener = (): typeof import('../login/browser-opener') =>
+  require('../login/browser-opener') as typeof import('../login/browser-opener');
