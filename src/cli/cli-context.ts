@@ -47,6 +47,6 @@ export function createCliContext(flags: GlobalFlags): CliContext {
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const loadCrypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const loadBrowserOpener = (): typeof import('../login/browser-opener') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('../login/browser-opener') as typeof import('../login/browser-opener');
