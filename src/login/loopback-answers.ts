@@ -88,6 +88,16 @@ export function sendRefusal(
   }
 }
 
+/** 500 as a page when a request failed unexpectedly (or a dropped connection once an answer began). */
+export function sendInternalError(res: http.ServerResponse): void {
+  sendRefusal(
+    res,
+    new Refusal(500, 'internal_error', 'the request could not be handled.', true),
+    'html',
+    undefined,
+  );
+}
+
 /** Writes a whole response and ENDS it; `afterEnd` runs once it is handed to the OS (or the socket went away). */
 function send(
   res: http.ServerResponse,

@@ -166,6 +166,15 @@ export function isStatelessBundle(decoded: CookieBundle, facts: RequestFacts): b
   return facts.path === LEGACY_PATH && decoded.state === undefined;
 }
 
+/**
+ * Whom a refusal's JSON lets read it (Access-Control-Allow-Origin): the endpoint's own pages, and a fetch
+ * that names no origin; nobody else.
+ */
+export function refusalCorsOrigin(facts: RequestFacts, endpointOrigin: string): string | undefined {
+  const allowed = facts.origin === endpointOrigin || (facts.origin === undefined && facts.reply === 'json');
+  return allowed ? endpointOrigin : undefined;
+}
+
 export function statelessRefusal(): Refusal {
   return new Refusal(
     403,

@@ -15,12 +15,13 @@ import {
   loginFinishedRefusal,
   pathOf,
   readCallbackFields,
+  refusalCorsOrigin,
   sanitize,
   statelessRefusal,
   type BodyLimits,
   type RequestFacts,
 } from './loopback-callback';
-import { sendAccepted, sendPreflightAnswer, sendRefusal } from './loopback-answers';
+import { sendAccepted, sendInternalError, sendPreflightAnswer, sendRefusal } from './loopback-answers';
 import { OneShotBundle } from './one-shot-bundle';
 
 /**
@@ -84,13 +85,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
   let port = 0;
   let servers: http.Server[] = [];
 
-  const shutDown = (): void => {
-    for (const server of servers) {
-      if (server.listening) server.close();
-      server.closeIdleConnections();
-      server.closeAllConnections();
-    }
-  };
+  const shutDown = (): void => stopServing(servers);
 
   /** Takes the bundle from one request and answers it, or throws a Refusal. */
   const accept = async (
@@ -133,9 +128,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       logger.debug(
         `loopback: refused ${sanitize(facts.method)} ${facts.path} (${error.status}): ${error.message}`,
       );
-      const corsAllowed =
-        facts.origin === endpointOrigin || (facts.origin === undefined && facts.reply === 'json');
-      sendRefusal(res, error, facts.reply, corsAllowed ? endpointOrigin : undefined);
+      sendRefusal(res, error, facts.reply, refusalCorsOrigin(facts, endpointOrigin));
     }
   };
 
@@ -144,21 +137,12 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       logger.debug(
         `loopback: could not handle ${sanitize(req.method ?? '')} ${pathOf(req.url)}: ${describeSystemError(error)}`,
       );
-      if (res.headersSent) res.destroy();
-      else
-        sendRefusal(
-          res,
-          new Refusal(500, 'internal_error', 'the request could not be handled.', true),
-          'html',
-          undefined,
-        );
+      sendInternalError(res);
     });
   };
 
   ({ servers, port } = await listenOnLoopback(options.port ?? 0, handle, logger));
-  const closed = Promise.all(
-    servers.map((server) => new Promise<void>((resolve) => server.once('close', () => resolve()))),
-  ).then(() => undefined);
+  const closed = whenAllClosed(servers);
   for (const server of servers) {
     server.on('error', (error) => logger.debug(`loopback: server error: ${describeSystemError(error)}`));
   }
@@ -176,6 +160,21 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       await closed;
     },
   };
+}
+
+/** Stops accepting and drops every connection, idle or not. */
+function stopServing(servers: http.Server[]): void {
+  for (const server of servers) {
+    if (server.listening) server.close();
+    server.closeIdleConnections();
+    server.closeAllConnections();
+  }
+}
+
+function whenAllClosed(servers: http.Server[]): Promise<void> {
+  return Promise.all(
+    servers.map((server) => new Promise<void>((resolve) => server.once('close', () => resolve()))),
+  ).then(() => undefined);
 }
 
 function describeAddress(server: http.Server): string {

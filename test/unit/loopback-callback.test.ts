@@ -6,6 +6,7 @@ import {
   decodeCallbackBundle,
   describeRequest,
   isStatelessBundle,
+  refusalCorsOrigin,
   type RequestFacts,
 } from '../../src/login/loopback-callback';
 import { OneShotBundle } from '../../src/login/one-shot-bundle';
@@ -146,6 +147,18 @@ describe('decodeCallbackBundle', () => {
         legacy,
       ),
     ).toBe(false);
+  });
+});
+
+describe('refusalCorsOrigin', () => {
+  test.each<[string, Partial<RequestFacts>, string | undefined]>([
+    ["the endpoint's page", { origin: ORIGIN }, ORIGIN],
+    ['a fetch naming no origin', { origin: undefined, reply: 'json' }, ORIGIN],
+    ['a form post naming no origin', { origin: undefined, reply: 'html' }, undefined],
+    ['another origin', { origin: 'https://evil.example', reply: 'json' }, undefined],
+    ['an opaque origin', { origin: 'null', reply: 'json' }, undefined],
+  ])('%s', (_name, overrides, expected) => {
+    expect(refusalCorsOrigin(facts(overrides), ORIGIN)).toBe(expected);
   });
 });
 
