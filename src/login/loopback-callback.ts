@@ -10,10 +10,10 @@ import { HOST_V4 } from '../http/listen-on-loopback';
 import { parseJsonBody, readRequestBody } from './loopback-request';
 
 /**
- * The rules of the loopback listener's one route, request by request: what a request is (its facts), whether
- * its head may reach us at all, how its body carries the bundle and state, and whether that bundle belongs
- * to this login. Each step either answers or throws a Refusal; the listener (loopback-listener.ts) owns the
- * sockets, the one-shot outcome and the answers.
+ * The rules of the loopback listener's one route, request by request: what a request is (its facts),
+ * whether its head may reach us at all, how its body carries the bundle and state, and whether that bundle
+ * belongs to this login. Each step returns what it found or throws a Refusal; the listener
+ * (loopback-listener.ts) owns the sockets, the one-shot outcome and the answers.
  */
 
 export const CALLBACK_PATH = '/callback';
