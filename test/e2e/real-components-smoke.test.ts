@@ -27,6 +27,7 @@ import {
   type RunningComponent,
   type RunningOidcProvider,
 } from '../kit/real-components';
+import { processesWithSecretInArgv } from '../kit/process-argv';
 
 const describeReal = realComponentsAvailable() ? describe : describe.skip;
 const SETUP_TIMEOUT_MS = REAL_SETUP_TIMEOUT_MS;
@@ -124,10 +125,11 @@ describeReal('real components on loopback', () => {
     let provider: RunningOidcProvider | undefined;
     let apache: RunningComponent | undefined;
 
+    const clientSecret = randomBytes(16).toString('hex');
+
     beforeAll(async () => {
       const port = await findFreePort();
       const clientId = 'cookie-bridge-smoke';
-      const clientSecret = randomBytes(16).toString('hex');
       provider = await startOidcProvider({
         clients: [
           { client_id: clientId, client_secret: clientSecret, redirect_uris: [apacheOidcRedirectUri(port)] },
@@ -153,6 +155,11 @@ describeReal('real components on loopback', () => {
         { name: 'apache2', component: apache },
         { name: 'oidc-provider', component: provider },
       ]);
+
+    it('keeps the client secret off every command line (the provider reads it from its environment)', () => {
+      expect(provider?.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(processesWithSecretInArgv(clientSecret)).toEqual([]);
+    });
 
     it('answers a non-browser request without a session with 401', async () => {
       const response = await get(`${apache?.url}/api/whoami`, { accept: 'application/json' });
