@@ -1,7 +1,10 @@
 /**
- * Every failure cookie-bridge reports is a CookieBridgeError: a stable string `code` for scripts,
- * an `exitCode` for the shell and a one-line `hint` that says what to do next.
- * The CLI's single top-level handler turns these into output and `process.exitCode`.
+ * The one error model. Every failure cookie-bridge reports is a CookieBridgeError: a stable `code`
+ * (an ErrorCode, listed in ERROR_CODES below), an `exitCode` for the shell and a one-line `hint` that
+ * says what to do next. ERROR_CODES is the only place a code gets its exit code and default hint;
+ * EXIT_CODES is the only place an exit code gets its meaning (the README's, docs/security-model.md's and
+ * --help's tables are checked against it by test/unit/error-model.test.ts).
+ * The CLI's single top-level handler (src/cli/report-error.ts) turns these into output and `process.exitCode`.
  */
 
 export const ExitCode = {
@@ -18,30 +21,146 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * What each exit code means. `summary` is how the README's and docs/security-model.md's rows begin;
+ * `help` is the short form `cookie-bridge --help` prints.
+ */
+export const EXIT_CODES: Readonly<Record<ExitCodeValue, { summary: string; help: string }>> = {
+  0: { summary: 'success', help: 'success' },
+  1: { summary: 'unexpected error', help: 'unexpected error' },
+  2: { summary: 'usage error', help: 'usage error' },
+  3: { summary: 'not logged in', help: 'not logged in' },
+  4: { summary: 'session expired', help: 'session expired' },
+  5: { summary: 'endpoint unreachable', help: 'endpoint unreachable' },
+  6: { summary: 'login failed', help: 'login failed (timeout, bad bundle, not verified)' },
+  7: {
+    summary: 'a credential file is corrupt or cannot be written',
+    help: 'credential file corrupt, unwritable or not private',
+  },
+  8: { summary: 'the requested port is in use', help: 'port in use' },
+  22: { summary: '`request`: the server answered HTTP ≥ 400', help: 'HTTP status >= 400 (request)' },
+};
+
+interface ErrorCodeEntry {
+  readonly exitCode: ExitCodeValue;
+  /** Shown when the thrower gives no hint of its own; undefined only where the message says it all. */
+  readonly hint: string | undefined;
+}
+
+const LOGIN_AGAIN = 'run the login again; nothing was saved';
+
+/** Every code cookie-bridge throws, with its exit code and default hint. */
+export const ERROR_CODES = {
+  E_INTERNAL: {
+    exitCode: ExitCode.Failure,
+    hint: 'run again with --debug for details, and report it if it persists',
+  },
+  E_OUTPUT_FAILED: {
+    exitCode: ExitCode.Failure,
+    hint: 'check the disk space or the file stdout is redirected to',
+  },
+  E_USAGE: { exitCode: ExitCode.Usage, hint: 'run the command with --help to see what it accepts' },
+  E_NOT_LOGGED_IN: { exitCode: ExitCode.NotLoggedIn, hint: 'run cookie-bridge api login -e <endpoint>' },
+  E_SESSION_EXPIRED: { exitCode: ExitCode.SessionExpired, hint: 'run cookie-bridge api login -e <endpoint>' },
+  E_ENDPOINT_UNREACHABLE: {
+    exitCode: ExitCode.EndpointUnreachable,
+    hint: 'check the URL, your network or VPN, and that the server is up',
+  },
+  E_LOGIN_TIMEOUT: {
+    exitCode: ExitCode.LoginFailed,
+    hint: 'run the login again (use --timeout SECONDS for more time, or paste the bundle shown on the /token page)',
+  },
+  E_INVALID_BUNDLE: {
+    exitCode: ExitCode.LoginFailed,
+    hint: 'copy the whole bundle from the /token page again; nothing was saved',
+  },
+  E_LOGIN_NOT_VERIFIED: {
+    exitCode: ExitCode.LoginFailed,
+    hint: 'nothing was saved; sign in again in the browser, or check that /token is served behind the same proxy',
+  },
+  E_LOGIN_NEEDS_CREDENTIALS: {
+    exitCode: ExitCode.LoginFailed,
+    hint: 'the API wants credentials of its own: log in with --token TOKEN or -e https://user:pass@host',
+  },
+  E_LOGIN_NO_HEALTH: {
+    exitCode: ExitCode.LoginFailed,
+    hint: 'if a cookie auth proxy sits in front, sign in through the browser anyway with --cookies',
+  },
+  E_LOGIN_REJECTED: { exitCode: ExitCode.LoginFailed, hint: 'check the credentials; nothing was saved' },
+  E_LOGIN_CANCELLED: { exitCode: ExitCode.LoginFailed, hint: 'nothing was saved' },
+  E_LISTEN_FAILED: {
+    exitCode: ExitCode.LoginFailed,
+    hint: 'pick another port with --port N, or paste the bundle shown on the /token page',
+  },
+  E_LISTENER_CLOSED: { exitCode: ExitCode.LoginFailed, hint: LOGIN_AGAIN },
+  E_RELAY_FAILED: { exitCode: ExitCode.LoginFailed, hint: 'run the login again, or log in without --relay' },
+  E_RELAY_BUSY: {
+    exitCode: ExitCode.LoginFailed,
+    hint: 'wait a few minutes (pending sign-ins expire after 5) and run the login again',
+  },
+  E_RELAY_GONE: { exitCode: ExitCode.LoginFailed, hint: LOGIN_AGAIN },
+  E_RELAY_STATE_MISMATCH: { exitCode: ExitCode.LoginFailed, hint: LOGIN_AGAIN },
+  E_RELAY_UNAVAILABLE: {
+    exitCode: ExitCode.LoginFailed,
+    hint: 'run cookie-bridge serve in front of the app (docs/serve.md), or log in without --relay',
+  },
+  E_CORRUPT_FILE: {
+    exitCode: ExitCode.CredentialFile,
+    hint: 'fix or delete the file named above (cookie-bridge api logout forgets one endpoint)',
+  },
+  E_WRITE_FAILED: {
+    exitCode: ExitCode.CredentialFile,
+    hint: 'check the free space and the permissions of the config folder',
+  },
+  E_LOCK_FAILED: {
+    exitCode: ExitCode.CredentialFile,
+    hint: 'another cookie-bridge may hold the lock: wait for it, or remove a stale .lock file',
+  },
+  E_UNSAFE_PERMISSIONS: {
+    exitCode: ExitCode.CredentialFile,
+    hint: 'make the config folder and its files yours and private (chmod 700 folder, 600 files)',
+  },
+  E_PORT_IN_USE: {
+    exitCode: ExitCode.PortInUse,
+    hint: 'pick another one with --port N, or leave --port out to use a free port',
+  },
+  E_HTTP_STATUS: { exitCode: ExitCode.HttpStatus, hint: undefined },
+} as const satisfies Record<`E_${string}`, ErrorCodeEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes whose exit code is `E`: a LoginError can only carry a login failure's code, and so on. */
+export type ErrorCodeWithExit<E extends ExitCodeValue> = {
+  [K in ErrorCode]: (typeof ERROR_CODES)[K]['exitCode'] extends E ? K : never;
+}[ErrorCode];
+export type LoginErrorCode = ErrorCodeWithExit<typeof ExitCode.LoginFailed>;
+export type CredentialFileErrorCode = ErrorCodeWithExit<typeof ExitCode.CredentialFile>;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
 export interface CookieBridgeErrorOptions {
+  /** Replaces the code's default hint (ERROR_CODES). */
   hint?: string;
   cause?: unknown;
 }
 
 export class CookieBridgeError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCodeValue;
   readonly hint: string | undefined;
 
-  constructor(
-    code: string,
-    message: string,
-    exitCode: ExitCodeValue,
-    options: CookieBridgeErrorOptions = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: CookieBridgeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const entry: ErrorCodeEntry = ERROR_CODES[code];
     this.name = new.target.name;
     this.code = code;
-    this.exitCode = exitCode;
-    this.hint = options.hint;
+    this.exitCode = entry.exitCode;
+    this.hint = options.hint ?? entry.hint;
   }
 
-  toJSON(): { code: string; message: string; hint?: string; exitCode: number } {
+  toJSON(): { code: ErrorCode; message: string; hint?: string; exitCode: number } {
     return {
       code: this.code,
       message: this.message,
@@ -53,7 +172,7 @@ export class CookieBridgeError extends Error {
 
 export class UsageError extends CookieBridgeError {
   constructor(message: string, options: CookieBridgeErrorOptions = {}) {
-    super('E_USAGE', message, ExitCode.Usage, options);
+    super('E_USAGE', message, options);
   }
 }
 
@@ -62,7 +181,6 @@ export class NotLoggedInError extends CookieBridgeError {
     super(
       'E_NOT_LOGGED_IN',
       endpoint === undefined ? 'no endpoint given and none logged in to' : `not logged in to ${endpoint}`,
-      ExitCode.NotLoggedIn,
       {
         hint:
           endpoint === undefined
@@ -78,14 +196,9 @@ export class SessionExpiredError extends CookieBridgeError {
   readonly endpoint: string;
   readonly status: number | undefined;
   constructor(endpoint: string, reason: string, status?: number) {
-    super(
-      'E_SESSION_EXPIRED',
-      `session expired: run cookie-bridge api login -e ${endpoint}`,
-      ExitCode.SessionExpired,
-      {
-        hint: `the auth proxy no longer accepts the stored session (${reason})`,
-      },
-    );
+    super('E_SESSION_EXPIRED', `session expired: run cookie-bridge api login -e ${endpoint}`, {
+      hint: `the auth proxy no longer accepts the stored session (${reason})`,
+    });
     this.endpoint = endpoint;
     this.status = status;
   }
@@ -94,66 +207,49 @@ export class SessionExpiredError extends CookieBridgeError {
 export class EndpointUnreachableError extends CookieBridgeError {
   readonly endpoint: string;
   constructor(endpoint: string, detail: string, options: CookieBridgeErrorOptions = {}) {
-    super('E_ENDPOINT_UNREACHABLE', `cannot reach ${endpoint}: ${detail}`, ExitCode.EndpointUnreachable, {
-      hint: 'check the URL, your network or VPN, and that the server is up',
-      ...options,
-    });
+    super('E_ENDPOINT_UNREACHABLE', `cannot reach ${endpoint}: ${detail}`, options);
     this.endpoint = endpoint;
   }
 }
 
 export class LoginError extends CookieBridgeError {
-  constructor(code: string, message: string, options: CookieBridgeErrorOptions = {}) {
-    super(code, message, ExitCode.LoginFailed, options);
+  declare readonly code: LoginErrorCode;
+  constructor(code: LoginErrorCode, message: string, options: CookieBridgeErrorOptions = {}) {
+    super(code, message, options);
   }
 }
 
 export class LoginTimeoutError extends LoginError {
   constructor(seconds: number) {
-    super('E_LOGIN_TIMEOUT', `no login arrived within ${seconds} s`, {
-      hint: 'run the login again (use --timeout SECONDS for more time, or paste the bundle shown on the /token page)',
-    });
+    super('E_LOGIN_TIMEOUT', `no login arrived within ${seconds} s`);
   }
 }
 
 export class InvalidBundleError extends LoginError {
   constructor(reason: string, options: CookieBridgeErrorOptions = {}) {
-    super('E_INVALID_BUNDLE', `invalid cookie bundle: ${reason}`, {
-      hint: 'copy the whole bundle from the /token page again; nothing was saved',
-      ...options,
-    });
+    super('E_INVALID_BUNDLE', `invalid cookie bundle: ${reason}`, options);
   }
 }
 
 export class LoginNotVerifiedError extends LoginError {
   constructor(endpoint: string, detail: string) {
-    super('E_LOGIN_NOT_VERIFIED', `the cookies did not get past the auth proxy of ${endpoint}: ${detail}`, {
-      hint: 'nothing was saved; sign in again in the browser, or check that /token is served behind the same proxy',
-    });
+    super('E_LOGIN_NOT_VERIFIED', `the cookies did not get past the auth proxy of ${endpoint}: ${detail}`);
   }
 }
 
 export class CredentialFileError extends CookieBridgeError {
+  declare readonly code: CredentialFileErrorCode;
   readonly file: string;
-  constructor(
-    code: 'E_CORRUPT_FILE' | 'E_WRITE_FAILED' | 'E_LOCK_FAILED' | 'E_UNSAFE_PERMISSIONS',
-    file: string,
-    detail: string,
-    hint: string,
-  ) {
-    super(code, `${file}: ${detail}`, ExitCode.CredentialFile, { hint });
+  constructor(code: CredentialFileErrorCode, file: string, detail: string, hint: string) {
+    super(code, `${file}: ${detail}`, { hint });
     this.file = file;
   }
 }
 
 export class PortInUseError extends CookieBridgeError {
   readonly port: number;
-  constructor(
-    port: number,
-    host: string,
-    hint = 'pick another one with --port N, or leave --port out to use a free port',
-  ) {
-    super('E_PORT_IN_USE', `port ${port} on ${host} is already in use`, ExitCode.PortInUse, { hint });
+  constructor(port: number, host: string, hint?: string) {
+    super('E_PORT_IN_USE', `port ${port} on ${host} is already in use`, hint === undefined ? {} : { hint });
     this.port = port;
   }
 }
@@ -161,7 +257,7 @@ export class PortInUseError extends CookieBridgeError {
 export class HttpStatusError extends CookieBridgeError {
   readonly status: number;
   constructor(status: number, statusText: string) {
-    super('E_HTTP_STATUS', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`, ExitCode.HttpStatus);
+    super('E_HTTP_STATUS', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
     this.status = status;
   }
 }

@@ -3,20 +3,20 @@
  */
 
 // Forwarding client (Node SDK)
-export { createClient } from './client/create-client';
-export type { CreateClientOptions } from './client/create-client';
-export { createForwardingClient } from './client/forwarding-client';
+export { createClient } from './sdk/create-client';
+export type { CreateClientOptions } from './sdk/create-client';
+export { createForwardingClient } from './sdk/forwarding-client';
 export type {
   ClientRequestInit,
   ClientResponse,
   CookieBridgeClient,
   ForwardingClientDeps,
-} from './client/forwarding-client';
-export type { CredentialSource } from './client/resolve-credential';
+} from './sdk/forwarding-client';
+export type { CredentialSource } from './store/resolve-credential';
 
 // Local forwarding proxy
-export { createLocalForwardingProxy } from './proxy/local-forwarding-proxy';
-export type { LocalForwardingProxy, LocalForwardingProxyOptions } from './proxy/local-forwarding-proxy';
+export { createLocalForwardingProxy } from './local-proxy/local-forwarding-proxy';
+export type { LocalForwardingProxy, LocalForwardingProxyOptions } from './local-proxy/local-forwarding-proxy';
 
 // Login
 export { login, DEFAULT_LOGIN_TIMEOUT_SECONDS } from './login/login-flow';
@@ -24,16 +24,16 @@ export type { LoginDeps, LoginOptions, LoginResult } from './login/login-flow';
 export { startLoopbackListener } from './login/loopback-listener';
 
 // Protocol and storage
-export { decodeCookieBundle, encodeCookieBundle, BUNDLE_PREFIX } from './core/bundle-codec';
-export type { BundleCookie, BundleFormat, CookieBundle } from './core/bundle-codec';
-export { detectAuthProxy } from './core/detect-auth-proxy';
-export type { DetectionResult } from './core/detect-auth-proxy';
-export { classifyAuthProxyResponse } from './core/auth-proxy-signals';
-export type { AuthProxySignal } from './core/auth-proxy-signals';
-export { FileCredentialStore } from './core/file-credential-store';
-export { resolveConfigHome } from './core/config-home';
-export type { CredentialStore, EndpointProfile, StoredAuth, AuthProxyKind } from './core/credential-types';
-export { parseEndpoint } from './core/endpoint';
+export { decodeCookieBundle, encodeCookieBundle, BUNDLE_PREFIX } from './protocol/bundle-codec';
+export type { BundleCookie, BundleFormat, CookieBundle } from './protocol/bundle-codec';
+export { detectAuthProxy } from './login/detect-auth-proxy';
+export type { DetectionResult } from './login/detect-auth-proxy';
+export { classifyAuthProxyResponse } from './protocol/auth-proxy-signals';
+export type { AuthProxySignal } from './protocol/auth-proxy-signals';
+export { FileCredentialStore } from './store/file-credential-store';
+export { resolveConfigHome } from './store/config-home';
+export type { CredentialStore, EndpointProfile, StoredAuth, AuthProxyKind } from './store/credential-types';
+export { parseEndpoint } from './protocol/endpoint';
 
 // Server half
 export { createApp } from './server/create-app';
@@ -55,7 +55,7 @@ export type {
   RelaySource,
   RelayStore,
 } from './server/relay-store';
-export { upstreamErrorResponse, upstreamErrorStatus } from './server/upstream-errors';
+export { upstreamErrorResponse, upstreamErrorStatus } from './http/upstream-errors';
 export { checkRelaySupport, createRelayChallenge, pollRelay, registerRelay } from './login/relay-client';
 export type { RelayChallenge } from './login/relay-client';
 
@@ -64,6 +64,8 @@ export {
   CookieBridgeError,
   CredentialFileError,
   EndpointUnreachableError,
+  ERROR_CODES,
+  EXIT_CODES,
   ExitCode,
   HttpStatusError,
   InvalidBundleError,
@@ -74,5 +76,8 @@ export {
   PortInUseError,
   SessionExpiredError,
   UsageError,
+  isErrorCode,
 } from './errors';
-export type { Logger, Clock } from './context';
+export type { ErrorCode } from './errors';
+export { systemTimers } from './context';
+export type { Logger, Clock, Context, Timers } from './context';

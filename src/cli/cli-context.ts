@@ -1,19 +1,15 @@
-import { resolveConfigHome } from '../core/config-home';
-import type { CredentialStore } from '../core/credential-types';
-import { FileCredentialStore } from '../core/file-credential-store';
-import { systemClock, type Clock, type Logger } from '../context';
+import { resolveConfigHome } from '../store/config-home';
+import type { CredentialStore } from '../store/credential-types';
+import { FileCredentialStore } from '../store/file-credential-store';
+import { systemClock, systemTimers, type Context } from '../context';
 import { createCliLogger } from './cli-logger';
 
 /** Everything a command needs from the outside world, with the real defaults. Built once per run. */
-export interface CliContext {
-  env: NodeJS.ProcessEnv;
+export interface CliContext extends Context {
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
-  logger: Logger;
   store: CredentialStore;
-  now: Clock;
-  randomState(): string;
   debug: boolean;
 }
 
@@ -33,6 +29,7 @@ export function createCliContext(flags: GlobalFlags): CliContext {
     logger: createCliLogger({ stderr: process.stderr, debug }),
     store: new FileCredentialStore({ home: resolveConfigHome(env) }),
     now: systemClock,
+    timers: systemTimers,
     // node:crypto is loaded when a login needs it, not by every command at start-up.
     randomState: () => loadCrypto().randomBytes(32).toString('base64url'),
     debug,

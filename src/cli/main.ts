@@ -28,12 +28,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-runCli(process.argv, version).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`cookie-bridge: unexpected error: ${String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+// runCli never rejects: its one top-level handler (report-error.ts) has turned any error into output already.
+void runCli(process.argv, version).then((code) => {
+  process.exitCode = code;
+});

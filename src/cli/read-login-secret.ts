@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import { parseEndpoint } from '../core/endpoint';
+import { parseEndpoint } from '../protocol/endpoint';
 import { errnoCode, UsageError } from '../errors';
 import type { Logger } from '../context';
 

@@ -1,13 +1,18 @@
-import { isCookieBridgeError, ExitCode } from '../errors';
+import { ERROR_CODES, ExitCode, isCookieBridgeError } from '../errors';
+
+export interface ReportIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  json: boolean;
+  debug: boolean;
+}
 
 /**
- * The one place an error becomes output: a message and a hint on stderr (or a JSON object on stdout
- * with --json), and the exit code. Unknown errors are bugs: say so, show the stack only with --debug.
+ * The one top-level handler: the one place an error becomes output: a message and a hint on stderr (or a
+ * JSON object on stdout with --json), and the exit code. Unknown errors are bugs (E_INTERNAL): say so, show
+ * the stack only with --debug.
  */
-export function reportError(
-  error: unknown,
-  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; json: boolean; debug: boolean },
-): number {
+export function reportError(error: unknown, io: ReportIo): number {
   if (isCookieBridgeError(error)) {
     if (io.json) io.stdout.write(`${JSON.stringify({ ok: false, error: error.toJSON() }, null, 2)}\n`);
     io.stderr.write(`cookie-bridge: error: ${error.message}\n`);
@@ -15,11 +20,12 @@ export function reportError(
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
+  const internal = ERROR_CODES.E_INTERNAL;
   if (io.json) {
     io.stdout.write(`${JSON.stringify({ ok: false, error: { code: 'E_INTERNAL', message } }, null, 2)}\n`);
   }
   io.stderr.write(`cookie-bridge: unexpected error: ${message}\n`);
   if (io.debug && error instanceof Error && error.stack !== undefined) io.stderr.write(`${error.stack}\n`);
-  else io.stderr.write('hint: run again with --debug for details, and report it if it persists\n');
-  return ExitCode.Failure;
+  else io.stderr.write(`hint: ${internal.hint}\n`);
+  return internal.exitCode satisfies typeof ExitCode.Failure;
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, UsageError } from '../errors';
+import { EXIT_CODES, ExitCode, UsageError } from '../errors';
 import type { CliContext, GlobalFlags } from './cli-context';
 import { reportError } from './report-error';
 
@@ -18,13 +18,20 @@ const loadContext = (): typeof import('./cli-context') =>
   require('./cli-context') as typeof import('./cli-context');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** Two columns generated from EXIT_CODES (src/errors.ts), the one table of exit codes. */
+export function formatExitCodesHelp(): string {
+  const rows = Object.entries(EXIT_CODES).map(([code, { help }]) => `${code.padEnd(2)} ${help}`);
+  const half = Math.ceil(rows.length / 2);
+  const left = rows.slice(0, half);
+  const right = rows.slice(half);
+  return left
+    .map((row, i) => `  ${right[i] === undefined ? row : `${row.padEnd(33)}${right[i]}`}`)
+    .join('\n');
+}
+
 const EXIT_CODES_HELP = `
 Exit codes:
-  0  success                       5  endpoint unreachable
-  1  unexpected error              6  login failed (timeout, bad bundle, not verified)
-  2  usage error                   7  credential file corrupt, unwritable or not private
-  3  not logged in                 8  port in use
-  4  session expired               22 HTTP status >= 400 (request)
+${formatExitCodesHelp()}
 
 Environment:
   COOKIE_BRIDGE_HOME      where credentials live (default: the platform config folder)
@@ -32,17 +39,44 @@ Environment:
   COOKIE_BRIDGE_TOKEN     service-account token; overrides any stored credential
   BROWSER                 command that opens the sign-in URL (receives it as last argument)`;
 
+/** What the error handler needs to know about the run: the global flags and the context, once parsed. */
+interface CliRun {
+  flags: GlobalFlags;
+  context: CliContext | undefined;
+}
+
+/**
+ * Runs one command line and resolves to its exit code; never rejects. Every error, from commander, a command
+ * or the wiring, goes through the one top-level handler (reportError).
+ */
 export async function runCli(argv: string[], version = '0.0.0'): Promise<number> {
+  const state: CliRun = { flags: {}, context: undefined };
+  try {
+    return await runProgram(argv, version, state);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
+      if (error.code === 'commander.help') return ExitCode.Ok;
+      return ExitCode.Usage;
+    }
+    return reportError(error, {
+      stdout: process.stdout,
+      stderr: process.stderr,
+      json: state.flags.json === true,
+      debug: state.context?.debug ?? state.flags.debug === true,
+    });
+  }
+}
+
+async function runProgram(argv: string[], version: string, state: CliRun): Promise<number> {
   let exitCode: number = ExitCode.Ok;
-  let flags: GlobalFlags = {};
-  let context: CliContext | undefined;
-  const getContext = (): CliContext => (context ??= loadContext().createCliContext(flags));
+  const getContext = (): CliContext => (state.context ??= loadContext().createCliContext(state.flags));
 
   const run =
     (action: (ctx: CliContext, ...args: never[]) => Promise<number | void>) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
-      flags = command.optsWithGlobals() as GlobalFlags;
+      state.flags = command.optsWithGlobals() as GlobalFlags;
       exitCode = (await action(getContext(), ...(args.slice(0, -1) as never[]))) ?? ExitCode.Ok;
     };
 
@@ -247,21 +281,7 @@ paths with dot segments (.., %2e%2e) or double encoding get 400 and are never fo
     )
     .action(run((ctx, ...args) => commands.serve().serveCommand(ctx, ...(args as [never]))));
 
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
-      if (error.code === 'commander.help') return ExitCode.Ok;
-      return ExitCode.Usage;
-    }
-    return reportError(error, {
-      stdout: process.stdout,
-      stderr: process.stderr,
-      json: flags.json === true,
-      debug: context?.debug ?? flags.debug === true,
-    });
-  }
+  await program.parseAsync(argv);
   return exitCode;
 }
 

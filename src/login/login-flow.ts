@@ -1,56 +1,16 @@
-import type { BundleCookie } from '../core/bundle-codec';
-import type { AuthProxyKind, CredentialStore, EndpointProfile, StoredAuth } from '../core/credential-types';
-import { detectAuthProxy, type DetectionResult } from '../core/detect-auth-proxy';
-import { parseEndpoint, type ParsedEndpoint } from '../core/endpoint';
-import { formatCookieHeader } from '../core/cookie-header';
-import type { OutgoingHeaders } from '../core/http-request';
-import { basicHeader, bearer } from '../client/resolve-credential';
-import type { Clock, Logger } from '../context';
+import type { BundleCookie } from '../protocol/bundle-codec';
+import type { AuthProxyKind, EndpointProfile, StoredAuth } from '../store/credential-types';
+import { detectAuthProxy, type DetectionResult } from './detect-auth-proxy';
+import { parseEndpoint, type ParsedEndpoint } from '../protocol/endpoint';
+import { formatCookieHeader } from '../protocol/cookie-header';
+import type { OutgoingHeaders } from '../http/http-request';
+import { basicHeader, bearer } from '../protocol/credential-headers';
 import { LoginError, LoginNotVerifiedError } from '../errors';
-import type { PasteInput } from './paste-reader';
-import type { Progress } from './progress';
+import type { LoginDeps, LoginOptions } from './login-options';
 import { receiveBundle } from './receive-bundle';
 import { verifyCredential } from './verify-login';
 
-export interface LoginOptions {
-  /** What the user passed to -e (may carry user:pass@). */
-  endpoint: string;
-  /** Skip detection and go straight to the browser flow. */
-  forceCookies?: boolean;
-  /** Loopback listener port; 0 or undefined picks a free one. */
-  port?: number;
-  /** false: only print the URL. */
-  openBrowser?: boolean;
-  timeoutSeconds?: number;
-  /** Service-account token to store and send as Authorization: Bearer. */
-  token?: string;
-  /**
-   * Relay only: no loopback listener; the page leaves the bundle on the server for this CLI to claim
-   * (browsers that cannot reach this machine). Without it the relay is used alongside the loopback when the
-   * server offers it.
-   */
-  relay?: boolean;
-  /**
-   * Take a bundle without state from the loopback listener (the server's /token page is an older one that
-   * sends none); any local process could forge such a bundle. Without it one is refused, or taken only after
-   * the person confirms it in the terminal (stdin a TTY). Pasted bundles are always taken.
-   */
-  acceptStateless?: boolean;
-}
-
-export interface LoginDeps {
-  store: CredentialStore;
-  logger: Logger;
-  /** Opens a URL in the user's browser ($BROWSER honoured); never throws. */
-  openBrowser(url: string): Promise<void>;
-  /** Where a pasted bundle can arrive (the terminal). */
-  stdin: PasteInput;
-  progress: Progress;
-  /** ≥128 bits of URL-safe randomness. */
-  randomState(): string;
-  now: Clock;
-  requestTimeoutMs?: number;
-}
+export type { LoginDeps, LoginOptions } from './login-options';
 
 export type LoginMethod = 'cookies' | 'token' | 'basic' | 'none';
 

@@ -1,13 +1,15 @@
-import { secretsEqual } from '../core/secret-compare';
-import { singleHeader } from '../core/single-header';
+import { secretsEqual } from '../protocol/secret-compare';
+import { singleHeader } from '../http/single-header';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../context';
-import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../core/bundle-codec';
+import { decodeCookieBundle, MAX_BUNDLE_BYTES, type CookieBundle } from '../protocol/bundle-codec';
 import { InvalidBundleError, LoginError, describeSystemError } from '../errors';
+import { Refusal, renderRefusalJson } from '../http/refusal';
 import { renderRefusalPage, renderSignedInPage } from './loopback-pages';
-import { HOST_V4, HOST_V6, listenOnLoopback } from './listen-on-loopback';
-import { Refusal, parseJsonBody, readBody } from './loopback-request';
+import { HOST_V4, listenOnLoopback } from '../http/listen-on-loopback';
+import { isLoopbackHost } from '../http/loopback-host';
+import { parseJsonBody, readRequestBody } from './loopback-request';
 import type { StatelessArrival } from './stateless-bundle-gate';
 
 /**
@@ -105,7 +107,7 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
       await accept(req, res, { method, path, origin, type, reply });
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      logger.debug(`loopback: refused ${sanitize(method)} ${path} (${error.status}): ${error.reason}`);
+      logger.debug(`loopback: refused ${sanitize(method)} ${path} (${error.status}): ${error.message}`);
       const corsAllowed = origin === endpointOrigin || (origin === undefined && reply === 'json');
       sendRefusal(res, error, reply, corsAllowed ? endpointOrigin : undefined);
     }
@@ -117,24 +119,29 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     res: http.ServerResponse,
     { method, path, origin, type, reply }: RequestFacts,
   ): Promise<void> => {
-    if (finished) throw new Refusal(410, 'this login has already finished.', true);
+    if (finished) throw new Refusal(410, 'login_finished', 'this login has already finished.', true);
     if (!isLoopbackHost(singleHeader(req, 'host'), port)) {
-      throw new Refusal(400, 'the Host header does not name this loopback listener.');
+      throw new Refusal(400, 'misdirected_request', 'the Host header does not name this loopback listener.');
     }
     if (origin !== undefined && origin !== endpointOrigin) {
-      throw new Refusal(403, `requests from ${describeOrigin(origin)} are not accepted.`);
+      throw new Refusal(
+        403,
+        'cross_origin_refused',
+        `requests from ${describeOrigin(origin)} are not accepted.`,
+      );
     }
     const isLegacy = path === LEGACY_PATH;
-    if (path !== CALLBACK_PATH && !isLegacy) throw new Refusal(404, 'there is nothing here.');
+    if (path !== CALLBACK_PATH && !isLegacy) throw new Refusal(404, 'not_found', 'there is nothing here.');
     if (method === 'OPTIONS') return answerPreflight(req, res, origin);
     if (method !== 'POST') {
       res.setHeader('Allow', 'POST, OPTIONS');
-      throw new Refusal(405, `${sanitize(method)} is not accepted here.`);
+      throw new Refusal(405, 'method_not_allowed', `${sanitize(method)} is not accepted here.`);
     }
     // A browser always sends Origin on these posts; a request without one is not a browser's hand-off.
     if (origin !== endpointOrigin) {
       throw new Refusal(
         403,
+        'cross_origin_refused',
         'a bundle is taken only from a page of the endpoint (the request has no Origin).',
       );
     }
@@ -142,41 +149,53 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     let bundleText: string | undefined;
     let state: string | undefined;
     if (isLegacy) {
-      if (type !== 'text/plain') throw new Refusal(415, 'expected a text/plain body.');
-      bundleText = (await readBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8');
+      if (type !== 'text/plain')
+        throw new Refusal(415, 'unsupported_media_type', 'expected a text/plain body.');
+      bundleText = (await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8');
     } else if (type === 'application/x-www-form-urlencoded') {
-      const fields = new URLSearchParams((await readBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8'));
+      const fields = new URLSearchParams(
+        (await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)).toString('utf8'),
+      );
       bundleText = fields.get('bundle') ?? undefined;
       state = fields.get('state') ?? undefined;
     } else if (reply === 'json') {
-      ({ bundleText, state } = parseJsonBody(await readBody(req, maxBodyBytes, bodyTimeoutMs)));
+      ({ bundleText, state } = parseJsonBody(await readRequestBody(req, maxBodyBytes, bodyTimeoutMs)));
     } else {
-      throw new Refusal(415, 'expected a form post or a JSON body.');
+      throw new Refusal(415, 'unsupported_media_type', 'expected a form post or a JSON body.');
     }
 
     if (!isLegacy && (state === undefined || !secretsEqual(state, expectedState))) {
-      throw new Refusal(403, 'the state does not belong to the login this terminal started.');
+      throw new Refusal(
+        403,
+        'state_mismatch',
+        'the state does not belong to the login this terminal started.',
+      );
     }
     if (bundleText === undefined || bundleText.trim() === '')
-      throw new Refusal(400, 'the request carries no bundle.');
+      throw new Refusal(400, 'bad_request', 'the request carries no bundle.');
     let decoded: CookieBundle;
     try {
       decoded = decodeCookieBundle(bundleText);
     } catch (error) {
-      if (error instanceof InvalidBundleError) throw new Refusal(400, `${error.message}.`);
+      if (error instanceof InvalidBundleError) throw new Refusal(400, 'invalid_bundle', `${error.message}.`);
       throw error;
     }
     if (decoded.state !== undefined && !secretsEqual(decoded.state, expectedState)) {
-      throw new Refusal(403, 'the bundle belongs to another login (its state does not match).');
+      throw new Refusal(
+        403,
+        'state_mismatch',
+        'the bundle belongs to another login (its state does not match).',
+      );
     }
     if (isLegacy && decoded.state === undefined && !acceptStateless) {
       if (!finished) options.onStatelessBundle?.({ bundle: decoded, origin });
       throw new Refusal(
         403,
+        'stateless_bundle',
         'a bundle without state is taken only with --accept-stateless or when confirmed in the terminal.',
       );
     }
-    if (finished) throw new Refusal(410, 'this login has already finished.', true);
+    if (finished) throw new Refusal(410, 'login_finished', 'this login has already finished.', true);
 
     finished = true;
     logger.debug(
@@ -201,7 +220,8 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
     res: http.ServerResponse,
     origin: string | undefined,
   ): void => {
-    if (origin !== endpointOrigin) throw new Refusal(403, 'a preflight must come from the endpoint.');
+    if (origin !== endpointOrigin)
+      throw new Refusal(403, 'cross_origin_refused', 'a preflight must come from the endpoint.');
     const headers: Record<string, string> = {
       'Access-Control-Allow-Origin': endpointOrigin,
       'Access-Control-Allow-Methods': 'POST',
@@ -222,7 +242,13 @@ export async function startLoopbackListener(options: LoopbackListenerOptions): P
         `loopback: could not handle ${sanitize(req.method ?? '')} ${pathOf(req.url)}: ${describeSystemError(error)}`,
       );
       if (res.headersSent) res.destroy();
-      else sendRefusal(res, new Refusal(500, 'the request could not be handled.', true), 'html', undefined);
+      else
+        sendRefusal(
+          res,
+          new Refusal(500, 'internal_error', 'the request could not be handled.', true),
+          'html',
+          undefined,
+        );
     });
   };
 
@@ -282,10 +308,9 @@ function sendRefusal(
   const after = refusal.dropConnection ? () => res.socket?.destroy() : undefined;
   const headers = refusal.dropConnection ? { Connection: 'close' } : {};
   if (reply === 'json') {
-    const body = JSON.stringify({ ok: false, status: refusal.status, error: refusal.reason });
-    send(res, refusal.status, { ...jsonHeaders(allowOrigin), ...headers }, body, after);
+    send(res, refusal.status, { ...jsonHeaders(allowOrigin), ...headers }, renderRefusalJson(refusal), after);
   } else {
-    const page = renderRefusalPage(refusal.status, refusal.reason);
+    const page = renderRefusalPage(refusal);
     send(
       res,
       refusal.status,
@@ -316,12 +341,6 @@ function send(
   }
   res.writeHead(status, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) });
   res.end(body);
-}
-
-function isLoopbackHost(host: string | undefined, port: number): boolean {
-  if (host === undefined) return false;
-  const lower = host.toLowerCase();
-  return lower === `${HOST_V4}:${port}` || lower === `[${HOST_V6}]:${port}` || lower === `localhost:${port}`;
 }
 
 function mediaType(contentType: string | undefined): string {

@@ -1,22 +1,18 @@
 import type * as http from 'node:http';
-import { singleHeader } from '../core/single-header';
-
-/** A request the listener will not take: answered with `status`, logged at debug level, and the wait goes on. */
-export class Refusal {
-  constructor(
-    readonly status: number,
-    /** Free of secrets: it is logged and shown to the browser. */
-    readonly reason: string,
-    /** Drop the connection after answering (the body was not read to its end). */
-    readonly dropConnection = false,
-  ) {}
-}
+import { singleHeader } from '../http/single-header';
+import { Refusal } from '../http/refusal';
 
 /** Reads the request body up to `maxBytes` within `timeoutMs`; a Refusal (413, 408) otherwise. */
-export function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
+export function readRequestBody(
+  req: http.IncomingMessage,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<Buffer> {
   const declared = Number(singleHeader(req, 'content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) {
-    return Promise.reject(new Refusal(413, `the body is larger than ${maxBytes} bytes.`, true));
+    return Promise.reject(
+      new Refusal(413, 'payload_too_large', `the body is larger than ${maxBytes} bytes.`, true),
+    );
   }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -35,16 +31,19 @@ export function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs:
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > maxBytes) fail(new Refusal(413, `the body is larger than ${maxBytes} bytes.`, true));
+      if (size > maxBytes)
+        fail(new Refusal(413, 'payload_too_large', `the body is larger than ${maxBytes} bytes.`, true));
       else chunks.push(chunk);
     };
     const onEnd = (): void => {
       stop();
       resolve(Buffer.concat(chunks));
     };
-    const onGone = (): void => fail(new Refusal(400, 'the client went away before the body arrived.', true));
+    const onGone = (): void =>
+      fail(new Refusal(400, 'bad_request', 'the client went away before the body arrived.', true));
     const timer = setTimeout(
-      () => fail(new Refusal(408, `the body did not arrive within ${timeoutMs} ms.`, true)),
+      () =>
+        fail(new Refusal(408, 'request_timeout', `the body did not arrive within ${timeoutMs} ms.`, true)),
       timeoutMs,
     );
     timer.unref();
@@ -60,10 +59,10 @@ export function parseJsonBody(body: Buffer): { bundleText: string | undefined; s
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new Refusal(400, 'the body is not JSON.');
+    throw new Refusal(400, 'bad_request', 'the body is not JSON.');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Refusal(400, 'the body is not a JSON object.');
+    throw new Refusal(400, 'bad_request', 'the body is not a JSON object.');
   }
   const { bundle, state } = value as Record<string, unknown>;
   return {

@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { MAX_BUNDLE_BYTES } from '../core/bundle-codec';
+import { MAX_BUNDLE_BYTES } from '../protocol/bundle-codec';
 import { InvalidBundleError, LoginError } from '../errors';
 
 /**

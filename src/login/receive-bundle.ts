@@ -1,8 +1,9 @@
-import { decodeCookieBundle, type CookieBundle } from '../core/bundle-codec';
-import { resolveEndpointUrl, type ParsedEndpoint } from '../core/endpoint';
-import { redactUrl } from '../core/redact';
+import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
+import { resolveEndpointUrl, type ParsedEndpoint } from '../protocol/endpoint';
+import { redactUrl } from '../protocol/redact';
+import { systemTimers } from '../context';
 import { LoginError, LoginTimeoutError, isCookieBridgeError } from '../errors';
-import type { LoginDeps, LoginOptions } from './login-flow';
+import type { LoginDeps, LoginOptions } from './login-options';
 import { startLoopbackListener } from './loopback-listener';
 import { readPastedBundle } from './paste-reader';
 import { createStatelessBundleGate, type StatelessBundleGate } from './stateless-bundle-gate';
@@ -74,7 +75,8 @@ export async function receiveBundle(
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS;
   const pasteAbort = new AbortController();
   const relayAbort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  const timers = deps.timers ?? systemTimers;
+  let timer: unknown;
   deps.progress.start(waitingText(relay));
   try {
     const arrivals: Promise<BundleArrival>[] = [];
@@ -119,11 +121,11 @@ export async function receiveBundle(
       );
     }
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LoginTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
+      timer = timers.setTimeout(() => reject(new LoginTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
     });
     return await Promise.race([...arrivals, timeout]);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     pasteAbort.abort();
     relayAbort.abort();
     deps.progress.stop();

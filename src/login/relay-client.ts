@@ -1,7 +1,7 @@
 import { silentLogger, type Logger } from '../context';
-import { decodeCookieBundle, type CookieBundle } from '../core/bundle-codec';
-import { resolveEndpointUrl } from '../core/endpoint';
-import { httpRequest, readText } from '../core/http-request';
+import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import { httpRequest, readResponseText, type HttpRequest } from '../http/http-request';
 import {
   isValidRelayVerifier,
   RELAY_CLAIM_PATH,
@@ -9,14 +9,14 @@ import {
   RELAY_REGISTER_PATH,
   relayChallengeFor,
   relayCode,
-} from '../core/relay-protocol';
+} from '../protocol/relay-protocol';
 import { isCookieBridgeError, LoginError } from '../errors';
 
 /**
  * The CLI's half of relay login: for browsers that cannot reach the terminal's loopback listener, the CLI
  * registers a challenge and a code with the server, the person types the code into the /token page, which
  * leaves the bundle on the server (POST /token/relay), and the CLI claims it with a secret only it holds.
- * See core/relay-protocol.ts and docs/serve.md.
+ * See protocol/relay-protocol.ts and docs/serve.md.
  */
 
 export interface RelayChallenge {
@@ -88,7 +88,7 @@ export interface RelayRequestOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   /** For tests. */
-  request?: typeof httpRequest;
+  request?: HttpRequest;
 }
 
 /** Whether the endpoint offers the relay: GET /cookie-bridge/relay/info answers exactly {"relay":1}. Never throws. */
@@ -104,7 +104,7 @@ export async function checkRelaySupport(
       timeoutMs: options.timeoutMs ?? 5_000,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    const body = await readText(response, 1024);
+    const body = await readResponseText(response, 1024);
     const supported = response.status === 200 && isRelayInfo(body);
     logger.debug(`relay: GET ${url.pathname} → ${response.status}: ${supported ? 'offered' : 'not offered'}`);
     return supported;
@@ -205,7 +205,7 @@ async function postJson(
     timeoutMs: options.timeoutMs ?? 15_000,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   });
-  return { status: response.status, text: await readText(response, maxBytes) };
+  return { status: response.status, text: await readResponseText(response, maxBytes) };
 }
 
 function bundleFromClaim(text: string): CookieBundle {

@@ -1,4 +1,4 @@
-import type { CookieBundle } from '../core/bundle-codec';
+import type { CookieBundle } from '../protocol/bundle-codec';
 import type { Logger } from '../context';
 import type { Progress } from './progress';
 

@@ -1,8 +1,12 @@
-import { classifyAuthProxyResponse, type AuthProxySignal } from '../core/auth-proxy-signals';
-import { resolveEndpointUrl } from '../core/endpoint';
-import { httpRequest, readText, type OutgoingHeaders } from '../core/http-request';
-import { namedUser } from '../core/named-user';
-import { describeHeaders, redactUrl } from '../core/redact';
+import {
+  classifyAuthProxyResponse,
+  INSPECTED_BODY_BYTES,
+  type AuthProxySignal,
+} from '../protocol/auth-proxy-signals';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import { httpRequest, readResponseText, type OutgoingHeaders } from '../http/http-request';
+import { namedUser } from '../protocol/named-user';
+import { describeHeaders, redactUrl } from '../protocol/redact';
 import type { Logger } from '../context';
 
 export interface VerificationResult {
@@ -29,7 +33,7 @@ export async function verifyCredential(
     headers: requestHeaders,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
-  const body = await readText(response, 64 * 1024);
+  const body = await readResponseText(response, 64 * 1024);
   options.logger.debug(`verify: ${response.status}\n${describeHeaders(response.headers)}`);
   const setCookies = response.headers['set-cookie'] ?? [];
   const signal = classifyAuthProxyResponse({
@@ -37,7 +41,7 @@ export async function verifyCredential(
     requestUrl: healthUrl.toString(),
     status: response.status,
     headers: response.headers,
-    bodySnippet: body.slice(0, 4096),
+    bodySnippet: body.slice(0, INSPECTED_BODY_BYTES),
     expectJson: true,
   });
   const result: VerificationResult = { status: response.status, setCookies, healthUrl };

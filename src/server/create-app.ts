@@ -1,16 +1,17 @@
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { silentLogger, type Logger } from '../context';
+import { silentLogger, type Context } from '../context';
+import { Refusal, refusalBody, type RefusalCode } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { createTokenRouter } from './token-route';
+import { clientErrorStatus } from '../http/client-error-status';
 
-export interface CreateAppDeps {
+export interface CreateAppDeps extends Partial<Pick<Context, 'logger'>> {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
-  logger?: Logger;
   /**
    * Cookie names (and their chunks) the /token bundle carries besides the known auth proxies' session
-   * cookies, e.g. oauth2-proxy's --cookie-name. Other cookies stay in the browser (src/server/session-cookies.ts).
+   * cookies, e.g. oauth2-proxy's --cookie-name. Other cookies stay in the browser (src/protocol/session-cookies.ts).
    */
   sessionCookies?: readonly string[];
   /** Mounts more routes after /token and /api/health, before the 404 and error handlers. */
@@ -37,7 +38,7 @@ export function createApp(deps: CreateAppDeps = {}): express.Express {
   app.use(createHealthRouter(routeOptions));
   deps.configure?.(app);
   app.use((_req: Request, res: Response) => {
-    res.status(404).json({ error: 'not_found', message: 'no such route' });
+    res.status(404).json(refusalBody(new Refusal(404, 'not_found', 'no such route')));
   });
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     const status = clientErrorStatus(error);
@@ -51,34 +52,21 @@ export function createApp(deps: CreateAppDeps = {}): express.Express {
       next(error);
       return;
     }
-    const body =
+    const refusal =
       status === undefined
-        ? { error: 'internal_error', message: 'internal server error' }
-        : { error: CLIENT_ERROR_CODES[status] ?? 'bad_request', message: exposedMessage(error, status) };
-    res
-      .status(status ?? 500)
-      .set('Cache-Control', 'no-store')
-      .json(body);
+        ? new Refusal(500, 'internal_error', 'internal server error')
+        : new Refusal(status, CLIENT_ERROR_CODES[status] ?? 'bad_request', exposedMessage(error, status));
+    res.status(refusal.status).set('Cache-Control', 'no-store').json(refusalBody(refusal));
   });
   return app;
 }
 
-const CLIENT_ERROR_CODES: Record<number, string> = {
+const CLIENT_ERROR_CODES: Partial<Record<number, RefusalCode>> = {
   404: 'not_found',
   405: 'method_not_allowed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
 };
-
-/** A 4xx status carried by the error (body-parser and http-errors set `status` and `expose`). */
-function clientErrorStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
-  const value = typeof status === 'number' ? status : statusCode;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500
-    ? value
-    : undefined;
-}
 
 function exposedMessage(error: unknown, status: number): string {
   const { expose, message } = error as { expose?: unknown; message?: unknown };

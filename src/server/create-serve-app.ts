@@ -4,16 +4,19 @@ import { pipeline } from 'node:stream';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } from 'http-proxy-middleware';
-import { silentLogger, type Clock, type Logger } from '../context';
+import { silentLogger, type Context, type Logger } from '../context';
+import { Refusal, refusalBody } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
-import { createRelayRouter } from './relay-routes';
-import { checkRequestPath, type RequestPathVerdict } from './request-path';
+import { createRelayRouter } from './relay-public-routes';
+import { checkRequestPath, type RequestPathVerdict } from '../protocol/request-path';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
-import { errnoCode } from '../errors';
-import { upstreamErrorResponse } from './upstream-errors';
+import { UsageError, errnoCode } from '../errors';
+import { HOP_BY_HOP_HEADERS } from '../http/hop-by-hop';
+import { upstreamErrorResponse } from '../http/upstream-errors';
 import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
+import { clientErrorStatus } from '../http/client-error-status';
 
 /**
  * `cookie-bridge serve` as an app: runs behind the auth proxy and in front of any HTTP app, so the app needs
@@ -27,24 +30,22 @@ import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
  * that gains or loses the route later is seen at once.
  *
  * Before anything else (docs/security-model.md): a path with dot segments or double encoding is refused with
- * 400, a path under the relay prefix (raw or canonical: src/server/request-path.ts) is answered here and never
+ * 400, a path under the relay prefix (raw or canonical: src/protocol/request-path.ts) is answered here and never
  * forwarded, and the identity header is removed unless the request came through the proxy (trustedProxies /
  * proxySecret) or when it is a relay path. The proxy-secret header itself never reaches the app.
  */
 
-export interface ServeAppOptions {
+export interface ServeAppOptions extends Partial<Pick<Context, 'logger' | 'now'>> {
   /** Base URL of the app, e.g. http://127.0.0.1:3000 (a path prefix is kept: /x → <upstream path>/x). */
   upstream: string;
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
-  logger?: Logger;
   /** Session cookie names the /token bundle carries besides the known ones (serve --session-cookie). */
   sessionCookies?: readonly string[];
   /** Where relay logins wait; default an in-memory store (one process: see docs/serve.md). */
   relayStore?: RelayStore;
   /** Key of the relay confirm form's token; default random per process (replicas sharing a store share it). */
   relayFormKey?: Buffer;
-  now?: Clock;
   /** Time allowed until the upstream's response headers arrive; default 60 s. Then 504. */
   proxyTimeoutMs?: number;
   /** Addresses (CIDRs) whose identity header is believed; default loopback. `[]`: none (only proxySecret). */
@@ -63,22 +64,13 @@ export interface ServeApp {
 export const DEFAULT_PROXY_TIMEOUT_MS = 60_000;
 
 /** The 400 answer to a path with dot segments or double encoding (the spellings that make views differ). */
-const REFUSED_PATH_BODY = {
-  error: 'bad_request',
-  message: 'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
-} as const;
-
-/** Hop-by-hop headers not copied from the upstream's /api/health answer. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
+const REFUSED_PATH_BODY = refusalBody(
+  new Refusal(
+    400,
+    'bad_request',
+    'the path holds dot segments (.., %2e%2e) or double encoding (%25xx); send it resolved',
+  ),
+);
 
 /** Builds the sidecar app. It never listens: see src/cli/commands/serve-command.ts. */
 export function createServeApp(options: ServeAppOptions): ServeApp {
@@ -175,7 +167,7 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
         res.statusCode = proxyRes.statusCode ?? 502;
         if (proxyRes.statusMessage !== undefined) res.statusMessage = proxyRes.statusMessage;
         for (const [name, value] of Object.entries(proxyRes.headers)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+          if (value !== undefined && !HOP_BY_HOP_HEADERS.has(name)) res.setHeader(name, value);
         }
         pipeline(proxyRes, res, () => undefined);
       },
@@ -206,20 +198,17 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   app.get('/api/health', healthProxy);
   app.use(proxy);
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    const status = clientStatus(error);
+    const status = clientErrorStatus(error);
     if (status === undefined) logger.warn(`serve: internal error on ${req.method} ${req.path}`);
     if (res.headersSent) {
       next(error);
       return;
     }
-    res
-      .status(status ?? 500)
-      .set('Cache-Control', 'no-store')
-      .json(
-        status === undefined
-          ? { error: 'internal_error', message: 'internal server error' }
-          : { error: status === 413 ? 'payload_too_large' : 'bad_request', message: 'bad request' },
-      );
+    const refusal =
+      status === undefined
+        ? new Refusal(500, 'internal_error', 'internal server error')
+        : new Refusal(status, status === 413 ? 'payload_too_large' : 'bad_request', 'bad request');
+    res.status(refusal.status).set('Cache-Control', 'no-store').json(refusalBody(refusal));
   });
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -266,19 +255,33 @@ function guardSockets(logger: Logger): Plugin {
   };
 }
 
-function parseUpstream(upstream: string): string {
+/**
+ * The one check of the upstream's URL (createServeApp and serve's --upstream): an http(s) URL, normalised
+ * without query, fragment or trailing slash; or what is wrong with it.
+ */
+export function parseUpstreamUrl(upstream: string): { url: URL; text: string } | { problem: string } {
   let url: URL;
   try {
     url = new URL(upstream);
   } catch {
-    throw new TypeError(`createServeApp: upstream is not a URL: ${JSON.stringify(upstream)}`);
+    return { problem: `is not a URL: ${JSON.stringify(upstream)}` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TypeError(`createServeApp: upstream must be http or https, not ${url.protocol}`);
+    return { problem: `must be an http:// or https:// URL, not ${url.protocol}` };
   }
   url.search = '';
   url.hash = '';
-  return url.toString().replace(/\/+$/, '');
+  return { url, text: url.toString().replace(/\/+$/, '') };
+}
+
+function parseUpstream(upstream: string): string {
+  const parsed = parseUpstreamUrl(upstream);
+  if ('problem' in parsed) {
+    throw new UsageError(`createServeApp: upstream ${parsed.problem}`, {
+      hint: 'pass the app as upstream: http://127.0.0.1:3000',
+    });
+  }
+  return parsed.text;
 }
 
 /** Removes a header from req.headers and from the cached headersDistinct (readIdentity reads that first). */
@@ -297,10 +300,4 @@ function pathOnly(url: string | undefined): string {
   const raw = url ?? '/';
   const query = raw.indexOf('?');
   return query === -1 ? raw : raw.slice(0, query);
-}
-
-function clientStatus(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { status } = error as { status?: unknown };
-  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }

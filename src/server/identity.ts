@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { namesNobody } from '../core/named-user';
+import { namesNobody } from '../protocol/named-user';
 
 /** The header oauth2-proxy (`--set-xauthrequest`) and nginx auth_request setups use for the signed-in email. */
 export const DEFAULT_IDENTITY_HEADER = 'X-Auth-Request-Email';

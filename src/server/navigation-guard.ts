@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { BundleCookie } from '../core/bundle-codec';
-import { singleHeader } from '../core/single-header';
+import type { BundleCookie } from '../protocol/bundle-codec';
+import { singleHeader } from '../http/single-header';
 
 /**
  * What keeps a script of the app behind the same proxy away from the sign-in: /token and its relay confirm

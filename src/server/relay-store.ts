@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../context';
-import { MAX_BUNDLE_BYTES } from '../core/bundle-codec';
-import { RELAY_MAX_WRONG_CODES, relayCodesMatch } from '../core/relay-protocol';
+import { MAX_BUNDLE_BYTES } from '../protocol/bundle-codec';
+import { RELAY_MAX_WRONG_CODES, relayCodesMatch } from '../protocol/relay-protocol';
 
 /**
  * Where relay logins wait between the CLI's registration (challenge, code, time and source address), the

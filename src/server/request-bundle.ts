@@ -1,8 +1,8 @@
-import { encodeCookieBundle, MAX_BUNDLE_BYTES, type BundleCookie } from '../core/bundle-codec';
-import { parseCookieHeader } from '../core/cookie-header';
+import { encodeCookieBundle, MAX_BUNDLE_BYTES, type BundleCookie } from '../protocol/bundle-codec';
+import { parseCookieHeader } from '../protocol/cookie-header';
 import { isCookieBridgeError } from '../errors';
 import { readIdentity, type IdentitySource } from './identity';
-import { selectSessionCookies } from './session-cookies';
+import { selectSessionCookies } from '../protocol/session-cookies';
 
 /** A bundle made from the cookies a request carried, or why there is none (a message for the page). */
 export type RequestBundle =

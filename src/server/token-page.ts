@@ -3,18 +3,18 @@
  * which is safe in text and in double- or single-quoted attributes. Scripts and styles carry the
  * per-response CSP nonce; nothing is loaded from elsewhere.
  */
-import { escapeHtml } from '../core/escape-html';
+import { escapeHtml } from '../protocol/escape-html';
 import type { RelaySource } from './relay-store';
 
 export interface TokenPageInput {
-  /** The encoded cookie bundle (see core/bundle-codec.ts). */
+  /** The encoded cookie bundle (see protocol/bundle-codec.ts). */
   bundle: string;
   /** Who the auth proxy says is signed in. */
   user?: string;
   /** Where to POST the bundle: the CLI's loopback listener and the state it expects. */
   handoff?: { port: number; state: string };
   /**
-   * Relay login (see core/relay-protocol.ts): the challenge the confirm form posts, the login state (echoed
+   * Relay login (see protocol/relay-protocol.ts): the challenge the confirm form posts, the login state (echoed
    * into the bundle) and when and from where the terminal registered it. The code is never on the page: the
    * person types it. With `handoff` too, the page first tries the loopback with fetch.
    */

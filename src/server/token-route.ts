@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import type { Response } from 'express';
-import { isValidState } from '../core/bundle-codec';
+import { isValidState } from '../protocol/bundle-codec';
 import { relayFormToken, scriptedFetchReason } from './navigation-guard';
 import { encodeRequestBundle } from './request-bundle';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
-import { isValidRelayChallenge } from '../core/relay-protocol';
+import { Refusal } from '../http/refusal';
+import { isValidRelayChallenge } from '../protocol/relay-protocol';
 import { DEFAULT_IDENTITY_HEADER } from './identity';
-import { createRelayConfirmRouter, ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-routes';
+import { createRelayConfirmRouter } from './relay-confirm-route';
+import { ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-messages';
 import type { RelayStore } from './relay-store';
 import { renderRelayAlreadyConfirmedPage, renderTokenErrorPage, renderTokenPage } from './token-page';
 
@@ -60,9 +62,11 @@ export const MAX_TOKEN_QUERY_LENGTH = 2048;
  */
 export const TOKEN_REFERRER_POLICY = 'origin';
 
-type TokenQuery =
-  | { ok: true; port?: number; state?: string; relay?: string }
-  | { ok: false; message: string };
+interface TokenQuery {
+  port?: number;
+  state?: string;
+  relay?: string;
+}
 
 /** Creates the router serving GET /token. */
 export function createTokenRouter(options: TokenRouterOptions = {}): express.Router {
@@ -104,9 +108,9 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       return;
     }
     const query = parseTokenQuery(rawQuery);
-    if (!query.ok) {
+    if (query instanceof Refusal) {
       setTokenPageHeaders(res, nonce, undefined);
-      res.status(400).send(renderTokenErrorPage(query.message, nonce));
+      res.status(query.status).send(renderTokenErrorPage(query.message, nonce));
       return;
     }
     setTokenPageHeaders(res, nonce, query.port, query.relay !== undefined);
@@ -177,17 +181,17 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
   return router;
 }
 
-/** Validates the /token query: local_port and state, each at most once. */
-export function parseTokenQuery(rawQuery: string): TokenQuery {
+/** Validates the /token query: local_port and state, each at most once; a 400 Refusal otherwise. */
+export function parseTokenQuery(rawQuery: string): TokenQuery | Refusal {
   const params = new URLSearchParams(rawQuery);
   const ports = params.getAll('local_port');
   const states = params.getAll('state');
   const relays = params.getAll('relay');
   if (ports.length > 1 || states.length > 1 || relays.length > 1)
-    return { ok: false, message: 'local_port, state and relay may be given once.' };
+    return badQuery('local_port, state and relay may be given once.');
   const [relay] = relays;
   if (relay !== undefined && !isValidRelayChallenge(relay)) {
-    return { ok: false, message: 'relay must be 43 letters, digits, "-" or "_".' };
+    return badQuery('relay must be 43 letters, digits, "-" or "_".');
   }
   const [portText] = ports;
   const [state] = states;
@@ -195,24 +199,26 @@ export function parseTokenQuery(rawQuery: string): TokenQuery {
   if (portText !== undefined) {
     port = /^[1-9][0-9]{3,4}$/.test(portText) ? Number(portText) : NaN;
     if (!(port >= 1024 && port <= 65535)) {
-      return { ok: false, message: 'local_port must be a whole number from 1024 to 65535.' };
+      return badQuery('local_port must be a whole number from 1024 to 65535.');
     }
   }
   if (state !== undefined && !isValidState(state)) {
-    return { ok: false, message: 'state must be 1 to 256 letters, digits, "-" or "_".' };
+    return badQuery('state must be 1 to 256 letters, digits, "-" or "_".');
   }
   if ((port !== undefined || relay !== undefined) && state === undefined) {
-    return {
-      ok: false,
-      message: `${port === undefined ? 'relay' : 'local_port'} was given without state: start the login again from the terminal.`,
-    };
+    return badQuery(
+      `${port === undefined ? 'relay' : 'local_port'} was given without state: start the login again from the terminal.`,
+    );
   }
   return {
-    ok: true,
     ...(port === undefined ? {} : { port }),
     ...(state === undefined ? {} : { state }),
     ...(relay === undefined ? {} : { relay }),
   };
+}
+
+function badQuery(message: string): Refusal {
+  return new Refusal(400, 'bad_request', message);
 }
 
 /**

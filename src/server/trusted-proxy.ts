@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
-import { secretsEqual } from '../core/secret-compare';
+import { secretsEqual } from '../protocol/secret-compare';
+import { UsageError } from '../errors';
 
 /**
  * Whether a request came through the auth proxy, so that its identity header can be believed: it arrived from
@@ -35,16 +36,21 @@ export interface TrustedProxyCheck {
   secretHeader: string | undefined;
 }
 
-/** Parses `10.0.0.0/8`, `::1/128` or a bare address; throws TypeError naming the bad entry. */
+const CIDR_HINT = 'give CIDRs such as 10.0.0.0/8 or ::1/128';
+
+/** Parses `10.0.0.0/8`, `::1/128` or a bare address; throws a UsageError naming the bad entry. */
 export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } {
   const slash = text.indexOf('/');
   const address = (slash === -1 ? text : text.slice(0, slash)).trim();
   const version = isIP(address);
-  if (version === 0) throw new TypeError(`not an IP address or CIDR: ${JSON.stringify(text)}`);
+  if (version === 0)
+    throw new UsageError(`not an IP address or CIDR: ${JSON.stringify(text)}`, { hint: CIDR_HINT });
   const max = version === 4 ? 32 : 128;
   const prefixText = slash === -1 ? String(max) : text.slice(slash + 1).trim();
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
-  if (!(prefix >= 0 && prefix <= max)) throw new TypeError(`bad prefix length in ${JSON.stringify(text)}`);
+  if (!(prefix >= 0 && prefix <= max)) {
+    throw new UsageError(`bad prefix length in ${JSON.stringify(text)}`, { hint: CIDR_HINT });
+  }
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 
@@ -56,7 +62,9 @@ export function createTrustedProxyCheck(options: TrustedProxyOptions = {}): Trus
   }
   const secret = options.proxySecret;
   if (secret !== undefined && secret.value.length < MIN_PROXY_SECRET_LENGTH) {
-    throw new TypeError(`the proxy secret must be at least ${MIN_PROXY_SECRET_LENGTH} characters`);
+    throw new UsageError(`the proxy secret must be at least ${MIN_PROXY_SECRET_LENGTH} characters`, {
+      hint: 'make one with: openssl rand -hex 32',
+    });
   }
   const secretHeader = secret?.header.toLowerCase();
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { CLI_PATH, cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
 import { processesWithSecretInArgv } from '../kit/process-argv';
 

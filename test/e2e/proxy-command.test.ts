@@ -5,7 +5,7 @@
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { cliEnv, makeTempHome, runCli, startCli } from '../kit/cli-runner';
 
 const TOKEN = 'svc-token-77aa1c';

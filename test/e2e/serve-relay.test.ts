@@ -13,7 +13,7 @@ import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixt
 import { createServeApp } from '../../src/server/create-serve-app';
 import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT } from '../kit/cli-runner';
 import { rawRequest } from '../kit/hostile-kit';
-import { decodeCookieBundle } from '../../src/core/bundle-codec';
+import { decodeCookieBundle } from '../../src/protocol/bundle-codec';
 
 const execFileAsync = promisify(execFile);
 const SCRIPTED_BROWSER_JS = path.join(REPO_ROOT, 'test', 'kit', 'scripted-browser.js');

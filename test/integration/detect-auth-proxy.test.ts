@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/context';
-import { detectAuthProxy } from '../../src/core/detect-auth-proxy';
-import { httpRequest, readText } from '../../src/core/http-request';
+import { detectAuthProxy } from '../../src/login/detect-auth-proxy';
+import { httpRequest, readResponseText } from '../../src/http/http-request';
 import { EndpointUnreachableError } from '../../src/errors';
 import { startOAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 
@@ -140,7 +140,7 @@ describe('detectAuthProxy against a mod_auth_openidc imitation', () => {
     const apache = await serve(modAuthOpenidc('http://127.0.0.1:9'));
     const get = async (headers: Record<string, string>) => {
       const response = await httpRequest(new URL(`${apache.url}/api/health`), { headers });
-      await readText(response);
+      await readResponseText(response);
       return response;
     };
     for (const headers of [

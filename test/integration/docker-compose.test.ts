@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { RELAY_PREFIX } from '../../src/core/relay-protocol';
+import { RELAY_PREFIX } from '../../src/protocol/relay-protocol';
 
 const ROOT = path.join(__dirname, '..', '..');
 

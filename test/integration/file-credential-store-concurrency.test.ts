@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { EndpointProfile } from '../../src/core/credential-types';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
-import { lockPathFor } from '../../src/core/secure-file';
+import type { EndpointProfile } from '../../src/store/credential-types';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
+import { lockPathFor } from '../../src/store/secure-file';
 import { CONTENDED_LOCK_RETRIES } from '../../fixtures/real-components/budgets';
 
 /**

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { EndpointProfile } from '../../src/core/credential-types';
-import { endpointSlug, FileCredentialStore } from '../../src/core/file-credential-store';
-import { lockPathFor } from '../../src/core/secure-file';
+import type { EndpointProfile } from '../../src/store/credential-types';
+import { endpointSlug, FileCredentialStore } from '../../src/store/file-credential-store';
+import { lockPathFor } from '../../src/store/secure-file';
 import { CredentialFileError, InvalidBundleError } from '../../src/errors';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
@@ -500,5 +500,22 @@ describe('locks and failures', () => {
     expect(error).toBeInstanceOf(CredentialFileError);
     expect(error).toMatchObject({ code: 'E_WRITE_FAILED' });
     await expect(store.removeEndpoint(endpoint)).resolves.toBe(false);
+  });
+});
+
+describe('jarVersion (the change signal for caches)', () => {
+  const endpoint = 'http://127.0.0.1:41234';
+
+  it('changes when any process rewrites the jar, and only then', async () => {
+    const store = newStore();
+    const version = store.jarVersion(endpoint);
+    await expect(version()).resolves.toBe('missing:ENOENT');
+    await store.saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v1' }]);
+    const first = await version();
+    expect(first).not.toMatch(/^missing/);
+    await expect(version()).resolves.toBe(first);
+    // another process (here: another store object on the same home) logs in again
+    await newStore().saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v2' }]);
+    await expect(version()).resolves.not.toBe(first);
   });
 });

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createForwardingClient } from '../../src/client/forwarding-client';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
+import { createForwardingClient } from '../../src/sdk/forwarding-client';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { SessionExpiredError } from '../../src/errors';
 
 describe('forwarding client and compressed answers', () => {

@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createClient } from '../../src/client/create-client';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
+import { createClient } from '../../src/sdk/create-client';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { NotLoggedInError, SessionExpiredError } from '../../src/errors';
-import { loginInProcess } from '../kit/in-process-login';
+import { loginInProcess, recordingLogger } from '../kit/in-process-login';
 import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
 
 describe('createClient / forwarding client', () => {
@@ -92,6 +92,24 @@ describe('createClient / forwarding client', () => {
     await expect(client.fetch('/api/whoami', { headers: { accept: 'text/html' } })).rejects.toThrow(
       `session expired: run cookie-bridge api login -e ${proxy.url}`,
     );
+  });
+
+  it('hands the answer over when the rotated session cannot be saved, and warns without the value', async () => {
+    // One save-back rule for the SDK and the local proxy (http/save-set-cookies.ts): the server has acted
+    // on the request already, so any failure to save is a warning, never a lost answer.
+    const failing = new Proxy(store, {
+      get: (target, name) =>
+        name === 'applySetCookies'
+          ? () => Promise.reject(new Error('the disk is on fire'))
+          : (Reflect.get(target, name) as unknown),
+    });
+    const logger = recordingLogger();
+    const client = await createClient({ endpoint: proxy.url, store: failing, env: {}, logger });
+    const response = await client.fetch('/api/whoami');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ user: 'alice@example.com' });
+    const warning = logger.lines.find((line) => line.includes('could not be saved'));
+    expect(warning).toMatch(/_oauth2_proxy\S*=<redacted>.*the disk is on fire/);
   });
 
   it('$COOKIE_BRIDGE_TOKEN wins over the jar', async () => {

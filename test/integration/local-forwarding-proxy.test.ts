@@ -10,14 +10,15 @@ import * as zlib from 'node:zlib';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
-import type { BundleCookie } from '../../src/core/bundle-codec';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
+import type { BundleCookie } from '../../src/protocol/bundle-codec';
+import { parseEndpoint } from '../../src/protocol/endpoint';
 import { NotLoggedInError, PortInUseError } from '../../src/errors';
 import {
   createLocalForwardingProxy,
   type LocalForwardingProxy,
   type LocalForwardingProxyOptions,
-} from '../../src/proxy/local-forwarding-proxy';
+} from '../../src/local-proxy/local-forwarding-proxy';
 import { makeTempHome } from '../kit/cli-runner';
 
 const EMAIL = 'alice@example.com';
@@ -294,6 +295,27 @@ describe('local forwarding proxy in front of the oauth2-proxy look-alike', () =>
     expect(JSON.parse(whoami.text)).toEqual({ user: EMAIL });
   });
 
+  it("re-reads the jar by the store's change signal (CredentialStore.jarVersion)", async () => {
+    const asked: string[] = [];
+    let checks = 0;
+    const watched = Object.create(store, {
+      jarVersion: {
+        value: (endpoint: string) => {
+          asked.push(endpoint);
+          const version = store.jarVersion(endpoint);
+          return async () => {
+            checks += 1;
+            return version();
+          };
+        },
+      },
+    }) as FileCredentialStore;
+    const port = await startProxy({ store: watched });
+    expect(asked).toEqual([parseEndpoint(lookalike.url).url]);
+    expect((await send(port, '/api/whoami', { headers: { accept: JSON_ACCEPT } })).status).toBe(200);
+    expect(checks).toBeGreaterThan(0);
+  });
+
   it('answers 401 session_expired when the session is gone (JSON and browser-style requests)', async () => {
     const port = await startProxy();
     lookalike.expireAllSessions();
@@ -458,6 +480,15 @@ describe('local forwarding proxy: WebSockets, redirects, streaming, tokens, shut
     );
     expect(await tryWebSocket(port)).toEqual({ status: 401 });
     expect(upstream.upgrades).toBe(1);
+  });
+
+  it('answers an upgrade whose upstream is down with 502, on the same pool as HTTP', async () => {
+    const port = await startProxy();
+    await upstream.close();
+    expect(await tryWebSocket(port)).toEqual({ status: 502 });
+    const response = await fetch(`http://127.0.0.1:${port}/anything`);
+    expect(response.status).toBe(502);
+    expect(await response.json()).toMatchObject({ error: 'bad_gateway' });
   });
 
   it('decompresses the head of a gzip/br-encoded 401 for the session check, and passes the API error', async () => {

@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
-import { encodeCookieBundle } from '../../src/core/bundle-codec';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
+import { encodeCookieBundle } from '../../src/protocol/bundle-codec';
 import { LoginError, LoginNotVerifiedError, LoginTimeoutError } from '../../src/errors';
 import {
   bundleFromTokenPage,
@@ -22,6 +22,7 @@ import {
 } from '../kit/in-process-login';
 import { rawRequest } from '../kit/hostile-kit';
 import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
+import { fakeContext } from '../kit/fake-context';
 
 describe('login()', () => {
   let stack: LookalikeStack;
@@ -82,13 +83,18 @@ describe('login()', () => {
     expect(result).toMatchObject({ method: 'cookies', via: 'paste', identity: 'alice@example.com' });
   });
 
-  it('times out with a typed error and stores nothing', async () => {
-    await expect(
-      loginInProcess(
-        { endpoint: proxy.url, timeoutSeconds: 0.3 },
-        { store, openBrowser: async () => undefined },
-      ),
-    ).rejects.toBeInstanceOf(LoginTimeoutError);
+  it('times out with a typed error and stores nothing (the time-out is on the injected timers)', async () => {
+    const context = fakeContext();
+    const attempt = loginInProcess(
+      { endpoint: proxy.url, timeoutSeconds: 120 },
+      { store, openBrowser: async () => undefined, context },
+    );
+    const timeout = await context.timers.next();
+    expect(timeout.ms).toBe(120_000);
+    timeout.fire();
+    await expect(attempt).rejects.toBeInstanceOf(LoginTimeoutError);
+    await expect(attempt).rejects.toMatchObject({ code: 'E_LOGIN_TIMEOUT', exitCode: 6 });
+    expect(timeout.cancelled).toBe(true);
     expect(await store.listProfiles()).toEqual([]);
   });
 

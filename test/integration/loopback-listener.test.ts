@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { Logger } from '../../src/context';
-import { encodeCookieBundle } from '../../src/core/bundle-codec';
+import { encodeCookieBundle } from '../../src/protocol/bundle-codec';
 import { PortInUseError } from '../../src/errors';
 import { startLoopbackListener, type LoopbackListener } from '../../src/login/loopback-listener';
 
@@ -462,5 +462,35 @@ describe('startLoopbackListener', () => {
     expect(reply.status).toBe(200);
     await expect(listener.bundle).resolves.toMatchObject({ state: STATE });
     expect(await connectionRefused(listener.port, '::1')).toBe('ECONNREFUSED');
+  });
+});
+
+describe('refusal answers (src/http/refusal.ts, shared with the local proxy and the server)', () => {
+  // Before issue 10 the JSON answer was {ok:false,status,error:<message>}; now every listener of ours answers
+  // {error:<stable code>,message}. The /token page reads only the status (response.ok).
+  test('a JSON request gets {error: code, message}, with CORS for the endpoint', async () => {
+    const listener = await start();
+    const reply = await request(listener.port, json({ bundle: GOOD, state: 'state-0123456789abcdefghiX' }));
+    expect(reply.status).toBe(403);
+    expect(reply.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(JSON.parse(reply.body)).toEqual({
+      error: 'state_mismatch',
+      message: 'the state does not belong to the login this terminal started.',
+    });
+  });
+
+  test('a browser gets a page that escapes the message and says the terminal still waits', async () => {
+    const listener = await start();
+    const reply = await request(listener.port, {
+      method: 'GET',
+      path: '/callback',
+      headers: { origin: ORIGIN },
+    });
+    expect(reply.status).toBe(405);
+    expect(reply.headers['content-type']).toMatch(/^text\/html/);
+    expect(reply.body).toContain('<title>cookie-bridge: 405</title>');
+    expect(reply.body).toContain(
+      'GET is not accepted here. The terminal is still waiting for the login; nothing was saved.',
+    );
   });
 });

@@ -4,8 +4,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { decodeCookieBundle, encodeCookieBundle } from '../../src/core/bundle-codec';
-import { httpRequest, readText } from '../../src/core/http-request';
+import { decodeCookieBundle, encodeCookieBundle } from '../../src/protocol/bundle-codec';
+import { httpRequest, readResponseText } from '../../src/http/http-request';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 
 const SCRIPTED_BROWSER = path.join(__dirname, '..', 'kit', 'scripted-browser.js');
@@ -25,7 +25,7 @@ async function send(
     headers: init.headers ?? {},
     ...(init.body === undefined ? {} : { body: init.body }),
   });
-  return { status: response.status, headers: response.headers, text: await readText(response) };
+  return { status: response.status, headers: response.headers, text: await readResponseText(response) };
 }
 
 function setCookies(reply: Reply): string[] {

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { RELAY_CLAIM_PATH, RELAY_INFO_PATH, RELAY_REGISTER_PATH } from '../../src/core/relay-protocol';
-import { isRelayPath } from '../../src/server/relay-routes';
-import { canonicalPath, decodePathOnce } from '../../src/server/request-path';
+import { RELAY_CLAIM_PATH, RELAY_INFO_PATH, RELAY_REGISTER_PATH } from '../../src/protocol/relay-protocol';
+import { isRelayPath } from '../../src/server/relay-public-routes';
+import { canonicalPath, decodePathOnce } from '../../src/protocol/request-path';
 import { renderApacheConfig, renderNginxConfig } from '../kit/real-components';
 import { PATH_CONFUSION_ATTACKS, PLAIN_PATHS, RELAY_SPELLINGS } from '../kit/path-confusion-cases';
 

@@ -1,8 +1,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { decodeCookieBundle } from '../../src/core/bundle-codec';
-import { relayChallengeFor } from '../../src/core/relay-protocol';
+import { decodeCookieBundle } from '../../src/protocol/bundle-codec';
+import { relayChallengeFor } from '../../src/protocol/relay-protocol';
 import { createApp } from '../../src/server/create-app';
 import { createServeApp } from '../../src/server/create-serve-app';
 import { relayFormToken } from '../../src/server/navigation-guard';

@@ -11,7 +11,7 @@ import {
   withFileLock,
   writeFileSecurely,
   type AtomicWrite,
-} from '../../src/core/secure-file';
+} from '../../src/store/secure-file';
 
 let dir: string;
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
 
 describe('stale temp files of killed writers', () => {
   let home: string;

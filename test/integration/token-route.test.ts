@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import type { Response } from 'supertest';
-import { decodeCookieBundle } from '../../src/core/bundle-codec';
+import { decodeCookieBundle } from '../../src/protocol/bundle-codec';
 import type { Logger } from '../../src/context';
 import { createApp, type CreateAppDeps } from '../../src/server/create-app';
 import { MAX_TOKEN_QUERY_LENGTH } from '../../src/server/token-route';

@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { silentLogger, type Logger } from '../../src/context';
-import { decodeCookieBundle } from '../../src/core/bundle-codec';
-import type { CredentialStore } from '../../src/core/credential-types';
+import { silentLogger, systemTimers, type Context, type Logger } from '../../src/context';
+import { decodeCookieBundle } from '../../src/protocol/bundle-codec';
+import type { CredentialStore } from '../../src/store/credential-types';
 import { login, type LoginDeps, type LoginOptions, type LoginResult } from '../../src/login/login-flow';
 import type { Progress } from '../../src/login/progress';
 
@@ -106,6 +106,8 @@ export interface InProcessLoginSetup {
   stdin?: PassThrough;
   logger?: Logger;
   now?: () => number;
+  /** Replaces any part of the Context the login takes (logger, now, timers, randomState): see fake-context.ts. */
+  context?: Partial<Pick<Context, 'logger' | 'now' | 'timers' | 'randomState'>>;
 }
 
 /** Runs the real login flow in-process with test doubles only where a person would be. */
@@ -120,6 +122,8 @@ export function loginInProcess(options: LoginOptions, setup: InProcessLoginSetup
     progress: recordingProgress(),
     randomState: () => randomBytes(32).toString('base64url'),
     now: setup.now ?? (() => Date.UTC(2026, 10, 22, 12, 0, 0)),
+    timers: systemTimers,
+    ...setup.context,
   };
   return login(options, deps);
 }

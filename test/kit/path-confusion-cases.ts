@@ -1,5 +1,5 @@
 /**
- * The spellings of issue 8 item 1, shared by the unit tests of serve's path rules (src/server/request-path.ts),
+ * The spellings of issue 8 item 1, shared by the unit tests of serve's path rules (src/protocol/request-path.ts),
  * the check of the oauth2-proxy regex and the real-proxy suite (test/security/path-confusion.test.ts).
  *
  * `attacks`: paths a proxy may let through as relay-exempt while the app reads them as one of its own routes

@@ -13,7 +13,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { encodeCookieBundle } from '../../src/core/bundle-codec';
+import { encodeCookieBundle } from '../../src/protocol/bundle-codec';
 import { cliEnv, makeTempHome, runCli, startCli } from '../kit/cli-runner';
 import { bundleFromTokenPage, cookiesOf, statelessBundle } from '../kit/in-process-login';
 import {

@@ -14,13 +14,17 @@ import {
   isValidState,
   MAX_BUNDLE_COOKIES,
   type CookieBundle,
-} from '../../src/core/bundle-codec';
+} from '../../src/protocol/bundle-codec';
 import {
   classifyAuthProxyResponse,
   type AuthProxyRule,
   type AuthProxyResponseInput,
-} from '../../src/core/auth-proxy-signals';
-import { formatCookieHeader, MAX_COOKIE_HEADER_PAIRS, parseCookieHeader } from '../../src/core/cookie-header';
+} from '../../src/protocol/auth-proxy-signals';
+import {
+  formatCookieHeader,
+  MAX_COOKIE_HEADER_PAIRS,
+  parseCookieHeader,
+} from '../../src/protocol/cookie-header';
 import { InvalidBundleError } from '../../src/errors';
 
 const RUNS = 3000;

@@ -3,7 +3,7 @@
  * values, foreign Origins, Sec-Fetch-Site cross-site/same-site, absolute-form targets, on plain HTTP and on
  * WebSocket upgrades. None may be forwarded: the upstream counts every request and upgrade it sees, and a
  * well-formed local request is forwarded (so the count is known to work). With --secret, requests without
- * the secret are refused too. Guards src/proxy/request-guard.ts as wired in local-forwarding-proxy.ts.
+ * the secret are refused too. Guards src/local-proxy/request-guard.ts as wired in local-forwarding-proxy.ts.
  */
 import { once } from 'node:events';
 import * as http from 'node:http';

@@ -3,7 +3,7 @@
  *
  * Every command runs with --debug (the most talkative mode) through cookie, token and basic-auth logins,
  * requests, errors, `api info` (text and --json) and logout; no cookie value, token, password or
- * Authorization value may appear in stdout or stderr, only their redacted forms (guards src/core/redact.ts
+ * Authorization value may appear in stdout or stderr, only their redacted forms (guards src/protocol/redact.ts
  * and every caller of the logger). Files must be 0600 and folders 0700 even when the CLI runs with umask
  * 000 and when it updates files an earlier tool left world-readable (guards writeFileSecurely's chmod
  * after every write and ensurePrivateDir). Headers added with -H and signed/OAuth query parameters are
@@ -26,7 +26,7 @@ import {
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { FileCredentialStore } from '../../src/core/file-credential-store';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { cliEnv, makeTempHome, runCli, startCli, type CliResult } from '../kit/cli-runner';
 import { argvOf, processesWithSecretInArgv } from '../kit/process-argv';
 import {
@@ -371,7 +371,7 @@ describe('secrets off the command line', () => {
  * The config home and credential files must be the user's own: a home or file that is a symlink, that another
  * user owns, or that others can write to (group-writable, or world-writable even with the sticky bit, like
  * /tmp) is refused with exit 7 by writes (login) and reads (request), with an error naming it, saying why and
- * what to do; nothing is written through a symlink (guards assertPrivate in src/core/secure-file.ts).
+ * what to do; nothing is written through a symlink (guards assertPrivate in src/store/secure-file.ts).
  */
 describe('a config home or credential file that is not private', () => {
   const TOKEN_OK = `svc-token-home-${randomBytes(8).toString('hex')}`;

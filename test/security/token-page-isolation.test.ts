@@ -8,8 +8,8 @@
  * serve's log shows the refusals.
  */
 import type { Page } from 'playwright-core';
-import { decodeCookieBundle } from '../../src/core/bundle-codec';
-import { relayChallengeFor } from '../../src/core/relay-protocol';
+import { decodeCookieBundle } from '../../src/protocol/bundle-codec';
+import { relayChallengeFor } from '../../src/protocol/relay-protocol';
 import { rawRequest } from '../kit/hostile-kit';
 import { requestLines } from '../kit/recording-app';
 import {

@@ -3,7 +3,7 @@ import {
   isLoginPath,
   recogniseAuthProxyKind,
   type AuthProxyResponseInput,
-} from '../../src/core/auth-proxy-signals';
+} from '../../src/protocol/auth-proxy-signals';
 
 const ENDPOINT = 'https://api.example.com';
 const HEALTH = `${ENDPOINT}/api/health`;

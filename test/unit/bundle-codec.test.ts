@@ -6,7 +6,7 @@ import {
   encodeCookieBundle,
   type BundleCookie,
   type CookieBundle,
-} from '../../src/core/bundle-codec';
+} from '../../src/protocol/bundle-codec';
 import { InvalidBundleError } from '../../src/errors';
 
 const SECRET = 'S3cr3tV4lue-do-not-leak';

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import envPaths from 'env-paths';
-import { resolveConfigHome } from '../../src/core/config-home';
+import { resolveConfigHome } from '../../src/store/config-home';
 
 describe('resolveConfigHome', () => {
   const home = os.homedir();

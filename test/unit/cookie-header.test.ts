@@ -3,8 +3,8 @@ import {
   MAX_COOKIE_HEADER_PAIRS,
   formatCookieHeader,
   parseCookieHeader,
-} from '../../src/core/cookie-header';
-import type { BundleCookie } from '../../src/core/bundle-codec';
+} from '../../src/protocol/cookie-header';
+import type { BundleCookie } from '../../src/protocol/bundle-codec';
 
 describe('parseCookieHeader', () => {
   const cases: Array<{ name: string; header: string | undefined; expected: BundleCookie[] }> = [

@@ -1,4 +1,4 @@
-import { parseEndpoint, resolveEndpointUrl } from '../../src/core/endpoint';
+import { parseEndpoint, resolveEndpointUrl } from '../../src/protocol/endpoint';
 import { UsageError } from '../../src/errors';
 
 describe('parseEndpoint', () => {

@@ -1,5 +1,5 @@
 import { headerCommand } from '../../src/cli/commands/header-command';
-import type { CredentialStore, EndpointProfile } from '../../src/core/credential-types';
+import type { CredentialStore, EndpointProfile } from '../../src/store/credential-types';
 
 const ENDPOINT = 'https://api.example.com';
 

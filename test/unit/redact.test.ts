@@ -5,7 +5,7 @@ import {
   redactHeaderValue,
   redactSetCookie,
   redactUrl,
-} from '../../src/core/redact';
+} from '../../src/protocol/redact';
 
 describe('redaction', () => {
   it.each([

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { encodeCookieBundle } from '../../src/core/bundle-codec';
-import type { HttpRequestOptions, HttpResponse } from '../../src/core/http-request';
+import { encodeCookieBundle } from '../../src/protocol/bundle-codec';
+import type { HttpRequestOptions, HttpResponse } from '../../src/http/http-request';
 import {
   isValidRelayChallenge,
   normalizeRelayCode,
   relayChallengeFor,
   relayCode,
   relayCodesMatch,
-} from '../../src/core/relay-protocol';
+} from '../../src/protocol/relay-protocol';
 import {
   checkRelaySupport,
   createRelayChallenge,

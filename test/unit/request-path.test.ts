@@ -1,17 +1,17 @@
 /**
- * serve's one view of a request path (src/server/request-path.ts), table-driven over the spellings of issue 8
+ * serve's one view of a request path (src/protocol/request-path.ts), table-driven over the spellings of issue 8
  * item 1 (test/kit/path-confusion-cases.ts), plus properties: nothing whose canonical form (or a proxy's or an
  * app's normalised form) lies under the relay prefix is ever forwarded.
  */
 import fc from 'fast-check';
-import { RELAY_PREFIX } from '../../src/core/relay-protocol';
-import { isRelayPath } from '../../src/server/relay-routes';
+import { RELAY_PREFIX } from '../../src/protocol/relay-protocol';
+import { isRelayPath } from '../../src/server/relay-public-routes';
 import {
   canonicalPath,
   checkRequestPath,
   decodePathOnce,
   isUnderRelayPrefix,
-} from '../../src/server/request-path';
+} from '../../src/protocol/request-path';
 import { PATH_CONFUSION_ATTACKS, PLAIN_PATHS, RELAY_SPELLINGS } from '../kit/path-confusion-cases';
 
 const pathOf = (target: string): string => target.split('?')[0] ?? target;

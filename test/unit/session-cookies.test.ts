@@ -1,4 +1,4 @@
-import { isSessionCookieName, selectSessionCookies } from '../../src/server/session-cookies';
+import { isSessionCookieName, selectSessionCookies } from '../../src/protocol/session-cookies';
 
 describe('isSessionCookieName', () => {
   it.each([

@@ -1,5 +1,5 @@
-import type { CookieBundle } from '../../src/core/bundle-codec';
-import { namedUser } from '../../src/core/named-user';
+import type { CookieBundle } from '../../src/protocol/bundle-codec';
+import { namedUser } from '../../src/protocol/named-user';
 import { createStatelessBundleGate } from '../../src/login/stateless-bundle-gate';
 import { recordingLogger, recordingProgress } from '../kit/in-process-login';
 

@@ -1,5 +1,5 @@
 import { Cookie } from 'tough-cookie';
-import { expiryMs, storedExpiryMs } from '../../src/core/stored-cookie-jar';
+import { expiryMs, storedExpiryMs } from '../../src/store/stored-cookie-jar';
 
 /** `api info` reads expiry from the jar's JSON without tough-cookie: it must agree with tough-cookie's view. */
 describe('storedExpiryMs agrees with expiryMs on the serialised form', () => {

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../src/core/escape-html';
+import { escapeHtml } from '../../src/protocol/escape-html';
 import {
   describeRequestTime,
   handoffUrl,

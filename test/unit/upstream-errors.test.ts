@@ -1,5 +1,5 @@
 import { errnoCode } from '../../src/errors';
-import { upstreamErrorResponse, upstreamErrorStatus } from '../../src/server/upstream-errors';
+import { upstreamErrorResponse, upstreamErrorStatus } from '../../src/http/upstream-errors';
 
 describe('upstreamErrorStatus', () => {
   it.each([

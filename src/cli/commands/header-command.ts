@@ -1,5 +1,5 @@
-import { resolveCredential } from '../../client/resolve-credential';
-import { resolveEndpoint } from '../../client/resolve-endpoint';
+import { resolveCredential } from '../../store/resolve-credential';
+import { resolveEndpoint } from '../../sdk/resolve-endpoint';
 import { SessionExpiredError, UsageError } from '../../errors';
 import type { CliContext } from '../cli-context';
 

@@ -1,8 +1,7 @@
-import { resolveCredential, type CredentialSource } from '../../client/resolve-credential';
-import { resolveEndpoint, type EndpointSource } from '../../client/resolve-endpoint';
-import type { EndpointProfile } from '../../core/credential-types';
+import { resolveCredential, type CredentialSource } from '../../store/resolve-credential';
+import { resolveEndpoint, type EndpointSource } from '../../sdk/resolve-endpoint';
+import type { EndpointProfile } from '../../store/credential-types';
 import { CredentialFileError, ExitCode, isCookieBridgeError } from '../../errors';
-import { FileCredentialStore } from '../../core/file-credential-store';
 import type { CliContext } from '../cli-context';
 
 export interface InfoCommandOptions {
@@ -45,7 +44,7 @@ export async function infoCommand(ctx: CliContext, options: InfoCommandOptions):
     // One corrupt endpoint must neither hide the others nor be hidden itself: list what can be read,
     // name each broken file (with its hint) on stderr and in the JSON, and exit 7.
     const listed =
-      ctx.store instanceof FileCredentialStore
+      ctx.store.listProfilesWithProblems !== undefined
         ? await ctx.store.listProfilesWithProblems()
         : { profiles: await ctx.store.listProfiles(), problems: [] };
     const problems: CredentialFileError[] = [...listed.problems];

@@ -1,4 +1,4 @@
-import { preloadCredentialStoreModules } from '../../core/file-credential-store';
+import { preloadCredentialStoreModules } from '../../store/file-credential-store';
 import { openBrowser } from '../../login/browser-opener';
 import { login, type LoginResult } from '../../login/login-flow';
 import { createProgress } from '../../login/progress';
@@ -53,6 +53,7 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
       progress: createProgress({ stream: ctx.stderr, clock: ctx.now }),
       randomState: ctx.randomState,
       now: ctx.now,
+      timers: ctx.timers,
     },
   );
   if (options.json) {

@@ -1,4 +1,4 @@
-import { resolveEndpoint } from '../../client/resolve-endpoint';
+import { resolveEndpoint } from '../../sdk/resolve-endpoint';
 import type { CliContext } from '../cli-context';
 
 export interface LogoutCommandOptions {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { resolveEndpoint } from '../../client/resolve-endpoint';
-import { createLocalForwardingProxy } from '../../proxy/local-forwarding-proxy';
+import { resolveEndpoint } from '../../sdk/resolve-endpoint';
+import { createLocalForwardingProxy } from '../../local-proxy/local-forwarding-proxy';
 import type { CliContext } from '../cli-context';
+import { waitForStopSignal } from '../stop-signals';
 
 export interface ProxyCommandOptions {
   endpoint?: string;
@@ -12,16 +13,7 @@ export interface ProxyCommandOptions {
 /** Resolves when the process is asked to stop (SIGINT or SIGTERM); injectable for tests. */
 export type StopSignal = () => Promise<NodeJS.Signals>;
 
-export const waitForStopSignal: StopSignal = () =>
-  new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+export { waitForStopSignal };
 
 /**
  * `cookie-bridge proxy`: serves the endpoint on 127.0.0.1 with the stored credential until SIGINT/SIGTERM.

@@ -1,16 +1,10 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createForwardingClient } from '../../client/forwarding-client';
-import { resolveEndpoint } from '../../client/resolve-endpoint';
-import { describeHeaders } from '../../core/redact';
-import {
-  CookieBridgeError,
-  EndpointUnreachableError,
-  ExitCode,
-  HttpStatusError,
-  UsageError,
-} from '../../errors';
+import { createForwardingClient } from '../../sdk/forwarding-client';
+import { resolveEndpoint } from '../../sdk/resolve-endpoint';
+import { describeHeaders } from '../../protocol/redact';
+import { CookieBridgeError, EndpointUnreachableError, HttpStatusError, UsageError } from '../../errors';
 import type { CliContext } from '../cli-context';
 
 export interface RequestCommandOptions {
@@ -63,14 +57,7 @@ export async function requestCommand(
     const { code, syscall } = error as { code?: unknown; syscall?: unknown };
     if (code === 'EPIPE') return 0;
     if (syscall === 'write') {
-      throw new CookieBridgeError(
-        'E_OUTPUT_FAILED',
-        `cannot write the response to stdout (${String(code)})`,
-        ExitCode.Failure,
-        {
-          hint: 'check the disk space or the file stdout is redirected to',
-        },
-      );
+      throw new CookieBridgeError('E_OUTPUT_FAILED', `cannot write the response to stdout (${String(code)})`);
     }
     throw new EndpointUnreachableError(endpoint, 'the connection broke while the response was streaming', {
       cause: error,

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isValidCookieName } from '../../core/bundle-codec';
-import { PortInUseError, UsageError } from '../../errors';
-import { createServeApp } from '../../server/create-serve-app';
+import { isValidCookieName } from '../../protocol/bundle-codec';
+import { UsageError } from '../../errors';
+import { closeGracefully, listenServer, type GracefulClose } from '../../http/server-lifecycle';
+import { createServeApp, parseUpstreamUrl } from '../../server/create-serve-app';
 import {
   DEFAULT_PROXY_SECRET_HEADER,
   MIN_PROXY_SECRET_LENGTH,
@@ -12,6 +13,7 @@ import {
   type ProxySecret,
 } from '../../server/trusted-proxy';
 import type { CliContext } from '../cli-context';
+import { onStopSignals } from '../stop-signals';
 
 export interface ServeCommandOptions {
   upstream: string;
@@ -62,75 +64,46 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new PortInUseError(
-              options.port,
-              options.host,
-              'pick another one with --port N (--port 0 picks a free one)',
-            )
-          : error,
-      );
-    };
-    server.once('error', onError);
-    server.listen({ port: options.port, host: options.host }, () => {
-      server.off('error', onError);
-      resolve();
-    });
+  const port = await listenServer(server, {
+    port: options.port,
+    host: options.host,
+    portInUseHint: 'pick another one with --port N (--port 0 picks a free one)',
   });
   server.on('error', (error) => ctx.logger.warn(`server error: ${error.message}`));
-  const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   ctx.stderr.write(`cookie-bridge serve: listening on http://${host}:${port} → upstream ${upstream}\n`);
 
   await new Promise<void>((resolve) => {
-    let stopping = false;
-    let force: NodeJS.Timeout | undefined;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) {
+    let stopping: GracefulClose | undefined;
+    const off = onStopSignals((signal) => {
+      if (stopping !== undefined) {
         // A second signal: do not wait for anyone.
-        server.closeAllConnections();
+        stopping.now();
         return;
       }
-      stopping = true;
       ctx.logger.info(`cookie-bridge serve: ${signal}: shutting down`);
-      server.close(() => {
-        if (force !== undefined) clearTimeout(force);
+      stopping = closeGracefully(server, { graceMs: SHUTDOWN_GRACE_MS, upgraded });
+      void stopping.closed.then(() => {
+        off();
         resolve();
       });
-      server.closeIdleConnections();
-      for (const socket of upgraded) socket.destroy();
-      force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      force.unref();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    server.once('close', () => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
     });
   });
   return 0;
 }
 
+/** parseUpstreamUrl, plus: no user:password@ (argv shows in ps). */
 function checkUpstream(upstream: string): string {
-  let url: URL;
-  try {
-    url = new URL(upstream);
-  } catch {
-    throw new UsageError(`--upstream is not a URL: ${JSON.stringify(upstream)}`, {
+  const parsed = parseUpstreamUrl(upstream);
+  if ('problem' in parsed) {
+    throw new UsageError(`--upstream ${parsed.problem}`, {
       hint: 'pass the app as --upstream http://127.0.0.1:3000',
     });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--upstream must be an http:// or https:// URL, not ${url.protocol}`);
-  }
-  if (url.username !== '' || url.password !== '') {
+  if (parsed.url.username !== '' || parsed.url.password !== '') {
     throw new UsageError('--upstream must not carry user:password@');
   }
-  return url.toString().replace(/\/+$/, '');
+  return parsed.text;
 }
 
 function checkTrustedProxies(values: string[] | undefined): string[] | undefined {

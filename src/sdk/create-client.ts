@@ -1,0 +1,39 @@
+import { resolveConfigHome } from '../store/config-home';
+import type { CredentialStore } from '../store/credential-types';
+import { FileCredentialStore } from '../store/file-credential-store';
+import type { Logger } from '../context';
+import { createForwardingClient, type CookieBridgeClient } from './forwarding-client';
+import { resolveEndpoint } from './resolve-endpoint';
+
+export interface CreateClientOptions {
+  /** The endpoint; defaults to $COOKIE_BRIDGE_ENDPOINT, then the last endpoint logged in to. */
+  endpoint?: string;
+  /** Defaults to process.env (read for COOKIE_BRIDGE_HOME, COOKIE_BRIDGE_TOKEN, COOKIE_BRIDGE_ENDPOINT). */
+  env?: NodeJS.ProcessEnv;
+  /** Defaults to the on-disk store under the config home. */
+  store?: CredentialStore;
+  logger?: Logger;
+  timeoutMs?: number;
+}
+
+/**
+ * The Node SDK's entry point: a fetch-like client that replays the credentials `cookie-bridge api login`
+ * stored for an endpoint.
+ *
+ * ```ts
+ * const client = await createClient({ endpoint: 'https://api.example.com' });
+ * const items = await (await client.fetch('/api/items')).json();
+ * ```
+ */
+export async function createClient(options: CreateClientOptions = {}): Promise<CookieBridgeClient> {
+  const env = options.env ?? process.env;
+  const store = options.store ?? new FileCredentialStore({ home: resolveConfigHome(env) });
+  const { endpoint } = await resolveEndpoint(options.endpoint, env, store);
+  return createForwardingClient({
+    endpoint,
+    store,
+    env,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+}

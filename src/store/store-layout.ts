@@ -1,0 +1,133 @@
+/**
+ * Where FileCredentialStore keeps its files, one folder per endpoint, so endpoints never share a file.
+ *
+ * Layout under the config home (see resolveConfigHome: `$COOKIE_BRIDGE_HOME`, else
+ * `$XDG_CONFIG_HOME/cookie-bridge`, else `~/.config/cookie-bridge`):
+ *
+ * ```
+ * <home>/                              0700
+ *   config.json                        0600  {"lastEndpoint": "https://api.example.com"}
+ *   config.json.lock/                        present only while a process updates config.json
+ *   endpoints/                         0700
+ *     https_api.example.com-1a2b3c4d/  0700  one folder per endpoint (see endpointSlug)
+ *       profile.json                   0600  the EndpointProfile, including token or basic-auth secrets
+ *       cookies.json                   0600  the cookie jar (tough-cookie CookieJar serialisation)
+ *     https_api.example.com-1a2b3c4d.lock/   present only while a process updates that endpoint
+ * ```
+ *
+ * Also the small file operations every part of the store shares (JSON text, corrupt-file hints, exists, remove).
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { CredentialFileError, errnoCode } from '../errors';
+import { parseEndpoint } from '../protocol/endpoint';
+import { checkPrivateDir, ensurePrivateDir } from './secure-file';
+
+/** Where one endpoint's files live. */
+export interface EndpointPaths {
+  folder: string;
+  profile: string;
+  cookies: string;
+}
+
+const CONFIG_FILE = 'config.json';
+const ENDPOINTS_FOLDER = 'endpoints';
+export const PROFILE_FILE = 'profile.json';
+const COOKIES_FILE = 'cookies.json';
+const SLUG_READABLE_MAX = 80;
+
+/**
+ * The folder name of an endpoint: its URL made filesystem-safe and readable, plus the first 8 hex digits
+ * of the SHA-256 of the normalised URL so that two endpoints never share a folder, e.g.
+ * `https://api.example.com:8443` → `https_api.example.com_8443-<hash8>`,
+ * `http://localhost:8080/team/api` → `http_localhost_8080_team_api-<hash8>`.
+ */
+export function endpointSlug(endpoint: string): string {
+  const normalised = parseEndpoint(endpoint).url;
+  const url = new URL(normalised);
+  // IPv6 hosts lose their brackets and write ':' as '-' ([::1] → --1).
+  const parts = [url.protocol.replace(/:$/, ''), url.hostname.replace(/^\[|\]$/g, '').replace(/:/g, '-')];
+  if (url.port !== '') parts.push(url.port);
+  if (url.pathname !== '/' && url.pathname !== '') parts.push(url.pathname);
+  const readable = parts
+    .join('_')
+    .replace(/[^A-Za-z0-9.-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/_$/, '')
+    .slice(0, SLUG_READABLE_MAX);
+  const hash = createHash('sha256').update(normalised).digest('hex').slice(0, 8);
+  return `${readable}-${hash}`;
+}
+
+/** The folder that holds one folder per endpoint. */
+export function endpointsFolderOf(home: string): string {
+  return path.join(home, ENDPOINTS_FOLDER);
+}
+
+/** The files of `endpoint` (normalised first); nothing is created. */
+export function endpointPathsOf(home: string, endpoint: string): EndpointPaths {
+  const folder = path.join(endpointsFolderOf(home), endpointSlug(endpoint));
+  return { folder, profile: path.join(folder, PROFILE_FILE), cookies: path.join(folder, COOKIES_FILE) };
+}
+
+/** The file that remembers the last endpoint used. */
+export function configFileOf(home: string): string {
+  return path.join(home, CONFIG_FILE);
+}
+
+/**
+ * Before any read: the config home and endpoints/ must not be links, another user's, or writable by
+ * others (CredentialFileError E_UNSAFE_PERMISSIONS), since whoever controls them controls the logins.
+ * readJsonFile checks the file and its own folder.
+ */
+export async function checkHome(home: string): Promise<void> {
+  await checkPrivateDir(home);
+  await checkPrivateDir(endpointsFolderOf(home));
+}
+
+export async function ensureEndpointsFolder(home: string): Promise<void> {
+  await ensurePrivateDir(home);
+  await ensurePrivateDir(endpointsFolderOf(home));
+}
+
+export function corruptHint(file: string, endpoint?: string): string {
+  return `fix ${file} or delete it, or run cookie-bridge api logout -e ${endpoint ?? '<endpoint>'}`;
+}
+
+export function toJsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.lstat(file);
+    return true;
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw new CredentialFileError(
+      'E_CORRUPT_FILE',
+      file,
+      `cannot be read (${code ?? 'unknown error'})`,
+      `check the owner and permissions of ${path.dirname(file)}`,
+    );
+  }
+}
+
+export async function removeFile(file: string): Promise<void> {
+  try {
+    await fs.rm(file, { force: true });
+  } catch (error) {
+    throw new CredentialFileError(
+      'E_WRITE_FAILED',
+      file,
+      `cannot be removed (${errnoCode(error) ?? 'unknown error'})`,
+      `delete ${file} by hand`,
+    );
+  }
+}
