@@ -6,72 +6,96 @@
  * It prints the `cookie-bridge api login -e …` command to run in another terminal and stops cleanly on Ctrl-C.
  *   node dist/scripts/demo.js [--port 4180]     (0 = any free port)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
-import { createInterface } from 'node:readline';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { startDemoApi } from '../fixtures/demo-api';
 import { startOAuth2ProxyLookalike } from '../fixtures/oauth2-proxy-lookalike';
+import { startOidcProvider } from '../fixtures/real-components/oidc-provider';
 import { createServeApp } from '../src/server/create-serve-app';
 
 const DEFAULT_PROXY_PORT = 4180;
-const PROVIDER_SCRIPT = path.join(__dirname, '..', '..', 'fixtures', 'oidc-provider.mjs');
 const CLIENT_ID = 'cookie-bridge-demo';
+
+type Stop = () => Promise<void>;
+
+/**
+ * What the demo started or is starting. A service is registered before it is awaited, so a failure or a
+ * Ctrl-C in the middle of the start still stops everything that came up (or comes up later).
+ */
+class DemoServices {
+  private readonly starting: Array<Promise<Stop | undefined>> = [];
+
+  /** Registers a starting service and resolves what it resolves; `stopOf` says how to stop it. */
+  start<T>(started: Promise<T>, stopOf: (service: T) => Stop): Promise<T> {
+    this.starting.push(started.then(stopOf, () => undefined));
+    return started;
+  }
+
+  /** Stops every service that started, the last started first; waits for the ones still starting. */
+  async stopAll(): Promise<void> {
+    const stops = await Promise.all(this.starting.splice(0));
+    for (const stop of stops.reverse()) await stop?.().catch(() => undefined);
+  }
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { port: { type: 'string', default: String(DEFAULT_PROXY_PORT) } },
   });
-  const proxyPort = await pickPort(Number(values.port));
-  const proxyOrigin = `http://127.0.0.1:${proxyPort}`;
-  const clientSecret = randomBytes(24).toString('base64url');
-  const stoppers: Array<() => Promise<void>> = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  const services = new DemoServices();
+  let stopping: Promise<void> | undefined;
+  const stopAndExit = (code: number): void => {
+    stopping ??= services.stopAll().finally(() => process.exit(code));
   };
   const onSignal = (): void => {
     process.stderr.write('\nStopping the demo stack…\n');
-    void stopAll().then(() => process.exit(0));
+    stopAndExit(0);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
   try {
-    const provider = await startProvider([
-      {
-        client_id: CLIENT_ID,
-        client_secret: clientSecret,
-        redirect_uris: [`${proxyOrigin}/oauth2/callback`],
-      },
-    ]);
-    stoppers.push(provider.stop);
-
-    const app = await startDemoApi();
-    stoppers.push(app.close);
-
-    const serve = createServeApp({ upstream: app.url });
-    const serveServer = http.createServer(serve.app);
-    serveServer.on('upgrade', serve.upgrade);
-    await new Promise<void>((resolve) => serveServer.listen(0, '127.0.0.1', resolve));
-    const serveUrl = `http://127.0.0.1:${(serveServer.address() as AddressInfo).port}`;
-    stoppers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          serveServer.closeAllConnections();
-          serveServer.close(() => resolve());
-        }),
+    // The proxy's port is bound now and handed to the proxy later, so the redirect URI registered at the
+    // provider names a port nobody else can take in between.
+    const proxySocket = await services.start(
+      bindProxyPort(Number(values.port)),
+      (server) => () => closeNet(server),
     );
+    const proxyOrigin = `http://127.0.0.1:${(proxySocket.address() as AddressInfo).port}`;
+    const clientSecret = randomBytes(24).toString('base64url');
 
-    const proxy = await startOAuth2ProxyLookalike({
-      upstream: serveUrl,
-      port: proxyPort,
-      oidc: { issuer: provider.issuer, clientId: CLIENT_ID, clientSecret },
-      skipAuthPaths: [/^\/cookie-bridge\/relay\//],
-    });
-    stoppers.push(proxy.close);
+    // Independent services start in parallel.
+    const [provider, app] = await Promise.all([
+      services.start(
+        startOidcProvider({
+          clients: [
+            {
+              client_id: CLIENT_ID,
+              client_secret: clientSecret,
+              redirect_uris: [`${proxyOrigin}/oauth2/callback`],
+            },
+          ],
+        }),
+        (started) => started.stop,
+      ),
+      services.start(startDemoApi(), (started) => started.close),
+    ]);
+
+    const serveUrl = await services
+      .start(startServe(app.url), (started) => started.stop)
+      .then((started) => started.url);
+
+    const proxy = await services.start(
+      startOAuth2ProxyLookalike({
+        upstream: serveUrl,
+        listenOn: proxySocket,
+        oidc: { issuer: provider.issuer, clientId: CLIENT_ID, clientSecret },
+        skipAuthPaths: [/^\/cookie-bridge\/relay\//],
+      }),
+      (started) => started.close,
+    );
 
     process.stdout.write(
       [
@@ -93,68 +117,55 @@ async function main(): Promise<void> {
     );
   } catch (error) {
     process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
-    await stopAll();
-    process.exit(1);
+    stopAndExit(1);
   }
 }
 
-/** The requested port if it is free, else any free one (said on stderr). 0 means any. */
-async function pickPort(wanted: number): Promise<number> {
-  const tryListen = (port: number): Promise<number | undefined> =>
-    new Promise((resolve) => {
-      const server = http.createServer();
-      server.once('error', () => resolve(undefined));
-      server.listen(port, '127.0.0.1', () => {
-        const { port: got } = server.address() as AddressInfo;
-        server.close(() => resolve(got));
-      });
-    });
+/** `cookie-bridge serve` in this process, in front of `upstream`, on a free loopback port. */
+async function startServe(upstream: string): Promise<{ url: string; stop: Stop }> {
+  const serve = createServeApp({ upstream });
+  const server = http.createServer(serve.app);
+  server.on('upgrade', serve.upgrade);
+  await listenNet(server, 0);
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A socket bound on the requested port if it is free, else on any free one (said on stderr). 0 means any. */
+async function bindProxyPort(wanted: number): Promise<NetServer> {
   if (wanted > 0) {
-    const got = await tryListen(wanted);
-    if (got !== undefined) return got;
-    process.stderr.write(`demo: port ${wanted} is in use; using a free one (or pass --port N)\n`);
+    const server = createNetServer();
+    try {
+      await listenNet(server, wanted);
+      return server;
+    } catch {
+      process.stderr.write(`demo: port ${wanted} is in use; using a free one (or pass --port N)\n`);
+    }
   }
-  const any = await tryListen(0);
-  if (any === undefined) throw new Error('no free port on 127.0.0.1');
-  return any;
+  const server = createNetServer();
+  await listenNet(server, 0);
+  return server;
 }
 
-async function startProvider(
-  clients: object[],
-): Promise<{ issuer: string; stop: () => Promise<void>; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [PROVIDER_SCRIPT, '--port', '0', '--clients', JSON.stringify(clients)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  const issuer = await new Promise<string>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(
-      () => reject(new Error('the OpenID provider did not start within 30 s')),
-      30_000,
-    );
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      try {
-        resolve((JSON.parse(line) as { issuer: string }).issuer);
-      } catch {
-        reject(new Error(`unexpected output from the OpenID provider: ${line}`));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the OpenID provider exited (${code ?? 'signal'})`));
+function listenNet(server: NetServer, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
     });
   });
-  return { issuer, stop, child };
+}
+
+/** Closes the bound socket unless the proxy took it over (the proxy's close releases it then). */
+function closeNet(server: NetServer): Promise<void> {
+  return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
 }
 
 void main();

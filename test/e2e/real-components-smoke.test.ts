@@ -14,8 +14,11 @@ import { join } from 'node:path';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 import {
   apacheOidcRedirectUri,
+  CHROMIUM_DRIVER_KILL_MS,
   findFreePort,
+  HTTP_REQUEST_TIMEOUT_MS,
   realComponentsAvailable,
+  REAL_SETUP_TIMEOUT_MS,
   runChromiumBrowser,
   startApacheOidcProxy,
   startNginxAuthRequest,
@@ -24,9 +27,10 @@ import {
   type RunningComponent,
   type RunningOidcProvider,
 } from '../kit/real-components';
+import { processesWithSecretInArgv } from '../kit/process-argv';
 
 const describeReal = realComponentsAvailable() ? describe : describe.skip;
-const SETUP_TIMEOUT_MS = 120_000;
+const SETUP_TIMEOUT_MS = REAL_SETUP_TIMEOUT_MS;
 
 interface SeenRequest {
   method: string;
@@ -81,7 +85,7 @@ function get(
   headers: Record<string, string>,
 ): Promise<{ status: number; location?: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers, timeout: 10_000 }, (res) => {
+    const req = request(url, { headers, timeout: HTTP_REQUEST_TIMEOUT_MS }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -121,10 +125,11 @@ describeReal('real components on loopback', () => {
     let provider: RunningOidcProvider | undefined;
     let apache: RunningComponent | undefined;
 
+    const clientSecret = randomBytes(16).toString('hex');
+
     beforeAll(async () => {
       const port = await findFreePort();
       const clientId = 'cookie-bridge-smoke';
-      const clientSecret = randomBytes(16).toString('hex');
       provider = await startOidcProvider({
         clients: [
           { client_id: clientId, client_secret: clientSecret, redirect_uris: [apacheOidcRedirectUri(port)] },
@@ -150,6 +155,11 @@ describeReal('real components on loopback', () => {
         { name: 'apache2', component: apache },
         { name: 'oidc-provider', component: provider },
       ]);
+
+    it('keeps the client secret off every command line (the provider reads it from its environment)', () => {
+      expect(provider?.issuer).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(processesWithSecretInArgv(clientSecret)).toEqual([]);
+    });
 
     it('answers a non-browser request without a session with 401', async () => {
       const response = await get(`${apache?.url}/api/whoami`, { accept: 'application/json' });
@@ -182,50 +192,58 @@ describeReal('real components on loopback', () => {
       expect(relay.status).toBe(200);
     });
 
-    it('signs in with chromium and passes the identity and the session cookie upstream', async () => {
-      const out = join(workDir, 'apache-bundle.txt');
-      const before = upstream.seen.length;
-      const result = await runChromiumBrowser(`${apache?.url}/token?state=smoke`, {
-        CHROMIUM_BROWSER_WAIT_FOR: 'token-page',
-        CHROMIUM_BROWSER_OUT: out,
-        CHROMIUM_BROWSER_LOGIN: 'alice',
-        CHROMIUM_BROWSER_SCREENSHOT: join(workDir, 'apache-failure.png'),
-      });
-      if (result.code !== 0)
-        throw new Error(`chromium-browser exited ${result.code}: ${result.stderr}\n${logs()}`);
-      expect(readFileSync(out, 'utf8').trim()).toBe('x');
-      const tokenRequest = upstream.seen.slice(before).find((entry) => entry.path.startsWith('/token'));
-      expect(tokenRequest?.headers['x-auth-request-email']).toBe('alice@example.com');
-      expect(tokenRequest?.cookieNames).toContain('mod_auth_openidc_session');
-    }, 100_000);
+    it(
+      'signs in with chromium and passes the identity and the session cookie upstream',
+      async () => {
+        const out = join(workDir, 'apache-bundle.txt');
+        const before = upstream.seen.length;
+        const result = await runChromiumBrowser(`${apache?.url}/token?state=smoke`, {
+          CHROMIUM_BROWSER_WAIT_FOR: 'token-page',
+          CHROMIUM_BROWSER_OUT: out,
+          CHROMIUM_BROWSER_LOGIN: 'alice',
+          CHROMIUM_BROWSER_SCREENSHOT: join(workDir, 'apache-failure.png'),
+        });
+        if (result.code !== 0)
+          throw new Error(`chromium-browser exited ${result.code}: ${result.stderr}\n${logs()}`);
+        expect(readFileSync(out, 'utf8').trim()).toBe('x');
+        const tokenRequest = upstream.seen.slice(before).find((entry) => entry.path.startsWith('/token'));
+        expect(tokenRequest?.headers['x-auth-request-email']).toBe('alice@example.com');
+        expect(tokenRequest?.cookieNames).toContain('mod_auth_openidc_session');
+      },
+      CHROMIUM_DRIVER_KILL_MS,
+    );
   });
 
-  it('drives chromium to the loopback listener when the /token page hands off (CHROMIUM_BROWSER_WAIT_FOR=handoff)', async () => {
-    const received: string[] = [];
-    const listener = createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => (body += chunk));
-      req.on('end', () => {
-        received.push(`${req.method} ${req.url} ${body}`);
-        res.writeHead(200, { 'content-type': 'text/html' });
-        res.end('<!DOCTYPE html><p id="done">Logged in. You can close this window.</p>');
+  it(
+    'drives chromium to the loopback listener when the /token page hands off (CHROMIUM_BROWSER_WAIT_FOR=handoff)',
+    async () => {
+      const received: string[] = [];
+      const listener = createServer((req, res) => {
+        let body = '';
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (body += chunk));
+        req.on('end', () => {
+          received.push(`${req.method} ${req.url} ${body}`);
+          res.writeHead(200, { 'content-type': 'text/html' });
+          res.end('<!DOCTYPE html><p id="done">Logged in. You can close this window.</p>');
+        });
       });
-    });
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = listener.address() as AddressInfo;
-      // The page is served straight by the upstream here: no sign-in in between, only the hand-off is tested.
-      const result = await runChromiumBrowser(`${upstream.url}/token?local_port=${port}&state=s1`);
-      if (result.code !== 0) throw new Error(`chromium-browser exited ${result.code}: ${result.stderr}`);
-      expect(received).toEqual(['POST /callback bundle=x&state=s1']);
-    } finally {
-      await new Promise<void>((resolve) => {
-        listener.close(() => resolve());
-        listener.closeAllConnections();
-      });
-    }
-  }, 100_000);
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = listener.address() as AddressInfo;
+        // The page is served straight by the upstream here: no sign-in in between, only the hand-off is tested.
+        const result = await runChromiumBrowser(`${upstream.url}/token?local_port=${port}&state=s1`);
+        if (result.code !== 0) throw new Error(`chromium-browser exited ${result.code}: ${result.stderr}`);
+        expect(received).toEqual(['POST /callback bundle=x&state=s1']);
+      } finally {
+        await new Promise<void>((resolve) => {
+          listener.close(() => resolve());
+          listener.closeAllConnections();
+        });
+      }
+    },
+    CHROMIUM_DRIVER_KILL_MS,
+  );
 
   describe('nginx auth_request + oauth2-proxy look-alike', () => {
     let lookalike: OAuth2ProxyLookalike | undefined;
@@ -262,18 +280,22 @@ describeReal('real components on loopback', () => {
       expect(seen?.headers['x-auth-request-email']).toBeUndefined();
     });
 
-    it('signs in with chromium and passes the identity upstream', async () => {
-      const before = upstream.seen.length;
-      const result = await runChromiumBrowser(`${nginx?.url}/token?state=smoke`, {
-        CHROMIUM_BROWSER_WAIT_FOR: 'token-page',
-        CHROMIUM_BROWSER_LOGIN: 'bob',
-        CHROMIUM_BROWSER_SCREENSHOT: join(workDir, 'nginx-failure.png'),
-      });
-      if (result.code !== 0)
-        throw new Error(`chromium-browser exited ${result.code}: ${result.stderr}\n${logs()}`);
-      const tokenRequest = upstream.seen.slice(before).find((entry) => entry.path.startsWith('/token'));
-      expect(tokenRequest?.headers['x-auth-request-email']).toBe('bob@example.com');
-      expect(tokenRequest?.cookieNames).toContain('_oauth2_proxy');
-    }, 100_000);
+    it(
+      'signs in with chromium and passes the identity upstream',
+      async () => {
+        const before = upstream.seen.length;
+        const result = await runChromiumBrowser(`${nginx?.url}/token?state=smoke`, {
+          CHROMIUM_BROWSER_WAIT_FOR: 'token-page',
+          CHROMIUM_BROWSER_LOGIN: 'bob',
+          CHROMIUM_BROWSER_SCREENSHOT: join(workDir, 'nginx-failure.png'),
+        });
+        if (result.code !== 0)
+          throw new Error(`chromium-browser exited ${result.code}: ${result.stderr}\n${logs()}`);
+        const tokenRequest = upstream.seen.slice(before).find((entry) => entry.path.startsWith('/token'));
+        expect(tokenRequest?.headers['x-auth-request-email']).toBe('bob@example.com');
+        expect(tokenRequest?.cookieNames).toContain('_oauth2_proxy');
+      },
+      CHROMIUM_DRIVER_KILL_MS,
+    );
   });
 });

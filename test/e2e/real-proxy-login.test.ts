@@ -22,8 +22,10 @@ import {
   apacheOidcRedirectUri,
   CHROMIUM_BROWSER_COMMAND,
   findFreePort,
+  HTTP_REQUEST_TIMEOUT_MS,
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
+  REAL_CLI_LOGIN_TIMEOUT_S,
   REAL_SETUP_TIMEOUT_MS,
   runChromiumBrowser,
   startApacheOidcProxy,
@@ -42,7 +44,7 @@ const SETUP_TIMEOUT_MS = REAL_SETUP_TIMEOUT_MS;
 /** One browser login: Chromium start, provider login + consent, hand-off, verification. */
 const LOGIN_TEST_TIMEOUT_MS = REAL_BROWSER_TEST_TIMEOUT_MS;
 /** What the CLI may wait for the browser (seconds); below the test timeout so the CLI's own error shows. */
-const CLI_LOGIN_TIMEOUT_S = '60';
+const CLI_LOGIN_TIMEOUT_S = REAL_CLI_LOGIN_TIMEOUT_S;
 
 /** Named sources of logs for failure messages; read lazily, when an assertion fails. */
 type LogSource = { name: string; logs: () => string };
@@ -115,7 +117,7 @@ function get(
   headers: Record<string, string>,
 ): Promise<{ status: number; location?: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, timeout: 10_000 }, (res) => {
+    const req = httpRequest(url, { headers, timeout: HTTP_REQUEST_TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { EndpointProfile } from '../../src/store/credential-types';
 import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { lockPathFor } from '../../src/store/secure-file';
+import { CONTENDED_LOCK_RETRIES } from '../../fixtures/real-components/budgets';
 
 /**
  * Many writers on one endpoint's jar at once: separate FileCredentialStore instances in this process and
@@ -63,7 +64,11 @@ it('parallel applySetCookies through separate instances never lose a write', asy
   const writers = 40;
   await Promise.all(
     Array.from({ length: writers }, (_, i) =>
-      new FileCredentialStore({ home }).applySetCookies(ENDPOINT, URL_, [`c${i}=v${i}; Path=/`]),
+      new FileCredentialStore({ home, lock: { retries: CONTENDED_LOCK_RETRIES } }).applySetCookies(
+        ENDPOINT,
+        URL_,
+        [`c${i}=v${i}; Path=/`],
+      ),
     ),
   );
   const names = (await new FileCredentialStore({ home }).listCookies(ENDPOINT)).map((c) => c.name).sort();
@@ -84,7 +89,11 @@ it('child processes and in-process writers interleave without losing a write', a
     exitCodeOf(startWorker(['add', folder, '127.0.0.1', `p${p}_`, String(perProcess)])),
   );
   const local = Array.from({ length: inProcess }, (_, i) =>
-    new FileCredentialStore({ home }).applySetCookies(ENDPOINT, URL_, [`l${i}=v${i}; Path=/`]),
+    new FileCredentialStore({ home, lock: { retries: CONTENDED_LOCK_RETRIES } }).applySetCookies(
+      ENDPOINT,
+      URL_,
+      [`l${i}=v${i}; Path=/`],
+    ),
   );
   const [results] = await Promise.all([Promise.all(workers), Promise.all(local)]);
   for (const result of results) expect(result).toEqual({ code: 0, stderr: '' });

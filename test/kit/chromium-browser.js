@@ -301,7 +301,7 @@ async function main() {
   }
 }
 
-// Tests that drive Chromium themselves (test/kit/real-components/launch-chromium.ts) reuse its launch
+// Tests that drive Chromium themselves (test/kit/launch-chromium.ts) reuse its launch
 // arguments and loopback rule; run as a program, it is the `$BROWSER` stand-in.
 module.exports = { CHROMIUM_ARGS, isLoopbackUrl };
 

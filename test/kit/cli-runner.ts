@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
+import { CHROMIUM_DRIVER_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
+
 /** The built CLI, run as users run it. `npm test` builds before jest runs. */
 export const CLI_PATH = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 export const REPO_ROOT = path.join(__dirname, '..', '..');
@@ -34,6 +36,8 @@ export function cliEnv(home: string, extra: CliEnv = {}): NodeJS.ProcessEnv {
     HOME: home,
     COOKIE_BRIDGE_HOME: path.join(home, 'cookie-bridge'),
     LANG: 'C.UTF-8',
+    // The Chromium driver's deadline when a test uses it as $BROWSER, scaled like every other budget.
+    CHROMIUM_BROWSER_TIMEOUT_MS: String(CHROMIUM_DRIVER_TIMEOUT_MS),
   };
   for (const [name, value] of Object.entries(extra)) {
     if (value === undefined) delete env[name];

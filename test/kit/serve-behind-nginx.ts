@@ -1,16 +1,13 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
-import {
-  startOAuth2ProxyLookalike,
-  type OAuth2ProxyLookalike,
-} from '../../../fixtures/oauth2-proxy-lookalike';
-import type { Logger } from '../../../src/context';
-import { createServeApp } from '../../../src/server/create-serve-app';
-import type { RelayStore } from '../../../src/server/relay-store';
-import { startRecordingApp, type AppPage, type RecordingApp } from '../recording-app';
-import { startNginxAuthRequest } from './nginx-auth-request';
-import type { RunningComponent } from './running-component';
+import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
+import type { Logger } from '../../src/context';
+import { createServeApp } from '../../src/server/create-serve-app';
+import type { RelayStore } from '../../src/server/relay-store';
+import { startRecordingApp, type AppPage, type RecordingApp } from './recording-app';
+import { startNginxAuthRequest } from '../../fixtures/real-components/nginx-auth-request';
+import type { RunningComponent } from '../../fixtures/real-components/running-component';
 
 export interface ServeBehindNginx {
   /** What users open: real nginx (auth_request to the oauth2-proxy look-alike), the relay prefix exempt. */

@@ -1,4 +1,5 @@
-import { cliEnv, makeTempHome, startCli, type RunningCli } from '../cli-runner';
+import { CHILD_STOP_GRACE_MS } from '../../fixtures/real-components/budgets';
+import { cliEnv, makeTempHome, startCli, type RunningCli } from './cli-runner';
 
 export interface ServeSidecar {
   url: string;
@@ -6,8 +7,8 @@ export interface ServeSidecar {
   stop(): Promise<void>;
 }
 
-/** Time serve gets to exit after SIGTERM before it is killed (its own shutdown grace is 10 s). */
-const SERVE_STOP_GRACE_MS = 15_000;
+/** Time serve gets to exit after SIGTERM before it is killed: more than its own 10 s shutdown grace. */
+const SERVE_STOP_GRACE_MS = Math.round(CHILD_STOP_GRACE_MS * 1.5);
 
 /**
  * `cookie-bridge serve --upstream <upstream> --port 0 --debug` from the built CLI, as a sidecar on loopback.

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 
+import { CHROMIUM_DRIVER_KILL_MS, CHROMIUM_DRIVER_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
+
 /** test/kit/chromium-browser.js: use as `$BROWSER` for the CLI, or run it with runChromiumBrowser(). */
-export const CHROMIUM_BROWSER_SCRIPT = resolve(__dirname, '..', 'chromium-browser.js');
+export const CHROMIUM_BROWSER_SCRIPT = resolve(__dirname, 'chromium-browser.js');
 
 /** The `$BROWSER` value for the CLI under test: node running the driver (works whatever the file mode). */
 export const CHROMIUM_BROWSER_COMMAND = `${process.execPath} ${CHROMIUM_BROWSER_SCRIPT}`;
@@ -39,8 +41,8 @@ export function runChromiumBrowser(
       [CHROMIUM_BROWSER_SCRIPT, url],
       // The driver stops itself after its own deadline; this is the backstop if it cannot.
       {
-        env: { ...process.env, ...env },
-        timeout: 100_000,
+        env: { ...process.env, CHROMIUM_BROWSER_TIMEOUT_MS: String(CHROMIUM_DRIVER_TIMEOUT_MS), ...env },
+        timeout: CHROMIUM_DRIVER_KILL_MS,
         killSignal: 'SIGKILL',
         maxBuffer: 4 * 1024 * 1024,
       },

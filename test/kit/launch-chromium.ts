@@ -1,9 +1,9 @@
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { REAL_COMPONENT_PATHS } from './require-component';
+import { REAL_COMPONENT_PATHS } from '../../fixtures/real-components/require-component';
 
 /** What test/kit/chromium-browser.js exports for tests that drive Chromium themselves. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const driver = require('../chromium-browser.js') as {
+const driver = require('./chromium-browser.js') as {
   CHROMIUM_ARGS: string[];
   isLoopbackUrl(url: string): boolean;
 };
