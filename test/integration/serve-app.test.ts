@@ -128,9 +128,11 @@ describe('createServeApp in front of an upstream', () => {
 
   it('streams a large request body to the upstream', async () => {
     const expected = await sha256(patternStream(SIZE));
+    // serve's default time-out: the suite's 300 ms one (for /hang) trips when a busy machine stalls the upload.
+    const roomy = await startServe({ upstream: raw.url });
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
-        `${serve.url}/upload`,
+        `${roomy.url}/upload`,
         { method: 'PUT', headers: { 'content-type': 'application/octet-stream' } },
         (res) => {
           let body = '';
@@ -141,7 +143,7 @@ describe('createServeApp in front of an upstream', () => {
       );
       req.on('error', reject);
       patternStream(SIZE).pipe(req); // chunked: no Content-Length, so it cannot be buffered to measure it
-    });
+    }).finally(() => roomy.close());
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({ ...expected, chunked: 'chunked' });
   });
