@@ -27,6 +27,7 @@ import {
   readJarEntries,
   serialiseLoginJar,
   storedCookieInfos,
+  cookieHeaderFromJar,
 } from './jar-file';
 import { removeStaleTempFiles } from './stale-temp-files';
 import {
@@ -43,7 +44,7 @@ import {
   toJsonText,
   type EndpointPaths,
 } from './store-layout';
-import { isExpired, toughCookie } from './stored-cookie-jar';
+import { toughCookie } from './stored-cookie-jar';
 import { parseStoredProfile } from './stored-profile';
 import {
   preloadSecureFileModules,
@@ -231,11 +232,7 @@ export class FileCredentialStore implements CredentialStore {
     if (!sameOrigin(key, url)) return undefined;
     const jar = await readJar(this.home, key);
     if (jar === undefined) return undefined;
-    const now = this.now();
-    const cookies = (await jar.getCookies(url, { expire: false, sort: true })).filter(
-      (cookie) => !isExpired(cookie, now),
-    );
-    return cookies.length === 0 ? undefined : cookies.map((cookie) => cookie.cookieString()).join('; ');
+    return cookieHeaderFromJar(jar, url, this.now());
   }
 
   /**

@@ -150,6 +150,18 @@ export async function applyToJar(
 }
 
 /** What identifies the jar file's current content: its inode, size and times (or why it cannot be read). */
+/** The Cookie header a jar sends to `url` at `now` (expired cookies left out), or undefined when none. */
+export async function cookieHeaderFromJar(
+  jar: CookieJar,
+  url: URL,
+  now: number,
+): Promise<string | undefined> {
+  const cookies = (await jar.getCookies(url, { expire: false, sort: true })).filter(
+    (cookie) => !isExpired(cookie, now),
+  );
+  return cookies.length === 0 ? undefined : cookies.map((cookie) => cookie.cookieString()).join('; ');
+}
+
 export async function jarFileVersion(file: string): Promise<string> {
   try {
     const stat = await fs.stat(file, { bigint: true });

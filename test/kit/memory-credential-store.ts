@@ -2,8 +2,13 @@ import type { CookieJar } from 'tough-cookie';
 import type { BundleCookie } from '../../src/protocol/bundle-codec';
 import { parseEndpoint } from '../../src/protocol/endpoint';
 import type { CredentialStore, EndpointProfile, StoredCookieInfo } from '../../src/store/credential-types';
-import { applyToJar, serialiseLoginJar, storedCookieInfos } from '../../src/store/jar-file';
-import { isExpired, newJar, toughCookie } from '../../src/store/stored-cookie-jar';
+import {
+  applyToJar,
+  cookieHeaderFromJar,
+  serialiseLoginJar,
+  storedCookieInfos,
+} from '../../src/store/jar-file';
+import { newJar, toughCookie } from '../../src/store/stored-cookie-jar';
 
 /**
  * A CredentialStore in memory, for the fake Context (fake-context.ts): the same rules as FileCredentialStore
@@ -47,11 +52,7 @@ export class MemoryCredentialStore implements CredentialStore {
     const key = parseEndpoint(endpoint).url;
     const jar = new URL(key).origin === url.origin ? await this.jar(key) : undefined;
     if (jar === undefined) return undefined;
-    const now = this.now();
-    const cookies = (await jar.getCookies(url, { expire: false, sort: true })).filter(
-      (cookie) => !isExpired(cookie, now),
-    );
-    return cookies.length === 0 ? undefined : cookies.map((cookie) => cookie.cookieString()).join('; ');
+    return cookieHeaderFromJar(jar, url, this.now());
   }
 
   async applySetCookies(endpoint: string, url: URL, setCookieHeaders: string[]): Promise<void> {
