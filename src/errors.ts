@@ -80,7 +80,7 @@ export const ERROR_CODES = {
   },
   E_LOGIN_NEEDS_CREDENTIALS: {
     exitCode: ExitCode.LoginFailed,
-    hint: 'the API wants credentials of its own: log in with --token TOKEN or -e https://user:pass@host',
+    hint: 'the API wants credentials of its own: log in with --token-stdin (or --token-file F), or -e https://user@host --password-stdin',
   },
   E_LOGIN_NO_HEALTH: {
     exitCode: ExitCode.LoginFailed,

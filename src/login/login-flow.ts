@@ -101,7 +101,7 @@ function apiErrorAtDetection(endpoint: string, status: number): LoginError {
     `${endpoint}/api/health answered HTTP ${status} and no auth proxy was detected`,
     {
       hint: needsCredentials
-        ? 'the API wants credentials of its own: log in with --token TOKEN or -e https://user:pass@host; if a cookie proxy sits in front, add --cookies'
+        ? 'the API wants credentials of its own: log in with --token-stdin (or --token-file F), or -e https://user@host --password-stdin; if a cookie proxy sits in front, add --cookies'
         : 'if a cookie auth proxy sits in front, sign in through the browser anyway with --cookies; check the endpoint URL otherwise',
     },
   );
