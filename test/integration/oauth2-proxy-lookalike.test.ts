@@ -354,9 +354,11 @@ describe('oauth2-proxy look-alike', () => {
   });
 
   it('answers 502 when the upstream is down', async () => {
+    // The proxy binds its port while the upstream's is still taken (so it cannot be given that port), then the
+    // upstream goes.
     const dead = await startUpstream();
-    await dead.close();
     const proxy = await start({ upstream: dead.url, skipAuthPaths: [/^\/api\/health$/] });
+    await dead.close();
     const reply = await send(`${proxy.url}/api/health`);
     expect(reply.status).toBe(502);
   });

@@ -269,9 +269,11 @@ describe('createServeApp in front of the demo API', () => {
 
 describe('createServeApp with the upstream down', () => {
   it('answers 502 JSON, also for /api/health', async () => {
+    // serve binds its port while the upstream's is still taken, then the upstream goes: the system cannot hand
+    // serve the upstream's port (serve would then forward to itself).
     const gone = await listen(http.createServer());
-    await gone.close();
     const serve = await startServe({ upstream: gone.url });
+    await gone.close();
     try {
       const res = await request(serve.url).get('/api/items');
       expect(res.status).toBe(502);
