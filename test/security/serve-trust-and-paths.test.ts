@@ -24,6 +24,11 @@ interface RunningServe {
   close(): Promise<void>;
 }
 
+/** serve that trusts no address, only the proxy secret. */
+function startSecretOnlyServe(upstream: string): Promise<RunningServe> {
+  return startServe({ upstream, trustedProxies: [], proxySecret: { header: SECRET_HEADER, value: SECRET } });
+}
+
 async function startServe(options: ServeAppOptions): Promise<RunningServe> {
   const { app, upgrade } = createServeApp(options);
   const server = http.createServer(app);
@@ -138,11 +143,7 @@ describe('serve believes the identity header only from the proxy', () => {
 
   it('trusts the proxy secret from any address, compares it exactly and never forwards it', async () => {
     app = await startRecordingApp();
-    const serve = await startServe({
-      upstream: app.url,
-      trustedProxies: [],
-      proxySecret: { header: SECRET_HEADER, value: SECRET },
-    });
+    const serve = await startSecretOnlyServe(app.url);
     try {
       const send = (secret: string | undefined) =>
         rawRequest(serve.port, {
@@ -174,11 +175,7 @@ describe('serve believes the identity header only from the proxy', () => {
 
   it('does not believe a repeated secret header', async () => {
     app = await startRecordingApp();
-    const serve = await startServe({
-      upstream: app.url,
-      trustedProxies: [],
-      proxySecret: { header: SECRET_HEADER, value: SECRET },
-    });
+    const serve = await startSecretOnlyServe(app.url);
     try {
       const repeated = await new Promise<number>((resolve, reject) => {
         const req = http.request({ host: '127.0.0.1', port: serve.port, path: '/graphql', agent: false });
