@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { request as httpsRequest, createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-import { createTestCa, type TestCa } from '../kit/real-components';
+import {
+  createTestCa,
+  launchChromium,
+  realComponentsAvailable,
+  REAL_BROWSER_TEST_TIMEOUT_MS,
+  type TestCa,
+} from '../kit/real-components';
 
 // The test kit's private CA (fixtures/real-components/test-ca.ts), proven with node's own TLS stack: a client that
 // trusts the CA accepts its certificate; one that does not, or one given an expired certificate, refuses.
@@ -67,4 +73,32 @@ test('a certificate for another name is refused', async () => {
   } finally {
     server.close();
   }
+});
+
+describe('Chromium and the test CA', () => {
+  const available = realComponentsAvailable();
+  (available ? test : test.skip)(
+    'Chromium accepts a test-CA server certificate it is told to trust, and only that one',
+    async () => {
+      const issued = ca.issue();
+      const { server, port } = await serveWith(issued.certFile, issued.keyFile);
+      const trusting = await launchChromium({ trustCertFiles: [issued.certFile] });
+      const plain = await launchChromium();
+      try {
+        const page = await trusting.context.newPage();
+        const response = await page.goto(`https://127.0.0.1:${port}/`);
+        expect(response?.status()).toBe(200);
+        expect(await page.textContent('body')).toBe('ok');
+        const refused = await plain.context.newPage();
+        await expect(refused.goto(`https://127.0.0.1:${port}/`)).rejects.toThrow(
+          /ERR_CERT_AUTHORITY_INVALID/,
+        );
+      } finally {
+        await trusting.close();
+        await plain.close();
+        server.close();
+      }
+    },
+    REAL_BROWSER_TEST_TIMEOUT_MS,
+  );
 });

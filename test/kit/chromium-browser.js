@@ -37,6 +37,23 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * CHROMIUM_ARGS plus, when `trustCertFiles` (or CHROMIUM_BROWSER_TRUST_CERTS, a ':'-separated list of PEM server
+ * certificates) names any, `--ignore-certificate-errors-spki-list` with their public keys: Chromium then accepts
+ * those servers' certificates (made by the test's private CA) as a browser whose owner installed the CA would.
+ */
+function chromiumArgs(env = process.env, trustCertFiles = undefined) {
+  const files = trustCertFiles ?? (env.CHROMIUM_BROWSER_TRUST_CERTS || '').split(':').filter(Boolean);
+  if (files.length === 0) return CHROMIUM_ARGS;
+  const { X509Certificate, createHash } = require('node:crypto');
+  const pins = files.map((file) =>
+    createHash('sha256')
+      .update(new X509Certificate(fs.readFileSync(file)).publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('base64'),
+  );
+  return [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${pins.join(',')}`];
+}
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
 
 function readConfig(argv, env) {
@@ -250,7 +267,7 @@ async function main() {
     browser = await chromium.launch({
       executablePath: config.executablePath,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: chromiumArgs(process.env),
       timeout: Math.max(1, Math.min(30_000, deadline - Date.now())),
     });
     const context = await browser.newContext();
@@ -303,7 +320,7 @@ async function main() {
 
 // Tests that drive Chromium themselves (test/kit/launch-chromium.ts) reuse its launch
 // arguments and loopback rule; run as a program, it is the `$BROWSER` stand-in.
-module.exports = { CHROMIUM_ARGS, isLoopbackUrl };
+module.exports = { CHROMIUM_ARGS, chromiumArgs, isLoopbackUrl };
 
 if (require.main === module) {
   main().then(

@@ -5,6 +5,7 @@ import { REAL_COMPONENT_PATHS } from '../../fixtures/real-components/require-com
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const driver = require('./chromium-browser.js') as {
   CHROMIUM_ARGS: string[];
+  chromiumArgs(env: NodeJS.ProcessEnv, trustCertFiles?: string[]): string[];
   isLoopbackUrl(url: string): boolean;
 };
 
@@ -19,11 +20,16 @@ export interface LaunchedChromium {
  * Debian's Chromium, headless, with the `$BROWSER` driver's arguments and loopback-only rule, for tests that
  * act as a page script or a person themselves (playwright-core; never downloads a browser).
  */
-export async function launchChromium(): Promise<LaunchedChromium> {
+export async function launchChromium(
+  options: {
+    /** Server certificates (PEM files, e.g. from createTestCa().issue()) this browser accepts. */
+    trustCertFiles?: string[];
+  } = {},
+): Promise<LaunchedChromium> {
   const browser = await chromium.launch({
     executablePath: REAL_COMPONENT_PATHS.chromium,
     headless: true,
-    args: driver.CHROMIUM_ARGS,
+    args: driver.chromiumArgs({}, options.trustCertFiles ?? []),
   });
   try {
     const context = await browser.newContext();
