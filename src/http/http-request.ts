@@ -1,7 +1,17 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher, Pool } from 'undici';
+import type { buildConnector, Dispatcher, Pool } from 'undici';
+import { silentLogger, type Logger } from '../context';
+import { EndpointUnreachableError } from '../errors';
 import { toUnreachableError } from './upstream-errors';
+import {
+  describeRoute,
+  ignoredProxyVariables,
+  proxyFailure,
+  resolveProxy,
+  type ProxyEnv,
+  type ProxyRoute,
+} from './proxy-settings';
 
 /**
  * The one outbound HTTP client, on undici: detection, verification, the SDK and forwarding client, relay
@@ -45,8 +55,11 @@ export type HttpRequest = (url: URL, options?: HttpRequestOptions) => Promise<Ht
  */
 export interface HttpClient {
   request: HttpRequest;
-  originPool(origin: string): Pool;
+  originPool(origin: string): OriginPool;
 }
+
+/** What the local proxy's upstream needs of a pool: a Pool, or a ProxyAgent when a forward proxy is set. */
+export type OriginPool = Pick<Pool, 'dispatch' | 'close' | 'destroy'>;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -66,27 +79,141 @@ export function defaultDispatcher(): Dispatcher {
  * A pool of keep-alive connections to one origin, for the local proxy's upstream (raw dispatch). No time
  * limits of its own, like node:http's Agent: long polls, slow downloads and big uploads pass.
  */
-export function createOriginPool(origin: string): Pool {
-  return new (undici().Pool)(origin, { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+export function createOriginPool(origin: string, connect?: buildConnector.BuildOptions): Pool {
+  return new (undici().Pool)(origin, {
+    ...ORIGIN_POOL_OPTIONS,
+    ...(connect === undefined ? {} : { connect }),
+  });
+}
+
+export interface HttpClientOptions {
+  /** The dispatcher of direct requests (default defaultDispatcher()); tests pass their own. */
+  dispatcher?: Dispatcher;
+  /**
+   * Where the forward-proxy variables are read (https_proxy, HTTPS_PROXY, http_proxy, all_proxy, no_proxy…,
+   * with curl's rules: src/http/proxy-settings.ts). Left out: every request goes direct.
+   */
+  env?: ProxyEnv;
+  /** Says under --debug which way (which proxy, or direct) each origin goes. */
+  logger?: Logger;
+  /** TLS options for the origin (a CA), direct or inside a proxy's CONNECT tunnel alike. */
+  connect?: buildConnector.BuildOptions;
 }
 
 /**
- * An HTTP client on `dispatcher` (default: defaultDispatcher()). The CLI builds one (src/cli/cli-context.ts)
- * and hands it to every hop; library callers that pass none get systemHttpClient.
+ * An HTTP client that sends each request direct or through the forward proxy `env` names for its URL (one
+ * undici ProxyAgent per proxy, built on first use: CONNECT for https://, absolute-form requests for http://).
+ * The CLI builds one (src/cli/cli-context.ts) and hands it to every hop; library callers that pass none get
+ * systemHttpClient. A proxy that is down or refuses is a ProxyError naming it (never its credentials).
  */
-export function createHttpClient(options: { dispatcher?: Dispatcher } = {}): HttpClient {
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const logger = options.logger ?? silentLogger;
+  const proxies = new Map<string, Dispatcher>();
+  const described = new Set<string>();
+  let direct: Dispatcher | undefined;
+  let warned = false;
+
+  const routeFor = (url: URL): ProxyRoute => {
+    if (options.env === undefined) return { kind: 'direct' };
+    if (!warned) {
+      warned = true;
+      for (const name of ignoredProxyVariables(options.env))
+        logger.debug(`proxy: ${name} is ignored, as curl does (httpoxy); set the lower-case one`);
+    }
+    const route = resolveProxy(url, options.env);
+    const origin = `${url.protocol}//${url.host}`;
+    if (!described.has(origin) && (route.kind === 'proxy' || route.noProxyVariable !== undefined)) {
+      described.add(origin);
+      logger.debug(`proxy: ${origin} ${describeRoute(route)}`);
+    }
+    return route;
+  };
+  const dispatcherFor = (route: ProxyRoute): Dispatcher => {
+    if (route.kind === 'direct') {
+      if (options.dispatcher !== undefined) return options.dispatcher;
+      direct ??=
+        options.connect === undefined
+          ? defaultDispatcher()
+          : new (undici().Agent)({ connect: options.connect });
+      return direct;
+    }
+    let agent = proxies.get(route.url.href);
+    if (agent === undefined) {
+      agent = createProxyAgent(route, options.connect);
+      proxies.set(route.url.href, agent);
+    }
+    return agent;
+  };
+
   return {
-    request: (url, requestOptions = {}) =>
-      httpRequest(url, {
-        ...requestOptions,
-        dispatcher: requestOptions.dispatcher ?? options.dispatcher ?? defaultDispatcher(),
-      }),
-    originPool: createOriginPool,
+    request: async (url, requestOptions = {}) => {
+      if (requestOptions.dispatcher !== undefined) return httpRequest(url, requestOptions);
+      const route = routeFor(url);
+      try {
+        return await httpRequest(url, { ...requestOptions, dispatcher: dispatcherFor(route) });
+      } catch (error) {
+        const cause = error instanceof EndpointUnreachableError ? error.cause : error;
+        throw proxyFailure(route, url, cause) ?? error;
+      }
+    },
+    originPool: (origin) => {
+      const route = routeFor(new URL(origin));
+      if (route.kind === 'direct') return createOriginPool(origin, options.connect);
+      return createProxyAgent(route, options.connect, ORIGIN_POOL_OPTIONS).compose(
+        mapProxyErrors(route, origin),
+      );
+    },
   };
 }
 
-/** The client on defaultDispatcher(): the default of every `http` left out. */
-export const systemHttpClient: HttpClient = createHttpClient();
+/** The client on defaultDispatcher() that honours the proxy variables of process.env: the default of every `http` left out. */
+export const systemHttpClient: HttpClient = createHttpClient({ env: process.env });
+
+/** No time limits of its own, like node:http's Agent (long polls, slow downloads and big uploads pass). */
+const ORIGIN_POOL_OPTIONS = { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 } as const;
+
+/**
+ * A ProxyAgent for `route`: Proxy-Authorization from the URL's credentials, CONNECT for https:// origins
+ * (the origin's TLS options inside the tunnel), absolute-form requests for http:// origins.
+ */
+function createProxyAgent(
+  route: Extract<ProxyRoute, { kind: 'proxy' }>,
+  connect: buildConnector.BuildOptions | undefined,
+  poolOptions: Pool.Options = {},
+): Dispatcher {
+  const { ProxyAgent, Pool: UndiciPool } = undici();
+  return new ProxyAgent({
+    uri: route.url.href,
+    proxyTunnel: false,
+    ...(connect === undefined ? {} : { requestTls: connect }),
+    factory: (origin: string | URL, factoryOptions: object) =>
+      new UndiciPool(origin, { ...factoryOptions, ...poolOptions }),
+  });
+}
+
+/** Turns a raw dispatch's failure that is the proxy's doing into a ProxyError (for the local proxy's 502). */
+function mapProxyErrors(route: ProxyRoute, origin: string): Dispatcher.DispatcherComposeInterceptor {
+  const target = new URL(origin);
+  const map = (error: Error): Error => proxyFailure(route, target, error) ?? error;
+  return (dispatch) => (opts, handler) => {
+    if (proxyErrorHandler === undefined) {
+      const Base = undici().DecoratorHandler as unknown as new (handler: Handler) => DecoratedErrorHandler;
+      proxyErrorHandler = class extends Base {
+        constructor(
+          handler: Handler,
+          private readonly mapError: (error: Error) => Error,
+        ) {
+          super(handler);
+        }
+
+        override onError(error: Error): void {
+          super.onError(this.mapError(error));
+        }
+      };
+    }
+    return dispatch(opts, new proxyErrorHandler(handler, map));
+  };
+}
 
 /** What the interceptor below keeps of the response head: the reason phrase and the raw header lines. */
 interface ResponseHead {
@@ -103,6 +230,10 @@ type HeadersCallback = NonNullable<Handler['onHeaders']>;
 declare class DecoratedHandler implements Handler {
   onHeaders(...args: Parameters<HeadersCallback>): boolean;
 }
+declare class DecoratedErrorHandler implements Handler {
+  onError(error: Error): void;
+}
+let proxyErrorHandler: (new (handler: Handler, map: (error: Error) => Error) => Handler) | undefined;
 let responseHeadHandler: (new (handler: Handler, line: ResponseHead) => Handler) | undefined;
 
 /**

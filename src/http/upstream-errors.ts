@@ -1,4 +1,4 @@
-import { EndpointUnreachableError } from '../errors';
+import { EndpointUnreachableError, ProxyError } from '../errors';
 
 /**
  * The one errno table of every outbound hop: what a socket, TLS or undici error code means in words (for
@@ -89,9 +89,16 @@ export function networkErrorCode(error: unknown): string | undefined {
   return (error as { name?: unknown } | null)?.name === 'AbortError' ? 'ABORT_ERR' : undefined;
 }
 
-/** Maps a socket/TLS/undici error to a readable EndpointUnreachableError naming the endpoint's origin. */
-export function toUnreachableError(url: URL, error: unknown, timeoutMs?: number): EndpointUnreachableError {
-  if (error instanceof EndpointUnreachableError) return error;
+/**
+ * Maps a socket/TLS/undici error to a readable EndpointUnreachableError naming the endpoint's origin; a
+ * ProxyError (the forward proxy is down or refused, src/http/proxy-settings.ts) passes through.
+ */
+export function toUnreachableError(
+  url: URL,
+  error: unknown,
+  timeoutMs?: number,
+): EndpointUnreachableError | ProxyError {
+  if (error instanceof EndpointUnreachableError || error instanceof ProxyError) return error;
   const code = networkErrorCode(error);
   let detail = code === undefined ? undefined : DESCRIPTIONS[code];
   // The caller's own limit (until the response head) is the one to name; a connect time-out is the dispatcher's.

@@ -2,19 +2,22 @@ import { resolveConfigHome } from '../store/config-home';
 import type { CredentialStore } from '../store/credential-types';
 import { FileCredentialStore } from '../store/file-credential-store';
 import type { Logger } from '../context';
-import type { HttpClient } from '../http/http-request';
+import { createHttpClient, type HttpClient } from '../http/http-request';
 import { createForwardingClient, type CookieBridgeClient } from './forwarding-client';
 import { resolveEndpoint } from './resolve-endpoint';
 
 export interface CreateClientOptions {
   /** The endpoint; defaults to $COOKIE_BRIDGE_ENDPOINT, then the last endpoint logged in to. */
   endpoint?: string;
-  /** Defaults to process.env (read for COOKIE_BRIDGE_HOME, COOKIE_BRIDGE_TOKEN, COOKIE_BRIDGE_ENDPOINT). */
+  /**
+   * Defaults to process.env (read for COOKIE_BRIDGE_HOME, COOKIE_BRIDGE_TOKEN, COOKIE_BRIDGE_ENDPOINT, and the
+   * forward-proxy variables https_proxy, HTTPS_PROXY, http_proxy, all_proxy, no_proxy, NO_PROXY).
+   */
   env?: NodeJS.ProcessEnv;
   /** Defaults to the on-disk store under the config home. */
   store?: CredentialStore;
   logger?: Logger;
-  /** The outbound HTTP client; defaults to the process-wide one (systemHttpClient). */
+  /** The outbound HTTP client; defaults to one that honours the proxy variables of `env` (HTTPS_PROXY, NO_PROXY…). */
   http?: HttpClient;
   timeoutMs?: number;
 }
@@ -37,7 +40,9 @@ export async function createClient(options: CreateClientOptions = {}): Promise<C
     store,
     env,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
-    ...(options.http === undefined ? {} : { http: options.http }),
+    http:
+      options.http ??
+      createHttpClient({ env, ...(options.logger === undefined ? {} : { logger: options.logger }) }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }
