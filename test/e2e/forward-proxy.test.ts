@@ -15,7 +15,7 @@ import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 import { createServeApp } from '../../src/server/create-serve-app';
 import { createClient } from '../../src/sdk/create-client';
-import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT, type RunningCli } from '../kit/cli-runner';
+import { cliEnv, makeTempHome, runCli, startCli, REPO_ROOT } from '../kit/cli-runner';
 import {
   createTestCa,
   findFreePort,
@@ -78,19 +78,20 @@ function get(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-/** Starts `cookie-bridge proxy` and resolves its base URL once it listens. */
-async function startLocalProxy(
+/** Runs `use` against a `cookie-bridge proxy` for `endpoint`, stops it (also when `use` fails), returns its stderr. */
+async function withLocalProxy(
   endpoint: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ cli: RunningCli; url: string }> {
+  use: (url: string) => Promise<void>,
+): Promise<string> {
   const cli = startCli(['proxy', '-e', endpoint, '--debug'], env);
-  const [, url] = await cli.waitForStderr(/cookie-bridge proxy: (http:\/\/127\.0\.0\.1:\d+) →/);
-  await cli.waitForStderr(/press Ctrl-C/);
-  return { cli, url: url! };
-}
-
-async function stopLocalProxy(cli: RunningCli): Promise<string> {
-  cli.child.kill('SIGTERM');
+  try {
+    const [, url] = await cli.waitForStderr(/cookie-bridge proxy: (http:\/\/127\.0\.0\.1:\d+) →/);
+    await cli.waitForStderr(/press Ctrl-C/);
+    await use(url!);
+  } finally {
+    cli.child.kill('SIGTERM');
+  }
   const result = await cli.result;
   expect(result.code).toBe(0);
   return result.stderr;
@@ -156,12 +157,13 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       expect(await answer.json()).toMatchObject({ user: 'alice@example.com' });
       expect(tinyproxy.log()).toContain(`GET ${endpoint}/api/whoami?via=sdk HTTP/1.1`);
 
-      const local = await startLocalProxy(endpoint, env);
-      const forwarded = await get(`${local.url}/api/whoami?via=local-proxy`);
-      expect(forwarded.status).toBe(200);
-      expect(JSON.parse(forwarded.body)).toMatchObject({ user: 'alice@example.com' });
+      const localProxyLog = await withLocalProxy(endpoint, env, async (url) => {
+        const forwarded = await get(`${url}/api/whoami?via=local-proxy`);
+        expect(forwarded.status).toBe(200);
+        expect(JSON.parse(forwarded.body)).toMatchObject({ user: 'alice@example.com' });
+      });
       expect(tinyproxy.log()).toContain(`GET ${endpoint}/api/whoami?via=local-proxy HTTP/1.1`);
-      expect(await stopLocalProxy(local.cli)).toContain(`proxy: ${endpoint} via proxy ${tinyproxy.url}`);
+      expect(localProxyLog).toContain(`proxy: ${endpoint} via proxy ${tinyproxy.url}`);
     });
 
     it('NO_PROXY alone sends a host direct: the proxy log shows nothing, --debug says why', async () => {
@@ -249,7 +251,7 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       const env = envFor(temp.home, { HTTPS_PROXY: tinyproxy.url });
       const connects = (): number =>
         tinyproxy.requestsTo(`127.0.0.1:${api.port}`).filter((line) => line.includes('CONNECT')).length;
-      const login = await runCli(['api', 'login', '-e', api.url, '--token', TOKEN, '--debug'], env);
+      const login = await runCli(['api', 'login', '-e', api.url, '--token-stdin', '--debug'], env, TOKEN);
       expect(login.stderr).toContain(`Logged in to ${api.url} as robot@example.com`);
       expect(login.code).toBe(0);
       expect(login.stderr).toContain(`proxy: ${api.url} via proxy ${tinyproxy.url} (HTTPS_PROXY)`);
@@ -261,18 +263,18 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       expect(JSON.parse(request.stdout)).toMatchObject({ user: 'robot@example.com', path: '/api/items' });
       expect(connects()).toBe(before + 1);
 
-      const local = await startLocalProxy(api.url, env);
-      const forwarded = await get(`${local.url}/api/through-local-proxy`);
-      expect(forwarded.status).toBe(200);
-      expect(JSON.parse(forwarded.body)).toMatchObject({ path: '/api/through-local-proxy' });
+      await withLocalProxy(api.url, env, async (url) => {
+        const forwarded = await get(`${url}/api/through-local-proxy`);
+        expect(forwarded.status).toBe(200);
+        expect(JSON.parse(forwarded.body)).toMatchObject({ path: '/api/through-local-proxy' });
+      });
       expect(connects()).toBe(before + 2);
-      await stopLocalProxy(local.cli);
     });
 
     it('NO_PROXY by host:port goes direct', async () => {
       const env = envFor(temp.home, { HTTPS_PROXY: tinyproxy.url, no_proxy: `127.0.0.1:${api.port}` });
       const before = tinyproxy.requestsTo(`127.0.0.1:${api.port}`).length;
-      const login = await runCli(['api', 'login', '-e', api.url, '--token', TOKEN, '--debug'], env);
+      const login = await runCli(['api', 'login', '-e', api.url, '--token-stdin', '--debug'], env, TOKEN);
       expect(login.code).toBe(0);
       expect(login.stderr).toContain(`proxy: ${api.url} direct (no_proxy)`);
       expect(tinyproxy.requestsTo(`127.0.0.1:${api.port}`).length).toBe(before);
@@ -281,7 +283,11 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
     it('a proxy that is down: E_PROXY_UNREACHABLE (exit 5) naming the proxy, never its password', async () => {
       const down = await findFreePort();
       const env = envFor(temp.home, { HTTPS_PROXY: `http://alice:${PROXY_PASSWORD}@127.0.0.1:${down}` });
-      const run = await runCli(['api', 'login', '-e', api.url, '--token', TOKEN, '--json', '--debug'], env);
+      const run = await runCli(
+        ['api', 'login', '-e', api.url, '--token-stdin', '--json', '--debug'],
+        env,
+        TOKEN,
+      );
       expect(run.code).toBe(5);
       expect(JSON.parse(run.stdout)).toMatchObject({
         ok: false,
@@ -298,7 +304,7 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       const strict = await startTinyproxy({ connectPorts: [443] });
       try {
         const env = envFor(temp.home, { https_proxy: strict.url });
-        const run = await runCli(['api', 'login', '-e', api.url, '--token', TOKEN], env);
+        const run = await runCli(['api', 'login', '-e', api.url, '--token-stdin'], env, TOKEN);
         expect(run.code).toBe(5);
         expect(run.stderr).toContain(
           `the proxy ${strict.url} (https_proxy) answered 403 to CONNECT 127.0.0.1:${api.port}`,
@@ -314,8 +320,9 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       const guarded = await startTinyproxy({ basicAuth: { user: 'alice', password: PROXY_PASSWORD } });
       try {
         const withoutCredentials = await runCli(
-          ['api', 'login', '-e', api.url, '--token', TOKEN],
+          ['api', 'login', '-e', api.url, '--token-stdin'],
           envFor(temp.home, { HTTPS_PROXY: guarded.url }),
+          TOKEN,
         );
         expect(withoutCredentials.code).toBe(5);
         expect(withoutCredentials.stderr).toContain(`the proxy ${guarded.url} (HTTPS_PROXY) answered 407`);
@@ -323,7 +330,7 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
 
         const proxyUrl = `http://alice:${PROXY_PASSWORD}@127.0.0.1:${guarded.port}`;
         const env = envFor(temp.home, { HTTPS_PROXY: proxyUrl });
-        const login = await runCli(['api', 'login', '-e', api.url, '--token', TOKEN, '--debug'], env);
+        const login = await runCli(['api', 'login', '-e', api.url, '--token-stdin', '--debug'], env, TOKEN);
         expect(login.code).toBe(0);
         expect(login.stderr).toContain(`via proxy ${guarded.url} (HTTPS_PROXY)`);
         const request = await runCli(['request', '/api/secret-proxy', '--debug'], env);
