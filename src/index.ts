@@ -74,6 +74,7 @@ export {
   LoginTimeoutError,
   NotLoggedInError,
   PortInUseError,
+  ProxyError,
   SessionExpiredError,
   UsageError,
   isErrorCode,
@@ -82,4 +83,6 @@ export type { ErrorCode } from './errors';
 export { systemTimers } from './context';
 export type { Logger, Clock, Context, Timers, AppContext, BrowserOpener, Stdin } from './context';
 export { createHttpClient, systemHttpClient } from './http/http-request';
-export type { HttpClient } from './http/http-request';
+export type { HttpClient, HttpClientOptions } from './http/http-request';
+export { resolveProxy } from './http/proxy-settings';
+export type { ProxyRoute } from './http/proxy-settings';

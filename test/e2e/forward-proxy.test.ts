@@ -298,6 +298,21 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
         },
       });
       expect(run.stdout + run.stderr).not.toContain(PROXY_PASSWORD);
+
+      // The local proxy answers 502 naming the proxy (its upstream pool maps the failure the same way).
+      const localProxyLog = await withLocalProxy(
+        api.url,
+        { ...env, COOKIE_BRIDGE_TOKEN: TOKEN },
+        async (url) => {
+          const answer = await get(`${url}/api/items`);
+          expect(answer.status).toBe(502);
+          expect(JSON.parse(answer.body)).toEqual({
+            error: 'bad_gateway',
+            message: `cannot reach ${api.url} through the proxy http://127.0.0.1:${down} (HTTPS_PROXY): connection refused (is the proxy running?)`,
+          });
+        },
+      );
+      expect(localProxyLog).not.toContain(PROXY_PASSWORD);
     });
 
     it('a proxy that refuses the CONNECT: E_PROXY_REFUSED (exit 5) with its status', async () => {
