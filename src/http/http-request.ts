@@ -16,7 +16,8 @@ import {
 /**
  * The one outbound HTTP client, on undici: detection, verification, the SDK and forwarding client, relay
  * registration and polling use httpRequest(); the local proxy dispatches on an origin pool built here too.
- * So a proxy (HTTPS_PROXY) or CA setting added to defaultDispatcher() / createOriginPool() reaches every hop.
+ * So the forward proxy (HTTPS_PROXY, http_proxy, NO_PROXY: createHttpClient({ env }), proxy-settings.ts) and
+ * a CA setting (`connect`) reach every hop.
  *
  * undici.request, not fetch: fetch adds Sec-Fetch-Mode: cors (mod_auth_openidc answers it with 401) and
  * follows redirects. request sends only the headers we give (plus Host, and framing for a body), follows
@@ -58,8 +59,12 @@ export interface HttpClient {
   originPool(origin: string): OriginPool;
 }
 
-/** What the local proxy's upstream needs of a pool: a Pool, or a ProxyAgent when a forward proxy is set. */
-export type OriginPool = Pick<Pool, 'dispatch' | 'close' | 'destroy'>;
+/** What the local proxy's upstream needs of a pool: a Pool, or ProxyAgents when a forward proxy is set. */
+export interface OriginPool {
+  dispatch: Dispatcher['dispatch'];
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -159,9 +164,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     originPool: (origin) => {
       const route = routeFor(new URL(origin));
       if (route.kind === 'direct') return createOriginPool(origin, options.connect);
-      return createProxyAgent(route, options.connect, ORIGIN_POOL_OPTIONS).compose(
-        mapProxyErrors(route, origin),
-      );
+      return createProxiedOriginPool(route, origin, options.connect);
     },
   };
 }
@@ -174,21 +177,52 @@ const ORIGIN_POOL_OPTIONS = { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 }
 
 /**
  * A ProxyAgent for `route`: Proxy-Authorization from the URL's credentials, CONNECT for https:// origins
- * (the origin's TLS options inside the tunnel), absolute-form requests for http:// origins.
+ * (the origin's TLS options inside the tunnel), absolute-form requests for http:// origins unless `tunnel`.
  */
 function createProxyAgent(
   route: Extract<ProxyRoute, { kind: 'proxy' }>,
   connect: buildConnector.BuildOptions | undefined,
   poolOptions: Pool.Options = {},
+  tunnel = false,
 ): Dispatcher {
   const { ProxyAgent, Pool: UndiciPool } = undici();
   return new ProxyAgent({
     uri: route.url.href,
-    proxyTunnel: false,
+    proxyTunnel: tunnel,
     ...(connect === undefined ? {} : { requestTls: connect }),
     factory: (origin: string | URL, factoryOptions: object) =>
       new UndiciPool(origin, { ...factoryOptions, ...poolOptions }),
   });
+}
+
+/**
+ * The local proxy's upstream through a forward proxy. WebSocket upgrades always go through a CONNECT tunnel
+ * (as curl sends ws://): forward proxies drop Upgrade from absolute-form requests, so an http:// origin's
+ * upgrades take a second agent, built on the first upgrade.
+ */
+function createProxiedOriginPool(
+  route: Extract<ProxyRoute, { kind: 'proxy' }>,
+  origin: string,
+  connect: buildConnector.BuildOptions | undefined,
+): OriginPool {
+  const mapErrors = mapProxyErrors(route, origin);
+  const requests = createProxyAgent(route, connect, ORIGIN_POOL_OPTIONS).compose(mapErrors);
+  let upgrades: Dispatcher | undefined;
+  const agents = (): Dispatcher[] => (upgrades === undefined ? [requests] : [requests, upgrades]);
+  return {
+    dispatch: (opts, handler) => {
+      if (opts.upgrade === undefined || opts.upgrade === null || new URL(origin).protocol !== 'http:')
+        return requests.dispatch(opts, handler);
+      upgrades ??= createProxyAgent(route, connect, ORIGIN_POOL_OPTIONS, true).compose(mapErrors);
+      return upgrades.dispatch(opts, handler);
+    },
+    close: async () => {
+      await Promise.all(agents().map((agent) => agent.close()));
+    },
+    destroy: async () => {
+      await Promise.all(agents().map((agent) => agent.destroy()));
+    },
+  };
 }
 
 /** Turns a raw dispatch's failure that is the proxy's doing into a ProxyError (for the local proxy's 502). */

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { WebSocket, WebSocketServer } from 'ws';
 
 import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
@@ -187,6 +188,46 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       expect(run.stderr).toContain('proxy: HTTP_PROXY is ignored, as curl does (httpoxy)');
       expect(tinyproxy.requestsTo(lookalike.url.slice('http://'.length))).toEqual([]);
     });
+  });
+
+  it("the local proxy's WebSocket upgrades to an http:// endpoint take a CONNECT tunnel (proxies drop Upgrade)", async () => {
+    const server = http.createServer(tokenApi);
+    const wss = new WebSocketServer({ noServer: true });
+    server.on('upgrade', (req, socket, head) => {
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) =>
+        ws.on('message', (data) => ws.send(`echo:${String(data)}`)),
+      );
+    });
+    const api = await listen(server);
+    try {
+      const env = cliEnv(temp.home, { http_proxy: tinyproxy.url });
+      const login = await runCli(['api', 'login', '-e', api.url, '--token-stdin'], env, TOKEN);
+      expect(login.code).toBe(0);
+      await withLocalProxy(api.url, env, async (url) => {
+        const echo = await new Promise<string>((resolve, reject) => {
+          const ws = new WebSocket(`${url.replace('http:', 'ws:')}/ws`);
+          ws.on('open', () => ws.send('ping'));
+          ws.on('message', (data) => {
+            resolve(String(data));
+            ws.close();
+          });
+          ws.on('unexpected-response', (_request, response) =>
+            reject(new Error(`upgrade answered ${response.statusCode ?? 0}`)),
+          );
+          ws.on('error', reject);
+        });
+        expect(echo).toBe('echo:ping');
+      });
+      expect(tinyproxy.log()).toContain(`GET ${api.url}/api/health HTTP/1.1`);
+      expect(tinyproxy.log()).toContain(`CONNECT 127.0.0.1:${api.port} HTTP/1.1`);
+    } finally {
+      for (const client of wss.clients) client.terminate();
+      await api.close();
+    }
   });
 
   it('relay registration and polling go through the proxy', async () => {
