@@ -21,6 +21,7 @@ import {
   createTestCa,
   findFreePort,
   HTTP_REQUEST_TIMEOUT_MS,
+  REAL_CLI_LOGIN_TIMEOUT_S,
   REAL_COMPONENT_PATHS,
   requireComponent,
   startTinyproxy,
@@ -134,7 +135,10 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
         http_proxy: tinyproxy.url,
       });
 
-      const login = await runCli(['api', 'login', '-e', endpoint, '--timeout', '60', '--debug'], env);
+      const login = await runCli(
+        ['api', 'login', '-e', endpoint, '--timeout', REAL_CLI_LOGIN_TIMEOUT_S, '--debug'],
+        env,
+      );
       expect(login.stderr).toContain(`Logged in to ${endpoint} as alice@example.com`);
       expect(login.code).toBe(0);
       expect(login.stderr).toContain(`proxy: ${endpoint} via proxy ${tinyproxy.url} (http_proxy)`);
@@ -174,7 +178,10 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
         http_proxy: tinyproxy.url,
         NO_PROXY: 'example.com,127.0.0.0/8',
       });
-      const login = await runCli(['api', 'login', '-e', endpoint, '--timeout', '60', '--debug'], env);
+      const login = await runCli(
+        ['api', 'login', '-e', endpoint, '--timeout', REAL_CLI_LOGIN_TIMEOUT_S, '--debug'],
+        env,
+      );
       expect(login.code).toBe(0);
       expect(login.stderr).toContain(`proxy: ${endpoint} direct (NO_PROXY)`);
       const request = await runCli(['request', '/api/whoami?via=no-proxy'], env);
@@ -244,7 +251,7 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       const endpoint = lookalike.url;
       const env = cliEnv(temp.home, { http_proxy: tinyproxy.url });
       const cli = startCli(
-        ['api', 'login', '-e', endpoint, '--relay', '--no-browser', '--timeout', '60'],
+        ['api', 'login', '-e', endpoint, '--relay', '--no-browser', '--timeout', REAL_CLI_LOGIN_TIMEOUT_S],
         env,
       );
       const [url] = await cli.waitForStderr(/http:\/\/\S+\/token\?\S+/);
