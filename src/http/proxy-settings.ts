@@ -113,10 +113,13 @@ export function proxyLabel(url: URL): string {
   return `${url.protocol}//${url.host}`;
 }
 
-/** A proxy variable's raw value with any `user:password@` replaced, for messages about a bad value. */
+/**
+ * A proxy variable's raw value with everything up to its last `@` replaced, for messages about a bad value:
+ * a password with an unencoded `/`, `?` or `@` in it is still hidden.
+ */
 export function redactProxyValue(value: string): string {
   return value.replace(
-    /^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i,
+    /^([a-z][a-z0-9+.-]*:\/\/)?.*@/is,
     (_match, scheme: string | undefined) => `${scheme ?? ''}***@`,
   );
 }

@@ -186,6 +186,8 @@ describe('parseProxyUrl', () => {
     ['socks5://alice:s3cret@proxy:1080', /socks5:\/\/ proxies are not supported/],
     ['http://alice:s3cret@', /names no proxy host|is not a proxy URL/],
     ['http://alice:s3cret@bad host:1', /is not a proxy URL/],
+    ['socks5://alice:s3cret/x@proxy', /^HTTPS_PROXY=socks5:\/\/\*\*\*@proxy: /],
+    ['alice:s3cret?@@proxy:1/', /is not a proxy URL|names no proxy host/],
   ])('%s is E_PROXY_INVALID without the password', (value, message) => {
     let thrown: unknown;
     try {
