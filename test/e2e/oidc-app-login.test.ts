@@ -127,6 +127,9 @@ describeReal(
         withDiagnostics(context, () => {
           expect(session).not.toBe('');
           expect([200, 302]).toContain(logout.status);
+          // The session value reached neither the CLI's output (--debug and --json included) nor the app's log.
+          for (const output of [login.stdout, login.stderr, info.stdout, info.stderr, app?.logs() ?? ''])
+            expect(output).not.toContain(session);
         });
 
         const expired = await runCli(['request', '-e', endpoint, '/api/whoami'], env);
