@@ -17,8 +17,8 @@ export interface RequestBundle {
 
 /**
  * Encodes the cookies a browser sent (through the auth proxy) into a cookie bundle, with the identity the
- * caller read (see identityReader) and the login state, the way GET /token does. Only the auth proxy's session cookies travel
- * (known names and `sessionCookies`), or all cookies (allCookies) when none is there. Bad input is not
+ * caller read (see identityReader) and the login state, the way GET /token does. Only the auth proxy's
+ * session cookies travel (known names and `sessionCookies`), or all cookies (allCookies) when none is there. Bad input is not
  * thrown but returned: a Refusal (400 bad_request) whose message is written for the page.
  */
 export function encodeRequestBundle(
