@@ -23,7 +23,9 @@ import {
 const execFileAsync = promisify(execFile);
 const SCRIPTED_BROWSER = `${process.execPath} ${path.join(REPO_ROOT, 'test', 'kit', 'scripted-browser.js')}`;
 const haveTools = ['curl', 'wget', 'chromium'] as const;
-const describeTools = haveTools.map((name) => requireComponent(name, REAL_COMPONENT_PATHS[name])).every(Boolean)
+const describeTools = haveTools
+  .map((name) => requireComponent(name, REAL_COMPONENT_PATHS[name]))
+  .every(Boolean)
   ? describe
   : describe.skip;
 
@@ -73,7 +75,9 @@ describeTools('api cookies with curl, wget and Playwright', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
     // The chunks, in order, exact for the IP host.
-    expect(text).toMatch(/^127\.0\.0\.1\tFALSE\t\/\tFALSE\t0\t_oauth2_proxy_0\t[^\n]+\n127\.0\.0\.1\tFALSE\t\/\tFALSE\t0\t_oauth2_proxy_1\t/m);
+    expect(text).toMatch(
+      /^127\.0\.0\.1\tFALSE\t\/\tFALSE\t0\t_oauth2_proxy_0\t[^\n]+\n127\.0\.0\.1\tFALSE\t\/\tFALSE\t0\t_oauth2_proxy_1\t/m,
+    );
 
     const url = `${endpoint}/api/whoami`;
     const curl = await tool('curl', ['-sS', '-b', file, url], temp.home);
@@ -93,9 +97,9 @@ describeTools('api cookies with curl, wget and Playwright', () => {
 
   it('curl -H @file takes the exported header file', async () => {
     const file = path.join(temp.home, 'cookie.header');
-    expect((await runCli(['api', 'cookies', '-e', endpoint, '--format', 'header', '-o', file], env)).code).toBe(
-      0,
-    );
+    expect(
+      (await runCli(['api', 'cookies', '-e', endpoint, '--format', 'header', '-o', file], env)).code,
+    ).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const curl = await tool('curl', ['-sS', '-H', `@${file}`, `${endpoint}/api/whoami`], temp.home);
     expect(JSON.parse(curl.stdout)).toEqual({ user: 'alice@example.com' });

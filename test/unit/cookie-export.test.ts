@@ -47,7 +47,7 @@ describe('formatNetscapeCookies', () => {
     expect(formatNetscapeCookies([base]).split('\n')[0]).toBe(NETSCAPE_HEADER);
   });
 
-  it.each<[string, Partial<ExportableCookie>, string]>([
+  it.each<[string, Record<string, unknown>, string]>([
     ['a host-only session cookie', {}, 'api.example.com\tFALSE\t/\tFALSE\t0\tsession\tv1'],
     [
       'a domain cookie (leading dot, TRUE)',
@@ -77,7 +77,11 @@ describe('formatNetscapeCookies', () => {
       'api.example.com\tFALSE\t/\tFALSE\t0\tsession\tv1',
     ],
   ])('writes %s', (_name, change, line) => {
-    const text = formatNetscapeCookies([{ ...base, ...change }]);
+    // An undefined in `change` stands for a field the store left out.
+    const cookie = Object.fromEntries(
+      Object.entries({ ...base, ...change }).filter(([, value]) => value !== undefined),
+    ) as unknown as ExportableCookie;
+    const text = formatNetscapeCookies([cookie]);
     expect(text.trimEnd().split('\n').at(-1)).toBe(line);
     expect(text.endsWith('\n')).toBe(true);
   });
