@@ -60,6 +60,9 @@ export async function exportCredential(
   return { text: formatCookies(format, cookies), cookies: cookies.length };
 }
 
-function formatCookies(format: 'netscape' | 'json', cookies: Parameters<typeof formatCookiesJson>[0]): string {
+function formatCookies(
+  format: 'netscape' | 'json',
+  cookies: Parameters<typeof formatCookiesJson>[0],
+): string {
   return format === 'json' ? formatCookiesJson(cookies) : formatNetscapeCookies(cookies);
 }

@@ -413,7 +413,12 @@ export async function writeNamedFileSecurely(
       );
     }
     if (!existing.isFile()) {
-      throw new CredentialFileError('E_WRITE_FAILED', file, 'is not a regular file', 'name a file, not a folder');
+      throw new CredentialFileError(
+        'E_WRITE_FAILED',
+        file,
+        'is not a regular file',
+        'name a file, not a folder',
+      );
     }
     const uid = process.getuid?.();
     if (uid !== undefined && existing.uid !== uid) {

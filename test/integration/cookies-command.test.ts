@@ -175,20 +175,23 @@ describe('api cookies', () => {
       { COOKIE_BRIDGE_TOKEN: 'env-tok' },
       'Bearer env-tok',
     ],
-  ])('has no cookies to export for %s (exit 2, E_NO_COOKIES) but prints its header', async (_n, auth, env, value) => {
-    await store.saveLogin(profile(auth), auth.type === 'cookies' ? [{ name: 's', value: 'v' }] : []);
-    const netscape = await run({}, { env });
-    expect(netscape.code).toMatchObject({
-      code: 'E_NO_COOKIES',
-      exitCode: 2,
-      message: expect.stringContaining('has no cookies to export'),
-      hint: expect.stringContaining('--format header'),
-    });
-    expect(netscape.stdout).toBe('');
-    expect(JSON.stringify(netscape.code)).not.toContain(value.split(' ')[1]);
-    const header = await run({ format: 'header' }, { env });
-    expect(header.stdout).toBe(`Authorization: ${value}\n`);
-  });
+  ])(
+    'has no cookies to export for %s (exit 2, E_NO_COOKIES) but prints its header',
+    async (_n, auth, env, value) => {
+      await store.saveLogin(profile(auth), auth.type === 'cookies' ? [{ name: 's', value: 'v' }] : []);
+      const netscape = await run({}, { env });
+      expect(netscape.code).toMatchObject({
+        code: 'E_NO_COOKIES',
+        exitCode: 2,
+        message: expect.stringContaining('has no cookies to export'),
+        hint: expect.stringContaining('--format header'),
+      });
+      expect(netscape.stdout).toBe('');
+      expect(JSON.stringify(netscape.code)).not.toContain(value.split(' ')[1]);
+      const header = await run({ format: 'header' }, { env });
+      expect(header.stdout).toBe(`Authorization: ${value}\n`);
+    },
+  );
 
   it('exports an empty jar, with a note, for an endpoint that needs no credential', async () => {
     await store.saveLogin(profile({ type: 'none' }));
