@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 
-import { cliEnv, makeTempHome, REPO_ROOT, runCli } from '../kit/cli-runner';
+import { cliEnv, makeTempHome, REPO_ROOT, runCli, startCli } from '../kit/cli-runner';
 import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
 import {
   HTTP_REQUEST_TIMEOUT_MS,
@@ -93,6 +93,21 @@ describeTools('api cookies with curl, wget and Playwright', () => {
     const bareWget = await tool('wget', ['-q', '-O', '-', '--max-redirect=0', url], temp.home);
     expect(bareWget.code).not.toBe(0);
     expect(bareWget.stdout).not.toContain('alice@example.com');
+  });
+
+  it('refuses to print the cookies in a real terminal without --force, and shows no cookie value', async () => {
+    const session = (await runCli(['api', 'cookies', '-e', endpoint, '--format', 'json'], env)).stdout;
+    const values = (JSON.parse(session) as Array<{ value: string }>).map((cookie) => cookie.value);
+    expect(values.length).toBeGreaterThan(1);
+    const refused = await startCli(['api', 'cookies', '-e', endpoint], env, { terminal: true }).result;
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('refusing to print cookies to the terminal');
+    expect(refused.stderr).toContain('-o cookies.txt');
+    for (const value of values) expect(refused.stderr).not.toContain(value.slice(0, 40));
+    const forced = await startCli(['api', 'cookies', '-e', endpoint, '--force'], env, { terminal: true })
+      .result;
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain('_oauth2_proxy_0');
   });
 
   it('curl -H @file takes the exported header file', async () => {
