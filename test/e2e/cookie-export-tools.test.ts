@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { cliEnv, makeTempHome, REPO_ROOT, runCli, startCli } from '../kit/cli-runner';
 import { startLookalikeStack, type LookalikeStack } from '../kit/lookalike-stack';
 import {
-  HTTP_REQUEST_TIMEOUT_MS,
+  CLIENT_TOOL_TIMEOUT_MS,
   launchChromium,
   REAL_BROWSER_TEST_TIMEOUT_MS,
   REAL_COMPONENT_PATHS,
@@ -39,7 +39,7 @@ async function tool(
     const { stdout, stderr } = await execFileAsync(command, args, {
       env: { PATH: process.env.PATH, HOME: home, LANG: 'C' },
       cwd: home,
-      timeout: HTTP_REQUEST_TIMEOUT_MS,
+      timeout: CLIENT_TOOL_TIMEOUT_MS,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

@@ -21,7 +21,7 @@ import {
   CHROMIUM_BROWSER_COMMAND,
   createTestCa,
   findFreePort,
-  HTTP_REQUEST_TIMEOUT_MS,
+  CLIENT_TOOL_TIMEOUT_MS,
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
   REAL_CLI_LOGIN_TIMEOUT_S,
@@ -66,7 +66,7 @@ describeReal('git over HTTPS behind mod_auth_openidc with an exported cookies.tx
     try {
       const { stdout, stderr } = await execFileAsync(REAL_COMPONENT_PATHS.git, args, {
         cwd,
-        timeout: HTTP_REQUEST_TIMEOUT_MS * 3,
+        timeout: CLIENT_TOOL_TIMEOUT_MS,
         env: {
           PATH: process.env.PATH,
           HOME: join(work, 'git-home'),
@@ -244,7 +244,7 @@ describeReal('git over HTTPS behind mod_auth_openidc with an exported cookies.tx
         expect(untrusted.stderr).toMatch(/certificate|SSL/i);
       });
     },
-    REAL_BROWSER_TEST_TIMEOUT_MS * 2,
+    REAL_BROWSER_TEST_TIMEOUT_MS,
   );
 });
 
