@@ -221,7 +221,14 @@ describeReal('git over HTTPS behind mod_auth_openidc with an exported cookies.tx
       expect(await git(['add', 'CHANGES'], join(work, 'clone'))).toMatchObject({ code: 0 });
       expect(await git(['commit', '-m', 'second'], join(work, 'clone'))).toMatchObject({ code: 0 });
       const head = (await git(['rev-parse', 'HEAD'], join(work, 'clone'))).stdout.trim();
-      const push = await git([...recipe, 'push', 'origin', 'main'], join(work, 'clone'));
+      // The README's once-per-repository form: per-URL settings, then a plain git push.
+      for (const [key, value] of [
+        [`http.${endpoint}/.cookieFile`, cookies],
+        [`http.${endpoint}/.sslCAInfo`, caFile],
+      ] as const) {
+        expect(await git(['config', key, value], join(work, 'clone'))).toMatchObject({ code: 0 });
+      }
+      const push = await git(['push', 'origin', 'main'], join(work, 'clone'));
       const remote = await git([...recipe, 'ls-remote', repo, 'refs/heads/main']);
       explain([push, remote], () => {
         expect(push.code).toBe(0);
