@@ -125,6 +125,10 @@ export const ERROR_CODES = {
     hint: 'pick another one with --port N, or leave --port out to use a free port',
   },
   E_HTTP_STATUS: { exitCode: ExitCode.HttpStatus, hint: undefined },
+  E_NO_COOKIES: {
+    exitCode: ExitCode.Usage,
+    hint: 'this login is not a cookie session: cookie-bridge api cookies --format header prints its header',
+  },
 } as const satisfies Record<`E_${string}`, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
