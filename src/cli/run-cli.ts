@@ -197,7 +197,7 @@ Examples (curl 7.55+ reads -H @file; the credential stays off every command line
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('-X, --request <method>', 'HTTP method (default GET, or POST with a body)')
     .addOption(
-      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable)")
+      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable; Accept is */* unless set)")
         .argParser(collect)
         .default([]),
     )

@@ -104,10 +104,7 @@ class ProxyExchange implements DispatchHandler {
     const headers = toIncomingHeaders(rawHeaders);
     const { runtime, res, target } = this;
     runtime.logger.debug(`< ${status} ${target.url.pathname}`);
-    if (
-      headers['set-cookie'] === undefined &&
-      !isWorthInspecting(status, headers)
-    ) {
+    if (headers['set-cookie'] === undefined && !isWorthInspecting(status, headers)) {
       this.answered = true;
       this.direct = true;
       res.writeHead(status, statusText, this.clientHeaders(headers));
