@@ -176,6 +176,9 @@ export function isServerAuthRefusalPage(body: string): boolean {
   return SERVER_REFUSAL_PAGES.some((page) => page.test(body));
 }
 
+/** A sign-out form on an app's page (`/oauth2/sign_out`, `/auth/logout`) is no sign-in page. */
+const SIGN_OUT_PATH =
+  /(?:^|\/)(?:logout|log-out|log_out|signout|sign-out|sign_out|logoff|end_session|end-session)(?:$|[/.])/i;
 const PASSWORD_FIELD = /<input\b[^>]*?\btype\s*=\s*["']?password\b/i;
 const FORM_ACTION = /<form\b[^>]*?\baction\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))/gi;
 /**
@@ -208,7 +211,7 @@ export function isSignInPage(
   if (IDP_SIGN_IN_TEMPLATES.some((template) => template.test(body))) return true;
   for (const match of body.matchAll(FORM_ACTION)) {
     const action = safeUrl(decodeEntities(match[1] ?? match[2] ?? match[3] ?? ''), pageUrl);
-    if (action === undefined) continue;
+    if (action === undefined || SIGN_OUT_PATH.test(action.pathname)) continue;
     if (isLoginPath(action.pathname) || productOfUrl(action) !== 'unknown') return true;
   }
   return false;

@@ -89,7 +89,9 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
     });
     if (checked.signal !== undefined) {
       checked.body.resume();
-      logger.debug(`session check: rule ${checked.signal.rule} fired: ${checked.signal.detail}`);
+      logger.debug(
+        `session check: rule ${checked.signal.rule} fired (proxy ${checked.signal.proxy}): ${checked.signal.detail}`,
+      );
       throw new SessionExpiredError(endpoint, checked.signal.detail, response.status);
     }
     const body = checked.body;

@@ -142,6 +142,18 @@ describe('the page table through request, the SDK and the local proxy', () => {
     expect(pages?.lastRequestHeaders()?.accept).toBe('application/json');
   });
 
+  it.each([
+    ['pomerium-401', 'pomerium'],
+    ['cloudflare-access-redirect', 'cloudflare-access'],
+    ['authentik-start', 'authentik'],
+    ['mod-auth-openidc-redirect', 'mod_auth_openidc'],
+    ['idp-redirect', 'unknown'],
+  ])('request --debug names the product only on its own marks: %s → %s', async (name, proxy) => {
+    const result = await runCli(['request', '--debug', '-e', endpoint, `/pages/${name}`], env);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(new RegExp(`session check: rule [a-z-]+ fired \\(proxy ${proxy}\\)`));
+  });
+
   it.each(names)('request (built CLI): %s', async (name) => {
     const entry = caseNamed(name);
     const result = await runCli(['request', '-e', endpoint, `/pages/${name}`], env);

@@ -385,6 +385,15 @@ describe('classifyAuthProxyResponse on what the clients replay: only the proxyâ€
     ],
     ["an app's own empty 403", { status: 403, headers: {}, bodySnippet: '' }],
     [
+      "an app's page with a sign-out form (to the proxy's /oauth2/sign_out or its own /auth/logout)",
+      {
+        headers: { 'content-type': 'text/html' },
+        bodySnippet:
+          '<html><form method="post" action="/oauth2/sign_out"><button>Sign out</button></form>' +
+          '<form action="/auth/logout" method="post"></form></html>',
+      },
+    ],
+    [
       'an API call redirected to another host that is no sign-in (a CDN, an object store)',
       { status: 307, headers: { location: 'https://files.example.net/export.csv?sig=x' }, expectJson: true },
     ],
