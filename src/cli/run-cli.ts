@@ -230,7 +230,7 @@ Service-account tokens and basic auth have no cookies: --format header prints th
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('-X, --request <method>', 'HTTP method (default GET, or POST with a body)')
     .addOption(
-      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable)")
+      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable; Accept is */* unless set)")
         .argParser(collect)
         .default([]),
     )

@@ -439,6 +439,29 @@ describe('corrupt files', () => {
     await expect(store.getProfile(good)).resolves.toEqual(cookieProfile(good));
   });
 
+  it.each(['oauth2-proxy', 'mod_auth_openidc', 'unknown', 'pomerium', 'cloudflare-access', 'authentik'])(
+    'profile.json naming the auth proxy %s (older kinds and the new ones) is read',
+    async (proxy) => {
+      const store = await twoEndpoints();
+      const file = store.pathsFor(bad).profile;
+      await fs.writeFile(
+        file,
+        JSON.stringify({ endpoint: bad, auth: { type: 'cookies' }, loggedInAt: 'x', proxy }),
+      );
+      await expect(store.getProfile(bad)).resolves.toMatchObject({ endpoint: bad, proxy });
+    },
+  );
+
+  it('profile.json naming an auth proxy kind it does not know is reported', async () => {
+    const store = await twoEndpoints();
+    const file = store.pathsFor(bad).profile;
+    await fs.writeFile(
+      file,
+      JSON.stringify({ endpoint: bad, auth: { type: 'cookies' }, loggedInAt: 'x', proxy: 'nope' }),
+    );
+    await expectCorrupt(store.getProfile(bad), file);
+  });
+
   it.each([
     ['truncated JSON', '{"lastEndpoint":"http'],
     ['a wrong type', '{"lastEndpoint":42}'],
