@@ -12,11 +12,10 @@ export function sessionExpiredAnswer(endpoint: string): Refusal {
 /** An upstream connection failure as 502 Bad Gateway, or 504 Gateway Timeout for time-outs (one table with serve). */
 export function upstreamFailureAnswer(upstream: URL, error: unknown): Refusal {
   const timeout = upstreamErrorStatus(networkErrorCode(error)) === 504;
-  return new Refusal(
-    timeout ? 504 : 502,
-    timeout ? 'gateway_timeout' : 'bad_gateway',
-    toUnreachableError(upstream, error).message,
-  );
+  const failure = toUnreachableError(upstream, error);
+  // A refused certificate says what to do about it (--cacert, the right host name), as the CLI does.
+  const message = failure.code === 'E_TLS' ? `${failure.message} (${failure.hint ?? ''})` : failure.message;
+  return new Refusal(timeout ? 504 : 502, timeout ? 'gateway_timeout' : 'bad_gateway', message);
 }
 
 export function sendAnswer(res: ServerResponse, answer: Refusal): void {
