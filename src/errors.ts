@@ -215,27 +215,24 @@ export class SessionExpiredError extends CookieBridgeError {
 
 export class EndpointUnreachableError extends CookieBridgeError {
   readonly endpoint: string;
-  constructor(
-    endpoint: string,
-    detail: string,
-    options: CookieBridgeErrorOptions = {},
-    code: 'E_ENDPOINT_UNREACHABLE' | 'E_TLS' = 'E_ENDPOINT_UNREACHABLE',
-  ) {
-    super(code, `cannot reach ${endpoint}: ${detail}`, options);
+  constructor(endpoint: string, detail: string, options: CookieBridgeErrorOptions = {}) {
+    super('E_ENDPOINT_UNREACHABLE', `cannot reach ${endpoint}: ${detail}`, options);
     this.endpoint = endpoint;
   }
 }
 
 /**
- * The endpoint's TLS certificate was refused (unknown CA, wrong name, expired, self-signed): an
- * EndpointUnreachableError (every hop that handles one handles this) with its own code, exit code 9 and a
- * hint that names the fix for that kind of failure.
+ * The endpoint's TLS certificate was refused (unknown CA, wrong name, expired, self-signed): like
+ * EndpointUnreachableError ("cannot reach <endpoint>: TLS: …"), with its own code, exit code 9 and a hint that
+ * names the fix for that kind of failure (--cacert, the right host name, a renewed certificate).
  */
-export class TlsError extends EndpointUnreachableError {
+export class TlsError extends CookieBridgeError {
+  readonly endpoint: string;
   /** Node's code for the refusal, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID. */
   readonly tlsCode: string;
   constructor(endpoint: string, detail: string, tlsCode: string, options: CookieBridgeErrorOptions = {}) {
-    super(endpoint, detail, options, 'E_TLS');
+    super('E_TLS', `cannot reach ${endpoint}: ${detail}`, options);
+    this.endpoint = endpoint;
     this.tlsCode = tlsCode;
   }
 }

@@ -1,7 +1,13 @@
 import { resolveCredential, type CredentialSource } from '../../store/resolve-credential';
 import { resolveEndpoint, type EndpointSource } from '../../sdk/resolve-endpoint';
 import type { EndpointProfile } from '../../store/credential-types';
-import { CredentialFileError, EndpointUnreachableError, ExitCode, isCookieBridgeError } from '../../errors';
+import {
+  CredentialFileError,
+  EndpointUnreachableError,
+  ExitCode,
+  TlsError,
+  isCookieBridgeError,
+} from '../../errors';
 import { describeCaPem, type CaDescription } from '../../http/tls-options';
 import type { CliContext } from '../cli-context';
 
@@ -150,12 +156,10 @@ async function checkServer(
       ? { state: 'ok', status: result.status }
       : { state: 'ok', status: result.status, user: result.user };
   } catch (error) {
-    if (error instanceof EndpointUnreachableError) {
-      // A refused certificate (E_TLS) keeps its code and fix, so --json readers can tell it apart.
-      return error.code === 'E_TLS'
-        ? { state: 'unreachable', detail: error.message, code: error.code, hint: error.hint ?? '' }
-        : { state: 'unreachable', detail: error.message };
-    }
+    if (error instanceof EndpointUnreachableError) return { state: 'unreachable', detail: error.message };
+    // A refused certificate keeps its code and fix, so --json readers can tell it apart.
+    if (error instanceof TlsError)
+      return { state: 'unreachable', detail: error.message, code: error.code, hint: error.hint ?? '' };
     throw error;
   }
 }
