@@ -37,6 +37,7 @@ export function createCliContext(flags: GlobalFlags): CliContext {
     env,
     ...(flags.cacert === undefined ? {} : { cacertFile: flags.cacert }),
     storedCaFor: (origin) => storedCaForOrigin(store, origin),
+    logger,
   });
   return {
     env,

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
 import type { buildConnector } from 'undici';
 import { UsageError, describeSystemError } from '../errors';
+import type { Logger } from '../context';
 
 /**
  * Which certificate authorities an outbound TLS connection trusts, for the one HTTP client (http-request.ts):
@@ -26,6 +27,8 @@ export interface TlsTrustOptions {
   ca?: string;
   /** The CA (PEM text) stored for the endpoint at `origin`, if any (the credential store's). */
   storedCaFor?: (origin: string) => Promise<string | undefined>;
+  /** --debug: which private CAs a connection trusts (subjects and fingerprints: no secret). */
+  logger?: Logger;
 }
 
 export interface TlsTrust {
@@ -48,10 +51,13 @@ export function createTlsTrust(options: TlsTrustOptions = {}): TlsTrust {
   );
   const bundleFile = env[CA_BUNDLE_ENV_VAR];
   const bundle = once(async () =>
-    bundleFile === undefined || bundleFile === '' ? undefined : readCaFile(bundleFile, `$${CA_BUNDLE_ENV_VAR}`),
+    bundleFile === undefined || bundleFile === ''
+      ? undefined
+      : readCaFile(bundleFile, `$${CA_BUNDLE_ENV_VAR}`),
   );
   const nodeExtra = once(() => readNodeExtraCa(env));
   const stored = new Map<string, Promise<string | undefined>>();
+  const logged = new Set<string>();
   const storedFor = (origin: string): Promise<string | undefined> => {
     let found = stored.get(origin);
     if (found === undefined) {
@@ -63,8 +69,26 @@ export function createTlsTrust(options: TlsTrustOptions = {}): TlsTrust {
   return {
     cacert,
     async extraCaFor(origin) {
-      const all = [options.ca, await cacert(), await bundle(), await storedFor(origin)];
-      return [...new Set(all.filter((pem): pem is string => pem !== undefined && pem !== ''))];
+      const sources: Array<[string, string | undefined]> = [
+        ['the SDK option ca', options.ca],
+        ['--cacert', await cacert()],
+        [`$${CA_BUNDLE_ENV_VAR}`, await bundle()],
+        ['stored at login', await storedFor(origin)],
+      ];
+      const given = sources.filter(
+        (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+      );
+      if (given.length > 0 && options.logger !== undefined && !logged.has(origin)) {
+        logged.add(origin);
+        const names = given.map(
+          ([source, pem]) =>
+            `${describeCaPem(pem)
+              .map((ca) => `${ca.subject} (SHA-256 ${ca.fingerprint256.slice(0, 23)}…)`)
+              .join(', ')} from ${source}`,
+        );
+        options.logger.debug(`tls: ${origin} trusts, beside the system's CAs: ${names.join('; ')}`);
+      }
+      return [...new Set(given.map(([, pem]) => pem))];
     },
     async caListWith(extra) {
       return [...rootCertificates, ...(await nodeExtra()), ...extra];
@@ -86,7 +110,8 @@ export async function readCaFile(file: string, source: string): Promise<string> 
     });
   }
   const certificates = pemCertificates(text);
-  const invalid = certificates.length === 0 || certificates.some((pem) => parseCertificate(pem) === undefined);
+  const invalid =
+    certificates.length === 0 || certificates.some((pem) => parseCertificate(pem) === undefined);
   if (invalid) {
     throw new UsageError(`${source}: ${file} holds no PEM certificate`, {
       hint: 'give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----); convert DER with: openssl x509 -inform der -in FILE',
