@@ -93,7 +93,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   let own: Dispatcher | undefined;
   const dispatcher = (): Dispatcher =>
     options.dispatcher ??
-    (tls === undefined ? defaultDispatcher() : (own ??= new (undici().Agent)({ connect: tlsConnector(tls) })));
+    (tls === undefined
+      ? defaultDispatcher()
+      : (own ??= new (undici().Agent)({ connect: tlsConnector(tls) })));
   return {
     request: (url, requestOptions = {}) =>
       httpRequest(url, { ...requestOptions, dispatcher: requestOptions.dispatcher ?? dispatcher() }),
