@@ -90,8 +90,10 @@ async function runProgram(argv: string[], version: string, state: CliRun): Promi
     .option('--debug', 'show every step, with secrets redacted')
     .option(
       '--cacert <file>',
-      "trust this CA certificate (PEM) for the endpoint's HTTPS, beside the system's; a login stores it\nfor the endpoint, so later commands need no flag (any command: cookie-bridge api login --cacert ca.pem -e …)",
+      "trust this CA certificate (PEM file) for the endpoint's HTTPS, beside the system's CAs; api login stores it with the endpoint, so later commands need no flag",
     )
+    // Every command's --help lists --debug and --cacert too (defined once, here).
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
