@@ -134,6 +134,10 @@ export const ERROR_CODES = {
     exitCode: ExitCode.Tls,
     hint: 'pass the CA certificate with --cacert FILE (stored for the endpoint at login) or set COOKIE_BRIDGE_CA_BUNDLE=FILE',
   },
+  E_NO_COOKIES: {
+    exitCode: ExitCode.Usage,
+    hint: 'this login is not a cookie session: cookie-bridge api cookies --format header prints its header',
+  },
 } as const satisfies Record<`E_${string}`, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -92,7 +92,6 @@ export function recogniseAuthProxyKind(input: {
     const redirectUri = safeUrl(url.searchParams.get('redirect_uri') ?? '');
     if (redirectUri !== undefined && /\/oauth2\/callback$/.test(redirectUri.pathname)) return 'oauth2-proxy';
   }
-  if (input.location !== undefined && isAuthorizationRequest(input.location)) return 'mod_auth_openidc';
   const body = input.bodySnippet ?? '';
   if (OAUTH2_PROXY_BODY.test(body)) return 'oauth2-proxy';
   if (MOD_AUTH_OPENIDC_BODY.test(body)) return 'mod_auth_openidc';

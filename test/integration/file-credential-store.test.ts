@@ -105,8 +105,8 @@ describe('saveLogin and getCookieHeader', () => {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const cookies = await store.listCookies(endpoint);
     expect(cookies).toEqual([
-      { name: 'session', value: 'v1', domain: host, path: '/', secure, httpOnly: true },
-      { name: '__Host-csrf', value: 'v2', domain: host, path: '/', secure, httpOnly: true },
+      { name: 'session', value: 'v1', domain: host, path: '/', secure, httpOnly: true, hostOnly: true },
+      { name: '__Host-csrf', value: 'v2', domain: host, path: '/', secure, httpOnly: true, hostOnly: true },
     ]);
     await expect(store.getProfile(`${endpoint}/`)).resolves.toEqual(cookieProfile(endpoint));
   });
