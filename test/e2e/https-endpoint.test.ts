@@ -146,6 +146,10 @@ describeWithAll('HTTPS endpoint with a private CA (nginx + TLS, the look-alike, 
       ]);
       expect(info.stdout).not.toContain('BEGIN CERTIFICATE');
       expect(json).toMatchObject({ server: { state: 'ok' } });
+      const text = await runCli(['api', 'info'], env);
+      expect(text.stdout).toContain(
+        `trusted CA  CN=cookie-bridge https-e2e-ca (SHA-256 ${fingerprintOf(ca)})`,
+      );
 
       // The SDK, in this process: the stored CA is used (this process's own NODE_EXTRA_CA_CERTS is not ours).
       const client = await createClient({ endpoint, env: cliEnv(temp.home) });
@@ -251,7 +255,7 @@ describeWithAll('HTTPS endpoint with a private CA (nginx + TLS, the look-alike, 
     }
   });
 
-  it('a --cacert file that holds no certificate is a usage error naming the file', async () => {
+  it('a --cacert file that holds no certificate is a usage error naming the file; every --help lists --cacert', async () => {
     const fresh = makeTempHome();
     try {
       const bad = path.join(fresh.home, 'not-a-ca.pem');
@@ -263,6 +267,10 @@ describeWithAll('HTTPS endpoint with a private CA (nginx + TLS, the look-alike, 
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`--cacert: ${bad} holds no PEM certificate`);
       expect(readFileSync(serverCertFile, 'utf8')).toContain('BEGIN CERTIFICATE');
+      for (const command of [['request'], ['proxy'], ['api', 'info'], ['api', 'login']]) {
+        const help = await runCli([...command, '--help'], cliEnv(fresh.home));
+        expect(help.stdout).toMatch(/Global Options:[\s\S]*--cacert <file>/);
+      }
     } finally {
       fresh.cleanup();
     }
