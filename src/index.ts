@@ -42,6 +42,7 @@ export { createHealthRouter } from './server/health-route';
 export { createServeApp } from './server/create-serve-app';
 export type { ServeApp, ServeAppOptions } from './server/create-serve-app';
 export type { ProxySecret } from './server/trusted-proxy';
+export type { ResolveIdentity } from './server/identity';
 export { createMemoryRelayStore } from './server/relay-store';
 export type {
   MemoryRelayStoreOptions,
@@ -84,5 +85,8 @@ export { systemTimers } from './context';
 export type { Logger, Clock, Context, Timers, AppContext, BrowserOpener, Stdin } from './context';
 export { createHttpClient, systemHttpClient } from './http/http-request';
 export type { HttpClient, HttpClientOptions } from './http/http-request';
+export { TlsError } from './errors';
+export { createTlsTrust } from './http/tls-options';
+export type { TlsTrust, TlsTrustOptions } from './http/tls-options';
 export { resolveProxy } from './http/proxy-settings';
 export type { ProxyRoute } from './http/proxy-settings';

@@ -12,6 +12,7 @@ const commands = {
   request: () => require('./commands/request-command') as typeof import('./commands/request-command'),
   proxy: () => require('./commands/proxy-command') as typeof import('./commands/proxy-command'),
   header: () => require('./commands/header-command') as typeof import('./commands/header-command'),
+  cookies: () => require('./commands/cookies-command') as typeof import('./commands/cookies-command'),
   serve: () => require('./commands/serve-command') as typeof import('./commands/serve-command'),
 };
 const loadContext = (): typeof import('./cli-context') =>
@@ -37,6 +38,8 @@ Environment:
   COOKIE_BRIDGE_HOME      where credentials live (default: the platform config folder)
   COOKIE_BRIDGE_ENDPOINT  endpoint used when -e is not given
   COOKIE_BRIDGE_TOKEN     service-account token; overrides any stored credential
+  COOKIE_BRIDGE_CA_BUNDLE CA certificates (PEM file) trusted for every endpoint, beside the system's
+                          and NODE_EXTRA_CA_CERTS (HTTPS with a private CA; see also --cacert)
   BROWSER                 command that opens the sign-in URL (receives it as last argument)
   https_proxy, HTTPS_PROXY  forward proxy for https:// (http://[user:pass@]host:port), as curl reads them
   http_proxy              forward proxy for http:// (upper-case HTTP_PROXY is ignored, like curl)
@@ -90,6 +93,12 @@ async function runProgram(argv: string[], version: string, state: CliRun): Promi
     )
     .version(version, '-V, --version')
     .option('--debug', 'show every step, with secrets redacted')
+    .option(
+      '--cacert <file>',
+      "trust this CA certificate (PEM file) for the endpoint's HTTPS, beside the system's CAs; api login stores it with the endpoint, so later commands need no flag",
+    )
+    // Every command's --help lists --debug and --cacert too (defined once, here).
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -155,6 +164,7 @@ Examples:
   printf %s "$PASSWORD" | cookie-bridge api login -e https://ci@api.example.com --password-stdin   # basic auth
   printf %s "$TOKEN" | cookie-bridge api login -e https://api.example.com --token-stdin   # service account
   cookie-bridge api login -e https://api.example.com --token-file ~/.config/api-token
+  cookie-bridge api login -e https://api.internal.example --cacert corp-ca.pem   # private CA, stored
 A password in -e (https://user:pass@host) or --token <token> also work, but other users of the machine
 can read them in ps and the shell history keeps them: cookie-bridge warns.`,
     )
@@ -192,6 +202,38 @@ Examples (curl 7.55+ reads -H @file; the credential stays off every command line
     )
     .action(run((ctx, ...args) => commands.header().headerCommand(ctx, ...(args as [never]))));
 
+  api
+    .command('cookies')
+    .description(
+      'Export the stored session cookies for the tools you already use: a Netscape cookies.txt (curl -b,\nwget --load-cookies, git -c http.cookieFile, yt-dlp --cookies), JSON (Playwright/Puppeteer cookie objects)\nor the Cookie header line. -o FILE is written mode 600; refuses to print to a terminal unless --force',
+    )
+    .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
+    .addOption(
+      new Option('--format <format>', 'what to write')
+        .choices(['netscape', 'json', 'header'])
+        .default('netscape'),
+    )
+    .option(
+      '-o, --output <file>',
+      'write to FILE (mode 600, replaced atomically; a symbolic link is refused) instead of stdout',
+    )
+    .option(
+      '--force',
+      'print even when stdout is a terminal; replace an -o FILE that is not an earlier export',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api cookies -o cookies.txt && curl -b cookies.txt https://api.example.com/api/items
+  wget --load-cookies cookies.txt https://api.example.com/reports/latest.pdf
+  git -c http.cookieFile=cookies.txt clone https://git.example.com/git/team.git
+  cookie-bridge api cookies --format json -o cookies.json     # Playwright: context.addCookies(…)
+The file holds your session: keep it private, and export again after cookie-bridge api login.
+Service-account tokens and basic auth have no cookies: --format header prints their Authorization header.`,
+    )
+    .action(run((ctx, ...args) => commands.cookies().cookiesCommand(ctx, ...(args as [never]))));
+
   program
     .command('request')
     .description(
@@ -201,7 +243,7 @@ Examples (curl 7.55+ reads -H @file; the credential stays off every command line
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('-X, --request <method>', 'HTTP method (default GET, or POST with a body)')
     .addOption(
-      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable)")
+      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable; Accept is */* unless set)")
         .argParser(collect)
         .default([]),
     )

@@ -12,6 +12,7 @@ import {
   type ProxyEnv,
   type ProxyRoute,
 } from './proxy-settings';
+import { tlsConnector, type TlsTrust } from './tls-options';
 
 /**
  * The one outbound HTTP client, on undici: detection, verification, the SDK and forwarding client, relay
@@ -82,18 +83,21 @@ export function defaultDispatcher(): Dispatcher {
 
 /**
  * A pool of keep-alive connections to one origin, for the local proxy's upstream (raw dispatch). No time
- * limits of its own, like node:http's Agent: long polls, slow downloads and big uploads pass.
+ * limits of its own, like node:http's Agent: long polls, slow downloads and big uploads pass. With `tls`, an
+ * https origin is trusted with its private CAs too (tls-options.ts).
  */
-export function createOriginPool(origin: string, connect?: buildConnector.BuildOptions): Pool {
+export function createOriginPool(origin: string, tls?: TlsTrust): Pool {
   return new (undici().Pool)(origin, {
     ...ORIGIN_POOL_OPTIONS,
-    ...(connect === undefined ? {} : { connect }),
+    ...(tls === undefined ? {} : { connect: tlsConnector(tls) }),
   });
 }
 
 export interface HttpClientOptions {
   /** The dispatcher of direct requests (default defaultDispatcher()); tests pass their own. */
   dispatcher?: Dispatcher;
+  /** Private CAs (--cacert, $COOKIE_BRIDGE_CA_BUNDLE, the stored one): see tls-options.ts. */
+  tls?: TlsTrust;
   /**
    * Where the forward-proxy variables are read (https_proxy, HTTPS_PROXY, http_proxy, all_proxy, no_proxy…,
    * with curl's rules: src/http/proxy-settings.ts). Left out: every request goes direct.
@@ -101,21 +105,22 @@ export interface HttpClientOptions {
   env?: ProxyEnv;
   /** Says under --debug which way (which proxy, or direct) each origin goes. */
   logger?: Logger;
-  /** TLS options for the origin (a CA), direct or inside a proxy's CONNECT tunnel alike. */
-  connect?: buildConnector.BuildOptions;
 }
 
 /**
- * An HTTP client that sends each request direct or through the forward proxy `env` names for its URL (one
- * undici ProxyAgent per proxy, built on first use: CONNECT for https://, absolute-form requests for http://).
- * The CLI builds one (src/cli/cli-context.ts) and hands it to every hop; library callers that pass none get
- * systemHttpClient. A proxy that is down or refuses is a ProxyError naming it (never its credentials).
+ * An HTTP client that sends each request direct (on `dispatcher`, default defaultDispatcher(), or with `tls`
+ * an Agent of its own that trusts the private CAs) or through the forward proxy `env` names for its URL (one
+ * undici ProxyAgent per proxy and CA set, built on first use: CONNECT for https://, with the private CAs
+ * inside the tunnel; absolute-form requests for http://). The CLI builds one (src/cli/cli-context.ts) and
+ * hands it to every hop; library callers that pass none get systemHttpClient. A proxy that is down or
+ * refuses is a ProxyError naming it (never its credentials).
  */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const { tls } = options;
   const logger = options.logger ?? silentLogger;
   const proxies = new Map<string, Dispatcher>();
   const described = new Set<string>();
-  let direct: Dispatcher | undefined;
+  let own: Dispatcher | undefined;
   let warned = false;
 
   const routeFor = (url: URL): ProxyRoute => {
@@ -133,19 +138,18 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
     return route;
   };
-  const dispatcherFor = (route: ProxyRoute): Dispatcher => {
-    if (route.kind === 'direct') {
-      if (options.dispatcher !== undefined) return options.dispatcher;
-      direct ??=
-        options.connect === undefined
-          ? defaultDispatcher()
-          : new (undici().Agent)({ connect: options.connect });
-      return direct;
-    }
-    let agent = proxies.get(route.url.href);
+  const direct = (): Dispatcher =>
+    options.dispatcher ??
+    (tls === undefined
+      ? defaultDispatcher()
+      : (own ??= new (undici().Agent)({ connect: tlsConnector(tls) })));
+  const viaProxy = async (route: ViaProxy, origin: string): Promise<Dispatcher> => {
+    const requestTls = await tunnelTls(tls, origin);
+    const key = `${route.url.href}\n${requestTls.key}`;
+    let agent = proxies.get(key);
     if (agent === undefined) {
-      agent = createProxyAgent(route, options.connect);
-      proxies.set(route.url.href, agent);
+      agent = createProxyAgent(route, requestTls.options);
+      proxies.set(key, agent);
     }
     return agent;
   };
@@ -154,8 +158,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     request: async (url, requestOptions = {}) => {
       if (requestOptions.dispatcher !== undefined) return httpRequest(url, requestOptions);
       const route = routeFor(url);
+      if (route.kind === 'direct') return httpRequest(url, { ...requestOptions, dispatcher: direct() });
       try {
-        return await httpRequest(url, { ...requestOptions, dispatcher: dispatcherFor(route) });
+        return await httpRequest(url, { ...requestOptions, dispatcher: await viaProxy(route, url.origin) });
       } catch (error) {
         const cause = error instanceof EndpointUnreachableError ? error.cause : error;
         throw proxyFailure(route, url, cause) ?? error;
@@ -163,8 +168,8 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     },
     originPool: (origin) => {
       const route = routeFor(new URL(origin));
-      if (route.kind === 'direct') return createOriginPool(origin, options.connect);
-      return createProxiedOriginPool(route, origin, options.connect);
+      if (route.kind === 'direct') return createOriginPool(origin, tls);
+      return createProxiedOriginPool(route, origin, tunnelTls(tls, origin));
     },
   };
 }
@@ -175,13 +180,33 @@ export const systemHttpClient: HttpClient = createHttpClient({ env: process.env 
 /** No time limits of its own, like node:http's Agent (long polls, slow downloads and big uploads pass). */
 const ORIGIN_POOL_OPTIONS = { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 } as const;
 
+type ViaProxy = Extract<ProxyRoute, { kind: 'proxy' }>;
+
+/** `options` for the origin inside the tunnel; `key` names its private CAs (empty: none). */
+interface TunnelTls {
+  key: string;
+  options?: buildConnector.BuildOptions & { ca?: string[] };
+}
+
+/**
+ * The TLS options of an https:// origin reached through a proxy's CONNECT tunnel: with private CAs for it
+ * (tls-options.ts), Node's roots + NODE_EXTRA_CA_CERTS + those CAs, as a direct connection trusts them;
+ * without, undefined (Node's own trust).
+ */
+async function tunnelTls(tls: TlsTrust | undefined, origin: string): Promise<TunnelTls> {
+  if (tls === undefined || new URL(origin).protocol !== 'https:') return { key: '' };
+  const extra = await tls.extraCaFor(new URL(origin).origin);
+  if (extra.length === 0) return { key: '' };
+  return { key: extra.join('\n'), options: { ca: await tls.caListWith(extra) } };
+}
+
 /**
  * A ProxyAgent for `route`: Proxy-Authorization from the URL's credentials, CONNECT for https:// origins
- * (the origin's TLS options inside the tunnel), absolute-form requests for http:// origins unless `tunnel`.
+ * (`requestTls` inside the tunnel), absolute-form requests for http:// origins unless `tunnel`.
  */
 function createProxyAgent(
-  route: Extract<ProxyRoute, { kind: 'proxy' }>,
-  connect: buildConnector.BuildOptions | undefined,
+  route: ViaProxy,
+  requestTls: buildConnector.BuildOptions | undefined,
   poolOptions: Pool.Options = {},
   tunnel = false,
 ): Dispatcher {
@@ -189,38 +214,50 @@ function createProxyAgent(
   return new ProxyAgent({
     uri: route.url.href,
     proxyTunnel: tunnel,
-    ...(connect === undefined ? {} : { requestTls: connect }),
+    ...(requestTls === undefined ? {} : { requestTls }),
     factory: (origin: string | URL, factoryOptions: object) =>
       new UndiciPool(origin, { ...factoryOptions, ...poolOptions }),
   });
 }
 
 /**
- * The local proxy's upstream through a forward proxy. WebSocket upgrades always go through a CONNECT tunnel
- * (as curl sends ws://): forward proxies drop Upgrade from absolute-form requests, so an http:// origin's
- * upgrades take a second agent, built on the first upgrade.
+ * The local proxy's upstream through a forward proxy, once the origin's TLS options are known. WebSocket
+ * upgrades always go through a CONNECT tunnel (as curl sends ws://): forward proxies drop Upgrade from
+ * absolute-form requests, so an http:// origin's upgrades take a second agent, built on the first upgrade.
  */
 function createProxiedOriginPool(
-  route: Extract<ProxyRoute, { kind: 'proxy' }>,
+  route: ViaProxy,
   origin: string,
-  connect: buildConnector.BuildOptions | undefined,
+  requestTls: Promise<TunnelTls>,
 ): OriginPool {
   const mapErrors = mapProxyErrors(route, origin);
-  const requests = createProxyAgent(route, connect, ORIGIN_POOL_OPTIONS).compose(mapErrors);
-  let upgrades: Dispatcher | undefined;
-  const agents = (): Dispatcher[] => (upgrades === undefined ? [requests] : [requests, upgrades]);
+  const plainHttp = new URL(origin).protocol === 'http:';
+  const requests = requestTls.then(({ options }) =>
+    createProxyAgent(route, options, ORIGIN_POOL_OPTIONS).compose(mapErrors),
+  );
+  let upgrades: Promise<Dispatcher> | undefined;
+  const agents = async (): Promise<Dispatcher[]> =>
+    Promise.all(upgrades === undefined ? [requests] : [requests, upgrades]);
   return {
     dispatch: (opts, handler) => {
-      if (opts.upgrade === undefined || opts.upgrade === null || new URL(origin).protocol !== 'http:')
-        return requests.dispatch(opts, handler);
-      upgrades ??= createProxyAgent(route, connect, ORIGIN_POOL_OPTIONS, true).compose(mapErrors);
-      return upgrades.dispatch(opts, handler);
+      let agent = requests;
+      if (plainHttp && opts.upgrade !== undefined && opts.upgrade !== null) {
+        upgrades ??= requestTls.then(({ options }) =>
+          createProxyAgent(route, options, ORIGIN_POOL_OPTIONS, true).compose(mapErrors),
+        );
+        agent = upgrades;
+      }
+      agent.then(
+        (dispatcher) => dispatcher.dispatch(opts, handler),
+        (error: Error) => handler.onError?.(error),
+      );
+      return true;
     },
     close: async () => {
-      await Promise.all(agents().map((agent) => agent.close()));
+      await Promise.all((await agents()).map((agent) => agent.close()));
     },
     destroy: async () => {
-      await Promise.all(agents().map((agent) => agent.destroy()));
+      await Promise.all((await agents()).map((agent) => agent.destroy()));
     },
   };
 }

@@ -3,6 +3,8 @@ import type { CredentialStore } from '../store/credential-types';
 import { FileCredentialStore } from '../store/file-credential-store';
 import type { Logger } from '../context';
 import { createHttpClient, type HttpClient } from '../http/http-request';
+import { createTlsTrust } from '../http/tls-options';
+import { storedCaForOrigin } from '../store/stored-ca';
 import { createForwardingClient, type CookieBridgeClient } from './forwarding-client';
 import { resolveEndpoint } from './resolve-endpoint';
 
@@ -17,8 +19,14 @@ export interface CreateClientOptions {
   /** Defaults to the on-disk store under the config home. */
   store?: CredentialStore;
   logger?: Logger;
-  /** The outbound HTTP client; defaults to one that honours the proxy variables of `env` (HTTPS_PROXY, NO_PROXY…). */
+  /**
+   * The outbound HTTP client. Default: one that honours the proxy variables of `env` (HTTPS_PROXY, NO_PROXY…)
+   * and trusts, beside Node's CAs (and NODE_EXTRA_CA_CERTS), `ca`, $COOKIE_BRIDGE_CA_BUNDLE and the CA
+   * `cookie-bridge api login --cacert` stored for the endpoint.
+   */
   http?: HttpClient;
+  /** A private CA certificate (PEM text) to trust for the endpoint's HTTPS (ignored when `http` is given). */
+  ca?: string;
   timeoutMs?: number;
 }
 
@@ -35,14 +43,23 @@ export async function createClient(options: CreateClientOptions = {}): Promise<C
   const env = options.env ?? process.env;
   const store = options.store ?? new FileCredentialStore({ home: resolveConfigHome(env) });
   const { endpoint } = await resolveEndpoint(options.endpoint, env, store);
+  const http =
+    options.http ??
+    createHttpClient({
+      env,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      tls: createTlsTrust({
+        env,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+        storedCaFor: (origin) => storedCaForOrigin(store, origin),
+      }),
+    });
   return createForwardingClient({
     endpoint,
     store,
     env,
+    http,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
-    http:
-      options.http ??
-      createHttpClient({ env, ...(options.logger === undefined ? {} : { logger: options.logger }) }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }

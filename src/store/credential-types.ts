@@ -21,6 +21,11 @@ export interface EndpointProfile {
   proxy?: AuthProxyKind;
   /** ISO time of the login. */
   loggedInAt: string;
+  /**
+   * The private CA certificate(s), PEM text, the endpoint's TLS certificate is trusted with (--cacert at
+   * login): the PEM itself, not a path that may move. Public, but kept in the 0600 profile like the rest.
+   */
+  ca?: string;
 }
 
 export interface StoredCookieInfo {
@@ -32,6 +37,10 @@ export interface StoredCookieInfo {
   httpOnly: boolean;
   /** undefined for a session cookie (no expiry known). */
   expires?: Date;
+  /** true: sent to `domain` only, not its subdomains (for cookies.txt exports). */
+  hostOnly?: boolean;
+  /** strict, lax or none, when the cookie said (for JSON exports). */
+  sameSite?: string;
 }
 
 /**

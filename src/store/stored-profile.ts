@@ -1,8 +1,7 @@
 import { CredentialFileError } from '../errors';
 import type { AuthProxyKind, EndpointProfile, StoredAuth } from './credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
-
-const AUTH_PROXY_KINDS: readonly AuthProxyKind[] = ['oauth2-proxy', 'mod_auth_openidc', 'unknown'];
+import { AUTH_PROXY_KINDS } from '../protocol/auth-proxy-signals';
 
 /** Validates profile.json; also checks it sits in its endpoint's folder (not copied from another one). */
 export function parseStoredProfile(
@@ -15,14 +14,15 @@ export function parseStoredProfile(
   const invalid = (detail: string): CredentialFileError =>
     new CredentialFileError('E_CORRUPT_FILE', file, detail, hint);
   if (!isRecord(raw)) throw invalid('is not a valid endpoint profile');
-  const { endpoint, loggedInAt, identity, proxy } = raw;
+  const { endpoint, loggedInAt, identity, proxy, ca } = raw;
   const auth = parseStoredAuth(raw.auth);
   if (
     typeof endpoint !== 'string' ||
     typeof loggedInAt !== 'string' ||
     auth === undefined ||
     (identity !== undefined && typeof identity !== 'string') ||
-    (proxy !== undefined && !AUTH_PROXY_KINDS.includes(proxy as AuthProxyKind))
+    (proxy !== undefined && !AUTH_PROXY_KINDS.includes(proxy as AuthProxyKind)) ||
+    (ca !== undefined && (typeof ca !== 'string' || !ca.includes('-----BEGIN CERTIFICATE-----')))
   ) {
     throw invalid('is not a valid endpoint profile');
   }
@@ -36,6 +36,7 @@ export function parseStoredProfile(
   const profile: EndpointProfile = { endpoint: key, auth, loggedInAt };
   if (identity !== undefined) profile.identity = identity as string;
   if (proxy !== undefined) profile.proxy = proxy as AuthProxyKind;
+  if (ca !== undefined) profile.ca = ca as string;
   return profile;
 }
 

@@ -319,6 +319,34 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       expect(connects()).toBe(before + 2);
     });
 
+    it('--cacert reaches the endpoint inside the tunnel: stored at login, used by request and the local proxy', async () => {
+      const env = cliEnv(temp.home, { HTTPS_PROXY: tinyproxy.url });
+      const connects = (): number =>
+        tinyproxy.requestsTo(`127.0.0.1:${api.port}`).filter((line) => line.includes('CONNECT')).length;
+      const before = connects();
+      // Without the CA: the endpoint's certificate is refused inside the tunnel (E_TLS, not a proxy error).
+      const untrusted = await runCli(['api', 'login', '-e', api.url, '--token-stdin', '--json'], env, TOKEN);
+      expect(untrusted.code).toBe(9);
+      expect(JSON.parse(untrusted.stdout)).toMatchObject({ error: { code: 'E_TLS' } });
+
+      const login = await runCli(
+        ['api', 'login', '-e', api.url, '--cacert', ca.caFile, '--token-stdin'],
+        env,
+        TOKEN,
+      );
+      expect(login.stderr).toContain(`Logged in to ${api.url} as robot@example.com`);
+      expect(login.code).toBe(0);
+      const request = await runCli(['request', '/api/stored-ca'], env);
+      expect(request.code).toBe(0);
+      expect(JSON.parse(request.stdout)).toMatchObject({ path: '/api/stored-ca' });
+      await withLocalProxy(api.url, env, async (url) => {
+        const forwarded = await get(`${url}/api/stored-ca-local-proxy`);
+        expect(forwarded.status).toBe(200);
+      });
+      // untrusted, login (detection and verification), request, local proxy: all tunnelled
+      expect(connects()).toBeGreaterThanOrEqual(before + 4);
+    });
+
     it('NO_PROXY by host:port goes direct', async () => {
       const env = envFor(temp.home, { HTTPS_PROXY: tinyproxy.url, no_proxy: `127.0.0.1:${api.port}` });
       const before = tinyproxy.requestsTo(`127.0.0.1:${api.port}`).length;
