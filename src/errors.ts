@@ -18,6 +18,8 @@ export const ExitCode = {
   CredentialFile: 7,
   PortInUse: 8,
   HttpStatus: 22,
+  CommandNotExecutable: 126,
+  CommandNotFound: 127,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -39,6 +41,8 @@ export const EXIT_CODES: Readonly<Record<ExitCodeValue, { summary: string; help:
   },
   8: { summary: 'the requested port is in use', help: 'port in use' },
   22: { summary: '`request`: the server answered HTTP ≥ 400', help: 'HTTP status >= 400 (request)' },
+  126: { summary: '`exec`: the command cannot be run', help: 'command cannot be run (exec)' },
+  127: { summary: '`exec`: the command was not found', help: 'command not found (exec)' },
 };
 
 interface ErrorCodeEntry {
@@ -125,6 +129,14 @@ export const ERROR_CODES = {
     hint: 'pick another one with --port N, or leave --port out to use a free port',
   },
   E_HTTP_STATUS: { exitCode: ExitCode.HttpStatus, hint: undefined },
+  E_COMMAND_NOT_EXECUTABLE: {
+    exitCode: ExitCode.CommandNotExecutable,
+    hint: 'check that it is a program you may run (chmod +x), or run it through its interpreter',
+  },
+  E_COMMAND_NOT_FOUND: {
+    exitCode: ExitCode.CommandNotFound,
+    hint: "check the name and PATH; the command runs without a shell: for pipes or $VARIABLES use sh -c '…'",
+  },
 } as const satisfies Record<`E_${string}`, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -259,6 +271,19 @@ export class HttpStatusError extends CookieBridgeError {
   constructor(status: number, statusText: string) {
     super('E_HTTP_STATUS', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
     this.status = status;
+  }
+}
+
+/** `exec` could not start its command: not found (127) or not runnable (126), as a shell would say. */
+export class CommandStartError extends CookieBridgeError {
+  declare readonly code: ErrorCodeWithExit<126 | 127>;
+  readonly command: string;
+  constructor(code: ErrorCodeWithExit<126 | 127>, command: string, detail: string) {
+    super(
+      code,
+      `${JSON.stringify(command)}: ${code === 'E_COMMAND_NOT_FOUND' ? 'command not found' : 'cannot run the command'} (${detail})`,
+    );
+    this.command = command;
   }
 }
 
