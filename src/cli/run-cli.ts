@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, ExitCode, UsageError } from '../errors';
 import type { CliContext, GlobalFlags } from './cli-context';
 import { reportError } from './report-error';
@@ -14,6 +14,8 @@ const commands = {
   header: () => require('./commands/header-command') as typeof import('./commands/header-command'),
   serve: () => require('./commands/serve-command') as typeof import('./commands/serve-command'),
   exec: () => require('./commands/exec-command') as typeof import('./commands/exec-command'),
+  completion: () =>
+    require('./commands/completion-command') as typeof import('./commands/completion-command'),
 };
 const loadContext = (): typeof import('./cli-context') =>
   require('./cli-context') as typeof import('./cli-context');
@@ -313,6 +315,29 @@ command (SIGINT and SIGQUIT too when there is no terminal: a terminal's Ctrl-C r
 Session cookies the server refreshes are saved, as with \`proxy\`.`,
     )
     .action(run((ctx, ...args) => commands.exec().execCommand(ctx, ...(args as [never, never]))));
+
+  program
+    .command('completion')
+    .description(
+      'Print the completion script for bash, zsh or fish: commands, options, and stored endpoints after -e',
+    )
+    .addArgument(new Argument('[shell]', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addOption(
+      new Option('--endpoints', 'list the stored endpoints, one a line (for the scripts)').hideHelp(),
+    )
+    .addHelpText(
+      'after',
+      `
+Install:
+  bash   echo 'source <(cookie-bridge completion bash)' >> ~/.bashrc
+  zsh    echo 'source <(cookie-bridge completion zsh)' >> ~/.zshrc      # after compinit
+  fish   cookie-bridge completion fish > ~/.config/fish/completions/cookie-bridge.fish`,
+    )
+    .action(
+      run((ctx, ...args) =>
+        commands.completion().completionCommand(ctx, program, ...(args as [never, never])),
+      ),
+    );
 
   await program.parseAsync(argv);
   return exitCode;
