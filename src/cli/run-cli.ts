@@ -312,7 +312,8 @@ Examples:
   cookie-bridge exec -- npm test
 The proxy stops when the command exits. SIGTERM and SIGHUP sent to cookie-bridge are passed on to the
 command (SIGINT and SIGQUIT too when there is no terminal: a terminal's Ctrl-C reaches the command itself).
-Session cookies the server refreshes are saved, as with \`proxy\`.`,
+Session cookies the server refreshes are saved, as with \`proxy\`. With HTTPS_PROXY/http_proxy set,
+127.0.0.1 is added to the command's NO_PROXY, so it reaches $COOKIE_BRIDGE_URL directly.`,
     )
     .action(run((ctx, ...args) => commands.exec().execCommand(ctx, ...(args as [never, never]))));
 

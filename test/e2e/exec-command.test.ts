@@ -106,6 +106,24 @@ describe('cookie-bridge exec', () => {
     await expect(portIsClosed(Number(new URL(url).port))).resolves.toBe(true);
   });
 
+  it("runs the README's example: curl through sh -c, the URL taken from the environment", async () => {
+    const run = await runCli(['exec', '--', 'sh', '-c', 'curl -s "$COOKIE_BRIDGE_URL/api/whoami"'], env);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ user: 'alice@example.com' });
+  });
+
+  it('lets the command reach COOKIE_BRIDGE_URL directly when a forward proxy is set in the environment', async () => {
+    // nothing listens on port 9: a client that asked this "corporate proxy" for the URL would fail
+    const run = await runCli(['exec', '--', 'sh', '-c', 'curl -sS "$COOKIE_BRIDGE_URL/api/whoami"'], {
+      ...env,
+      http_proxy: 'http://127.0.0.1:9',
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ user: 'alice@example.com' });
+  });
+
   it('with --secret, the command finds the secret in COOKIE_BRIDGE_SECRET, never on a command line', async () => {
     const run = await runCli(['exec', '--secret', '--', process.execPath, '-e', REPORT_SCRIPT], env);
     expect(run.code).toBe(0);

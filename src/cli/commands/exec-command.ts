@@ -1,16 +1,10 @@
 import { UsageError } from '../../errors';
 import type { CliContext } from '../cli-context';
+import { commandEnvironment } from '../exec-environment';
 import { hasControllingTerminal, runChildCommand } from '../run-child-command';
 import { startLocalProxy, type LocalProxyOptions } from './start-local-proxy';
 
 export type ExecCommandOptions = LocalProxyOptions;
-
-/** What the command finds in its environment: set by exec, and removed when left over from an outer run. */
-export const EXEC_ENV = {
-  url: 'COOKIE_BRIDGE_URL',
-  endpoint: 'COOKIE_BRIDGE_ENDPOINT',
-  secret: 'COOKIE_BRIDGE_SECRET',
-} as const;
 
 /**
  * `cookie-bridge exec -- COMMAND [ARGS…]`: starts the local forwarding proxy (as `proxy` does) on a free
@@ -39,19 +33,4 @@ export async function execCommand(
     await proxy.close();
     ctx.logger.debug('exec: proxy stopped');
   }
-}
-
-/** The command's environment: cookie-bridge's own, plus where the proxy is. */
-export function commandEnvironment(
-  env: NodeJS.ProcessEnv,
-  proxy: { url: string; endpoint: string; secret: string | undefined },
-): NodeJS.ProcessEnv {
-  const result: NodeJS.ProcessEnv = {
-    ...env,
-    [EXEC_ENV.url]: proxy.url,
-    [EXEC_ENV.endpoint]: proxy.endpoint,
-  };
-  if (proxy.secret === undefined) delete result[EXEC_ENV.secret];
-  else result[EXEC_ENV.secret] = proxy.secret;
-  return result;
 }
