@@ -129,6 +129,10 @@ export const ERROR_CODES = {
     hint: 'pick another one with --port N, or leave --port out to use a free port',
   },
   E_HTTP_STATUS: { exitCode: ExitCode.HttpStatus, hint: undefined },
+  E_NO_COOKIES: {
+    exitCode: ExitCode.Usage,
+    hint: 'this login is not a cookie session: cookie-bridge api cookies --format header prints its header',
+  },
   E_COMMAND_NOT_EXECUTABLE: {
     exitCode: ExitCode.CommandNotExecutable,
     hint: 'check that it is a program you may run (chmod +x), or run it through its interpreter',

@@ -42,6 +42,7 @@ export { createHealthRouter } from './server/health-route';
 export { createServeApp } from './server/create-serve-app';
 export type { ServeApp, ServeAppOptions } from './server/create-serve-app';
 export type { ProxySecret } from './server/trusted-proxy';
+export type { ResolveIdentity } from './server/identity';
 export { createMemoryRelayStore } from './server/relay-store';
 export type {
   MemoryRelayStoreOptions,

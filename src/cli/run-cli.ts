@@ -12,6 +12,7 @@ const commands = {
   request: () => require('./commands/request-command') as typeof import('./commands/request-command'),
   proxy: () => require('./commands/proxy-command') as typeof import('./commands/proxy-command'),
   header: () => require('./commands/header-command') as typeof import('./commands/header-command'),
+  cookies: () => require('./commands/cookies-command') as typeof import('./commands/cookies-command'),
   serve: () => require('./commands/serve-command') as typeof import('./commands/serve-command'),
   exec: () => require('./commands/exec-command') as typeof import('./commands/exec-command'),
   completion: () =>
@@ -191,6 +192,38 @@ Examples (curl 7.55+ reads -H @file; the credential stays off every command line
     )
     .action(run((ctx, ...args) => commands.header().headerCommand(ctx, ...(args as [never]))));
 
+  api
+    .command('cookies')
+    .description(
+      'Export the stored session cookies for the tools you already use: a Netscape cookies.txt (curl -b,\nwget --load-cookies, git -c http.cookieFile, yt-dlp --cookies), JSON (Playwright/Puppeteer cookie objects)\nor the Cookie header line. -o FILE is written mode 600; refuses to print to a terminal unless --force',
+    )
+    .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
+    .addOption(
+      new Option('--format <format>', 'what to write')
+        .choices(['netscape', 'json', 'header'])
+        .default('netscape'),
+    )
+    .option(
+      '-o, --output <file>',
+      'write to FILE (mode 600, replaced atomically; a symbolic link is refused) instead of stdout',
+    )
+    .option(
+      '--force',
+      'print even when stdout is a terminal; replace an -o FILE that is not an earlier export',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api cookies -o cookies.txt && curl -b cookies.txt https://api.example.com/api/items
+  wget --load-cookies cookies.txt https://api.example.com/reports/latest.pdf
+  git -c http.cookieFile=cookies.txt clone https://git.example.com/git/team.git
+  cookie-bridge api cookies --format json -o cookies.json     # Playwright: context.addCookies(…)
+The file holds your session: keep it private, and export again after cookie-bridge api login.
+Service-account tokens and basic auth have no cookies: --format header prints their Authorization header.`,
+    )
+    .action(run((ctx, ...args) => commands.cookies().cookiesCommand(ctx, ...(args as [never]))));
+
   program
     .command('request')
     .description(
@@ -200,7 +233,7 @@ Examples (curl 7.55+ reads -H @file; the credential stays off every command line
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('-X, --request <method>', 'HTTP method (default GET, or POST with a body)')
     .addOption(
-      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable)")
+      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable; Accept is */* unless set)")
         .argParser(collect)
         .default([]),
     )

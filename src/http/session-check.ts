@@ -22,30 +22,24 @@ export interface CheckedResponse {
   body: Readable;
 }
 
-/** Whether a request with this Accept header expects JSON (and not an HTML page). */
-export function expectsJson(accept: string | undefined): boolean {
-  const value = accept ?? '';
-  return /json/i.test(value) && !/html/i.test(value);
-}
-
 /**
  * Runs classifyAuthProxyResponse on an upstream response, for the local proxy and the SDK: only redirects,
- * 401/403 and HTML-where-JSON-was-asked are inspected (their first 4 KiB, decompressed when the response
- * has a Content-Encoding); every other response streams on untouched.
+ * 401/403 and 2xx HTML pages are inspected (their first 4 KiB, decompressed when the response has a
+ * Content-Encoding); every other response streams on untouched. The request's Accept header is not evidence:
+ * an HTML page of the app is delivered, whatever was asked, unless it is a sign-in page.
  */
 export async function checkUpstreamSession(
   response: UpstreamResponseHead,
   context: {
     endpoint: string;
     requestUrl: URL;
-    accept: string | undefined;
-    /** Overrides what `accept` says (the SDK's `expectJson`). */
+    /** The caller takes only JSON here: an HTML 2xx page then counts as the proxy's (the SDK's `expectJson`). */
     expectJson?: boolean;
   },
 ): Promise<CheckedResponse> {
   const { status, headers } = response;
-  const expectJson = context.expectJson ?? expectsJson(context.accept);
-  if (!isWorthInspecting(status, headers, expectJson)) return { body: response.body };
+  const expectJson = context.expectJson ?? false;
+  if (!isWorthInspecting(status, headers)) return { body: response.body };
   const peeked = await peekBody(response.body, INSPECTED_BODY_BYTES);
   const signal = classifyAuthProxyResponse({
     endpoint: context.endpoint,

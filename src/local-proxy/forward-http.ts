@@ -5,7 +5,7 @@ import { sendAnswer, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
 import { saveSetCookies, upstreamTarget, type ProxyRuntime, type UpstreamTarget } from './proxy-runtime';
 import { checkLocalRequest } from './request-guard';
-import { checkUpstreamSession, expectsJson } from '../http/session-check';
+import { checkUpstreamSession } from '../http/session-check';
 import { toIncomingHeaders } from '../http/http-request';
 import { toDispatchHeaders, type DispatchHandler, type HttpMethod } from './upstream-pool';
 
@@ -14,7 +14,7 @@ import { toDispatchHeaders, type DispatchHandler, type HttpMethod } from './upst
  * answer down (back-pressure both ways, nothing buffered but the first 4 KiB of a suspicious answer).
  *
  * The upstream call is an undici dispatch. An ordinary answer (no Set-Cookie, not a redirect, 401/403 or
- * HTML-for-JSON) is written straight to the client chunk by chunk, pausing the upstream while the client
+ * a 2xx HTML page) is written straight to the client chunk by chunk, pausing the upstream while the client
  * is slow; the others go through a Readable so the jar can be updated and the head inspected first.
  */
 export async function forwardHttpRequest(
@@ -104,10 +104,7 @@ class ProxyExchange implements DispatchHandler {
     const headers = toIncomingHeaders(rawHeaders);
     const { runtime, res, target } = this;
     runtime.logger.debug(`< ${status} ${target.url.pathname}`);
-    if (
-      headers['set-cookie'] === undefined &&
-      !isWorthInspecting(status, headers, expectsJson(this.req.headers.accept))
-    ) {
+    if (headers['set-cookie'] === undefined && !isWorthInspecting(status, headers)) {
       this.answered = true;
       this.direct = true;
       res.writeHead(status, statusText, this.clientHeaders(headers));
@@ -172,7 +169,7 @@ class ProxyExchange implements DispatchHandler {
     await saveSetCookies(runtime, target.url, headers['set-cookie']);
     const checked = await checkUpstreamSession(
       { status, headers, body },
-      { endpoint: runtime.endpoint, requestUrl: target.url, accept: this.req.headers.accept },
+      { endpoint: runtime.endpoint, requestUrl: target.url },
     );
     if (this.answered || this.cancelled !== undefined) {
       checked.body.destroy();

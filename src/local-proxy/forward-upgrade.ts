@@ -144,7 +144,7 @@ class UpgradeExchange implements DispatchHandler {
     await saveSetCookies(runtime, target.url, headers['set-cookie']);
     const checked = await checkUpstreamSession(
       { status, headers, body },
-      { endpoint: runtime.endpoint, requestUrl: target.url, accept: this.req.headers.accept },
+      { endpoint: runtime.endpoint, requestUrl: target.url },
     );
     if (checked.signal !== undefined) {
       checked.body.resume();

@@ -163,6 +163,7 @@ async function runProbe(
       headers: response.headers,
       bodySnippet: body,
       expectJson: mode === 'json',
+      healthProbe: true,
     });
     if (signal !== undefined) {
       logger.debug(`rule ${signal.rule} fired on ${redactUrl(url)} (${signal.proxy})`);

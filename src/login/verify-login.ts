@@ -43,6 +43,7 @@ export async function verifyCredential(
     headers: response.headers,
     bodySnippet: body.slice(0, INSPECTED_BODY_BYTES),
     expectJson: true,
+    healthProbe: true,
   });
   const result: VerificationResult = { status: response.status, setCookies, healthUrl };
   if (signal !== undefined) return { ...result, rejectedBy: signal };

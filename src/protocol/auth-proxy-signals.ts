@@ -1,7 +1,18 @@
 /**
- * Pure rules that tell "a browser cookie auth proxy stopped this request" apart from "the API answered".
- * Used by detectAuthProxy at login and, per response, by the clients to decide that a stored session
- * has expired. No I/O; the caller passes the first ~4 KB of the body.
+ * Pure rules that tell "a browser cookie auth proxy stopped this request" apart from "the app answered".
+ * Used by detectAuthProxy at login and, per response, by the clients (`request`, the SDK, the local proxy)
+ * to decide that a stored session has expired. No I/O; the caller passes the first ~4 KB of the body.
+ *
+ * A response is the proxy's only on evidence that the proxy answered (auth-proxy-marks.ts has the marks):
+ * - a redirect toward the IdP (an authorization or SAML request), a login path, or a proxy product's own
+ *   path, or one that sets the proxy's sign-in (state/CSRF) cookie;
+ * - a 401/403 that is not the app's own: oauth2-proxy's bare `{}`, Apache's or nginx's own 401 page, a
+ *   proxy product's page, header or sign-in cookie, a sign-in page. A JSON body, or an HTML page without
+ *   such marks, is the app's own error and is passed on;
+ * - a 2xx HTML page that is a sign-in page (a password field, a form posting to a login path, a known
+ *   IdP or proxy sign-in template).
+ * "HTML where JSON was asked" is evidence only where the caller says it takes nothing but JSON
+ * (`expectJson`: login detection on /api/health, or the SDK's `expectJson: true`).
  *
  * What the proxies do (checked against their sources):
  * - oauth2-proxy: a request whose Accept lists `application/json` gets 401 with `Content-Type:
@@ -14,9 +25,21 @@
  *   `mod_auth_openidc_state_…` cookie; any other request gets a bare 401 with Apache's HTML error page
  *   and no WWW-Authenticate.
  */
+import {
+  headerValue,
+  isServerAuthRefusalPage,
+  isSignInPage,
+  productOfUrl,
+  proxyDroppedSession,
+  proxyHeaderKind,
+  proxyTemplateKind,
+  recogniseAuthProxyKind as recogniseKind,
+  safeUrl,
+  type AuthProxyKind,
+  type ResponseHeaders,
+} from './auth-proxy-marks';
 
-/** The auth proxies cookie-bridge recognises (stored in an endpoint's profile). */
-export type AuthProxyKind = 'oauth2-proxy' | 'mod_auth_openidc' | 'unknown';
+export { AUTH_PROXY_KINDS, type AuthProxyKind, type ResponseHeaders } from './auth-proxy-marks';
 
 /** Bytes of a suspicious response inspected (detection, verification, SDK, local proxy): one limit for all. */
 export const INSPECTED_BODY_BYTES = 4096;
@@ -37,8 +60,6 @@ export type AuthProxyRule =
   | 'html-instead-of-json'
   | 'sign-in-page';
 
-export type ResponseHeaders = Record<string, string | string[] | number | undefined>;
-
 export interface AuthProxyResponseInput {
   /** The endpoint the credentials belong to. */
   endpoint: string;
@@ -48,22 +69,33 @@ export interface AuthProxyResponseInput {
   headers: ResponseHeaders;
   /** The first ~4 KB of the body (may be cut mid-way). */
   bodySnippet: string;
-  /** The request asked for JSON (Accept: application/json), as API calls do. */
+  /**
+   * The caller takes nothing but JSON here, so an HTML 2xx page is the proxy's too (login detection's
+   * probe of /api/health; the SDK's `expectJson: true`). A request's Accept header alone does not say so.
+   */
   expectJson: boolean;
+  /**
+   * Login detection or verification probing `<endpoint>/api/health` (following redirects itself): there an
+   * API call redirected to another host, a page on a sign-in path at the end of the redirects, and any
+   * non-JSON 401/403 without the app's own WWW-Authenticate also point at a proxy.
+   */
+  healthProbe?: boolean;
 }
 
 const LOGIN_SEGMENT =
   /^(?:\.auth|auth|oauth|oauth2|oauth2callback|sso|saml|saml2|cas|login|log-in|logon|signin|sign-in|sign_in|authorize|authorization|openid|openid-connect|oidc|adfs)$/i;
 const SIGN_IN_PAGE_SEGMENT = /^(?:login|log-in|logon|signin|sign-in|sign_in)$/i;
-const OAUTH2_PROXY_COOKIE = /^_oauth2_proxy(?:_csrf|_\d+)?$/;
-const MOD_AUTH_OPENIDC_COOKIE = /^mod_auth_openidc_/;
-const OAUTH2_PROXY_BODY = /oauth2[-_ ]proxy|\/oauth2\/(?:start|sign_in|callback)/i;
-const MOD_AUTH_OPENIDC_BODY = /mod_auth_openidc/i;
-const PASSWORD_OR_LOGIN_FORM =
-  /<form\b[^>]*>[\s\S]*?(?:type\s*=\s*["']?password|name\s*=\s*["']?(?:username|email|login)\b)/i;
+/** Products a WWW-Authenticate challenge may name (its realm). */
+const CHALLENGE_PRODUCTS: ReadonlyArray<[RegExp, AuthProxyKind]> = [
+  [/oauth2[-_ ]?proxy/i, 'oauth2-proxy'],
+  [/mod_auth_openidc/i, 'mod_auth_openidc'],
+  [/pomerium/i, 'pomerium'],
+  [/cloudflare/i, 'cloudflare-access'],
+  [/authentik/i, 'authentik'],
+];
 
 /**
- * Classifies one HTTP response. Returns the signal when an auth proxy (not the API) answered, or
+ * Classifies one HTTP response. Returns the signal when an auth proxy (not the app) answered, or
  * undefined when nothing points at a proxy (a redirect that no rule matches is for the caller to follow).
  */
 export function classifyAuthProxyResponse(input: AuthProxyResponseInput): AuthProxySignal | undefined {
@@ -76,27 +108,21 @@ export function classifyAuthProxyResponse(input: AuthProxyResponseInput): AuthPr
   return undefined;
 }
 
-/** Names the proxy from cookies, the redirect target, the URL and the body; 'unknown' when none says. */
+/**
+ * Names the proxy product from its own marks only (cookie names, headers, its paths in the redirect target
+ * or the URL, its page templates); 'unknown' when none says. A plain redirect to an IdP names nobody.
+ */
 export function recogniseAuthProxyKind(input: {
   headers: ResponseHeaders;
   requestUrl?: URL;
   location?: URL;
   bodySnippet?: string;
 }): AuthProxyKind {
-  const cookieNames = setCookieNames(input.headers);
-  if (cookieNames.some((name) => OAUTH2_PROXY_COOKIE.test(name))) return 'oauth2-proxy';
-  if (cookieNames.some((name) => MOD_AUTH_OPENIDC_COOKIE.test(name))) return 'mod_auth_openidc';
-  for (const url of [input.location, input.requestUrl]) {
-    if (url === undefined) continue;
-    if (/^\/(?:.*\/)?oauth2\/(?:start|sign_in|callback|auth)\b/.test(url.pathname)) return 'oauth2-proxy';
-    const redirectUri = safeUrl(url.searchParams.get('redirect_uri') ?? '');
-    if (redirectUri !== undefined && /\/oauth2\/callback$/.test(redirectUri.pathname)) return 'oauth2-proxy';
-  }
-  if (input.location !== undefined && isAuthorizationRequest(input.location)) return 'mod_auth_openidc';
-  const body = input.bodySnippet ?? '';
-  if (OAUTH2_PROXY_BODY.test(body)) return 'oauth2-proxy';
-  if (MOD_AUTH_OPENIDC_BODY.test(body)) return 'mod_auth_openidc';
-  return 'unknown';
+  return recogniseKind({
+    headers: input.headers,
+    urls: [input.location, input.requestUrl],
+    ...(input.bodySnippet === undefined ? {} : { bodySnippet: input.bodySnippet }),
+  });
 }
 
 function classifyRedirect(input: AuthProxyResponseInput, requestUrl: URL): AuthProxySignal | undefined {
@@ -106,31 +132,40 @@ function classifyRedirect(input: AuthProxyResponseInput, requestUrl: URL): AuthP
   if (location === undefined) return undefined;
   const proxy = recogniseAuthProxyKind({ headers: input.headers, requestUrl, location, bodySnippet: '' });
   const target = describeUrl(location);
-  const authLooking = isLoginPath(location.pathname) || isAuthorizationRequest(location);
+  const authLooking =
+    isLoginPath(location.pathname) ||
+    isAuthorizationRequest(location) ||
+    productOfUrl(location) !== 'unknown' ||
+    proxyDroppedSession(input.headers) !== undefined;
   if (location.host.toLowerCase() !== requestUrl.host.toLowerCase()) {
-    // An API answering an API call with a redirect to another host is a proxy; for other requests
-    // (downloads redirected to a CDN, say) only a redirect to something that looks like a login counts.
-    if (!input.expectJson && !authLooking && proxy === 'unknown') return undefined;
+    // Downloads redirected to a CDN or object store are the app's; at /api/health an API call sent to
+    // another host is a proxy too.
+    if (!authLooking && !(input.healthProbe === true && input.expectJson)) return undefined;
     return {
       rule: 'redirect-off-host',
       detail: `${input.status} redirect to another host: ${target}`,
       proxy,
     };
   }
-  if (authLooking || proxy !== 'unknown') {
-    return {
-      rule: 'redirect-to-login-path',
-      detail: `${input.status} redirect to a login path: ${target}`,
-      proxy,
-    };
-  }
-  return undefined;
+  if (!authLooking) return undefined;
+  return {
+    rule: 'redirect-to-login-path',
+    detail: `${input.status} redirect to a login path: ${target}`,
+    proxy,
+  };
 }
 
 function classifyUnauthorized(input: AuthProxyResponseInput, requestUrl: URL): AuthProxySignal | undefined {
   const body = input.bodySnippet.trim();
   const json = isJsonContentType(input.headers);
-  const proxy = recogniseAuthProxyKind({ headers: input.headers, requestUrl, bodySnippet: body });
+  const challenge = proxyChallenge(input.headers);
+  const recognised = recogniseAuthProxyKind({ headers: input.headers, requestUrl, bodySnippet: body });
+  const proxy = recognised === 'unknown' ? (challenge ?? 'unknown') : recognised;
+  const unauthorized = (what: string): AuthProxySignal => ({
+    rule: 'unauthorized-not-json',
+    detail: `${input.status} with ${what}`,
+    proxy,
+  });
   if (json && /^\{\s*\}$/.test(body)) {
     return {
       rule: 'unauthorized-empty-json',
@@ -138,33 +173,36 @@ function classifyUnauthorized(input: AuthProxyResponseInput, requestUrl: URL): A
       proxy,
     };
   }
-  if (json && body !== '') return undefined; // the API's own JSON error
-  if (!json && looksLikeJson(body)) return undefined; // JSON with a sloppy content type: still the API
-  // An API's own HTTP authentication (Basic, Bearer, …) is not a cookie proxy, unless a proxy marker says so.
-  if (headerValue(input.headers, 'www-authenticate') !== undefined && proxy === 'unknown') return undefined;
-  const what =
-    body === '' ? 'an empty body' : looksLikeHtml(body, input.headers) ? 'an HTML page' : 'a non-JSON body';
-  return {
-    rule: 'unauthorized-not-json',
-    detail: `${input.status} with ${what} instead of a JSON error`,
-    proxy,
-  };
+  const proxyMark = proxyDroppedSession(input.headers) ?? proxyHeaderKind(input.headers) ?? challenge;
+  if (proxyMark !== undefined) return unauthorized(`the marks of ${proxyMark} (no session)`);
+  if (json && body === '') return unauthorized('an empty JSON body, as older oauth2-proxy versions answer');
+  if (json || looksLikeJson(body)) return undefined; // the app's own JSON error
+  const html = looksLikeHtml(body, input.headers);
+  if (isServerAuthRefusalPage(body)) return unauthorized("the web server's own refusal page, not the app's");
+  if (proxyTemplateKind(body) !== undefined) return unauthorized("the auth proxy's page");
+  if (html && isSignInPage(body, requestUrl, isLoginPath)) return unauthorized('a sign-in page');
+  if (input.healthProbe !== true) return undefined; // the app's own page or text: its answer
+  // At /api/health an API's own HTTP authentication (Basic, Bearer, …) is not a cookie proxy.
+  if (headerValue(input.headers, 'www-authenticate') !== undefined) return undefined;
+  const what = body === '' ? 'an empty body' : html ? 'an HTML page' : 'a non-JSON body';
+  return unauthorized(`${what} instead of a JSON error`);
 }
 
 function classifySuccess(input: AuthProxyResponseInput, requestUrl: URL): AuthProxySignal | undefined {
   const body = input.bodySnippet;
   if (!looksLikeHtml(body, input.headers)) return undefined;
   const proxy = recogniseAuthProxyKind({ headers: input.headers, requestUrl, bodySnippet: body });
-  const onSignInPath = requestUrl.pathname.split('/').some((segment) => SIGN_IN_PAGE_SEGMENT.test(segment));
-  const loginForm =
-    (proxy !== 'unknown' || isLoginPath(requestUrl.pathname)) && PASSWORD_OR_LOGIN_FORM.test(body);
-  if (onSignInPath || loginForm) {
-    return { rule: 'sign-in-page', detail: `ended on a sign-in page: ${describeUrl(requestUrl)}`, proxy };
+  // Only a probe that followed redirects can have "ended" on a sign-in path; a client asked for this URL.
+  const onSignInPath =
+    input.healthProbe === true &&
+    requestUrl.pathname.split('/').some((segment) => SIGN_IN_PAGE_SEGMENT.test(segment));
+  if (onSignInPath || isSignInPage(body, requestUrl, isLoginPath)) {
+    return { rule: 'sign-in-page', detail: `a sign-in page: ${describeUrl(requestUrl)}`, proxy };
   }
   if (input.expectJson) {
     return {
       rule: 'html-instead-of-json',
-      detail: `${input.status} HTML page where JSON was expected`,
+      detail: `${input.status} HTML page where only JSON was expected`,
       proxy,
     };
   }
@@ -172,14 +210,14 @@ function classifySuccess(input: AuthProxyResponseInput, requestUrl: URL): AuthPr
 }
 
 /**
- * Whether a response may be the auth proxy's rather than the API's, so that its first bytes are worth
- * reading for classifyAuthProxyResponse: redirects, 401/403, and HTML where JSON was asked for. Every
- * other response is streamed on without being looked at.
+ * Whether a response may be the auth proxy's rather than the app's, so that its first bytes are worth
+ * reading for classifyAuthProxyResponse: redirects, 401/403, and HTML pages (which may be sign-in pages).
+ * Every other response is streamed on without being looked at.
  */
-export function isWorthInspecting(status: number, headers: ResponseHeaders, expectJson: boolean): boolean {
+export function isWorthInspecting(status: number, headers: ResponseHeaders): boolean {
   if (status >= 300 && status < 400) return true;
   if (status === 401 || status === 403) return true;
-  return expectJson && /html/i.test(headerValue(headers, 'content-type') ?? '');
+  return status >= 200 && status < 300 && /html/i.test(headerValue(headers, 'content-type') ?? '');
 }
 
 /** True when any path segment is a login word (login, oauth2, sso, auth, signin, openid, authorize, …). */
@@ -187,7 +225,7 @@ export function isLoginPath(pathname: string): boolean {
   return pathname.split('/').some((segment) => LOGIN_SEGMENT.test(segment));
 }
 
-/** An OAuth 2 / OpenID Connect authorization request (what mod_auth_openidc redirects browsers to). */
+/** An OAuth 2 / OpenID Connect authorization request or a SAML request: a redirect toward an IdP. */
 function isAuthorizationRequest(url: URL): boolean {
   const params = url.searchParams;
   return (
@@ -195,6 +233,13 @@ function isAuthorizationRequest(url: URL): boolean {
     (params.has('client_id') && params.has('redirect_uri')) ||
     params.has('SAMLRequest')
   );
+}
+
+/** A WWW-Authenticate challenge naming a proxy product (an app's own Basic/Bearer challenge names none). */
+function proxyChallenge(headers: ResponseHeaders): AuthProxyKind | undefined {
+  const challenge = headerValue(headers, 'www-authenticate');
+  if (challenge === undefined) return undefined;
+  return CHALLENGE_PRODUCTS.find(([pattern]) => pattern.test(challenge))?.[1];
 }
 
 function isJsonContentType(headers: ResponseHeaders): boolean {
@@ -217,34 +262,6 @@ function looksLikeHtml(body: string, headers: ResponseHeaders): boolean {
   if (type.startsWith('text/html') || type.startsWith('application/xhtml')) return true;
   if (type !== '' && !type.startsWith('text/plain')) return false;
   return /^\s*(?:<!doctype html|<html\b|<head\b|<body\b|<!--)/i.test(body);
-}
-
-function setCookieNames(headers: ResponseHeaders): string[] {
-  const raw = headerRaw(headers, 'set-cookie');
-  const lines = raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)];
-  return lines
-    .map((line) => line.slice(0, Math.max(0, line.indexOf('='))).trim())
-    .filter((name) => name !== '');
-}
-
-function headerRaw(headers: ResponseHeaders, name: string): string | string[] | number | undefined {
-  if (headers[name] !== undefined) return headers[name];
-  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
-  return key === undefined ? undefined : headers[key];
-}
-
-function headerValue(headers: ResponseHeaders, name: string): string | undefined {
-  const raw = headerRaw(headers, name);
-  if (raw === undefined) return undefined;
-  return Array.isArray(raw) ? raw[0] : String(raw);
-}
-
-function safeUrl(text: string, base?: URL): URL | undefined {
-  try {
-    return new URL(text, base);
-  } catch {
-    return undefined;
-  }
 }
 
 /** origin + path only: queries carry OAuth state, codes and the like. */

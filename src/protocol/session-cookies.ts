@@ -23,9 +23,10 @@ const KNOWN_SESSION_COOKIES: readonly RegExp[] = [
   /^VouchCookie(?:_\d+of\d+)?$/,
 ];
 
-/** Whether `name` is `base` or one of its chunks (base_0, base_chunks, base_1of2). */
+/** Whether `name` is `base` or one of its chunks (base_0, base_chunks, base_1of2; express-openid-connect's base.0). */
 function isNameOrChunk(name: string, base: string): boolean {
   if (name === base) return true;
+  if (name.startsWith(`${base}.`)) return /^\d+$/.test(name.slice(base.length + 1));
   if (!name.startsWith(`${base}_`)) return false;
   return /^(?:\d+|chunks|\d+of\d+)$/.test(name.slice(base.length + 1));
 }

@@ -14,7 +14,10 @@ export interface ClientRequestInit {
   method?: string;
   headers?: Record<string, string | string[]>;
   body?: string | Buffer | Readable;
-  /** Treat an HTML page as a sign-in page (default: when the request accepts JSON and not HTML). */
+  /**
+   * This request takes only JSON: an HTML page answering it then counts as the proxy's (SessionExpiredError).
+   * Default false: an HTML page is delivered unless it is a sign-in page.
+   */
   expectJson?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -82,12 +85,13 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
     const checked = await checkUpstreamSession(response, {
       endpoint,
       requestUrl: url,
-      accept: String(headers.accept),
       ...(init.expectJson === undefined ? {} : { expectJson: init.expectJson }),
     });
     if (checked.signal !== undefined) {
       checked.body.resume();
-      logger.debug(`session check: rule ${checked.signal.rule} fired: ${checked.signal.detail}`);
+      logger.debug(
+        `session check: rule ${checked.signal.rule} fired (proxy ${checked.signal.proxy}): ${checked.signal.detail}`,
+      );
       throw new SessionExpiredError(endpoint, checked.signal.detail, response.status);
     }
     const body = checked.body;

@@ -4,11 +4,17 @@ import { silentLogger, type Context } from '../context';
 import { Refusal, refusalBody, type RefusalCode } from '../http/refusal';
 import { createHealthRouter } from './health-route';
 import { createTokenRouter } from './token-route';
+import type { ResolveIdentity } from './identity';
 import { clientErrorStatus } from '../http/client-error-status';
 
 export interface CreateAppDeps extends Partial<Pick<Context, 'logger'>> {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
+  /**
+   * For an app that signs people in itself (express-openid-connect, passport): who is signed in, from the
+   * app's own session, e.g. `req => req.oidc.user?.email`. When given, the identity header is not read.
+   */
+  resolveIdentity?: ResolveIdentity;
   /**
    * Cookie names (and their chunks) the /token bundle carries besides the known auth proxies' session
    * cookies, e.g. oauth2-proxy's --cookie-name. Other cookies stay in the browser (src/protocol/session-cookies.ts).
@@ -25,7 +31,10 @@ export interface CreateAppDeps extends Partial<Pick<Context, 'logger'>> {
  */
 export function createApp(deps: CreateAppDeps = {}): express.Express {
   const logger = deps.logger ?? silentLogger;
-  const routeOptions = deps.identityHeader === undefined ? {} : { identityHeader: deps.identityHeader };
+  const routeOptions = {
+    ...(deps.identityHeader === undefined ? {} : { identityHeader: deps.identityHeader }),
+    ...(deps.resolveIdentity === undefined ? {} : { resolveIdentity: deps.resolveIdentity }),
+  };
   const app = express();
   app.disable('x-powered-by');
   app.use(

@@ -1,9 +1,14 @@
 import express from 'express';
-import { DEFAULT_IDENTITY_HEADER, readIdentity } from './identity';
+import { identityReader, type ResolveIdentity } from './identity';
 
 export interface HealthRouterOptions {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
+  /**
+   * For an app that signs people in itself: who is signed in, from the app's own session (see
+   * ResolveIdentity). When given, the identity header is not read.
+   */
+  resolveIdentity?: ResolveIdentity;
 }
 
 /** The body of GET /api/health. */
@@ -14,10 +19,10 @@ export interface HealthResponse {
 
 /** Creates the router serving GET /api/health: `{"status":"ok","user":<identity or null>}`, never cached. */
 export function createHealthRouter(options: HealthRouterOptions = {}): express.Router {
-  const identityHeader = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
+  const readUser = identityReader(options);
   const router = express.Router();
   router.get('/api/health', (req, res) => {
-    const body: HealthResponse = { status: 'ok', user: readIdentity(req, identityHeader) ?? null };
+    const body: HealthResponse = { status: 'ok', user: readUser(req) ?? null };
     res.set('Cache-Control', 'no-store').json(body);
   });
   return router;

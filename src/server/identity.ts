@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Request } from 'express';
 import { namesNobody } from '../protocol/named-user';
 
 /** The header oauth2-proxy (`--set-xauthrequest`) and nginx auth_request setups use for the signed-in email. */
@@ -29,9 +30,45 @@ export function readIdentity(
   const values = (Array.isArray(raw) ? raw : [raw]).map((value) => decodeLatin1AsUtf8(value).trim());
   const [first] = values;
   if (first === undefined || values.some((value) => value !== first)) return undefined;
-  if (namesNobody(first) || first.length > MAX_IDENTITY_LENGTH || hasControlCharacter(first))
+  return acceptIdentity(first);
+}
+
+/**
+ * Who the app itself says is signed in, for an app that signs people in itself (express-openid-connect:
+ * `req => req.oidc.user?.email`; passport: `req => req.user?.email`). When given, the identity header is
+ * never read: without an auth proxy in front, anyone could send it.
+ */
+export type ResolveIdentity = (req: Request) => string | null | undefined;
+
+export interface IdentityOptions {
+  /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
+  identityHeader?: string;
+  /** The app's own session instead of a header (see ResolveIdentity). */
+  resolveIdentity?: ResolveIdentity;
+}
+
+/**
+ * The one function the routes ask "who is signed in": `resolveIdentity` when given, else the identity
+ * header; the answer obeys the same rules either way (trimmed, at most 512 characters, no control
+ * characters, not a placeholder like `(null)`), undefined for nobody.
+ */
+export function identityReader(options: IdentityOptions = {}): (req: Request) => string | undefined {
+  const { resolveIdentity } = options;
+  if (resolveIdentity !== undefined) {
+    return (req) => {
+      const value: unknown = resolveIdentity(req);
+      return typeof value === 'string' ? acceptIdentity(value.trim()) : undefined;
+    };
+  }
+  const headerName = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
+  return (req) => readIdentity(req, headerName);
+}
+
+/** `value` when it names someone, undefined for a placeholder, an over-long value or control characters. */
+function acceptIdentity(value: string): string | undefined {
+  if (namesNobody(value) || value.length > MAX_IDENTITY_LENGTH || hasControlCharacter(value))
     return undefined;
-  return first;
+  return value;
 }
 
 /** Node reads header bytes as latin1; a proxy that forwards a UTF-8 name sends its bytes as they are. */

@@ -5,7 +5,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { isValidState } from '../protocol/bundle-codec';
 import { isValidRelayChallenge, RELAY_CONFIRM_PATH } from '../protocol/relay-protocol';
 import { silentLogger, type Logger } from '../context';
-import { DEFAULT_IDENTITY_HEADER } from './identity';
+import { identityReader, type ResolveIdentity } from './identity';
 import type { RelayStore } from './relay-store';
 import { secretsEqual } from '../protocol/secret-compare';
 import { relayFormToken, scriptedFetchReason } from './navigation-guard';
@@ -30,6 +30,8 @@ export interface RelayConfirmRouterOptions {
   logger?: Logger;
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
+  /** The app's own session instead of the header (see ResolveIdentity). */
+  resolveIdentity?: ResolveIdentity;
   /** More session cookie names for the bundle (see session-cookies.ts). */
   sessionCookies?: readonly string[];
   /** Key of the confirm form's token; the /token page that shows the form must use the same. */
@@ -42,7 +44,7 @@ const MAX_CONFIRM_BODY = '4kb';
 export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): express.Router {
   const { store } = options;
   const logger = options.logger ?? silentLogger;
-  const identityHeader = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
+  const readUser = identityReader(options);
   const router = express.Router();
 
   router.post(
@@ -83,7 +85,7 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
         res.status(400).send(renderTokenErrorPage('This confirmation is malformed.', nonce));
         return;
       }
-      const made = encodeRequestBundle(req, identityHeader, state, options.sessionCookies);
+      const made = encodeRequestBundle(req, readUser(req), state, options.sessionCookies);
       if (made instanceof Refusal) {
         logger.debug('/token/relay: no bundle could be made from the request');
         res.status(made.status).send(renderTokenErrorPage(made.message, nonce));

@@ -2,7 +2,7 @@ import { encodeCookieBundle, MAX_BUNDLE_BYTES, type BundleCookie } from '../prot
 import { parseCookieHeader } from '../protocol/cookie-header';
 import { isCookieBridgeError } from '../errors';
 import { Refusal } from '../http/refusal';
-import { readIdentity, type IdentitySource } from './identity';
+import type { IdentitySource } from './identity';
 import { selectSessionCookies } from '../protocol/session-cookies';
 
 /** A bundle made from the cookies a request carried. */
@@ -17,13 +17,13 @@ export interface RequestBundle {
 
 /**
  * Encodes the cookies a browser sent (through the auth proxy) into a cookie bundle, with the identity the
- * proxy set and the login state, the way GET /token does. Only the auth proxy's session cookies travel
- * (known names and `sessionCookies`), or all cookies (allCookies) when none is there. Bad input is not
+ * caller read (see identityReader) and the login state, the way GET /token does. Only the auth proxy's
+ * session cookies travel (known names and `sessionCookies`), or all cookies (allCookies) when none is there. Bad input is not
  * thrown but returned: a Refusal (400 bad_request) whose message is written for the page.
  */
 export function encodeRequestBundle(
   req: IdentitySource,
-  identityHeader: string,
+  user: string | undefined,
   state: string | undefined,
   sessionCookies: readonly string[] = [],
 ): RequestBundle | Refusal {
@@ -37,7 +37,6 @@ export function encodeRequestBundle(
     );
   }
   const { cookies, allCookies } = selectSessionCookies(sent, sessionCookies);
-  const user = readIdentity(req, identityHeader);
   let bundle: string;
   try {
     bundle = encodeCookieBundle({

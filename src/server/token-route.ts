@@ -7,7 +7,7 @@ import { encodeRequestBundle } from './request-bundle';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { Refusal } from '../http/refusal';
 import { isValidRelayChallenge } from '../protocol/relay-protocol';
-import { DEFAULT_IDENTITY_HEADER } from './identity';
+import { identityReader, type ResolveIdentity } from './identity';
 import { createRelayConfirmRouter } from './relay-confirm-route';
 import { ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-messages';
 import type { RelayStore } from './relay-store';
@@ -30,6 +30,11 @@ import { renderRelayAlreadyConfirmedPage, renderTokenErrorPage, renderTokenPage 
 export interface TokenRouterOptions {
   /** The header the auth proxy puts the signed-in identity in (default X-Auth-Request-Email). */
   identityHeader?: string;
+  /**
+   * For an app that signs people in itself (express-openid-connect, passport): who is signed in, from the
+   * app's own session, e.g. `req => req.oidc.user?.email`. When given, the identity header is not read.
+   */
+  resolveIdentity?: ResolveIdentity;
   logger?: Logger;
   /**
    * Enables relay login: for `relay=<challenge>` of a challenge the CLI registered, the page shows when and
@@ -71,7 +76,7 @@ interface TokenQuery {
 /** Creates the router serving GET /token. */
 export function createTokenRouter(options: TokenRouterOptions = {}): express.Router {
   const logger = options.logger ?? silentLogger;
-  const identityHeader = options.identityHeader ?? DEFAULT_IDENTITY_HEADER;
+  const readUser = identityReader(options);
   const router = express.Router();
   const now = options.now ?? systemClock;
   const sessionCookies = options.sessionCookies ?? [];
@@ -79,7 +84,13 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
   const formKey = options.relayFormKey ?? randomBytes(32);
   if (relayStore !== undefined) {
     router.use(
-      createRelayConfirmRouter({ store: relayStore, identityHeader, logger, sessionCookies, formKey }),
+      createRelayConfirmRouter({
+        store: relayStore,
+        ...identityOptions(options),
+        logger,
+        sessionCookies,
+        formKey,
+      }),
     );
   }
 
@@ -126,7 +137,7 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       return;
     }
 
-    const made = encodeRequestBundle(req, identityHeader, query.state, sessionCookies);
+    const made = encodeRequestBundle(req, readUser(req), query.state, sessionCookies);
     if (made instanceof Refusal) {
       logger.debug(`/token: no bundle: ${made.message}`);
       res.status(made.status).send(renderTokenErrorPage(made.message, nonce));
@@ -214,6 +225,16 @@ export function parseTokenQuery(rawQuery: string): TokenQuery | Refusal {
     ...(port === undefined ? {} : { port }),
     ...(state === undefined ? {} : { state }),
     ...(relay === undefined ? {} : { relay }),
+  };
+}
+
+/** The identity options of `options` that are set (exactOptionalPropertyTypes: no `undefined` values). */
+function identityOptions(
+  options: TokenRouterOptions,
+): Pick<TokenRouterOptions, 'identityHeader' | 'resolveIdentity'> {
+  return {
+    ...(options.identityHeader === undefined ? {} : { identityHeader: options.identityHeader }),
+    ...(options.resolveIdentity === undefined ? {} : { resolveIdentity: options.resolveIdentity }),
   };
 }
 

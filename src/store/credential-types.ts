@@ -32,6 +32,10 @@ export interface StoredCookieInfo {
   httpOnly: boolean;
   /** undefined for a session cookie (no expiry known). */
   expires?: Date;
+  /** true: sent to `domain` only, not its subdomains (for cookies.txt exports). */
+  hostOnly?: boolean;
+  /** strict, lax or none, when the cookie said (for JSON exports). */
+  sameSite?: string;
 }
 
 /**

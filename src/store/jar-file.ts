@@ -79,6 +79,8 @@ export function storedCookieInfos(
       httpOnly: entry.httpOnly === true,
     };
     if (expires !== undefined && Number.isFinite(expires)) info.expires = new Date(expires);
+    if (typeof entry.hostOnly === 'boolean') info.hostOnly = entry.hostOnly;
+    if (typeof entry.sameSite === 'string') info.sameSite = entry.sameSite;
     return [info];
   });
 }

@@ -2,7 +2,7 @@ import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type * as ProperLockfile from 'proper-lockfile';
 import type WriteFileAtomic from 'write-file-atomic';
-import { CredentialFileError, errnoCode } from '../errors';
+import { CredentialFileError, errnoCode, UsageError } from '../errors';
 
 /**
  * Small, careful file primitives for credential files: private folders (0700) and files (0600),
@@ -379,4 +379,102 @@ function lockFailed(file: string, lockPath: string, error: unknown): CredentialF
     `cannot create the lock for ${path.basename(file)} (${code ?? 'unknown error'})`,
     `check the owner and permissions of ${path.dirname(lockPath)}, or set COOKIE_BRIDGE_HOME`,
   );
+}
+
+export interface WriteNamedFileOptions {
+  /**
+   * Called with the start of an existing regular file at the path; false keeps it (UsageError, nothing
+   * written). Default: any existing file is replaced.
+   */
+  mayReplace?: (head: string) => boolean;
+  /** What to tell the user when mayReplace says no. */
+  keepHint?: string;
+}
+
+/**
+ * Writes a file the user named (`api cookies -o FILE`) so that only they can read it: the folder is used as
+ * it is (never created or chmod'ed: it is the user's own folder, or the current one), a symbolic link or a
+ * file of another user at `file` is refused (CredentialFileError E_UNSAFE_PERMISSIONS), and the data goes to
+ * a new temp file beside it, opened O_EXCL|O_NOFOLLOW with mode 0600, fsynced and renamed over `file`, so a
+ * reader never sees half a file and a failed write leaves the previous one intact (E_WRITE_FAILED).
+ */
+export async function writeNamedFileSecurely(
+  file: string,
+  data: string,
+  options: WriteNamedFileOptions = {},
+): Promise<void> {
+  const existing = await lstatOrUndefined(file, 'cannot be written');
+  if (existing !== undefined) {
+    if (existing.isSymbolicLink()) {
+      throw unsafe(
+        file,
+        'is a symbolic link; cookie-bridge does not follow links when it writes credentials',
+        'name the file itself, or remove the link',
+      );
+    }
+    if (!existing.isFile()) {
+      throw new CredentialFileError(
+        'E_WRITE_FAILED',
+        file,
+        'is not a regular file',
+        'name a file, not a folder',
+      );
+    }
+    const uid = process.getuid?.();
+    if (uid !== undefined && existing.uid !== uid) {
+      throw unsafe(
+        file,
+        `is owned by uid ${existing.uid}, not by you (uid ${uid})`,
+        'write to a file of your own',
+      );
+    }
+    if (options.mayReplace !== undefined && !options.mayReplace(await readHead(file))) {
+      throw new UsageError(`${file} exists and is not a cookie export; nothing was written`, {
+        hint: options.keepHint ?? 'name another file',
+      });
+    }
+  }
+  const dir = path.dirname(file);
+  // node:crypto loads here, not at start-up of every command.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
+  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(
+      temp,
+      fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | O_NOFOLLOW,
+      PRIVATE_FILE_MODE,
+    );
+    await handle.chmod(PRIVATE_FILE_MODE);
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fs.rename(temp, file);
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await fs.unlink(temp).catch(() => undefined);
+    const code = errnoCode(error);
+    throw new CredentialFileError(
+      'E_WRITE_FAILED',
+      file,
+      `cannot be written (${code ?? 'unknown error'})`,
+      code === 'ENOENT'
+        ? `the folder ${dir} does not exist: create it or name another file`
+        : `check that ${dir} is writable and has free space; the previous file (if any) was kept`,
+    );
+  }
+  await fsyncDir(dir);
+}
+
+async function readHead(file: string): Promise<string> {
+  const handle = await openNoFollow(file);
+  try {
+    const buffer = Buffer.alloc(256);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }

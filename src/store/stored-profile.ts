@@ -1,8 +1,7 @@
 import { CredentialFileError } from '../errors';
 import type { AuthProxyKind, EndpointProfile, StoredAuth } from './credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
-
-const AUTH_PROXY_KINDS: readonly AuthProxyKind[] = ['oauth2-proxy', 'mod_auth_openidc', 'unknown'];
+import { AUTH_PROXY_KINDS } from '../protocol/auth-proxy-signals';
 
 /** Validates profile.json; also checks it sits in its endpoint's folder (not copied from another one). */
 export function parseStoredProfile(

@@ -9,8 +9,7 @@
 // With CI=true a missing Debian component fails this suite; elsewhere it is skipped with a loud warning.
 // COOKIE_BRIDGE_KEEP_E2E_TMP=1 keeps the component folders (configs, logs) for a look after a run.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,11 +17,20 @@ import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 import { cliEnv, makeTempHome, runCli, startCli, type CliResult } from '../kit/cli-runner';
 import {
+  browserLogSource,
+  chromiumBrowserEnv,
+  expectSessionExpired,
+  jsonOf,
+  plainGet as get,
+  readIfExists,
+  storedCookies,
+  withDiagnostics,
+  type LogSource,
+} from '../kit/e2e-diagnostics';
+import {
   APACHE_OIDC_REDIRECT_PATH,
   apacheOidcRedirectUri,
-  CHROMIUM_BROWSER_COMMAND,
   findFreePort,
-  HTTP_REQUEST_TIMEOUT_MS,
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
   REAL_CLI_LOGIN_TIMEOUT_S,
@@ -32,7 +40,6 @@ import {
   startNginxAuthRequest,
   startOidcProvider,
   startServeSidecar,
-  tail,
   type ChromiumBrowserResult,
   type RunningComponent,
   type RunningOidcProvider,
@@ -46,117 +53,9 @@ const LOGIN_TEST_TIMEOUT_MS = REAL_BROWSER_TEST_TIMEOUT_MS;
 /** What the CLI may wait for the browser (seconds); below the test timeout so the CLI's own error shows. */
 const CLI_LOGIN_TIMEOUT_S = REAL_CLI_LOGIN_TIMEOUT_S;
 
-/** Named sources of logs for failure messages; read lazily, when an assertion fails. */
-type LogSource = { name: string; logs: () => string };
-
-/** Runs `assertions`; on failure rethrows with the CLI's output and the tails of the component logs appended. */
-function withDiagnostics(
-  context: { cli?: CliResult | CliResult[]; sources: LogSource[] },
-  assertions: () => void,
-): void {
-  try {
-    assertions();
-  } catch (error) {
-    const runs = context.cli === undefined ? [] : Array.isArray(context.cli) ? context.cli : [context.cli];
-    const cliText = runs
-      .map(
-        (run, index) =>
-          `----- CLI run ${index + 1}: exit ${String(run.code)} (signal ${String(run.signal)}) -----\n` +
-          `stdout:\n${tail(run.stdout, 30)}\nstderr:\n${tail(run.stderr, 60)}`,
-      )
-      .join('\n');
-    const logText = context.sources
-      .map((source) => `===== ${source.name} =====\n${tail(safeLogs(source), 40)}`)
-      .join('\n');
-    const message = error instanceof Error ? error.message : String(error);
-    const wrapped = new Error(`${message}\n\n${cliText}\n${logText}`);
-    if (error instanceof Error && error.stack !== undefined) {
-      wrapped.stack = `${wrapped.message}\n${error.stack.split('\n').slice(1).join('\n')}`;
-    }
-    throw wrapped;
-  }
-}
-
-function safeLogs(source: LogSource): string {
-  try {
-    return source.logs();
-  } catch (error) {
-    return `(logs unavailable: ${error instanceof Error ? error.message : String(error)})`;
-  }
-}
-
-function readIfExists(file: string): string {
-  return existsSync(file) ? readFileSync(file, 'utf8') : '(none)';
-}
-
-/** The JSON a `--json` CLI run printed on stdout, or an object saying why there is none. */
-function jsonOf(result: CliResult): Record<string, unknown> {
-  try {
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  } catch {
-    return { unparsableStdout: result.stdout };
-  }
-}
-
-/** The stored cookie values for an endpoint, by cookie name, read from the CLI's jar on disk. */
-function storedCookies(home: string): Map<string, string> {
-  const endpoints = join(home, 'cookie-bridge', 'endpoints');
-  const cookies = new Map<string, string>();
-  for (const slug of existsSync(endpoints) ? readdirSync(endpoints) : []) {
-    const file = join(endpoints, slug, 'cookies.json');
-    if (!existsSync(file)) continue;
-    const jar = JSON.parse(readFileSync(file, 'utf8')) as { cookies?: Array<{ key: string; value: string }> };
-    for (const cookie of jar.cookies ?? []) cookies.set(cookie.key, cookie.value);
-  }
-  return cookies;
-}
-
-/** A plain node:http GET with the given headers; resolves status, Location and body, never follows redirects. */
-function get(
-  url: string,
-  headers: Record<string, string>,
-): Promise<{ status: number; location?: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, timeout: HTTP_REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const location = res.headers.location;
-        const body = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: res.statusCode ?? 0, ...(location === undefined ? {} : { location }), body });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** The environment for the CLI with Chromium as `$BROWSER`, logging its steps to `browserLog`. */
+/** Chromium as `$BROWSER`, with this suite's driver deadline (below the CLI's login timeout). */
 function browserEnv(home: string, workDir: string, name: string, extra: Record<string, string> = {}) {
-  return cliEnv(home, {
-    BROWSER: CHROMIUM_BROWSER_COMMAND,
-    CHROMIUM_BROWSER_LOG: join(workDir, `${name}.browser.log`),
-    CHROMIUM_BROWSER_SCREENSHOT: join(workDir, `${name}.failure.png`),
-    CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
-    ...extra,
-  });
-}
-
-function browserLogSource(workDir: string, name: string): LogSource {
-  return {
-    name: `chromium-browser (${name})`,
-    logs: () => readIfExists(join(workDir, `${name}.browser.log`)),
-  };
-}
-
-/** Asserts the CLI answered like an expired session: exit 4, the message naming the endpoint, no HTML. */
-function expectSessionExpired(result: CliResult, endpoint: string): void {
-  expect({ code: result.code, stdoutHasHtml: /<html|<!doctype/i.test(result.stdout) }).toEqual({
-    code: 4,
-    stdoutHasHtml: false,
-  });
-  expect(result.stderr).toContain(`session expired: run cookie-bridge api login -e ${endpoint}`);
+  return chromiumBrowserEnv(home, workDir, name, { CHROMIUM_BROWSER_TIMEOUT_MS: '45000', ...extra });
 }
 
 interface RelayLoginRun {

@@ -173,6 +173,34 @@ describe('detectAuthProxy against a mod_auth_openidc imitation', () => {
   });
 });
 
+describe('detectAuthProxy names a product only on its own marks', () => {
+  it('an app that signs people in itself (express-openid-connect: a 302 to the IdP, its own cookie) is `unknown`', async () => {
+    const idp = await serve((_req, res) => res.writeHead(500).end());
+    const app = await serve((req, res) => {
+      const params = new URLSearchParams({
+        client_id: 'orders',
+        scope: 'openid profile email',
+        response_type: 'id_token',
+        response_mode: 'form_post',
+        redirect_uri: `http://${req.headers.host ?? ''}/callback`,
+        nonce: 'bm9uY2U',
+        state: 'c3RhdGU',
+      });
+      res
+        .writeHead(302, {
+          location: `${idp.url}/authorize?${params.toString()}`,
+          'set-cookie': 'auth_verification=eyJub25jZSI6Im4ifQ; Path=/; HttpOnly; SameSite=Lax',
+        })
+        .end();
+    });
+    const result = await detectAuthProxy(app.url);
+    expect(result).toMatchObject({
+      kind: 'auth-proxy',
+      signal: { rule: 'redirect-off-host', proxy: 'unknown' },
+    });
+  });
+});
+
 describe('detectAuthProxy against plain APIs', () => {
   it('says no-proxy with the user from a JSON health answer', async () => {
     const api = await serve((_req, res) => json(res, 200, { status: 'ok', user: 'alice@example.com' }));

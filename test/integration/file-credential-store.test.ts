@@ -105,8 +105,8 @@ describe('saveLogin and getCookieHeader', () => {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const cookies = await store.listCookies(endpoint);
     expect(cookies).toEqual([
-      { name: 'session', value: 'v1', domain: host, path: '/', secure, httpOnly: true },
-      { name: '__Host-csrf', value: 'v2', domain: host, path: '/', secure, httpOnly: true },
+      { name: 'session', value: 'v1', domain: host, path: '/', secure, httpOnly: true, hostOnly: true },
+      { name: '__Host-csrf', value: 'v2', domain: host, path: '/', secure, httpOnly: true, hostOnly: true },
     ]);
     await expect(store.getProfile(`${endpoint}/`)).resolves.toEqual(cookieProfile(endpoint));
   });
@@ -437,6 +437,29 @@ describe('corrupt files', () => {
     expect(problems[0]).toMatchObject({ code: 'E_CORRUPT_FILE', file });
     await expect(store.listProfiles()).resolves.toEqual([cookieProfile(good)]);
     await expect(store.getProfile(good)).resolves.toEqual(cookieProfile(good));
+  });
+
+  it.each(['oauth2-proxy', 'mod_auth_openidc', 'unknown', 'pomerium', 'cloudflare-access', 'authentik'])(
+    'profile.json naming the auth proxy %s (older kinds and the new ones) is read',
+    async (proxy) => {
+      const store = await twoEndpoints();
+      const file = store.pathsFor(bad).profile;
+      await fs.writeFile(
+        file,
+        JSON.stringify({ endpoint: bad, auth: { type: 'cookies' }, loggedInAt: 'x', proxy }),
+      );
+      await expect(store.getProfile(bad)).resolves.toMatchObject({ endpoint: bad, proxy });
+    },
+  );
+
+  it('profile.json naming an auth proxy kind it does not know is reported', async () => {
+    const store = await twoEndpoints();
+    const file = store.pathsFor(bad).profile;
+    await fs.writeFile(
+      file,
+      JSON.stringify({ endpoint: bad, auth: { type: 'cookies' }, loggedInAt: 'x', proxy: 'nope' }),
+    );
+    await expectCorrupt(store.getProfile(bad), file);
   });
 
   it.each([

@@ -16,6 +16,7 @@ import {
   type CookieBundle,
 } from '../../src/protocol/bundle-codec';
 import {
+  AUTH_PROXY_KINDS,
   classifyAuthProxyResponse,
   type AuthProxyRule,
   type AuthProxyResponseInput,
@@ -248,6 +249,7 @@ describe('classifyAuthProxyResponse: undefined or a well-formed signal, never a 
     headers: headers as fc.Arbitrary<AuthProxyResponseInput['headers']>,
     bodySnippet: body,
     expectJson: fc.boolean(),
+    healthProbe: fc.boolean(),
   });
 
   // Guards the rules' robustness (any server can answer anything) and describeUrl (no query in details).
@@ -257,7 +259,7 @@ describe('classifyAuthProxyResponse: undefined or a well-formed signal, never a 
         const signal = classifyAuthProxyResponse(response);
         if (signal === undefined) return;
         expect(RULES).toContain(signal.rule);
-        expect(['oauth2-proxy', 'mod_auth_openidc', 'unknown']).toContain(signal.proxy);
+        expect([...AUTH_PROXY_KINDS]).toContain(signal.proxy);
         expect(typeof signal.detail).toBe('string');
         expect(signal.detail).not.toContain('SECRET-oauth-code');
       }),

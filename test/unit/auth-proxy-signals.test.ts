@@ -1,9 +1,11 @@
 import {
   classifyAuthProxyResponse,
   isLoginPath,
+  isWorthInspecting,
   recogniseAuthProxyKind,
   type AuthProxyResponseInput,
 } from '../../src/protocol/auth-proxy-signals';
+import { authPageCases, readAuthPage } from '../../fixtures/auth-pages/auth-pages';
 
 const ENDPOINT = 'https://api.example.com';
 const HEALTH = `${ENDPOINT}/api/health`;
@@ -29,6 +31,7 @@ type Case = [
   expected: { rule: string; proxy: string } | undefined,
 ];
 
+/** Login detection's probe of /api/health (the table below); `replay` for what the clients send. */
 function input(partial: Partial<AuthProxyResponseInput>): AuthProxyResponseInput {
   return {
     endpoint: ENDPOINT,
@@ -37,10 +40,25 @@ function input(partial: Partial<AuthProxyResponseInput>): AuthProxyResponseInput
     headers: {},
     bodySnippet: '',
     expectJson: true,
+    healthProbe: true,
     ...partial,
   };
 }
 
+/** A response to `request`, the SDK or the local proxy: no JSON-only promise, not a health probe. */
+function replay(partial: Partial<AuthProxyResponseInput>): AuthProxyResponseInput {
+  return {
+    endpoint: ENDPOINT,
+    requestUrl: `${ENDPOINT}/reports/weekly`,
+    status: 200,
+    headers: {},
+    bodySnippet: '',
+    expectJson: false,
+    ...partial,
+  };
+}
+
+/** Login detection's probe of /api/health: JSON asked, redirects followed. */
 const cases: Case[] = [
   // --- oauth2-proxy
   [
@@ -116,9 +134,9 @@ const cases: Case[] = [
     { rule: 'redirect-off-host', proxy: 'mod_auth_openidc' },
   ],
   [
-    'mod_auth_openidc: 302 with response_type=code, no state cookie seen',
+    'a 302 with response_type=code and no product mark: toward the IdP, but naming no product',
     { status: 302, headers: { location: IDP_AUTHORIZE }, expectJson: false },
-    { rule: 'redirect-off-host', proxy: 'mod_auth_openidc' },
+    { rule: 'redirect-off-host', proxy: 'unknown' },
   ],
   [
     'mod_auth_openidc: bare HTML 401 for Accept: application/json',
@@ -275,7 +293,7 @@ const cases: Case[] = [
   ],
 ];
 
-describe('classifyAuthProxyResponse', () => {
+describe('classifyAuthProxyResponse at login detection (/api/health)', () => {
   it.each(cases)('%s', (_label, partial, expected) => {
     const signal = classifyAuthProxyResponse(input(partial));
     if (expected === undefined) expect(signal).toBeUndefined();
@@ -313,6 +331,151 @@ describe('classifyAuthProxyResponse', () => {
   });
 });
 
+describe('classifyAuthProxyResponse on the page table (fixtures/auth-pages), as the clients see it', () => {
+  const table = authPageCases().map((entry) => [entry.name, entry] as const);
+  it.each(table)('%s', (_name, entry) => {
+    const signal = classifyAuthProxyResponse(
+      replay({
+        requestUrl: `${ENDPOINT}/pages/${entry.name}`,
+        status: entry.status,
+        headers: entry.headers,
+        bodySnippet: entry.body.slice(0, 4096),
+      }),
+    );
+    if (entry.expect === 'delivered') expect(signal).toBeUndefined();
+    else
+      expect({ expired: signal !== undefined, proxy: signal?.proxy }).toEqual({
+        expired: true,
+        proxy: entry.proxy ?? 'unknown',
+      });
+    // Every such response is read at all: a 2xx HTML page, a redirect or a 401/403.
+    if (entry.expect === 'expired') expect(isWorthInspecting(entry.status, entry.headers)).toBe(true);
+  });
+});
+
+describe('classifyAuthProxyResponse on what the clients replay: only the proxy’s evidence', () => {
+  const dashboard = readAuthPage('app-dashboard.html');
+  it.each([
+    [
+      "an app's HTML page, whatever was asked for (HTML where JSON was asked is not evidence)",
+      { headers: { 'content-type': 'text/html' }, bodySnippet: dashboard },
+    ],
+    [
+      "an app's HTML page at a path named like a login (the client asked for it; nothing was followed)",
+      {
+        requestUrl: `${ENDPOINT}/login-history`,
+        headers: { 'content-type': 'text/html' },
+        bodySnippet: '<html><body><h1>Login history</h1></body></html>',
+      },
+    ],
+    [
+      "an app's own JSON 403 that carries a refreshed proxy session cookie",
+      {
+        status: 403,
+        headers: {
+          'content-type': 'application/json',
+          'set-cookie': ['_oauth2_proxy=fresh; Path=/; HttpOnly', 'mod_auth_openidc_session=s; Path=/'],
+        },
+        bodySnippet: '{"error":"forbidden"}',
+      },
+    ],
+    [
+      "an app's own plain-text 401 (express's sendStatus)",
+      { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' }, bodySnippet: 'Unauthorized' },
+    ],
+    ["an app's own empty 403", { status: 403, headers: {}, bodySnippet: '' }],
+    [
+      "an app's page with a sign-out form (to the proxy's /oauth2/sign_out or its own /auth/logout)",
+      {
+        headers: { 'content-type': 'text/html' },
+        bodySnippet:
+          '<html><form method="post" action="/oauth2/sign_out"><button>Sign out</button></form>' +
+          '<form action="/auth/logout" method="post"></form></html>',
+      },
+    ],
+    [
+      'an API call redirected to another host that is no sign-in (a CDN, an object store)',
+      { status: 307, headers: { location: 'https://files.example.net/export.csv?sig=x' }, expectJson: true },
+    ],
+  ] as Array<[string, Partial<AuthProxyResponseInput>]>)('delivered: %s', (_label, partial) => {
+    expect(classifyAuthProxyResponse(replay(partial))).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'a 401 whose proxy clears its session cookie',
+      {
+        status: 401,
+        headers: { 'set-cookie': '_pomerium=; Path=/; Max-Age=0', 'content-type': 'application/json' },
+        bodySnippet: '{"error":"unauthorized"}',
+      },
+      'pomerium',
+    ],
+    [
+      'a 401 whose WWW-Authenticate names the proxy',
+      {
+        status: 401,
+        headers: { 'www-authenticate': 'Bearer realm="authentik"', 'content-type': 'text/plain' },
+        bodySnippet: 'Unauthorized',
+      },
+      'authentik',
+    ],
+    [
+      'a same-host redirect setting the proxy sign-in (CSRF) cookie',
+      { status: 302, headers: { location: '/', 'set-cookie': '_oauth2_proxy_csrf=x; Path=/' } },
+      'oauth2-proxy',
+    ],
+    [
+      "an HTML page with a password field (an IdP's login form)",
+      {
+        headers: { 'content-type': 'text/html' },
+        bodySnippet: '<html><form method="post" action="/u/x"><input type="password" name="p"></form></html>',
+      },
+      'unknown',
+    ],
+    [
+      'an HTML page whose form posts to /oauth2/',
+      {
+        headers: { 'content-type': 'text/html' },
+        bodySnippet: '<html><form method="GET" action="/oauth2/start"><button>Sign in</button></form></html>',
+      },
+      'oauth2-proxy',
+    ],
+    [
+      'an HTML page whose form posts to the IdP',
+      {
+        headers: { 'content-type': 'text/html' },
+        bodySnippet:
+          '<html><body onload="document.forms[0].submit()"><form method="post" action="http://127.0.0.1:9/oidc/auth"><input type="hidden" name="x"></form></body></html>',
+      },
+      'unknown',
+    ],
+  ] as Array<[string, Partial<AuthProxyResponseInput>, string]>)('expired: %s', (_label, partial, proxy) => {
+    expect(classifyAuthProxyResponse(replay(partial))).toMatchObject({ proxy });
+  });
+
+  it('a JSON-only caller (the SDK with expectJson: true) still takes an HTML page for the proxy', () => {
+    const signal = classifyAuthProxyResponse(
+      replay({ headers: { 'content-type': 'text/html' }, bodySnippet: dashboard, expectJson: true }),
+    );
+    expect(signal).toMatchObject({ rule: 'html-instead-of-json', proxy: 'unknown' });
+  });
+});
+
+describe('isWorthInspecting', () => {
+  it.each([
+    [200, { 'content-type': 'text/html; charset=utf-8' }, true],
+    [200, { 'content-type': 'application/json' }, false],
+    [200, { 'content-type': 'application/octet-stream' }, false],
+    [302, {}, true],
+    [401, { 'content-type': 'application/json' }, true],
+    [404, { 'content-type': 'text/html' }, false],
+    [500, { 'content-type': 'text/html' }, false],
+  ] as Array<[number, Record<string, string>, boolean]>)('%s %j → %s', (status, headers, expected) => {
+    expect(isWorthInspecting(status, headers)).toBe(expected);
+  });
+});
+
 describe('recogniseAuthProxyKind', () => {
   it.each([
     [
@@ -331,6 +494,38 @@ describe('recogniseAuthProxyKind', () => {
       'oauth2-proxy',
     ],
     ['nothing', { headers: { 'set-cookie': 'session=a' } }, 'unknown'],
+    [
+      'a plain authorization request to an IdP (express-openid-connect, passport): unknown',
+      { headers: { 'set-cookie': 'auth_verification=x; Path=/' }, location: new URL(IDP_AUTHORIZE) },
+      'unknown',
+    ],
+    ['a Pomerium cookie', { headers: { 'set-cookie': '_pomerium=x; Path=/' } }, 'pomerium'],
+    [
+      'a Pomerium path',
+      { headers: {}, location: new URL('https://authenticate.example.com/.pomerium/sign_in') },
+      'pomerium',
+    ],
+    ['a Pomerium header', { headers: { 'X-Pomerium-Intercepted-Response': 'true' } }, 'pomerium'],
+    [
+      'a Cloudflare Access cookie',
+      { headers: { 'set-cookie': 'CF_Authorization=x; Path=/' } },
+      'cloudflare-access',
+    ],
+    [
+      'a Cloudflare Access login host',
+      { headers: {}, location: new URL('https://team.cloudflareaccess.com/cdn-cgi/access/login/app') },
+      'cloudflare-access',
+    ],
+    [
+      'an authentik outpost cookie',
+      { headers: { 'set-cookie': 'authentik_proxy_1a2b=x; Path=/' } },
+      'authentik',
+    ],
+    [
+      'an authentik outpost path',
+      { headers: {}, location: new URL('https://app.example.com/outpost.goauthentik.io/start?rd=%2F') },
+      'authentik',
+    ],
   ] as Array<[string, Parameters<typeof recogniseAuthProxyKind>[0], string]>)(
     '%s',
     (_label, value, expected) => {

@@ -37,6 +37,13 @@ describe('isSessionCookieName', () => {
     for (const name of ['ssox', 'sso_x', 'sso.sig', 'x_sso'])
       expect(isSessionCookieName(name, ['sso'])).toBe(false);
   });
+
+  it("adds express-openid-connect's dotted chunks (appSession.0, appSession.1…) of the operator's names", () => {
+    for (const name of ['appSession', 'appSession.0', 'appSession.12'])
+      expect(isSessionCookieName(name, ['appSession'])).toBe(true);
+    for (const name of ['appSession.', 'appSession.x', 'appSession.0.1', 'appSession.sig', 'appSessionx'])
+      expect(isSessionCookieName(name, ['appSession'])).toBe(false);
+  });
 });
 
 describe('selectSessionCookies', () => {

@@ -27,6 +27,8 @@ export async function requestCommand(
     throw new UsageError('use either -d/--data or --data-file, not both');
   }
   const headers = parseHeaders(options.header);
+  // curl's default; -H 'Accept: …' sets another (the SDK's own default prefers JSON).
+  headers.accept ??= '*/*';
   const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
   const client = await createForwardingClient({
     endpoint,
