@@ -23,7 +23,9 @@ import { CLI_PATH, cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
 
 const execFileAsync = promisify(execFile);
 const ENDPOINTS = ['http://127.0.0.1:4180', 'http://127.0.0.1:4181'];
+// At least these (the lists grow with the CLI: the scripts are generated from it); never a hidden one.
 const TOP_LEVEL = ['api', 'request', 'proxy', 'serve', 'exec', 'completion'];
+const API_COMMANDS = ['login', 'info', 'logout', 'header'];
 
 const haveZsh = requireComponent('zsh', REAL_COMPONENT_PATHS.zsh);
 const haveFish = requireComponent('fish', REAL_COMPONENT_PATHS.fish);
@@ -111,8 +113,8 @@ describe('shell completion', () => {
     });
 
     it('offers the commands, subcommands and options', async () => {
-      expect(await complete('cookie-bridge ')).toEqual(TOP_LEVEL);
-      expect(await complete('cookie-bridge api ')).toEqual(['login', 'info', 'logout', 'header']);
+      expect(await complete('cookie-bridge ')).toEqual(expect.arrayContaining(TOP_LEVEL));
+      expect(await complete('cookie-bridge api ')).toEqual(expect.arrayContaining(API_COMMANDS));
       expect(await complete('cookie-bridge api lo')).toEqual(['login', 'logout']);
       const requestOptions = await complete('cookie-bridge request --');
       expect(requestOptions).toEqual(
@@ -161,14 +163,11 @@ describe('shell completion', () => {
 
     it('offers the commands with their descriptions, the options, and the stored endpoints', async () => {
       const top = await complete('cookie-bridge ');
-      expect(top.map((item) => item.split(':')[0])).toEqual(TOP_LEVEL);
+      expect(top.map((item) => item.split(':')[0])).toEqual(expect.arrayContaining(TOP_LEVEL));
       expect(top).toContain('api:log in to an endpoint, inspect and forget credentials');
-      expect((await complete('cookie-bridge api ')).map((item) => item.split(':')[0])).toEqual([
-        'login',
-        'info',
-        'logout',
-        'header',
-      ]);
+      expect((await complete('cookie-bridge api ')).map((item) => item.split(':')[0])).toEqual(
+        expect.arrayContaining(API_COMMANDS),
+      );
       const options = (await complete('cookie-bridge proxy -')).map((item) => item.split(':')[0]);
       expect(options).toEqual(expect.arrayContaining(['-e', '--endpoint', '--port', '--secret', '--debug']));
       expect(await complete('cookie-bridge request -e ')).toEqual(ENDPOINTS);
@@ -200,14 +199,11 @@ describe('shell completion', () => {
 
     it('offers the commands, subcommands, options and stored endpoints', async () => {
       const top = await complete('cookie-bridge ');
-      expect([...top.keys()].sort()).toEqual([...TOP_LEVEL].sort());
+      expect([...top.keys()]).toEqual(expect.arrayContaining(TOP_LEVEL));
       expect(top.get('exec')).toMatch(/^Run a command with a local forwarding proxy/);
-      expect([...(await complete('cookie-bridge api ')).keys()].sort()).toEqual([
-        'header',
-        'info',
-        'login',
-        'logout',
-      ]);
+      expect([...(await complete('cookie-bridge api ')).keys()]).toEqual(
+        expect.arrayContaining(API_COMMANDS),
+      );
       const options = await complete('cookie-bridge api login --');
       expect([...options.keys()]).toEqual(expect.arrayContaining(['--endpoint', '--token-file', '--debug']));
       expect([...(await complete('cookie-bridge request -e ')).keys()]).toEqual(ENDPOINTS);
