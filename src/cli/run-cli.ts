@@ -320,8 +320,8 @@ paths with dot segments (.., %2e%2e) or double encoding get 400 and are never fo
   program
     .command('exec')
     .description(
-      'Run a command with a local forwarding proxy (as `proxy`) started for its lifetime on a free port;\n' +
-        "the command finds its URL in $COOKIE_BRIDGE_URL. The exit code is the command's.",
+      'Run a command with a local forwarding proxy (as `proxy`) started for its lifetime.\n' +
+        "The command finds its URL in $COOKIE_BRIDGE_URL; its exit code is cookie-bridge's.",
     )
     .argument('<command...>', 'the command and its arguments, after --')
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')

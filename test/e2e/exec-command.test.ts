@@ -125,11 +125,16 @@ describe('cookie-bridge exec', () => {
   });
 
   it('with --secret, the command finds the secret in COOKIE_BRIDGE_SECRET, never on a command line', async () => {
-    const run = await runCli(['exec', '--secret', '--', process.execPath, '-e', REPORT_SCRIPT], env);
+    const run = await runCli(
+      ['--debug', 'exec', '--secret', '--', process.execPath, '-e', REPORT_SCRIPT],
+      env,
+    );
     expect(run.code).toBe(0);
     const seen = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(seen.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(seen).toMatchObject({ bareStatus: 401, status: 200, body: { user: 'alice@example.com' } });
+    // --debug shows the steps, never the secret
+    expect(run.stderr).toContain('exec: http://127.0.0.1:');
     expect(run.stderr).not.toContain(String(seen.secret));
   });
 
