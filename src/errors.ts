@@ -17,6 +17,7 @@ export const ExitCode = {
   LoginFailed: 6,
   CredentialFile: 7,
   PortInUse: 8,
+  Tls: 9,
   HttpStatus: 22,
   CommandNotExecutable: 126,
   CommandNotFound: 127,
@@ -40,6 +41,10 @@ export const EXIT_CODES: Readonly<Record<ExitCodeValue, { summary: string; help:
     help: 'credential file corrupt, unwritable or not private',
   },
   8: { summary: 'the requested port is in use', help: 'port in use' },
+  9: {
+    summary: "TLS failure: the endpoint's certificate is not trusted (unknown CA, wrong name, expired)",
+    help: 'TLS: certificate not trusted',
+  },
   22: { summary: '`request`: the server answered HTTP ≥ 400', help: 'HTTP status >= 400 (request)' },
   126: { summary: '`exec`: the command cannot be run', help: 'command cannot be run (exec)' },
   127: { summary: '`exec`: the command was not found', help: 'command not found (exec)' },
@@ -129,6 +134,10 @@ export const ERROR_CODES = {
     hint: 'pick another one with --port N, or leave --port out to use a free port',
   },
   E_HTTP_STATUS: { exitCode: ExitCode.HttpStatus, hint: undefined },
+  E_TLS: {
+    exitCode: ExitCode.Tls,
+    hint: 'pass the CA certificate with --cacert FILE (stored for the endpoint at login) or set COOKIE_BRIDGE_CA_BUNDLE=FILE',
+  },
   E_NO_COOKIES: {
     exitCode: ExitCode.Usage,
     hint: 'this login is not a cookie session: cookie-bridge api cookies --format header prints its header',
@@ -225,6 +234,22 @@ export class EndpointUnreachableError extends CookieBridgeError {
   constructor(endpoint: string, detail: string, options: CookieBridgeErrorOptions = {}) {
     super('E_ENDPOINT_UNREACHABLE', `cannot reach ${endpoint}: ${detail}`, options);
     this.endpoint = endpoint;
+  }
+}
+
+/**
+ * The endpoint's TLS certificate was refused (unknown CA, wrong name, expired, self-signed): like
+ * EndpointUnreachableError ("cannot reach <endpoint>: TLS: …"), with its own code, exit code 9 and a hint that
+ * names the fix for that kind of failure (--cacert, the right host name, a renewed certificate).
+ */
+export class TlsError extends CookieBridgeError {
+  readonly endpoint: string;
+  /** Node's code for the refusal, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID. */
+  readonly tlsCode: string;
+  constructor(endpoint: string, detail: string, tlsCode: string, options: CookieBridgeErrorOptions = {}) {
+    super('E_TLS', `cannot reach ${endpoint}: ${detail}`, options);
+    this.endpoint = endpoint;
+    this.tlsCode = tlsCode;
   }
 }
 

@@ -84,3 +84,6 @@ export { systemTimers } from './context';
 export type { Logger, Clock, Context, Timers, AppContext, BrowserOpener, Stdin } from './context';
 export { createHttpClient, systemHttpClient } from './http/http-request';
 export type { HttpClient } from './http/http-request';
+export { TlsError } from './errors';
+export { createTlsTrust } from './http/tls-options';
+export type { TlsTrust, TlsTrustOptions } from './http/tls-options';

@@ -3,6 +3,8 @@ import type { CredentialStore } from '../store/credential-types';
 import { FileCredentialStore } from '../store/file-credential-store';
 import { systemClock, systemTimers, type AppContext } from '../context';
 import { createHttpClient, type HttpClient } from '../http/http-request';
+import { createTlsTrust, type TlsTrust } from '../http/tls-options';
+import { storedCaForOrigin } from '../store/stored-ca';
 import { createCliLogger } from './cli-logger';
 
 /**
@@ -15,26 +17,38 @@ export interface CliContext extends AppContext<CredentialStore, HttpClient> {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   debug: boolean;
+  /** The CAs `http` trusts beyond Node's: --cacert, $COOKIE_BRIDGE_CA_BUNDLE, the endpoint's stored one. */
+  tls: TlsTrust;
 }
 
 export interface GlobalFlags {
   debug?: boolean;
   json?: boolean;
+  /** --cacert FILE: a private CA for the endpoint (a login stores it). */
+  cacert?: string;
 }
 
 export function createCliContext(flags: GlobalFlags): CliContext {
   const env = process.env;
   const debug = flags.debug === true || env.COOKIE_BRIDGE_DEBUG === '1';
   const logger = createCliLogger({ stderr: process.stderr, debug });
+  const store = new FileCredentialStore({ home: resolveConfigHome(env) });
+  const tls = createTlsTrust({
+    env,
+    ...(flags.cacert === undefined ? {} : { cacertFile: flags.cacert }),
+    storedCaFor: (origin) => storedCaForOrigin(store, origin),
+    logger,
+  });
   return {
     env,
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     logger,
-    store: new FileCredentialStore({ home: resolveConfigHome(env) }),
+    store,
     // Every outbound hop of every command goes through this one client: a proxy or CA setting goes here.
-    http: createHttpClient(),
+    http: createHttpClient({ tls }),
+    tls,
     // The opener (and node:child_process) loads when a login opens the browser, not at start-up.
     openBrowser: (url) => loadBrowserOpener().openBrowser(url, { env, logger }),
     now: systemClock,

@@ -41,6 +41,8 @@ Environment:
   COOKIE_BRIDGE_HOME      where credentials live (default: the platform config folder)
   COOKIE_BRIDGE_ENDPOINT  endpoint used when -e is not given
   COOKIE_BRIDGE_TOKEN     service-account token; overrides any stored credential
+  COOKIE_BRIDGE_CA_BUNDLE CA certificates (PEM file) trusted for every endpoint, beside the system's
+                          and NODE_EXTRA_CA_CERTS (HTTPS with a private CA; see also --cacert)
   BROWSER                 command that opens the sign-in URL (receives it as last argument)`;
 
 /** What the error handler needs to know about the run: the global flags and the context, once parsed. */
@@ -90,6 +92,12 @@ async function runProgram(argv: string[], version: string, state: CliRun): Promi
     )
     .version(version, '-V, --version')
     .option('--debug', 'show every step, with secrets redacted')
+    .option(
+      '--cacert <file>',
+      "trust this CA certificate (PEM file) for the endpoint's HTTPS, beside the system's CAs; api login stores it with the endpoint, so later commands need no flag",
+    )
+    // Every command's --help lists --debug and --cacert too (defined once, here).
+    .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -155,6 +163,7 @@ Examples:
   printf %s "$PASSWORD" | cookie-bridge api login -e https://ci@api.example.com --password-stdin   # basic auth
   printf %s "$TOKEN" | cookie-bridge api login -e https://api.example.com --token-stdin   # service account
   cookie-bridge api login -e https://api.example.com --token-file ~/.config/api-token
+  cookie-bridge api login -e https://api.internal.example --cacert corp-ca.pem   # private CA, stored
 A password in -e (https://user:pass@host) or --token <token> also work, but other users of the machine
 can read them in ps and the shell history keeps them: cookie-bridge warns.`,
     )

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import { toUnreachableError } from './upstream-errors';
+import { tlsConnector, type TlsTrust } from './tls-options';
 
 /**
  * The one outbound HTTP client, on undici: detection, verification, the SDK and forwarding client, relay
@@ -64,24 +65,41 @@ export function defaultDispatcher(): Dispatcher {
 
 /**
  * A pool of keep-alive connections to one origin, for the local proxy's upstream (raw dispatch). No time
- * limits of its own, like node:http's Agent: long polls, slow downloads and big uploads pass.
+ * limits of its own, like node:http's Agent: long polls, slow downloads and big uploads pass. With `tls`, an
+ * https origin is trusted with its private CAs too (tls-options.ts).
  */
-export function createOriginPool(origin: string): Pool {
-  return new (undici().Pool)(origin, { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 });
+export function createOriginPool(origin: string, tls?: TlsTrust): Pool {
+  return new (undici().Pool)(origin, {
+    pipelining: 1,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    ...(tls === undefined ? {} : { connect: tlsConnector(tls) }),
+  });
+}
+
+export interface HttpClientOptions {
+  dispatcher?: Dispatcher;
+  /** Private CAs (--cacert, $COOKIE_BRIDGE_CA_BUNDLE, the stored one): see tls-options.ts. */
+  tls?: TlsTrust;
 }
 
 /**
- * An HTTP client on `dispatcher` (default: defaultDispatcher()). The CLI builds one (src/cli/cli-context.ts)
- * and hands it to every hop; library callers that pass none get systemHttpClient.
+ * An HTTP client on `dispatcher` (default: defaultDispatcher(), or with `tls` an Agent of its own that trusts
+ * the private CAs). The CLI builds one (src/cli/cli-context.ts) and hands it to every hop; library callers
+ * that pass none get systemHttpClient.
  */
-export function createHttpClient(options: { dispatcher?: Dispatcher } = {}): HttpClient {
+export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
+  const { tls } = options;
+  let own: Dispatcher | undefined;
+  const dispatcher = (): Dispatcher =>
+    options.dispatcher ??
+    (tls === undefined
+      ? defaultDispatcher()
+      : (own ??= new (undici().Agent)({ connect: tlsConnector(tls) })));
   return {
     request: (url, requestOptions = {}) =>
-      httpRequest(url, {
-        ...requestOptions,
-        dispatcher: requestOptions.dispatcher ?? options.dispatcher ?? defaultDispatcher(),
-      }),
-    originPool: createOriginPool,
+      httpRequest(url, { ...requestOptions, dispatcher: requestOptions.dispatcher ?? dispatcher() }),
+    originPool: (origin) => createOriginPool(origin, tls),
   };
 }
 

@@ -1,4 +1,4 @@
-import { EndpointUnreachableError } from '../errors';
+import { CookieBridgeError, EndpointUnreachableError, TlsError } from '../errors';
 
 /**
  * The one errno table of every outbound hop: what a socket, TLS or undici error code means in words (for
@@ -48,15 +48,69 @@ const DESCRIPTIONS: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   EPIPE: 'the connection closed while sending',
-  CERT_HAS_EXPIRED: 'TLS error: the server certificate has expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS error: the server certificate is self-signed',
-  SELF_SIGNED_CERT_IN_CHAIN: 'TLS error: a self-signed certificate is in the chain',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS error: the certificate chain cannot be verified',
-  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS error: the certificate does not match the host name',
   EPROTO: 'TLS/protocol error',
   ABORT_ERR: 'aborted',
   UND_ERR_ABORTED: 'aborted',
 };
+
+/** What a TLS refusal means, and which fix its hint names. */
+type TlsFix = 'ca' | 'name' | 'expired' | 'not-tls';
+
+/** Node's codes for a refused server certificate (the local proxy answers them 502, like serve). */
+const TLS_PROBLEMS: Record<string, { detail: string; fix: TlsFix }> = {
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+    detail: "TLS: the server's certificate is signed by a CA this machine does not trust",
+    fix: 'ca',
+  },
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: {
+    detail: "TLS: the server's certificate is signed by a CA this machine does not trust",
+    fix: 'ca',
+  },
+  UNABLE_TO_GET_ISSUER_CERT: {
+    detail: "TLS: the issuer of the server's certificate is not trusted",
+    fix: 'ca',
+  },
+  SELF_SIGNED_CERT_IN_CHAIN: {
+    detail: "TLS: the server's certificate chain ends in a CA this machine does not trust (self-signed)",
+    fix: 'ca',
+  },
+  DEPTH_ZERO_SELF_SIGNED_CERT: { detail: "TLS: the server's certificate is self-signed", fix: 'ca' },
+  CERT_UNTRUSTED: { detail: "TLS: the server's certificate is not trusted", fix: 'ca' },
+  CERT_SIGNATURE_FAILURE: { detail: "TLS: the server's certificate has a bad signature", fix: 'ca' },
+  ERR_TLS_CERT_ALTNAME_INVALID: {
+    detail: "TLS: the server's certificate is for another host name",
+    fix: 'name',
+  },
+  CERT_HAS_EXPIRED: { detail: "TLS: the server's certificate has expired", fix: 'expired' },
+  CERT_NOT_YET_VALID: { detail: "TLS: the server's certificate is not valid yet", fix: 'expired' },
+  ERR_SSL_WRONG_VERSION_NUMBER: {
+    detail: 'TLS: the server does not speak TLS on this port',
+    fix: 'not-tls',
+  },
+};
+
+/** The hint of a TLS refusal: what to do about this kind of failure. */
+function tlsHint(fix: TlsFix, url: URL, error: unknown): string {
+  switch (fix) {
+    case 'ca':
+      return 'if the server uses a private CA, pass its certificate with --cacert FILE (stored for the endpoint at login) or set COOKIE_BRIDGE_CA_BUNDLE=FILE';
+    case 'name': {
+      // Node's reason names the certificate's names, e.g. "Host: a. is not in the cert's altnames: DNS:b".
+      const names = (error as { cert?: { subjectaltname?: unknown } } | null)?.cert?.subjectaltname;
+      const listed = typeof names === 'string' && names !== '' ? ` (it names ${names})` : '';
+      return `use the host name the certificate was issued for${listed}, or have the server's certificate reissued for ${url.hostname}`;
+    }
+    case 'expired':
+      return "the server's certificate must be renewed (or this machine's clock is wrong): --cacert cannot fix this";
+    case 'not-tls':
+      return 'check the endpoint URL: use http:// if the server does not offer HTTPS on this port';
+  }
+}
+
+/** Whether a network error code is a refused server certificate (TlsError, exit 9). */
+export function isTlsErrorCode(code: string | undefined): boolean {
+  return code !== undefined && Object.hasOwn(TLS_PROBLEMS, code);
+}
 
 /** 504 for timeouts, 502 for every other upstream failure (refused, reset, DNS, bad HTTP). */
 export function upstreamErrorStatus(code: string | undefined): UpstreamErrorStatus {
@@ -72,7 +126,11 @@ export function upstreamErrorResponse(code: string | undefined): {
   if (status === 504) {
     return { status, body: { error: 'gateway_timeout', message: 'the upstream did not answer in time' } };
   }
-  const known = code === undefined ? undefined : UPSTREAM_MESSAGES[code];
+  const known =
+    code === undefined
+      ? undefined
+      : (UPSTREAM_MESSAGES[code] ??
+        (isTlsErrorCode(code) ? "the upstream's TLS certificate was refused" : undefined));
   const message =
     known ??
     (code?.startsWith('HPE_') ? 'the upstream sent an invalid HTTP response' : 'the upstream request failed');
@@ -89,10 +147,17 @@ export function networkErrorCode(error: unknown): string | undefined {
   return (error as { name?: unknown } | null)?.name === 'AbortError' ? 'ABORT_ERR' : undefined;
 }
 
-/** Maps a socket/TLS/undici error to a readable EndpointUnreachableError naming the endpoint's origin. */
-export function toUnreachableError(url: URL, error: unknown, timeoutMs?: number): EndpointUnreachableError {
-  if (error instanceof EndpointUnreachableError) return error;
+/**
+ * Maps a socket/TLS/undici error to a readable EndpointUnreachableError naming the endpoint's origin (a TlsError
+ * for a refused certificate). Our own errors (a bad --cacert file met when connecting) pass unchanged.
+ */
+export function toUnreachableError(url: URL, error: unknown, timeoutMs?: number): CookieBridgeError {
+  if (error instanceof CookieBridgeError) return error;
   const code = networkErrorCode(error);
+  const tls = code === undefined ? undefined : TLS_PROBLEMS[code];
+  if (code !== undefined && tls !== undefined) {
+    return new TlsError(url.origin, tls.detail, code, { hint: tlsHint(tls.fix, url, error), cause: error });
+  }
   let detail = code === undefined ? undefined : DESCRIPTIONS[code];
   // The caller's own limit (until the response head) is the one to name; a connect time-out is the dispatcher's.
   if (

@@ -1,7 +1,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { networkErrorCode, toUnreachableError, upstreamErrorStatus } from '../http/upstream-errors';
-import { SessionExpiredError } from '../errors';
+import { SessionExpiredError, TlsError } from '../errors';
 import { Refusal, renderRefusalJson } from '../http/refusal';
 
 /** The JSON answers the proxy gives itself (refusals, expired session, upstream failures) are Refusals. */
@@ -12,11 +12,11 @@ export function sessionExpiredAnswer(endpoint: string): Refusal {
 /** An upstream connection failure as 502 Bad Gateway, or 504 Gateway Timeout for time-outs (one table with serve). */
 export function upstreamFailureAnswer(upstream: URL, error: unknown): Refusal {
   const timeout = upstreamErrorStatus(networkErrorCode(error)) === 504;
-  return new Refusal(
-    timeout ? 504 : 502,
-    timeout ? 'gateway_timeout' : 'bad_gateway',
-    toUnreachableError(upstream, error).message,
-  );
+  const failure = toUnreachableError(upstream, error);
+  // A refused certificate says what to do about it (--cacert, the right host name), as the CLI does.
+  const message =
+    failure instanceof TlsError ? `${failure.message} (${failure.hint ?? ''})` : failure.message;
+  return new Refusal(timeout ? 504 : 502, timeout ? 'gateway_timeout' : 'bad_gateway', message);
 }
 
 export function sendAnswer(res: ServerResponse, answer: Refusal): void {

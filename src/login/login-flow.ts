@@ -31,7 +31,13 @@ export { DEFAULT_LOGIN_TIMEOUT_SECONDS } from './receive-bundle';
 export async function login(options: LoginOptions, deps: LoginDeps): Promise<LoginResult> {
   const parsed = parseEndpoint(options.endpoint);
   if (options.token !== undefined) {
-    return loginWithHeader(parsed, { type: 'token', token: options.token }, bearer(options.token), deps);
+    return loginWithHeader(
+      parsed,
+      { type: 'token', token: options.token },
+      bearer(options.token),
+      deps,
+      options.ca,
+    );
   }
   if (parsed.basic !== undefined) {
     const { username, password } = parsed.basic;
@@ -40,6 +46,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
       { type: 'basic', username, password },
       basicHeader(username, password),
       deps,
+      options.ca,
     );
   }
 
@@ -54,7 +61,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     }
     if (detection.kind === 'no-proxy') {
       deps.logger.debug('detection: /api/health answered JSON without a login: no auth proxy');
-      await saveProfile(deps, parsed.url, { type: 'none' }, detection.user, undefined);
+      await saveProfile(deps, parsed.url, { type: 'none' }, detection.user, undefined, undefined, options.ca);
       return withOptional({ endpoint: parsed.url, method: 'none' as const }, detection.user, undefined);
     }
     if (detection.kind === 'api-error') throw apiErrorAtDetection(parsed.url, detection.status);
@@ -86,7 +93,7 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   }
   // Who we are comes from the server, never from the bundle's own `user` (anyone can write that).
   const identity = verification.user;
-  await saveProfile(deps, parsed.url, { type: 'cookies' }, identity, proxy, cookies);
+  await saveProfile(deps, parsed.url, { type: 'cookies' }, identity, proxy, cookies, options.ca);
   if (verification.setCookies.length > 0) {
     await deps.store.applySetCookies(parsed.url, verification.healthUrl, verification.setCookies);
   }
@@ -112,6 +119,7 @@ async function loginWithHeader(
   auth: StoredAuth,
   headers: OutgoingHeaders,
   deps: LoginDeps,
+  ca: string | undefined,
 ): Promise<LoginResult> {
   deps.progress.start(
     `Verifying the ${auth.type === 'token' ? 'token' : 'credentials'} against ${parsed.url}`,
@@ -138,7 +146,7 @@ async function loginWithHeader(
       },
     );
   }
-  await saveProfile(deps, parsed.url, auth, verification.user, undefined);
+  await saveProfile(deps, parsed.url, auth, verification.user, undefined, undefined, ca);
   return withOptional(
     { endpoint: parsed.url, method: auth.type as LoginMethod },
     verification.user,
@@ -153,10 +161,14 @@ async function saveProfile(
   identity: string | undefined,
   proxy: AuthProxyKind | undefined,
   cookies?: BundleCookie[],
+  ca?: string,
 ): Promise<void> {
   const profile: EndpointProfile = { endpoint, auth, loggedInAt: new Date(deps.now()).toISOString() };
   if (identity !== undefined) profile.identity = identity;
   if (proxy !== undefined) profile.proxy = proxy;
+  // A login without --cacert keeps the CA an earlier one stored (a corrupt old profile is being replaced).
+  const keptCa = ca ?? (await deps.store.getProfile(endpoint).catch(() => undefined))?.ca;
+  if (keptCa !== undefined) profile.ca = keptCa;
   await deps.store.saveLogin(profile, cookies);
   await deps.store.setLastEndpoint(endpoint);
 }

@@ -31,6 +31,11 @@ export interface LoginOptions {
    * the person confirms it in the terminal (stdin a TTY). Pasted bundles are always taken.
    */
   acceptStateless?: boolean;
+  /**
+   * The private CA (PEM) the endpoint's certificate was trusted with (--cacert), stored in its profile so later
+   * commands trust it without the flag. Without it a CA stored by an earlier login is kept.
+   */
+  ca?: string;
 }
 
 /**

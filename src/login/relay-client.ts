@@ -10,7 +10,7 @@ import {
   relayChallengeFor,
   relayCode,
 } from '../protocol/relay-protocol';
-import { isCookieBridgeError, LoginError } from '../errors';
+import { isCookieBridgeError, LoginError, TlsError } from '../errors';
 
 /**
  * The CLI's half of relay login: for browsers that cannot reach the terminal's loopback listener, the CLI
@@ -60,6 +60,8 @@ export async function registerRelay(
   try {
     ({ status, text } = await postJson(url, { challenge: relay.challenge, code: relay.code }, 4096, options));
   } catch (error) {
+    // A refused certificate is the endpoint's, not the relay's: the same E_TLS (and fix) as every hop.
+    if (error instanceof TlsError) throw error;
     throw new LoginError('E_RELAY_FAILED', `could not register the relay sign-in: ${describe(error)}`, {
       hint: 'check the connection and run the login again, or log in without --relay',
     });
@@ -109,6 +111,7 @@ export async function checkRelaySupport(
     logger.debug(`relay: GET ${url.pathname} → ${response.status}: ${supported ? 'offered' : 'not offered'}`);
     return supported;
   } catch (error) {
+    if (error instanceof TlsError) throw error;
     logger.debug(`relay: GET ${url.pathname} failed: ${describe(error)}; no relay`);
     return false;
   }
@@ -167,6 +170,8 @@ export async function pollRelay(
       signal.throwIfAborted();
       if (isCookieBridgeError(error) && (error.code === 'E_INVALID_BUNDLE' || error.code === 'E_RELAY_GONE'))
         throw error;
+      // A refused certificate does not heal by retrying.
+      if (error instanceof TlsError) throw error;
       errors += 1;
       outcome = describe(error);
     }

@@ -2,7 +2,9 @@ import { resolveConfigHome } from '../store/config-home';
 import type { CredentialStore } from '../store/credential-types';
 import { FileCredentialStore } from '../store/file-credential-store';
 import type { Logger } from '../context';
-import type { HttpClient } from '../http/http-request';
+import { createHttpClient, type HttpClient } from '../http/http-request';
+import { createTlsTrust } from '../http/tls-options';
+import { storedCaForOrigin } from '../store/stored-ca';
 import { createForwardingClient, type CookieBridgeClient } from './forwarding-client';
 import { resolveEndpoint } from './resolve-endpoint';
 
@@ -14,8 +16,13 @@ export interface CreateClientOptions {
   /** Defaults to the on-disk store under the config home. */
   store?: CredentialStore;
   logger?: Logger;
-  /** The outbound HTTP client; defaults to the process-wide one (systemHttpClient). */
+  /**
+   * The outbound HTTP client. Default: one that trusts, beside Node's CAs (and NODE_EXTRA_CA_CERTS), `ca`,
+   * $COOKIE_BRIDGE_CA_BUNDLE and the CA `cookie-bridge api login --cacert` stored for the endpoint.
+   */
   http?: HttpClient;
+  /** A private CA certificate (PEM text) to trust for the endpoint's HTTPS (ignored when `http` is given). */
+  ca?: string;
   timeoutMs?: number;
 }
 
@@ -32,12 +39,21 @@ export async function createClient(options: CreateClientOptions = {}): Promise<C
   const env = options.env ?? process.env;
   const store = options.store ?? new FileCredentialStore({ home: resolveConfigHome(env) });
   const { endpoint } = await resolveEndpoint(options.endpoint, env, store);
+  const http =
+    options.http ??
+    createHttpClient({
+      tls: createTlsTrust({
+        env,
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
+        storedCaFor: (origin) => storedCaForOrigin(store, origin),
+      }),
+    });
   return createForwardingClient({
     endpoint,
     store,
     env,
+    http,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
-    ...(options.http === undefined ? {} : { http: options.http }),
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
 }

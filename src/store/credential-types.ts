@@ -21,6 +21,11 @@ export interface EndpointProfile {
   proxy?: AuthProxyKind;
   /** ISO time of the login. */
   loggedInAt: string;
+  /**
+   * The private CA certificate(s), PEM text, the endpoint's TLS certificate is trusted with (--cacert at
+   * login): the PEM itself, not a path that may move. Public, but kept in the 0600 profile like the rest.
+   */
+  ca?: string;
 }
 
 export interface StoredCookieInfo {

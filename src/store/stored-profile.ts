@@ -14,14 +14,15 @@ export function parseStoredProfile(
   const invalid = (detail: string): CredentialFileError =>
     new CredentialFileError('E_CORRUPT_FILE', file, detail, hint);
   if (!isRecord(raw)) throw invalid('is not a valid endpoint profile');
-  const { endpoint, loggedInAt, identity, proxy } = raw;
+  const { endpoint, loggedInAt, identity, proxy, ca } = raw;
   const auth = parseStoredAuth(raw.auth);
   if (
     typeof endpoint !== 'string' ||
     typeof loggedInAt !== 'string' ||
     auth === undefined ||
     (identity !== undefined && typeof identity !== 'string') ||
-    (proxy !== undefined && !AUTH_PROXY_KINDS.includes(proxy as AuthProxyKind))
+    (proxy !== undefined && !AUTH_PROXY_KINDS.includes(proxy as AuthProxyKind)) ||
+    (ca !== undefined && (typeof ca !== 'string' || !ca.includes('-----BEGIN CERTIFICATE-----')))
   ) {
     throw invalid('is not a valid endpoint profile');
   }
@@ -35,6 +36,7 @@ export function parseStoredProfile(
   const profile: EndpointProfile = { endpoint: key, auth, loggedInAt };
   if (identity !== undefined) profile.identity = identity as string;
   if (proxy !== undefined) profile.proxy = proxy as AuthProxyKind;
+  if (ca !== undefined) profile.ca = ca as string;
   return profile;
 }
 

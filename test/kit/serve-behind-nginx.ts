@@ -26,6 +26,8 @@ export interface StartServeBehindNginxOptions {
   pages?: Record<string, AppPage>;
   relayStore?: RelayStore;
   sessionCookies?: string[];
+  /** nginx serves HTTPS with this certificate of a test CA (createTestCa), and session cookies are Secure. */
+  tls?: { certFile: string; keyFile: string; caPem?: string };
 }
 
 /**
@@ -57,12 +59,16 @@ export async function startServeBehindNginx(
     for (const step of closeAll.splice(0).reverse()) await step().catch(() => undefined);
   };
   try {
-    const lookalike = await startOAuth2ProxyLookalike({ upstream: serveUrl });
+    const lookalike = await startOAuth2ProxyLookalike({
+      upstream: serveUrl,
+      ...(options.tls === undefined ? {} : { cookieSecure: true }),
+    });
     closeAll.push(() => lookalike.close());
     const nginx = await startNginxAuthRequest({
       oauth2ProxyUrl: lookalike.url,
       upstream: serveUrl,
       exemptPaths: ['/cookie-bridge/relay/'],
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     });
     closeAll.push(() => nginx.stop());
     return { endpoint: nginx.url, app, serveLog, relayStore: serve.relayStore, lookalike, nginx, close };

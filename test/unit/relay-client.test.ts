@@ -17,6 +17,7 @@ import {
   registerRelay,
 } from '../../src/login/relay-client';
 import { manualTimers } from '../kit/manual-timers';
+import { TlsError } from '../../src/errors';
 
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 
@@ -285,5 +286,33 @@ describe('pollRelay', () => {
         sleep: () => Promise.resolve(),
       }),
     ).rejects.toMatchObject({ code: 'E_INVALID_BUNDLE' });
+  });
+});
+
+/** The relay's hops report a refused certificate as every hop does (E_TLS, exit 9, the fix), never retried. */
+describe('a refused TLS certificate on the relay hops', () => {
+  const refused = (): TlsError =>
+    new TlsError('https://api.test', "TLS: the server's certificate has expired", 'CERT_HAS_EXPIRED');
+
+  it('checkRelaySupport, registerRelay and pollRelay pass TlsError on unchanged', async () => {
+    await expect(
+      checkRelaySupport('https://api.test', { request: scripted([refused()]).request }),
+    ).rejects.toBeInstanceOf(TlsError);
+    await expect(
+      registerRelay(
+        'https://api.test',
+        { challenge: 'c'.repeat(43), code: 'K7QD-M2XW' },
+        { request: scripted([refused()]).request },
+      ),
+    ).rejects.toMatchObject({ code: 'E_TLS', exitCode: 9 });
+    const fake = scripted([response(202, '{}'), refused(), response(202, '{}')]);
+    await expect(
+      pollRelay('https://api.test', VERIFIER, {
+        signal: new AbortController().signal,
+        request: fake.request,
+        sleep: () => Promise.resolve(),
+      }),
+    ).rejects.toBeInstanceOf(TlsError);
+    expect(fake.calls).toHaveLength(2);
   });
 });

@@ -1,5 +1,9 @@
-import { errnoCode } from '../../src/errors';
-import { upstreamErrorResponse, upstreamErrorStatus } from '../../src/http/upstream-errors';
+import { EndpointUnreachableError, TlsError, errnoCode } from '../../src/errors';
+import {
+  toUnreachableError,
+  upstreamErrorResponse,
+  upstreamErrorStatus,
+} from '../../src/http/upstream-errors';
 
 describe('upstreamErrorStatus', () => {
   it.each([
@@ -51,5 +55,56 @@ describe('errnoCode', () => {
     expect(errnoCode(Object.assign(new Error('x'), { code: 42 }))).toBeUndefined();
     expect(errnoCode(null)).toBeUndefined();
     expect(errnoCode('ECONNRESET')).toBeUndefined();
+  });
+});
+
+describe('TLS refusals: TlsError (E_TLS, exit 9) naming the endpoint, what was wrong and the fix', () => {
+  const url = new URL('https://api.internal.example:8443/api/items');
+  it.each([
+    [
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      /a CA this machine does not trust/,
+      /--cacert FILE .*COOKIE_BRIDGE_CA_BUNDLE/,
+    ],
+    ['UNABLE_TO_GET_ISSUER_CERT_LOCALLY', /a CA this machine does not trust/, /--cacert FILE/],
+    ['SELF_SIGNED_CERT_IN_CHAIN', /self-signed/, /--cacert FILE/],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', /is self-signed/, /--cacert FILE/],
+    [
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      /for another host name/,
+      /issued for.*reissued for api\.internal\.example/,
+    ],
+    ['CERT_HAS_EXPIRED', /has expired/, /renewed .*--cacert cannot fix this/],
+    ['CERT_NOT_YET_VALID', /not valid yet/, /clock/],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', /does not speak TLS/, /use http:\/\//],
+  ])('%s', (code, detail, fix) => {
+    const error = toUnreachableError(url, Object.assign(new Error('tls'), { code }));
+    expect(error).toBeInstanceOf(TlsError);
+    expect(error).toMatchObject({ code: 'E_TLS', exitCode: 9, endpoint: url.origin, tlsCode: code });
+    expect(error.message).toMatch(new RegExp(`^cannot reach ${url.origin.replace(/\./g, '\\.')}: TLS: `));
+    expect(error.message).toMatch(detail);
+    expect(error.hint).toMatch(fix);
+    // The serve side answers them 502 with its own words.
+    expect(upstreamErrorResponse(code)).toEqual({
+      status: 502,
+      body: { error: 'bad_gateway', message: "the upstream's TLS certificate was refused" },
+    });
+  });
+
+  it('lists the names a certificate of another host name carries', () => {
+    const error = toUnreachableError(
+      url,
+      Object.assign(new Error('altname'), {
+        code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+        cert: { subjectaltname: 'DNS:other.example, IP Address:10.0.0.1' },
+      }),
+    );
+    expect(error.hint).toContain('(it names DNS:other.example, IP Address:10.0.0.1)');
+  });
+
+  it('leaves other failures EndpointUnreachableError (exit 5)', () => {
+    const error = toUnreachableError(url, Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    expect(error).toBeInstanceOf(EndpointUnreachableError);
+    expect(error.exitCode).toBe(5);
   });
 });

@@ -1,7 +1,14 @@
 import { resolveCredential, type CredentialSource } from '../../store/resolve-credential';
 import { resolveEndpoint, type EndpointSource } from '../../sdk/resolve-endpoint';
 import type { EndpointProfile } from '../../store/credential-types';
-import { CredentialFileError, ExitCode, isCookieBridgeError } from '../../errors';
+import {
+  CredentialFileError,
+  EndpointUnreachableError,
+  ExitCode,
+  TlsError,
+  isCookieBridgeError,
+} from '../../errors';
+import { describeCaPem, type CaDescription } from '../../http/tls-options';
 import type { CliContext } from '../cli-context';
 
 export interface InfoCommandOptions {
@@ -15,7 +22,7 @@ export type ServerState =
   | { state: 'ok'; status: number; user?: string }
   | { state: 'session-expired'; detail: string }
   | { state: 'http-error'; status: number }
-  | { state: 'unreachable'; detail: string }
+  | { state: 'unreachable'; detail: string; code?: string; hint?: string }
   | { state: 'not-checked' };
 
 /** What `api info` reports for one endpoint. Holds no secret: cookie names and expiry only. */
@@ -27,6 +34,8 @@ export interface EndpointInfo {
   proxy?: string;
   loggedInAt?: string;
   cookies?: { names: string[]; expires?: string; sessionOnly: boolean };
+  /** The private CA stored at login (--cacert): public facts of each certificate, never the PEM. */
+  ca?: CaDescription[];
   server: ServerState;
 }
 
@@ -119,6 +128,7 @@ function addProfile(info: EndpointInfo, profile: EndpointProfile | undefined): v
   if (profile.identity !== undefined) info.identity = profile.identity;
   if (profile.proxy !== undefined) info.proxy = profile.proxy;
   info.loggedInAt = profile.loggedInAt;
+  if (profile.ca !== undefined) info.ca = describeCaPem(profile.ca);
 }
 
 async function checkServer(
@@ -129,7 +139,11 @@ async function checkServer(
   try {
     // Loaded here, not at start-up: `api info --offline` never talks to the server.
     const { verifyCredential } = loadVerifyLogin();
-    const result = await verifyCredential(endpoint, headers, { logger: ctx.logger, timeoutMs: 10_000 });
+    const result = await verifyCredential(endpoint, headers, {
+      logger: ctx.logger,
+      timeoutMs: 10_000,
+      request: ctx.http.request,
+    });
     if (result.rejectedBy !== undefined)
       return { state: 'session-expired', detail: result.rejectedBy.detail };
     if (result.status >= 400) return { state: 'http-error', status: result.status };
@@ -142,8 +156,10 @@ async function checkServer(
       ? { state: 'ok', status: result.status }
       : { state: 'ok', status: result.status, user: result.user };
   } catch (error) {
-    if (isCookieBridgeError(error) && error.code === 'E_ENDPOINT_UNREACHABLE')
-      return { state: 'unreachable', detail: error.message };
+    if (error instanceof EndpointUnreachableError) return { state: 'unreachable', detail: error.message };
+    // A refused certificate keeps its code and fix, so --json readers can tell it apart.
+    if (error instanceof TlsError)
+      return { state: 'unreachable', detail: error.message, code: error.code, hint: error.hint ?? '' };
     throw error;
   }
 }
@@ -159,6 +175,7 @@ export function formatInfo(info: EndpointInfo): string {
   if (info.identity !== undefined) rows.push(['identity', info.identity]);
   if (info.proxy !== undefined) rows.push(['auth proxy', info.proxy]);
   if (info.loggedInAt !== undefined) rows.push(['logged in', info.loggedInAt]);
+  for (const ca of info.ca ?? []) rows.push(['trusted CA', `${ca.subject} (SHA-256 ${ca.fingerprint256})`]);
   if (info.cookies !== undefined) {
     const expiry = info.cookies.sessionOnly
       ? 'expiry unknown (session cookies)'
@@ -179,7 +196,7 @@ function describeServer(server: ServerState, endpoint: string): string {
     case 'http-error':
       return `answers HTTP ${server.status} on /api/health`;
     case 'unreachable':
-      return server.detail;
+      return server.hint === undefined ? server.detail : `${server.detail}; ${server.hint}`;
     case 'not-checked':
       return 'not checked';
   }

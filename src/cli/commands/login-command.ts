@@ -33,6 +33,8 @@ export async function loginCommand(ctx: CliContext, options: LoginCommandOptions
 async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<number> {
   // --token-stdin, --token-file, --password-stdin: secrets that stay out of argv (ps).
   const { endpoint, token } = await readLoginSecrets(options, { stdin: ctx.stdin, logger: ctx.logger });
+  // --cacert: read (and checked) before anything is sent; stored with the login.
+  const ca = await ctx.tls.cacert();
   const result = await login(
     {
       endpoint,
@@ -43,6 +45,7 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
       ...(token === undefined ? {} : { token }),
       ...(options.relay === true ? { relay: true } : {}),
       ...(options.acceptStateless === true ? { acceptStateless: true } : {}),
+      ...(ca === undefined ? {} : { ca }),
     },
     {
       store: ctx.store,
