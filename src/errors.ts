@@ -19,6 +19,8 @@ export const ExitCode = {
   PortInUse: 8,
   Tls: 9,
   HttpStatus: 22,
+  CommandNotExecutable: 126,
+  CommandNotFound: 127,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -44,6 +46,8 @@ export const EXIT_CODES: Readonly<Record<ExitCodeValue, { summary: string; help:
     help: 'TLS: certificate not trusted',
   },
   22: { summary: '`request`: the server answered HTTP ≥ 400', help: 'HTTP status >= 400 (request)' },
+  126: { summary: '`exec`: the command cannot be run', help: 'command cannot be run (exec)' },
+  127: { summary: '`exec`: the command was not found', help: 'command not found (exec)' },
 };
 
 interface ErrorCodeEntry {
@@ -137,6 +141,14 @@ export const ERROR_CODES = {
   E_NO_COOKIES: {
     exitCode: ExitCode.Usage,
     hint: 'this login is not a cookie session: cookie-bridge api cookies --format header prints its header',
+  },
+  E_COMMAND_NOT_EXECUTABLE: {
+    exitCode: ExitCode.CommandNotExecutable,
+    hint: 'check that it is a program you may run (chmod +x), or run it through its interpreter',
+  },
+  E_COMMAND_NOT_FOUND: {
+    exitCode: ExitCode.CommandNotFound,
+    hint: "check the name and PATH; the command runs without a shell: for pipes or $VARIABLES use sh -c '…'",
   },
   E_PROXY_UNREACHABLE: {
     exitCode: ExitCode.EndpointUnreachable,
@@ -300,6 +312,19 @@ export class HttpStatusError extends CookieBridgeError {
   constructor(status: number, statusText: string) {
     super('E_HTTP_STATUS', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
     this.status = status;
+  }
+}
+
+/** `exec` could not start its command: not found (127) or not runnable (126), as a shell would say. */
+export class CommandStartError extends CookieBridgeError {
+  declare readonly code: ErrorCodeWithExit<126 | 127>;
+  readonly command: string;
+  constructor(code: ErrorCodeWithExit<126 | 127>, command: string, detail: string) {
+    super(
+      code,
+      `${JSON.stringify(command)}: ${code === 'E_COMMAND_NOT_FOUND' ? 'command not found' : 'cannot run the command'} (${detail})`,
+    );
+    this.command = command;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, ExitCode, UsageError } from '../errors';
 import type { CliContext, GlobalFlags } from './cli-context';
 import { reportError } from './report-error';
@@ -14,6 +14,9 @@ const commands = {
   header: () => require('./commands/header-command') as typeof import('./commands/header-command'),
   cookies: () => require('./commands/cookies-command') as typeof import('./commands/cookies-command'),
   serve: () => require('./commands/serve-command') as typeof import('./commands/serve-command'),
+  exec: () => require('./commands/exec-command') as typeof import('./commands/exec-command'),
+  completion: () =>
+    require('./commands/completion-command') as typeof import('./commands/completion-command'),
 };
 const loadContext = (): typeof import('./cli-context') =>
   require('./cli-context') as typeof import('./cli-context');
@@ -326,6 +329,62 @@ The identity header is removed unless the request comes from --trusted-proxy or 
 paths with dot segments (.., %2e%2e) or double encoding get 400 and are never forwarded.`,
     )
     .action(run((ctx, ...args) => commands.serve().serveCommand(ctx, ...(args as [never]))));
+
+  program
+    .command('exec')
+    .description(
+      'Run a command with a local forwarding proxy (as `proxy`) started for its lifetime.\n' +
+        "The command finds its URL in $COOKIE_BRIDGE_URL; its exit code is cookie-bridge's.",
+    )
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
+    .option('--port <n>', 'port of the proxy on 127.0.0.1 (default: a free one)', parsePort)
+    .option(
+      '--secret',
+      'require a per-run random secret in the X-Cookie-Bridge-Secret header; the command finds it in\n' +
+        '$COOKIE_BRIDGE_SECRET (never on a command line)',
+    )
+    .addHelpText(
+      'after',
+      `
+The command's environment: COOKIE_BRIDGE_URL (http://127.0.0.1:<port>, no trailing slash) and
+COOKIE_BRIDGE_ENDPOINT (the endpoint). No shell: the words after -- are the command and its arguments;
+use sh -c '…' for pipes and $VARIABLES. Exit code: the command's; 128+n when signal n ended it;
+127 when it is not found, 126 when it cannot be run; cookie-bridge's own codes before it starts.
+
+Examples:
+  cookie-bridge exec -- sh -c 'curl -s "$COOKIE_BRIDGE_URL/api/items"'
+  cookie-bridge exec -e https://api.example.com -- python3 report.py   # requests.get(os.environ["COOKIE_BRIDGE_URL"] + "/api/items")
+  cookie-bridge exec -- npm test
+The proxy stops when the command exits. SIGTERM and SIGHUP sent to cookie-bridge are passed on to the
+command (SIGINT and SIGQUIT too when there is no terminal: a terminal's Ctrl-C reaches the command itself).
+Session cookies the server refreshes are saved, as with \`proxy\`. With HTTPS_PROXY/http_proxy set,
+127.0.0.1 is added to the command's NO_PROXY, so it reaches $COOKIE_BRIDGE_URL directly.`,
+    )
+    .action(run((ctx, ...args) => commands.exec().execCommand(ctx, ...(args as [never, never]))));
+
+  program
+    .command('completion')
+    .description(
+      'Print the completion script for bash, zsh or fish: commands, options, and stored endpoints after -e',
+    )
+    .addArgument(new Argument('[shell]', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addOption(
+      new Option('--endpoints', 'list the stored endpoints, one a line (for the scripts)').hideHelp(),
+    )
+    .addHelpText(
+      'after',
+      `
+Install:
+  bash   echo 'source <(cookie-bridge completion bash)' >> ~/.bashrc
+  zsh    echo 'source <(cookie-bridge completion zsh)' >> ~/.zshrc      # after compinit
+  fish   cookie-bridge completion fish > ~/.config/fish/completions/cookie-bridge.fish`,
+    )
+    .action(
+      run((ctx, ...args) =>
+        commands.completion().completionCommand(ctx, program, ...(args as [never, never])),
+      ),
+    );
 
   await program.parseAsync(argv);
   return exitCode;

@@ -73,12 +73,13 @@ export function cliEnv(home: string, extra: CliEnv = {}): NodeJS.ProcessEnv {
 /**
  * Starts the built CLI. `terminal: true` runs it in a pseudo-terminal (util-linux `script`): stdin, stdout
  * and stderr are then a TTY, what is written to `child.stdin` arrives as typed keys, and everything the
- * terminal shows (stdout and stderr) is what waitForStderr/stderrSoFar see.
+ * terminal shows (stdout and stderr) is what waitForStderr/stderrSoFar see. `detached: true` runs it in a
+ * session of its own, without a controlling terminal, as under CI or a service manager.
  */
 export function startCli(
   args: string[],
   env: NodeJS.ProcessEnv,
-  options: { stdin?: 'pipe' | 'close'; terminal?: boolean } = {},
+  options: { stdin?: 'pipe' | 'close'; terminal?: boolean; detached?: boolean } = {},
 ): RunningCli {
   const child =
     options.terminal === true
@@ -87,7 +88,13 @@ export function startCli(
           cwd: REPO_ROOT,
           stdio: 'pipe',
         })
-      : spawn(process.execPath, [CLI_PATH, ...args], { env, cwd: REPO_ROOT, stdio: 'pipe' });
+      : spawn(process.execPath, [CLI_PATH, ...args], {
+          env,
+          cwd: REPO_ROOT,
+          stdio: 'pipe',
+          // a session of its own: no controlling terminal, whatever terminal jest runs in
+          ...(options.detached === true ? { detached: true } : {}),
+        });
   const stdoutChunks: Buffer[] = [];
   let stderr = '';
   const stderrWaiters: Array<{ pattern: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];

@@ -1,14 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { resolveEndpoint } from '../../sdk/resolve-endpoint';
-import { createLocalForwardingProxy } from '../../local-proxy/local-forwarding-proxy';
 import type { CliContext } from '../cli-context';
 import { waitForStopSignal } from '../stop-signals';
+import { startLocalProxy, type LocalProxyOptions } from './start-local-proxy';
 
-export interface ProxyCommandOptions {
-  endpoint?: string;
-  port?: number;
-  secret?: boolean;
-}
+export type ProxyCommandOptions = LocalProxyOptions;
 
 /** Resolves when the process is asked to stop (SIGINT or SIGTERM); injectable for tests. */
 export type StopSignal = () => Promise<NodeJS.Signals>;
@@ -25,20 +19,8 @@ export async function proxyCommand(
   options: ProxyCommandOptions,
   stopSignal: StopSignal = waitForStopSignal,
 ): Promise<number> {
-  const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
-  const secret = options.secret === true ? randomBytes(32).toString('base64url') : undefined;
-  const proxy = await createLocalForwardingProxy({
-    endpoint,
-    store: ctx.store,
-    env: ctx.env,
-    logger: ctx.logger,
-    now: ctx.now,
-    timers: ctx.timers,
-    http: ctx.http,
-    ...(secret === undefined ? {} : { secret }),
-  });
   const stopped = stopSignal();
-  const { url } = await proxy.listen(options.port ?? 0);
+  const { proxy, url, secret } = await startLocalProxy(ctx, options);
   const who = proxy.identity === undefined ? '' : ` (as ${proxy.identity})`;
   ctx.stderr.write(`cookie-bridge proxy: ${url} → ${proxy.endpoint}${who}\n`);
   ctx.stdout.write(`${url}\n`);
