@@ -150,6 +150,18 @@ export const ERROR_CODES = {
     exitCode: ExitCode.CommandNotFound,
     hint: "check the name and PATH; the command runs without a shell: for pipes or $VARIABLES use sh -c '…'",
   },
+  E_PROXY_UNREACHABLE: {
+    exitCode: ExitCode.EndpointUnreachable,
+    hint: 'start the proxy or fix HTTPS_PROXY/http_proxy, or add the host to NO_PROXY if it is reachable directly',
+  },
+  E_PROXY_REFUSED: {
+    exitCode: ExitCode.EndpointUnreachable,
+    hint: 'ask the proxy admins to allow the host, or add it to NO_PROXY if it is reachable directly',
+  },
+  E_PROXY_INVALID: {
+    exitCode: ExitCode.Usage,
+    hint: 'set HTTPS_PROXY/http_proxy to http://[user:password@]host:port (or https://…)',
+  },
 } as const satisfies Record<`E_${string}`, ErrorCodeEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -313,6 +325,21 @@ export class CommandStartError extends CookieBridgeError {
       `${JSON.stringify(command)}: ${code === 'E_COMMAND_NOT_FOUND' ? 'command not found' : 'cannot run the command'} (${detail})`,
     );
     this.command = command;
+  }
+}
+
+export type ProxyErrorCode = 'E_PROXY_UNREACHABLE' | 'E_PROXY_REFUSED' | 'E_PROXY_INVALID';
+
+/**
+ * A forward proxy (HTTPS_PROXY, http_proxy…) that is down, refused the request, or is set to something that is
+ * not a proxy URL. `proxy` names it without credentials (src/http/proxy-settings.ts).
+ */
+export class ProxyError extends CookieBridgeError {
+  declare readonly code: ProxyErrorCode;
+  readonly proxy: string;
+  constructor(code: ProxyErrorCode, proxy: string, message: string, options: CookieBridgeErrorOptions = {}) {
+    super(code, message, options);
+    this.proxy = proxy;
   }
 }
 

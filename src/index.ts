@@ -75,6 +75,7 @@ export {
   LoginTimeoutError,
   NotLoggedInError,
   PortInUseError,
+  ProxyError,
   SessionExpiredError,
   UsageError,
   isErrorCode,
@@ -83,7 +84,9 @@ export type { ErrorCode } from './errors';
 export { systemTimers } from './context';
 export type { Logger, Clock, Context, Timers, AppContext, BrowserOpener, Stdin } from './context';
 export { createHttpClient, systemHttpClient } from './http/http-request';
-export type { HttpClient } from './http/http-request';
+export type { HttpClient, HttpClientOptions } from './http/http-request';
 export { TlsError } from './errors';
 export { createTlsTrust } from './http/tls-options';
 export type { TlsTrust, TlsTrustOptions } from './http/tls-options';
+export { resolveProxy } from './http/proxy-settings';
+export type { ProxyRoute } from './http/proxy-settings';

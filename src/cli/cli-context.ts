@@ -47,7 +47,8 @@ export function createCliContext(flags: GlobalFlags): CliContext {
     logger,
     store,
     // Every outbound hop of every command goes through this one client: a proxy or CA setting goes here.
-    http: createHttpClient({ tls }),
+    // It reads https_proxy/HTTPS_PROXY, http_proxy, all_proxy and no_proxy/NO_PROXY from env, like curl.
+    http: createHttpClient({ tls, env, logger }),
     tls,
     // The opener (and node:child_process) loads when a login opens the browser, not at start-up.
     openBrowser: (url) => loadBrowserOpener().openBrowser(url, { env, logger }),

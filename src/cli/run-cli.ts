@@ -43,7 +43,11 @@ Environment:
   COOKIE_BRIDGE_TOKEN     service-account token; overrides any stored credential
   COOKIE_BRIDGE_CA_BUNDLE CA certificates (PEM file) trusted for every endpoint, beside the system's
                           and NODE_EXTRA_CA_CERTS (HTTPS with a private CA; see also --cacert)
-  BROWSER                 command that opens the sign-in URL (receives it as last argument)`;
+  BROWSER                 command that opens the sign-in URL (receives it as last argument)
+  https_proxy, HTTPS_PROXY  forward proxy for https:// (http://[user:pass@]host:port), as curl reads them
+  http_proxy              forward proxy for http:// (upper-case HTTP_PROXY is ignored, like curl)
+  all_proxy, ALL_PROXY    forward proxy when the scheme's own variable is not set
+  no_proxy, NO_PROXY      hosts that go direct: a.com,.b.com,10.0.0.0/8,::1,host:port or *`;
 
 /** What the error handler needs to know about the run: the global flags and the context, once parsed. */
 interface CliRun {

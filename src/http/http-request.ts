@@ -1,13 +1,24 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { Dispatcher, Pool } from 'undici';
+import type { buildConnector, Dispatcher, Pool } from 'undici';
+import { silentLogger, type Logger } from '../context';
+import { EndpointUnreachableError } from '../errors';
 import { toUnreachableError } from './upstream-errors';
+import {
+  describeRoute,
+  ignoredProxyVariables,
+  proxyFailure,
+  resolveProxy,
+  type ProxyEnv,
+  type ProxyRoute,
+} from './proxy-settings';
 import { tlsConnector, type TlsTrust } from './tls-options';
 
 /**
  * The one outbound HTTP client, on undici: detection, verification, the SDK and forwarding client, relay
  * registration and polling use httpRequest(); the local proxy dispatches on an origin pool built here too.
- * So a proxy (HTTPS_PROXY) or CA setting added to defaultDispatcher() / createOriginPool() reaches every hop.
+ * So the forward proxy (HTTPS_PROXY, http_proxy, NO_PROXY: createHttpClient({ env }), proxy-settings.ts) and
+ * a CA setting (`connect`) reach every hop.
  *
  * undici.request, not fetch: fetch adds Sec-Fetch-Mode: cors (mod_auth_openidc answers it with 401) and
  * follows redirects. request sends only the headers we give (plus Host, and framing for a body), follows
@@ -46,7 +57,14 @@ export type HttpRequest = (url: URL, options?: HttpRequestOptions) => Promise<Ht
  */
 export interface HttpClient {
   request: HttpRequest;
-  originPool(origin: string): Pool;
+  originPool(origin: string): OriginPool;
+}
+
+/** What the local proxy's upstream needs of a pool: a Pool, or ProxyAgents when a forward proxy is set. */
+export interface OriginPool {
+  dispatch: Dispatcher['dispatch'];
+  close(): Promise<void>;
+  destroy(): Promise<void>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -70,41 +88,203 @@ export function defaultDispatcher(): Dispatcher {
  */
 export function createOriginPool(origin: string, tls?: TlsTrust): Pool {
   return new (undici().Pool)(origin, {
-    pipelining: 1,
-    headersTimeout: 0,
-    bodyTimeout: 0,
+    ...ORIGIN_POOL_OPTIONS,
     ...(tls === undefined ? {} : { connect: tlsConnector(tls) }),
   });
 }
 
 export interface HttpClientOptions {
+  /** The dispatcher of direct requests (default defaultDispatcher()); tests pass their own. */
   dispatcher?: Dispatcher;
   /** Private CAs (--cacert, $COOKIE_BRIDGE_CA_BUNDLE, the stored one): see tls-options.ts. */
   tls?: TlsTrust;
+  /**
+   * Where the forward-proxy variables are read (https_proxy, HTTPS_PROXY, http_proxy, all_proxy, no_proxy…,
+   * with curl's rules: src/http/proxy-settings.ts). Left out: every request goes direct.
+   */
+  env?: ProxyEnv;
+  /** Says under --debug which way (which proxy, or direct) each origin goes. */
+  logger?: Logger;
 }
 
 /**
- * An HTTP client on `dispatcher` (default: defaultDispatcher(), or with `tls` an Agent of its own that trusts
- * the private CAs). The CLI builds one (src/cli/cli-context.ts) and hands it to every hop; library callers
- * that pass none get systemHttpClient.
+ * An HTTP client that sends each request direct (on `dispatcher`, default defaultDispatcher(), or with `tls`
+ * an Agent of its own that trusts the private CAs) or through the forward proxy `env` names for its URL (one
+ * undici ProxyAgent per proxy and CA set, built on first use: CONNECT for https://, with the private CAs
+ * inside the tunnel; absolute-form requests for http://). The CLI builds one (src/cli/cli-context.ts) and
+ * hands it to every hop; library callers that pass none get systemHttpClient. A proxy that is down or
+ * refuses is a ProxyError naming it (never its credentials).
  */
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const { tls } = options;
+  const logger = options.logger ?? silentLogger;
+  const proxies = new Map<string, Dispatcher>();
+  const described = new Set<string>();
   let own: Dispatcher | undefined;
-  const dispatcher = (): Dispatcher =>
+  let warned = false;
+
+  const routeFor = (url: URL): ProxyRoute => {
+    if (options.env === undefined) return { kind: 'direct' };
+    if (!warned) {
+      warned = true;
+      for (const name of ignoredProxyVariables(options.env))
+        logger.debug(`proxy: ${name} is ignored, as curl does (httpoxy); set the lower-case one`);
+    }
+    const route = resolveProxy(url, options.env);
+    const origin = `${url.protocol}//${url.host}`;
+    if (!described.has(origin) && (route.kind === 'proxy' || route.noProxyVariable !== undefined)) {
+      described.add(origin);
+      logger.debug(`proxy: ${origin} ${describeRoute(route)}`);
+    }
+    return route;
+  };
+  const direct = (): Dispatcher =>
     options.dispatcher ??
     (tls === undefined
       ? defaultDispatcher()
       : (own ??= new (undici().Agent)({ connect: tlsConnector(tls) })));
+  const viaProxy = async (route: ViaProxy, origin: string): Promise<Dispatcher> => {
+    const requestTls = await tunnelTls(tls, origin);
+    const key = `${route.url.href}\n${requestTls.key}`;
+    let agent = proxies.get(key);
+    if (agent === undefined) {
+      agent = createProxyAgent(route, requestTls.options);
+      proxies.set(key, agent);
+    }
+    return agent;
+  };
+
   return {
-    request: (url, requestOptions = {}) =>
-      httpRequest(url, { ...requestOptions, dispatcher: requestOptions.dispatcher ?? dispatcher() }),
-    originPool: (origin) => createOriginPool(origin, tls),
+    request: async (url, requestOptions = {}) => {
+      if (requestOptions.dispatcher !== undefined) return httpRequest(url, requestOptions);
+      const route = routeFor(url);
+      if (route.kind === 'direct') return httpRequest(url, { ...requestOptions, dispatcher: direct() });
+      try {
+        return await httpRequest(url, { ...requestOptions, dispatcher: await viaProxy(route, url.origin) });
+      } catch (error) {
+        const cause = error instanceof EndpointUnreachableError ? error.cause : error;
+        throw proxyFailure(route, url, cause) ?? error;
+      }
+    },
+    originPool: (origin) => {
+      const route = routeFor(new URL(origin));
+      if (route.kind === 'direct') return createOriginPool(origin, tls);
+      return createProxiedOriginPool(route, origin, tunnelTls(tls, origin));
+    },
   };
 }
 
-/** The client on defaultDispatcher(): the default of every `http` left out. */
-export const systemHttpClient: HttpClient = createHttpClient();
+/** The client on defaultDispatcher() that honours the proxy variables of process.env: the default of every `http` left out. */
+export const systemHttpClient: HttpClient = createHttpClient({ env: process.env });
+
+/** No time limits of its own, like node:http's Agent (long polls, slow downloads and big uploads pass). */
+const ORIGIN_POOL_OPTIONS = { pipelining: 1, headersTimeout: 0, bodyTimeout: 0 } as const;
+
+type ViaProxy = Extract<ProxyRoute, { kind: 'proxy' }>;
+
+/** `options` for the origin inside the tunnel; `key` names its private CAs (empty: none). */
+interface TunnelTls {
+  key: string;
+  options?: buildConnector.BuildOptions & { ca?: string[] };
+}
+
+/**
+ * The TLS options of an https:// origin reached through a proxy's CONNECT tunnel: with private CAs for it
+ * (tls-options.ts), Node's roots + NODE_EXTRA_CA_CERTS + those CAs, as a direct connection trusts them;
+ * without, undefined (Node's own trust).
+ */
+async function tunnelTls(tls: TlsTrust | undefined, origin: string): Promise<TunnelTls> {
+  if (tls === undefined || new URL(origin).protocol !== 'https:') return { key: '' };
+  const extra = await tls.extraCaFor(new URL(origin).origin);
+  if (extra.length === 0) return { key: '' };
+  return { key: extra.join('\n'), options: { ca: await tls.caListWith(extra) } };
+}
+
+/**
+ * A ProxyAgent for `route`: Proxy-Authorization from the URL's credentials, CONNECT for https:// origins
+ * (`requestTls` inside the tunnel), absolute-form requests for http:// origins unless `tunnel`.
+ */
+function createProxyAgent(
+  route: ViaProxy,
+  requestTls: buildConnector.BuildOptions | undefined,
+  poolOptions: Pool.Options = {},
+  tunnel = false,
+): Dispatcher {
+  const { ProxyAgent, Pool: UndiciPool } = undici();
+  return new ProxyAgent({
+    uri: route.url.href,
+    proxyTunnel: tunnel,
+    ...(requestTls === undefined ? {} : { requestTls }),
+    factory: (origin: string | URL, factoryOptions: object) =>
+      new UndiciPool(origin, { ...factoryOptions, ...poolOptions }),
+  });
+}
+
+/**
+ * The local proxy's upstream through a forward proxy, once the origin's TLS options are known. WebSocket
+ * upgrades always go through a CONNECT tunnel (as curl sends ws://): forward proxies drop Upgrade from
+ * absolute-form requests, so an http:// origin's upgrades take a second agent, built on the first upgrade.
+ */
+function createProxiedOriginPool(
+  route: ViaProxy,
+  origin: string,
+  requestTls: Promise<TunnelTls>,
+): OriginPool {
+  const mapErrors = mapProxyErrors(route, origin);
+  const plainHttp = new URL(origin).protocol === 'http:';
+  const requests = requestTls.then(({ options }) =>
+    createProxyAgent(route, options, ORIGIN_POOL_OPTIONS).compose(mapErrors),
+  );
+  let upgrades: Promise<Dispatcher> | undefined;
+  const agents = async (): Promise<Dispatcher[]> =>
+    Promise.all(upgrades === undefined ? [requests] : [requests, upgrades]);
+  return {
+    dispatch: (opts, handler) => {
+      let agent = requests;
+      if (plainHttp && opts.upgrade !== undefined && opts.upgrade !== null) {
+        upgrades ??= requestTls.then(({ options }) =>
+          createProxyAgent(route, options, ORIGIN_POOL_OPTIONS, true).compose(mapErrors),
+        );
+        agent = upgrades;
+      }
+      agent.then(
+        (dispatcher) => dispatcher.dispatch(opts, handler),
+        (error: Error) => handler.onError?.(error),
+      );
+      return true;
+    },
+    close: async () => {
+      await Promise.all((await agents()).map((agent) => agent.close()));
+    },
+    destroy: async () => {
+      await Promise.all((await agents()).map((agent) => agent.destroy()));
+    },
+  };
+}
+
+/** Turns a raw dispatch's failure that is the proxy's doing into a ProxyError (for the local proxy's 502). */
+function mapProxyErrors(route: ProxyRoute, origin: string): Dispatcher.DispatcherComposeInterceptor {
+  const target = new URL(origin);
+  const map = (error: Error): Error => proxyFailure(route, target, error) ?? error;
+  return (dispatch) => (opts, handler) => {
+    if (proxyErrorHandler === undefined) {
+      const Base = undici().DecoratorHandler as unknown as new (handler: Handler) => DecoratedErrorHandler;
+      proxyErrorHandler = class extends Base {
+        constructor(
+          handler: Handler,
+          private readonly mapError: (error: Error) => Error,
+        ) {
+          super(handler);
+        }
+
+        override onError(error: Error): void {
+          super.onError(this.mapError(error));
+        }
+      };
+    }
+    return dispatch(opts, new proxyErrorHandler(handler, map));
+  };
+}
 
 /** What the interceptor below keeps of the response head: the reason phrase and the raw header lines. */
 interface ResponseHead {
@@ -121,6 +301,10 @@ type HeadersCallback = NonNullable<Handler['onHeaders']>;
 declare class DecoratedHandler implements Handler {
   onHeaders(...args: Parameters<HeadersCallback>): boolean;
 }
+declare class DecoratedErrorHandler implements Handler {
+  onError(error: Error): void;
+}
+let proxyErrorHandler: (new (handler: Handler, map: (error: Error) => Error) => Handler) | undefined;
 let responseHeadHandler: (new (handler: Handler, line: ResponseHead) => Handler) | undefined;
 
 /**

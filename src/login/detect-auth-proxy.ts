@@ -7,7 +7,12 @@ import {
   type AuthProxySignal,
 } from '../protocol/auth-proxy-signals';
 import { resolveEndpointUrl } from '../protocol/endpoint';
-import { httpRequest, type HttpRequest, type HttpResponse, type OutgoingHeaders } from '../http/http-request';
+import {
+  systemHttpClient,
+  type HttpRequest,
+  type HttpResponse,
+  type OutgoingHeaders,
+} from '../http/http-request';
 import { namedUser } from '../protocol/named-user';
 import { describeHeaders, redactUrl } from '../protocol/redact';
 
@@ -124,7 +129,7 @@ async function runProbe(
   options: DetectAuthProxyOptions,
   logger: Logger,
 ): Promise<ProbeOutcome> {
-  const request = options.request ?? httpRequest;
+  const request = options.request ?? systemHttpClient.request;
   const maxHops = options.maxHops ?? DEFAULT_MAX_HOPS;
   const endpointOrigin = start.origin;
   const hops: ProbeHop[] = [];

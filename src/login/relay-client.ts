@@ -1,7 +1,7 @@
 import { silentLogger, systemTimers, type Logger, type Timers } from '../context';
 import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
 import { resolveEndpointUrl } from '../protocol/endpoint';
-import { httpRequest, readResponseText, type HttpRequest } from '../http/http-request';
+import { readResponseText, systemHttpClient, type HttpRequest } from '../http/http-request';
 import {
   isValidRelayVerifier,
   RELAY_CLAIM_PATH,
@@ -89,7 +89,7 @@ export interface RelayRequestOptions {
   /** Per request; default 5 s for the support check, 15 s for a claim. */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** The HTTP client's request (AppContext.http); default the process-wide one. */
+  /** The HTTP client's request (AppContext.http); default the process-wide one (honours HTTPS_PROXY…). */
   request?: HttpRequest;
 }
 
@@ -101,7 +101,7 @@ export async function checkRelaySupport(
   const logger = options.logger ?? silentLogger;
   const url = resolveEndpointUrl(endpoint, RELAY_INFO_PATH);
   try {
-    const response = await (options.request ?? httpRequest)(url, {
+    const response = await (options.request ?? systemHttpClient.request)(url, {
       headers: { accept: 'application/json' },
       timeoutMs: options.timeoutMs ?? 5_000,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -202,7 +202,7 @@ async function postJson(
   options: RelayRequestOptions,
 ): Promise<{ status: number; text: string }> {
   const body = JSON.stringify(payload);
-  const response = await (options.request ?? httpRequest)(url, {
+  const response = await (options.request ?? systemHttpClient.request)(url, {
     method: 'POST',
     headers: {
       accept: 'application/json',

@@ -4,7 +4,12 @@ import {
   type AuthProxySignal,
 } from '../protocol/auth-proxy-signals';
 import { resolveEndpointUrl } from '../protocol/endpoint';
-import { httpRequest, readResponseText, type HttpRequest, type OutgoingHeaders } from '../http/http-request';
+import {
+  readResponseText,
+  systemHttpClient,
+  type HttpRequest,
+  type OutgoingHeaders,
+} from '../http/http-request';
 import { namedUser } from '../protocol/named-user';
 import { describeHeaders, redactUrl } from '../protocol/redact';
 import type { Logger } from '../context';
@@ -29,7 +34,7 @@ export async function verifyCredential(
   const healthUrl = resolveEndpointUrl(endpoint, '/api/health');
   const requestHeaders: OutgoingHeaders = { accept: 'application/json', ...headers };
   options.logger.debug(`verify: GET ${redactUrl(healthUrl)}\n${describeHeaders(requestHeaders)}`);
-  const response = await (options.request ?? httpRequest)(healthUrl, {
+  const response = await (options.request ?? systemHttpClient.request)(healthUrl, {
     headers: requestHeaders,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });

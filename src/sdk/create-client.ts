@@ -11,14 +11,18 @@ import { resolveEndpoint } from './resolve-endpoint';
 export interface CreateClientOptions {
   /** The endpoint; defaults to $COOKIE_BRIDGE_ENDPOINT, then the last endpoint logged in to. */
   endpoint?: string;
-  /** Defaults to process.env (read for COOKIE_BRIDGE_HOME, COOKIE_BRIDGE_TOKEN, COOKIE_BRIDGE_ENDPOINT). */
+  /**
+   * Defaults to process.env (read for COOKIE_BRIDGE_HOME, COOKIE_BRIDGE_TOKEN, COOKIE_BRIDGE_ENDPOINT, and the
+   * forward-proxy variables https_proxy, HTTPS_PROXY, http_proxy, all_proxy, no_proxy, NO_PROXY).
+   */
   env?: NodeJS.ProcessEnv;
   /** Defaults to the on-disk store under the config home. */
   store?: CredentialStore;
   logger?: Logger;
   /**
-   * The outbound HTTP client. Default: one that trusts, beside Node's CAs (and NODE_EXTRA_CA_CERTS), `ca`,
-   * $COOKIE_BRIDGE_CA_BUNDLE and the CA `cookie-bridge api login --cacert` stored for the endpoint.
+   * The outbound HTTP client. Default: one that honours the proxy variables of `env` (HTTPS_PROXY, NO_PROXY…)
+   * and trusts, beside Node's CAs (and NODE_EXTRA_CA_CERTS), `ca`, $COOKIE_BRIDGE_CA_BUNDLE and the CA
+   * `cookie-bridge api login --cacert` stored for the endpoint.
    */
   http?: HttpClient;
   /** A private CA certificate (PEM text) to trust for the endpoint's HTTPS (ignored when `http` is given). */
@@ -42,6 +46,8 @@ export async function createClient(options: CreateClientOptions = {}): Promise<C
   const http =
     options.http ??
     createHttpClient({
+      env,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
       tls: createTlsTrust({
         env,
         ...(options.ca === undefined ? {} : { ca: options.ca }),

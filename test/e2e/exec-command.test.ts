@@ -113,11 +113,15 @@ describe('cookie-bridge exec', () => {
   });
 
   it('lets the command reach COOKIE_BRIDGE_URL directly when a forward proxy is set in the environment', async () => {
-    // nothing listens on port 9: a client that asked this "corporate proxy" for the URL would fail
+    // nothing listens on port 9: a client that asked this "corporate proxy" for the URL would fail.
+    // cookie-bridge honours the proxy variables too (its upstream hop): NO_PROXY names the endpoint by
+    // host:port, which sends cookie-bridge's own requests direct but which curl never matches, so curl
+    // reaches the local proxy directly only through the 127.0.0.1 that exec adds.
     const run = await runCli(['exec', '--', 'sh', '-c', 'curl -sS "$COOKIE_BRIDGE_URL/api/whoami"'], {
       ...env,
       http_proxy: 'http://127.0.0.1:9',
       HTTPS_PROXY: 'http://127.0.0.1:9',
+      NO_PROXY: new URL(stack.url).host,
     });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

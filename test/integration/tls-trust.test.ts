@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { rootCertificates } from 'node:tls';
+import type { Pool } from 'undici';
 import { createTestCa, REAL_COMPONENT_PATHS, requireComponent, type TestCa } from '../kit/real-components';
 import { createHttpClient, readResponseText } from '../../src/http/http-request';
 import { createTlsTrust, describeCaPem, readCaFile } from '../../src/http/tls-options';
@@ -106,7 +107,8 @@ describeWithOpenssl('TLS trust of the one HTTP client', () => {
 
   it("the local proxy's origin pool trusts the same CAs", async () => {
     const client = createHttpClient({ tls: createTlsTrust({ env: {}, ca: ca.caPem }) });
-    const pool = client.originPool(origin);
+    // No proxy variable: the origin pool is an undici Pool (through a forward proxy it would be ProxyAgents).
+    const pool = client.originPool(origin) as Pool;
     try {
       const response = await pool.request({ path: '/pool', method: 'GET' });
       expect(response.statusCode).toBe(200);
@@ -114,7 +116,7 @@ describeWithOpenssl('TLS trust of the one HTTP client', () => {
     } finally {
       await pool.close();
     }
-    const untrusted = createHttpClient({ tls: createTlsTrust({ env: {} }) }).originPool(origin);
+    const untrusted = createHttpClient({ tls: createTlsTrust({ env: {} }) }).originPool(origin) as Pool;
     try {
       await expect(untrusted.request({ path: '/pool', method: 'GET' })).rejects.toMatchObject({
         code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',

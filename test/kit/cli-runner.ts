@@ -29,7 +29,31 @@ export interface CliEnv {
   [name: string]: string | undefined;
 }
 
-/** A clean environment: only what the CLI needs, so the developer's own config and tokens never leak in. */
+/**
+ * The forward-proxy variables the CLI reads (src/http/proxy-settings.ts) and the tools tests spawn (curl,
+ * git) read: a child gets none of them unless the test sets them on purpose (CI may set HTTPS_PROXY).
+ */
+export const PROXY_VARIABLES = [
+  'http_proxy',
+  'HTTP_PROXY',
+  'https_proxy',
+  'HTTPS_PROXY',
+  'all_proxy',
+  'ALL_PROXY',
+  'no_proxy',
+  'NO_PROXY',
+] as const;
+
+/** Deletes the proxy variables from `env` (in place) and returns it. */
+export function dropProxyVariables<T extends CliEnv>(env: T): T {
+  for (const name of PROXY_VARIABLES) delete env[name];
+  return env;
+}
+
+/**
+ * A clean environment: only what the CLI needs, so the developer's own config and tokens never leak in
+ * (nor a proxy: a test opts in with `extra`, e.g. `{ HTTPS_PROXY: proxy.url }`).
+ */
 export function cliEnv(home: string, extra: CliEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
