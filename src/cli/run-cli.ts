@@ -45,7 +45,7 @@ Environment:
                           and NODE_EXTRA_CA_CERTS (HTTPS with a private CA; see also --cacert)
   BROWSER                 command that opens the sign-in URL (receives it as last argument)
   https_proxy, HTTPS_PROXY  forward proxy for https:// (http://[user:pass@]host:port), as curl reads them
-  http_proxy              forward proxy for http:// (upper-case HTTP_PROXY is ignored, like curl)
+  http_proxy, HTTP_PROXY  forward proxy for http:// (lower case wins; HTTP_PROXY ignored under CGI)
   all_proxy, ALL_PROXY    forward proxy when the scheme's own variable is not set
   no_proxy, NO_PROXY      hosts that go direct: a.com,.b.com,10.0.0.0/8,::1,host:port or *`;
 

@@ -128,7 +128,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     if (!warned) {
       warned = true;
       for (const name of ignoredProxyVariables(options.env))
-        logger.debug(`proxy: ${name} is ignored, as curl does (httpoxy); set the lower-case one`);
+        logger.debug(
+          `proxy: ${name} is ignored inside a CGI request (REQUEST_METHOD is set: httpoxy); set http_proxy`,
+        );
     }
     const route = resolveProxy(url, options.env);
     const origin = `${url.protocol}//${url.host}`;

@@ -7,9 +7,10 @@ import { networkErrorCode } from './upstream-errors';
  * (curl(1) ENVIRONMENT, CURLOPT_NOPROXY; lib/url.c detect_proxy, lib/noproxy.c), and what its failures mean.
  * Pure: the one HTTP client (http-request.ts) builds the dispatchers.
  *
- * - `<scheme>_proxy` (`http_proxy`, `https_proxy`), lower case first, then upper case; upper-case
- *   `HTTP_PROXY` is ignored, as curl does (a CGI request's `Proxy:` header arrives as HTTP_PROXY: "httpoxy");
- *   then `all_proxy`, `ALL_PROXY`. An empty value counts as unset.
+ * - `<scheme>_proxy` (`http_proxy`, `https_proxy`), lower case first, then upper case (`HTTP_PROXY` too, as
+ *   the issue and most tools other than curl read it); then `all_proxy`, `ALL_PROXY`. An empty value counts as
+ *   unset. Inside a CGI request (REQUEST_METHOD set) upper-case `HTTP_PROXY` is ignored, as curl always ignores
+ *   it and Go's net/http does under CGI: there it is the client's `Proxy:` header ("httpoxy").
  * - The value is `[http://|https://][user:password@]host[:port]`; no scheme means http://, no port means 1080
  *   (443 for an https:// proxy), like curl. Credentials go to the proxy as Proxy-Authorization: Basic.
  * - `no_proxy` (else `NO_PROXY`) alone decides what bypasses the proxy; nothing bypasses it implicitly (not
@@ -55,16 +56,22 @@ export function describeRoute(route: ProxyRoute): string {
   return route.noProxyVariable === undefined ? 'direct' : `direct (${route.noProxyVariable})`;
 }
 
-/** Variables that are set but ignored on purpose (upper-case HTTP_PROXY), to say so under --debug. */
+/** Variables that are set but ignored on purpose (HTTP_PROXY inside a CGI request), to say so under --debug. */
 export function ignoredProxyVariables(env: ProxyEnv): string[] {
-  return isSet(env.HTTP_PROXY) && !isSet(env.http_proxy) ? ['HTTP_PROXY'] : [];
+  return isSet(env.HTTP_PROXY) && !isSet(env.http_proxy) && isCgiRequest(env) ? ['HTTP_PROXY'] : [];
+}
+
+/** Whether we run inside a CGI request, where HTTP_PROXY is the client's `Proxy:` header, not a setting. */
+function isCgiRequest(env: ProxyEnv): boolean {
+  return isSet(env.REQUEST_METHOD);
 }
 
 /** The proxy variable curl would use for a URL of `protocol` (`http:`, `https:`, `ws:`…). */
 function proxyVariable(protocol: string, env: ProxyEnv): { name: string; value: string } | undefined {
   const scheme = protocol.replace(/:$/, '').toLowerCase();
   const own = scheme === 'ws' ? 'http' : scheme === 'wss' ? 'https' : scheme;
-  const names = own === 'http' ? ['http_proxy'] : [`${own}_proxy`, `${own.toUpperCase()}_PROXY`];
+  const names =
+    own === 'http' && isCgiRequest(env) ? ['http_proxy'] : [`${own}_proxy`, `${own.toUpperCase()}_PROXY`];
   return firstSet(env, [...names, 'all_proxy', 'ALL_PROXY']);
 }
 

@@ -5,7 +5,7 @@ import { resolveCredential, type CredentialSource } from '../store/resolve-crede
 import type { CredentialStore } from '../store/credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
 import { silentLogger, systemClock, type AppContext } from '../context';
-import { systemHttpClient, type HttpClient } from '../http/http-request';
+import { createHttpClient, type HttpClient } from '../http/http-request';
 import { closeGracefully, listenServer } from '../http/server-lifecycle';
 import { createCachedCredential } from './cached-credential';
 import { forwardHttpRequest } from './forward-http';
@@ -29,8 +29,8 @@ import { createUpstreamPool } from './upstream-pool';
 
 /**
  * The part of the one dependency object (AppContext) the proxy uses, and its settings. `env` is read for
- * COOKIE_BRIDGE_TOKEN (which overrides what is stored); `http` (default systemHttpClient) builds the
- * upstream pool.
+ * COOKIE_BRIDGE_TOKEN (which overrides what is stored) and, when no `http` is given, for the forward-proxy
+ * variables of the client built for the upstream pool (HTTPS_PROXY, NO_PROXY…).
  */
 export interface LocalForwardingProxyOptions
   extends Pick<AppContext<CredentialStore, HttpClient>, 'env' | 'store'>,
@@ -82,7 +82,7 @@ export async function createLocalForwardingProxy(
     }),
     credentialSource: resolved.source,
     policy: () => (options.secret === undefined ? { port } : { port, secret: options.secret }),
-    upstream: createUpstreamPool(endpointUrl, options.http ?? systemHttpClient),
+    upstream: createUpstreamPool(endpointUrl, options.http ?? createHttpClient({ env: options.env })),
   };
 
   let closing = false;

@@ -189,11 +189,31 @@ suite('forward proxies (HTTPS_PROXY, http_proxy, NO_PROXY) through a real tinypr
       expect(tinyproxy.requestsTo(endpoint.slice('http://'.length))).toEqual([]);
     });
 
-    it('upper-case HTTP_PROXY is ignored, as curl does (httpoxy)', async () => {
-      const env = cliEnv(temp.home, { HTTP_PROXY: tinyproxy.url, COOKIE_BRIDGE_TOKEN: TOKEN });
-      const run = await runCli(['request', '-e', lookalike.url, '/api/health', '--debug'], env);
-      expect(run.stderr).toContain('proxy: HTTP_PROXY is ignored, as curl does (httpoxy)');
-      expect(tinyproxy.requestsTo(lookalike.url.slice('http://'.length))).toEqual([]);
+    it('upper-case HTTP_PROXY is honoured, except inside a CGI request (httpoxy)', async () => {
+      const endpoint = lookalike.url;
+      const host = endpoint.slice('http://'.length);
+      const env = cliEnv(temp.home, {
+        BROWSER: SCRIPTED_BROWSER,
+        SCRIPTED_BROWSER_EMAIL: 'alice@example.com',
+        HTTP_PROXY: tinyproxy.url,
+      });
+      const login = await runCli(
+        ['api', 'login', '-e', endpoint, '--timeout', REAL_CLI_LOGIN_TIMEOUT_S, '--debug'],
+        env,
+      );
+      expect(login.code).toBe(0);
+      expect(login.stderr).toContain(`proxy: ${endpoint} via proxy ${tinyproxy.url} (HTTP_PROXY)`);
+      const request = await runCli(['request', '/api/whoami?via=upper'], env);
+      expect(request.code).toBe(0);
+      expect(tinyproxy.requestsTo(host).some((line) => line.includes('via=upper'))).toBe(true);
+
+      const cgi = await runCli(['request', '/api/whoami?via=cgi', '--debug'], {
+        ...env,
+        REQUEST_METHOD: 'GET',
+      });
+      expect(cgi.code).toBe(0);
+      expect(cgi.stderr).toContain('proxy: HTTP_PROXY is ignored inside a CGI request');
+      expect(tinyproxy.requestsTo(host).filter((line) => line.includes('via=cgi'))).toEqual([]);
     });
   });
 

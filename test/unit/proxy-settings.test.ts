@@ -93,9 +93,21 @@ describe('resolveProxy', () => {
       'via proxy http://p:3128 (http_proxy)',
     ],
     [
-      'upper-case HTTP_PROXY is ignored (httpoxy)',
+      'upper-case HTTP_PROXY for http://',
       'http://api.test/',
       { HTTP_PROXY: 'http://p:3128' },
+      'via proxy http://p:3128 (HTTP_PROXY)',
+    ],
+    [
+      'lower-case http_proxy wins over HTTP_PROXY',
+      'http://api.test/',
+      { HTTP_PROXY: 'http://upper:1', http_proxy: 'http://lower:2' },
+      'via proxy http://lower:2 (http_proxy)',
+    ],
+    [
+      'HTTP_PROXY is ignored inside a CGI request (httpoxy)',
+      'http://api.test/',
+      { HTTP_PROXY: 'http://p:3128', REQUEST_METHOD: 'GET' },
       'direct',
     ],
     ['http_proxy is not for https://', 'https://api.test/', { http_proxy: 'http://p:3128' }, 'direct'],
@@ -160,9 +172,14 @@ describe('resolveProxy', () => {
     expect(describeRoute(route)).not.toContain('alice');
   });
 
-  it('says HTTP_PROXY is ignored only when http_proxy is not set', () => {
-    expect(ignoredProxyVariables({ HTTP_PROXY: 'http://p:1' })).toEqual(['HTTP_PROXY']);
-    expect(ignoredProxyVariables({ HTTP_PROXY: 'http://p:1', http_proxy: 'http://p:1' })).toEqual([]);
+  it('says HTTP_PROXY is ignored only inside a CGI request and when http_proxy is not set', () => {
+    expect(ignoredProxyVariables({ HTTP_PROXY: 'http://p:1', REQUEST_METHOD: 'GET' })).toEqual([
+      'HTTP_PROXY',
+    ]);
+    expect(ignoredProxyVariables({ HTTP_PROXY: 'http://p:1' })).toEqual([]);
+    expect(
+      ignoredProxyVariables({ HTTP_PROXY: 'http://p:1', http_proxy: 'http://p:1', REQUEST_METHOD: 'GET' }),
+    ).toEqual([]);
     expect(ignoredProxyVariables({})).toEqual([]);
   });
 });
