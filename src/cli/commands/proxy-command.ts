@@ -3,6 +3,7 @@ import { resolveEndpoint } from '../../sdk/resolve-endpoint';
 import { createLocalForwardingProxy } from '../../local-proxy/local-forwarding-proxy';
 import type { CliContext } from '../cli-context';
 import { waitForStopSignal } from '../stop-signals';
+import { watchSessionExpiry } from '../session-expiry-notice';
 
 export interface ProxyCommandOptions {
   endpoint?: string;
@@ -47,7 +48,9 @@ export async function proxyCommand(
     ctx.stderr.write('every request must carry the X-Cookie-Bridge-Secret header printed on stdout\n');
   }
   ctx.stderr.write('press Ctrl-C to stop\n');
+  const expiryWatch = watchSessionExpiry(ctx, proxy.endpoint);
   const signal = await stopped;
+  expiryWatch.stop();
   ctx.logger.debug(`${signal}: stopping`);
   await proxy.close();
   ctx.stderr.write('cookie-bridge proxy: stopped\n');

@@ -6,6 +6,7 @@ import { resolveEndpoint } from '../../sdk/resolve-endpoint';
 import { describeHeaders } from '../../protocol/redact';
 import { CookieBridgeError, EndpointUnreachableError, HttpStatusError, UsageError } from '../../errors';
 import type { CliContext } from '../cli-context';
+import { warnIfSessionEndsSoon } from '../session-expiry-notice';
 
 export interface RequestCommandOptions {
   endpoint?: string;
@@ -28,6 +29,7 @@ export async function requestCommand(
   }
   const headers = parseHeaders(options.header);
   const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
+  await warnIfSessionEndsSoon(ctx, endpoint);
   const client = await createForwardingClient({
     endpoint,
     store: ctx.store,
