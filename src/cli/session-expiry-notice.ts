@@ -36,7 +36,10 @@ export function describeExpiry(expiry: StoredSessionExpiry, nowMs: number): stri
 }
 
 /** The stored cookie session's expiry; undefined when it is not a cookie session or nothing is stored. */
-async function readExpiry(ctx: ExpiryNoticeContext, endpoint: string): Promise<StoredSessionExpiry | undefined> {
+async function readExpiry(
+  ctx: ExpiryNoticeContext,
+  endpoint: string,
+): Promise<StoredSessionExpiry | undefined> {
   try {
     return await storedSessionExpiry(ctx.store, endpoint, ctx.env);
   } catch (error) {

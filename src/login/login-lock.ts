@@ -55,7 +55,10 @@ export interface OneLoginAtATimeOptions<T> {
 type WaitOutcome = { ended: 'released' | 'taken-over'; holder: LoginLockRecord | undefined };
 
 /** Runs `run` under the endpoint's login lock, or waits for the login that holds it and `reuse`s its result. */
-export async function oneLoginAtATime<T>(options: OneLoginAtATimeOptions<T>, deps: LoginLockDeps): Promise<T> {
+export async function oneLoginAtATime<T>(
+  options: OneLoginAtATimeOptions<T>,
+  deps: LoginLockDeps,
+): Promise<T> {
   const deadline = deps.now() + options.waitMs;
   for (;;) {
     const record: LoginLockRecord = {

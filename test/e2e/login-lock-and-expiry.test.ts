@@ -170,7 +170,10 @@ describe('one login at a time, and expiry you can see', () => {
     editJar(temp.home, expiringAt(Date.now() + 3_600_000));
     const unreachable = await runCli(['api', 'info', '--check', '--json', '-e', endpoint], env);
     expect(unreachable.code).toBe(5);
-    expect(JSON.parse(unreachable.stdout)).toMatchObject({ state: 'unreachable', code: 'E_ENDPOINT_UNREACHABLE' });
+    expect(JSON.parse(unreachable.stdout)).toMatchObject({
+      state: 'unreachable',
+      code: 'E_ENDPOINT_UNREACHABLE',
+    });
   });
 
   it("api info shows when the session expires: a cookie's Expires, or the exp of a JWT session cookie", async () => {
@@ -187,7 +190,9 @@ describe('one login at a time, and expiry you can see', () => {
         'm',
       ),
     );
-    const json = JSON.parse((await runCli(['api', 'info', '-e', endpoint, '--offline', '--json'], env)).stdout);
+    const json = JSON.parse(
+      (await runCli(['api', 'info', '-e', endpoint, '--offline', '--json'], env)).stdout,
+    );
     expect(json).toMatchObject({
       expiresAt: new Date(at).toISOString(),
       expirySource: { cookie: '_oauth2_proxy', from: 'cookie-expiry' },

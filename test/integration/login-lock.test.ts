@@ -3,7 +3,17 @@
  * config home, the clock and the timers fake, so every wait is driven by the test (no sleeping).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, existsSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LoginError } from '../../src/errors';
@@ -49,13 +59,19 @@ describe('login lock', () => {
   let deps: LoginLockDeps & {
     timers: ReturnType<typeof manualTimers>;
     progress: ReturnType<typeof recordingProgress>;
+    logger: ReturnType<typeof recordingLogger>;
   };
 
   beforeEach(() => {
     home = mkdtempSync(path.join(tmpdir(), 'cb-login-lock-'));
     file = new FileCredentialStore({ home }).loginLockFile(ENDPOINT);
     now = FAKE_NOW;
-    deps = { now: () => now, timers: manualTimers(), progress: recordingProgress(), logger: recordingLogger() };
+    deps = {
+      now: () => now,
+      timers: manualTimers(),
+      progress: recordingProgress(),
+      logger: recordingLogger(),
+    };
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
@@ -70,7 +86,7 @@ describe('login lock', () => {
     expect(await createLoginLockFile(file, record({ pid: 1, token: 'other' }))).toBe(false);
     expect((await readLoginLockFile(file))?.record?.token).toBe('holder-token');
     // No temp files are left next to it.
-    expect(require('node:fs').readdirSync(path.dirname(file))).toEqual([path.basename(file)]);
+    expect(readdirSync(path.dirname(file))).toEqual([path.basename(file)]);
     expect(await removeLoginLockFile(file, 'other')).toBe(false);
     expect(existsSync(file)).toBe(true);
     expect(await removeLoginLockFile(file, 'holder-token')).toBe(true);
@@ -97,7 +113,13 @@ describe('login lock', () => {
     expect(existsSync(file)).toBe(false);
 
     const failing = oneLoginAtATime(
-      { file, endpoint: ENDPOINT, waitMs: 60_000, run: () => Promise.reject(new Error('cancelled')), reuse: async () => 'x' },
+      {
+        file,
+        endpoint: ENDPOINT,
+        waitMs: 60_000,
+        run: () => Promise.reject(new Error('cancelled')),
+        reuse: async () => 'x',
+      },
       deps,
     );
     await expect(failing).rejects.toThrow('cancelled');
@@ -196,12 +218,17 @@ describe('login lock', () => {
     );
     expect(result).toBe('mine');
     expect(heldBy).toBe(process.pid);
-    expect(deps.progress.lines.join('\n')).toContain(`(pid ${pid}) was left by a process that is gone: taking it over`);
+    expect(deps.progress.lines.join('\n')).toContain(
+      `(pid ${pid}) was left by a process that is gone: taking it over`,
+    );
   });
 
   it('a pid on another machine (shared home) is not judged by pid, only by age; an old lock (by mtime) is taken over', async () => {
     const pid = await deadPid();
-    await createLoginLockFile(file, record({ pid, hostname: 'another-host', staleAfterMs: 60_000, token: 'remote' }));
+    await createLoginLockFile(
+      file,
+      record({ pid, hostname: 'another-host', staleAfterMs: 60_000, token: 'remote' }),
+    );
     utimesSync(file, new Date(now - 30_000), new Date(now - 30_000));
     const waiting = oneLoginAtATime(
       { file, endpoint: ENDPOINT, waitMs: 600_000, run: async () => 'mine', reuse: async () => undefined },
@@ -217,8 +244,8 @@ describe('login lock', () => {
   });
 
   it('an unreadable lock file is waited on, and taken over once old', async () => {
-    require('node:fs').mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    require('node:fs').writeFileSync(file, 'garbage', { mode: 0o600 });
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, 'garbage', { mode: 0o600 });
     utimesSync(file, new Date(now), new Date(now));
     const waiting = oneLoginAtATime(
       { file, endpoint: ENDPOINT, waitMs: 1000, run: async () => 'mine', reuse: async () => undefined },

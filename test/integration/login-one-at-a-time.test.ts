@@ -110,7 +110,9 @@ describe('one login of an endpoint at a time', () => {
     expect(second.lines).toContain(
       `start: another login for ${stack.url} is in progress (pid ${process.pid}); waiting for it…`,
     );
-    expect(second.lines).toContain(`start: Verifying the session saved by the other login (pid ${process.pid})`);
+    expect(second.lines).toContain(
+      `start: Verifying the session saved by the other login (pid ${process.pid})`,
+    );
     expect(existsSync(store.loginLockFile(stack.url))).toBe(false);
   });
 
@@ -121,7 +123,10 @@ describe('one login of an endpoint at a time', () => {
     const browser = scriptedBrowserOpener();
     const openerB = countingOpener((url) => browser.open(url));
     const options: LoginOptions = { endpoint: stack.url, timeoutSeconds: 30 };
-    const first = login(options, deps({ openBrowser: openerA, progress: recordingProgress(), timers: timersA }));
+    const first = login(
+      options,
+      deps({ openBrowser: openerA, progress: recordingProgress(), timers: timersA }),
+    );
     const firstOutcome = first.then(
       () => undefined,
       (error: unknown) => error,
@@ -157,12 +162,17 @@ describe('one login of an endpoint at a time', () => {
     const browser = scriptedBrowserOpener();
     const opener = countingOpener((url) => browser.open(url));
     const progress = recordingProgress();
-    const result = await login({ endpoint: stack.url, timeoutSeconds: 30 }, deps({ openBrowser: opener, progress }));
+    const result = await login(
+      { endpoint: stack.url, timeoutSeconds: 30 },
+      deps({ openBrowser: opener, progress }),
+    );
     await browser.done();
     expect(result).toMatchObject({ method: 'cookies', identity: 'alice@example.com' });
     expect(result.reused).toBeUndefined();
     expect(opener.urls).toHaveLength(1);
-    expect(progress.lines.join('\n')).toContain(`(pid ${pid}) was left by a process that is gone: taking it over`);
+    expect(progress.lines.join('\n')).toContain(
+      `(pid ${pid}) was left by a process that is gone: taking it over`,
+    );
     expect(existsSync(store.loginLockFile(stack.url))).toBe(false);
   });
 });
