@@ -53,7 +53,9 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   // One browser login per endpoint at a time (login-lock.ts): a second one waits and reuses the first's.
   const lockFile = deps.store.loginLockFile?.(parsed.url);
   if (lockFile === undefined) return loginThroughProxy(parsed, options, deps);
-  const before = await deps.store.getProfile(parsed.url);
+  // What is stored now, to tell whether a login we wait for saved something new. A store that cannot be read
+  // is no reason to stop here: this login's own save reports it.
+  const before = await deps.store.getProfile(parsed.url).catch(() => undefined);
   return oneLoginAtATime(
     {
       file: lockFile,
@@ -133,7 +135,7 @@ async function reuseFinishedLogin(
   holder: LoginLockRecord | undefined,
   deps: LoginDeps,
 ): Promise<LoginResult | undefined> {
-  const profile = await deps.store.getProfile(endpoint);
+  const profile = await deps.store.getProfile(endpoint).catch(() => undefined);
   if (profile === undefined || profile.loggedInAt === before?.loggedInAt) return undefined;
   const { type } = profile.auth;
   if (type !== 'cookies' && type !== 'none') return undefined;
