@@ -9,7 +9,8 @@ import {
   UsageError,
   type ErrorCode,
 } from '../../errors';
-import { storedSessionExpiry, type StoredSessionExpiry } from '../../store/stored-session-expiry';
+import { sessionExpiry } from '../../protocol/session-expiry';
+import type { StoredSessionExpiry } from '../../store/stored-session-expiry';
 import type { CliContext } from '../cli-context';
 import { describeExpiry } from '../session-expiry-notice';
 
@@ -123,7 +124,6 @@ async function describeEndpoint(
     server: { state: 'not-checked' },
   };
   addProfile(info, credential.profile);
-  let session: StoredSessionExpiry | undefined;
   if (credential.source === 'cookie-jar') {
     const cookies = await ctx.store.listCookies(endpoint);
     const expiries = cookies.flatMap((cookie) =>
@@ -134,9 +134,9 @@ async function describeEndpoint(
       sessionOnly: expiries.length === 0,
       ...(expiries.length === 0 ? {} : { expires: new Date(Math.min(...expiries)).toISOString() }),
     };
-    session = await storedSessionExpiry(ctx.store, endpoint, ctx.env);
-    if (session?.expiresAtMs !== undefined) info.expiresAt = new Date(session.expiresAtMs).toISOString();
-    if (session?.source !== undefined) info.expirySource = session.source;
+    const session = sessionExpiry(cookies);
+    if (session.expiresAtMs !== undefined) info.expiresAt = new Date(session.expiresAtMs).toISOString();
+    if (session.source !== undefined) info.expirySource = session.source;
   }
   if (!options.offline)
     info.server = await checkServer(ctx, endpoint, await credential.headersFor(new URL(endpoint)));
