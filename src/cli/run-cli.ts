@@ -180,6 +180,17 @@ can read them in ps and the shell history keeps them: cookie-bridge warns.`,
     .option('--all', 'list every stored endpoint')
     .option('--offline', 'do not contact the server')
     .option('--json', 'print JSON on stdout (secrets are never included)')
+    .option(
+      '--check',
+      'for scripts: exit 0 when the stored credential works now, 3 when not logged in, 4 when the session\nexpired (stored expiry, no network) or the auth proxy rejects it, 5 when the server cannot be reached;\nprints one line on stderr (--json: the result on stdout)',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api info -e https://api.example.com            # who, which credential, when the session expires
+  cookie-bridge api info --check -e https://api.example.com || cookie-bridge api login -e https://api.example.com`,
+    )
     .action(run((ctx, ...args) => commands.info().infoCommand(ctx, ...(args as [never]))));
 
   api

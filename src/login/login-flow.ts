@@ -7,8 +7,12 @@ import type { OutgoingHeaders } from '../http/http-request';
 import { basicHeader, bearer } from '../protocol/credential-headers';
 import { LoginError, LoginNotVerifiedError } from '../errors';
 import { hopOptions, type LoginDeps, type LoginOptions } from './login-options';
-import { receiveBundle } from './receive-bundle';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, receiveBundle } from './receive-bundle';
 import { verifyCredential } from './verify-login';
+import { oneLoginAtATime } from './login-lock';
+import { resolveEndpointUrl } from '../protocol/endpoint';
+import type { LoginLockRecord } from '../store/login-lock-file';
+import { systemTimers } from '../context';
 
 export type { LoginDeps, LoginOptions } from './login-options';
 
@@ -23,6 +27,8 @@ export interface LoginResult {
   via?: 'browser' | 'paste' | 'relay';
   /** Why a proxy was assumed: the detection rule, or 'forced' for --cookies. */
   reason?: string;
+  /** True when another login of the endpoint was running: its saved session was verified and reused. */
+  reused?: boolean;
 }
 
 export { DEFAULT_LOGIN_TIMEOUT_SECONDS } from './receive-bundle';
@@ -50,6 +56,30 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
     );
   }
 
+  // One browser login per endpoint at a time (login-lock.ts): a second one waits and reuses the first's.
+  const lockFile = deps.store.loginLockFile?.(parsed.url);
+  if (lockFile === undefined) return loginThroughProxy(parsed, options, deps);
+  // What is stored now, to tell whether a login we wait for saved something new. A store that cannot be read
+  // is no reason to stop here: this login's own save reports it.
+  const before = await deps.store.getProfile(parsed.url).catch(() => undefined);
+  return oneLoginAtATime(
+    {
+      file: lockFile,
+      endpoint: parsed.url,
+      waitMs: (options.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000,
+      run: () => loginThroughProxy(parsed, options, deps),
+      reuse: (holder) => reuseFinishedLogin(parsed.url, before, holder, deps),
+    },
+    { now: deps.now, timers: deps.timers ?? systemTimers, progress: deps.progress, logger: deps.logger },
+  );
+}
+
+/** Detection, the browser (or paste, or relay) sign-in and its verification; stores nothing unverified. */
+async function loginThroughProxy(
+  parsed: ParsedEndpoint,
+  options: LoginOptions,
+  deps: LoginDeps,
+): Promise<LoginResult> {
   let detection: DetectionResult | undefined;
   // --relay means the browser flow: a proxy that exempts /api/health must not turn it into "no login needed".
   if (!options.forceCookies && options.relay !== true) {
@@ -99,6 +129,50 @@ export async function login(options: LoginOptions, deps: LoginDeps): Promise<Log
   }
   const reason = detection?.kind === 'auth-proxy' ? detection.signal.rule : 'forced';
   return withOptional({ endpoint: parsed.url, method: 'cookies' as const, via, reason }, identity, proxy);
+}
+
+/**
+ * After another login of the endpoint ended: what it saved, verified now as a login verifies (never trusted
+ * blindly), or undefined when it saved nothing new or its session does not work (then this login signs in).
+ */
+async function reuseFinishedLogin(
+  endpoint: string,
+  before: EndpointProfile | undefined,
+  holder: LoginLockRecord | undefined,
+  deps: LoginDeps,
+): Promise<LoginResult | undefined> {
+  const profile = await deps.store.getProfile(endpoint).catch(() => undefined);
+  if (profile === undefined || profile.loggedInAt === before?.loggedInAt) return undefined;
+  const { type } = profile.auth;
+  if (type !== 'cookies' && type !== 'none') return undefined;
+  const healthUrl = resolveEndpointUrl(endpoint, '/api/health');
+  const cookie = type === 'cookies' ? await deps.store.getCookieHeader(endpoint, healthUrl) : undefined;
+  if (type === 'cookies' && cookie === undefined) return undefined;
+  deps.progress.start(
+    `Verifying the session saved by the other login${holder === undefined ? '' : ` (pid ${holder.pid})`}`,
+  );
+  let verification;
+  try {
+    verification = await verifyCredential(
+      endpoint,
+      cookie === undefined ? {} : { cookie },
+      withTimeout(hopOptions(deps), deps.requestTimeoutMs),
+    );
+  } finally {
+    deps.progress.stop();
+  }
+  if (verification.rejectedBy !== undefined || verification.status === 401 || verification.status === 403) {
+    deps.logger.info('the session the other login saved does not get through');
+    return undefined;
+  }
+  if (type === 'cookies' && verification.setCookies.length > 0) {
+    await deps.store.applySetCookies(endpoint, verification.healthUrl, verification.setCookies);
+  }
+  return withOptional(
+    { endpoint, method: type, reused: true },
+    verification.user ?? profile.identity,
+    profile.proxy,
+  );
 }
 
 function apiErrorAtDetection(endpoint: string, status: number): LoginError {

@@ -75,4 +75,9 @@ export interface CredentialStore {
    * undefined) cannot tell, and a cache relies on its maximum age alone.
    */
   jarVersion?(endpoint: string): (() => Promise<string>) | undefined;
+  /**
+   * Optional: the file an `api login` of `endpoint` holds while it runs (store/login-lock-file.ts), so two
+   * logins of one endpoint never run at once. A store without it (in memory) does not serialise logins.
+   */
+  loginLockFile?(endpoint: string): string;
 }

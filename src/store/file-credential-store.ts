@@ -39,6 +39,7 @@ import {
   endpointSlug,
   ensureEndpointsFolder,
   exists,
+  loginLockFileOf,
   PROFILE_FILE,
   removeFile,
   toJsonText,
@@ -101,6 +102,11 @@ export class FileCredentialStore implements CredentialStore {
   jarVersion(endpoint: string): () => Promise<string> {
     const file = this.pathsFor(endpoint).cookies;
     return () => jarFileVersion(file);
+  }
+
+  /** `<home>/login-locks/<slug>`: held while an `api login` of the endpoint runs. */
+  loginLockFile(endpoint: string): string {
+    return loginLockFileOf(this.home, parseEndpoint(endpoint).url);
   }
 
   async getProfile(endpoint: string): Promise<EndpointProfile | undefined> {

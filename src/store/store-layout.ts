@@ -13,6 +13,8 @@
  *       profile.json                   0600  the EndpointProfile, including token or basic-auth secrets
  *       cookies.json                   0600  the cookie jar (tough-cookie CookieJar serialisation)
  *     https_api.example.com-1a2b3c4d.lock/   present only while a process updates that endpoint
+ *   login-locks/                       0700
+ *     https_api.example.com-1a2b3c4d   0600  present only while an `api login` runs: its pid (login-lock-file.ts)
  * ```
  *
  * Also the small file operations every part of the store shares (JSON text, corrupt-file hints, exists, remove).
@@ -35,6 +37,7 @@ const CONFIG_FILE = 'config.json';
 const ENDPOINTS_FOLDER = 'endpoints';
 export const PROFILE_FILE = 'profile.json';
 const COOKIES_FILE = 'cookies.json';
+const LOGIN_LOCKS_FOLDER = 'login-locks';
 const SLUG_READABLE_MAX = 80;
 
 /**
@@ -69,6 +72,11 @@ export function endpointsFolderOf(home: string): string {
 export function endpointPathsOf(home: string, endpoint: string): EndpointPaths {
   const folder = path.join(endpointsFolderOf(home), endpointSlug(endpoint));
   return { folder, profile: path.join(folder, PROFILE_FILE), cookies: path.join(folder, COOKIES_FILE) };
+}
+
+/** The file an `api login` of `endpoint` holds while it runs (login-lock-file.ts); nothing is created. */
+export function loginLockFileOf(home: string, endpoint: string): string {
+  return path.join(home, LOGIN_LOCKS_FOLDER, endpointSlug(endpoint));
 }
 
 /** The file that remembers the last endpoint used. */

@@ -20,6 +20,9 @@
  *   SCRIPTED_BROWSER_CODE     the code to type (relay-confirm): the one the terminal shows
  *   SCRIPTED_BROWSER_OUT      output file for print-bundle
  *   SCRIPTED_BROWSER_VERBOSE  1: log each request to stderr (cookie values are never printed)
+ *   SCRIPTED_BROWSER_LAUNCHES a file to which each run appends one line (its pid), so a test counts launches
+ *   SCRIPTED_BROWSER_GATE     a file that must exist before the browser goes on (watched, not polled): a test
+ *                             holds the sign-in until it is ready by creating it
  */
 
 const http = require('node:http');
@@ -259,12 +262,39 @@ function formBody(inputs) {
   return params.toString();
 }
 
+/** Resolves once `file` exists, watching its folder; rejects after REQUEST_TIMEOUT_MS. */
+function fileExists(file) {
+  const path = require('node:path');
+  return new Promise((resolve, reject) => {
+    const watcher = fs.watch(path.dirname(file));
+    const done = (error) => {
+      clearTimeout(timer);
+      watcher.close();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(
+      () => done(new BrowserError(`${file} did not appear within ${REQUEST_TIMEOUT_MS} ms`)),
+      REQUEST_TIMEOUT_MS,
+    );
+    watcher.on('change', () => {
+      if (fs.existsSync(file)) done();
+    });
+    watcher.on('error', done);
+    if (fs.existsSync(file)) done();
+  });
+}
+
 async function main() {
   const target = process.argv[2];
   if (target === undefined) throw new BrowserError('usage: scripted-browser.js <url>');
   const mode = process.env.SCRIPTED_BROWSER_MODE || 'post';
   if (mode !== 'post' && mode !== 'print-bundle' && mode !== 'relay-confirm')
     throw new BrowserError(`unknown SCRIPTED_BROWSER_MODE ${mode}`);
+  const launches = process.env.SCRIPTED_BROWSER_LAUNCHES;
+  if (launches) fs.appendFileSync(launches, `${process.pid}\n`);
+  const gate = process.env.SCRIPTED_BROWSER_GATE;
+  if (gate) await fileExists(gate);
   const jar = new CookieJar();
   let page = await navigate(jar, new URL(target));
 

@@ -3,6 +3,7 @@ import type { CliContext } from '../cli-context';
 import { commandEnvironment } from '../exec-environment';
 import { hasControllingTerminal, runChildCommand } from '../run-child-command';
 import { startLocalProxy, type LocalProxyOptions } from './start-local-proxy';
+import { watchSessionExpiry } from '../session-expiry-notice';
 
 export type ExecCommandOptions = LocalProxyOptions;
 
@@ -23,6 +24,8 @@ export async function execCommand(
   }
   const { proxy, url, secret } = await startLocalProxy(ctx, options);
   ctx.logger.debug(`exec: ${url} → ${proxy.endpoint}; running ${JSON.stringify(command)}`);
+  // Like `proxy`: one warning on stderr when the session nears its known end while the command runs.
+  const expiryWatch = watchSessionExpiry(ctx, proxy.endpoint);
   try {
     return await runChildCommand(command, args, {
       env: commandEnvironment(ctx.env, { url, endpoint: proxy.endpoint, secret }),
@@ -30,6 +33,7 @@ export async function execCommand(
       hasTerminal: hasControllingTerminal(),
     });
   } finally {
+    expiryWatch.stop();
     await proxy.close();
     ctx.logger.debug('exec: proxy stopped');
   }

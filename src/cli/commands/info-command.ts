@@ -3,19 +3,27 @@ import { resolveEndpoint, type EndpointSource } from '../../sdk/resolve-endpoint
 import type { EndpointProfile } from '../../store/credential-types';
 import {
   CredentialFileError,
+  ERROR_CODES,
   EndpointUnreachableError,
   ExitCode,
   TlsError,
   isCookieBridgeError,
+  UsageError,
+  type ErrorCode,
 } from '../../errors';
 import { describeCaPem, type CaDescription } from '../../http/tls-options';
+import { sessionExpiry } from '../../protocol/session-expiry';
+import type { StoredSessionExpiry } from '../../store/stored-session-expiry';
 import type { CliContext } from '../cli-context';
+import { describeExpiry } from '../session-expiry-notice';
 
 export interface InfoCommandOptions {
   endpoint?: string;
   all?: boolean;
   offline?: boolean;
   json?: boolean;
+  /** Exit 0 when the stored credential works now, else a documented code; one line on stderr. */
+  check?: boolean;
 }
 
 export type ServerState =
@@ -36,6 +44,10 @@ export interface EndpointInfo {
   cookies?: { names: string[]; expires?: string; sessionOnly: boolean };
   /** The private CA stored at login (--cacert): public facts of each certificate, never the PEM. */
   ca?: CaDescription[];
+  /** When the cookie session ends, where the jar tells (Expires/Max-Age, a JWT's exp); null: unknown. */
+  expiresAt: string | null;
+  /** The cookie `expiresAt` comes from, and whether from its expiry or its JWT `exp`. */
+  expirySource: { cookie: string; from: 'cookie-expiry' | 'jwt-exp' } | null;
   server: ServerState;
 }
 
@@ -49,6 +61,7 @@ const SOURCE_LABELS: Record<EndpointInfo['credential'], string> = {
 };
 
 export async function infoCommand(ctx: CliContext, options: InfoCommandOptions): Promise<number> {
+  if (options.check) return checkCommand(ctx, options);
   if (options.all) {
     // One corrupt endpoint must neither hide the others nor be hidden itself: list what can be read,
     // name each broken file (with its hint) on stderr and in the JSON, and exit 7.
@@ -75,13 +88,13 @@ export async function infoCommand(ctx: CliContext, options: InfoCommandOptions):
       );
     else if (infos.length === 0 && problems.length === 0)
       ctx.stdout.write(`No stored logins (in ${ctx.store.home}).\n`);
-    else ctx.stdout.write(infos.map(formatInfo).join('\n'));
+    else ctx.stdout.write(infos.map((info) => formatInfo(info, ctx.now())).join('\n'));
     return problems.length === 0 ? 0 : ExitCode.CredentialFile;
   }
   const { endpoint, source } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
   const info = await describeEndpoint(ctx, endpoint, source, options);
   if (options.json) ctx.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
-  else ctx.stdout.write(formatInfo(info));
+  else ctx.stdout.write(formatInfo(info, ctx.now()));
   return 0;
 }
 
@@ -96,7 +109,14 @@ async function describeEndpoint(
     credential = await resolveCredential(endpoint, ctx.store, ctx.env);
   } catch (error) {
     if (isCookieBridgeError(error) && error.code === 'E_NOT_LOGGED_IN') {
-      return { endpoint, endpointSource, credential: 'not-logged-in', server: { state: 'not-checked' } };
+      return {
+        endpoint,
+        endpointSource,
+        credential: 'not-logged-in',
+        expiresAt: null,
+        expirySource: null,
+        server: { state: 'not-checked' },
+      };
     }
     throw error;
   }
@@ -104,6 +124,8 @@ async function describeEndpoint(
     endpoint,
     endpointSource,
     credential: credential.source,
+    expiresAt: null,
+    expirySource: null,
     server: { state: 'not-checked' },
   };
   addProfile(info, credential.profile);
@@ -117,6 +139,9 @@ async function describeEndpoint(
       sessionOnly: expiries.length === 0,
       ...(expiries.length === 0 ? {} : { expires: new Date(Math.min(...expiries)).toISOString() }),
     };
+    const session = sessionExpiry(cookies);
+    if (session.expiresAtMs !== undefined) info.expiresAt = new Date(session.expiresAtMs).toISOString();
+    if (session.source !== undefined) info.expirySource = session.source;
   }
   if (!options.offline)
     info.server = await checkServer(ctx, endpoint, await credential.headersFor(new URL(endpoint)));
@@ -164,7 +189,7 @@ async function checkServer(
   }
 }
 
-export function formatInfo(info: EndpointInfo): string {
+export function formatInfo(info: EndpointInfo, nowMs: number): string {
   const rows: Array<[string, string]> = [
     [
       'endpoint',
@@ -177,10 +202,8 @@ export function formatInfo(info: EndpointInfo): string {
   if (info.loggedInAt !== undefined) rows.push(['logged in', info.loggedInAt]);
   for (const ca of info.ca ?? []) rows.push(['trusted CA', `${ca.subject} (SHA-256 ${ca.fingerprint256})`]);
   if (info.cookies !== undefined) {
-    const expiry = info.cookies.sessionOnly
-      ? 'expiry unknown (session cookies)'
-      : `first expires ${info.cookies.expires ?? ''}`;
-    rows.push(['cookies', `${info.cookies.names.length} (${info.cookies.names.join(', ')}), ${expiry}`]);
+    rows.push(['cookies', `${info.cookies.names.length} (${info.cookies.names.join(', ')})`]);
+    rows.push(['session', describeExpiry(expiryOf(info), nowMs)]);
   }
   rows.push(['server', describeServer(info.server, info.endpoint)]);
   const width = Math.max(...rows.map(([key]) => key.length));
@@ -200,6 +223,124 @@ function describeServer(server: ServerState, endpoint: string): string {
     case 'not-checked':
       return 'not checked';
   }
+}
+
+/** The StoredSessionExpiry an EndpointInfo was made from. */
+function expiryOf(info: EndpointInfo): StoredSessionExpiry {
+  const expiry: StoredSessionExpiry = {
+    liveCookies: info.cookies?.names.length ?? 0,
+    expiresAtMs: info.expiresAt === null ? undefined : Date.parse(info.expiresAt),
+  };
+  if (info.expirySource !== null) expiry.source = info.expirySource;
+  return expiry;
+}
+
+/** What `api info --check` found, and the exit code it means. */
+export interface CheckResult {
+  endpoint: string;
+  ok: boolean;
+  state: 'ok' | 'not-logged-in' | 'expired' | 'rejected' | 'unreachable';
+  /** The error code the state means (ERROR_CODES, src/errors.ts); absent when ok. */
+  code?: ErrorCode;
+  exitCode: number;
+  identity?: string;
+  expiresAt: string | null;
+  expirySource: EndpointInfo['expirySource'];
+  /** One line for people (stderr). */
+  message: string;
+}
+
+/**
+ * `api info --check`: exit 0 when the stored credential works now (the live check login verification uses,
+ * verify-login.ts); 3 not logged in; 4 expired (by the stored expiry, no network) or rejected by the auth
+ * proxy; 5 the server cannot be reached or fails. Quiet: one line on stderr, or JSON on stdout with --json.
+ */
+async function checkCommand(ctx: CliContext, options: InfoCommandOptions): Promise<number> {
+  if (options.all) throw new UsageError('--check checks one endpoint: leave out --all');
+  const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
+  const result = await checkEndpoint(ctx, endpoint, options.offline === true);
+  if (options.json) {
+    const { message: _message, ...json } = result;
+    ctx.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+  ctx.stderr.write(`${result.message}\n`);
+  return result.exitCode;
+}
+
+async function checkEndpoint(ctx: CliContext, endpoint: string, offline: boolean): Promise<CheckResult> {
+  const relogin = `run cookie-bridge api login -e ${endpoint}`;
+  const info = await describeEndpoint(ctx, endpoint, 'argument', { offline: true });
+  const base = { endpoint, expiresAt: info.expiresAt, expirySource: info.expirySource };
+  const failed = (state: CheckResult['state'], code: ErrorCode, message: string): CheckResult => ({
+    ...base,
+    ok: false,
+    state,
+    code,
+    exitCode: ERROR_CODES[code].exitCode,
+    message,
+  });
+  if (info.credential === 'not-logged-in')
+    return failed('not-logged-in', 'E_NOT_LOGGED_IN', `not logged in to ${endpoint}: ${relogin}`);
+  if (info.cookies !== undefined) {
+    const expiry = expiryOf(info);
+    if (expiry.liveCookies === 0 || (expiry.expiresAtMs !== undefined && expiry.expiresAtMs <= ctx.now()))
+      return failed(
+        'expired',
+        'E_SESSION_EXPIRED',
+        `session for ${endpoint} ${describeExpiry(expiry, ctx.now())}: ${relogin}`,
+      );
+  }
+  const expiryNote = info.cookies === undefined ? '' : `; ${describeExpiry(expiryOf(info), ctx.now())}`;
+  if (offline) {
+    return {
+      ...base,
+      ok: true,
+      state: 'ok',
+      exitCode: ExitCode.Ok,
+      message: `session for ${endpoint} not known to be expired (not checked with the server: --offline)${expiryNote}`,
+    };
+  }
+  const credential = await resolveCredential(endpoint, ctx.store, ctx.env);
+  const server = await checkServer(ctx, endpoint, await credential.headersFor(new URL(endpoint)));
+  switch (server.state) {
+    case 'session-expired':
+      return failed(
+        'rejected',
+        'E_SESSION_EXPIRED',
+        `session for ${endpoint} was rejected by the auth proxy (${server.detail}): ${relogin}`,
+      );
+    case 'unreachable':
+      // A refused certificate keeps its own code and exit code (E_TLS) and says how to fix it.
+      return server.code === 'E_TLS'
+        ? failed('unreachable', 'E_TLS', `${server.detail}: ${server.hint ?? ''}`)
+        : failed('unreachable', 'E_ENDPOINT_UNREACHABLE', server.detail);
+    case 'http-error':
+      if (server.status === 401 || server.status === 403)
+        return failed(
+          'rejected',
+          'E_SESSION_EXPIRED',
+          `${endpoint} refused the stored credential (HTTP ${server.status} on /api/health): ${relogin}`,
+        );
+      if (server.status >= 500)
+        return failed(
+          'unreachable',
+          'E_ENDPOINT_UNREACHABLE',
+          `${endpoint} answered HTTP ${server.status} on /api/health: cannot tell whether the session works`,
+        );
+      break;
+    case 'ok':
+    case 'not-checked':
+      break;
+  }
+  const user = server.state === 'ok' ? (server.user ?? info.identity) : info.identity;
+  return {
+    ...base,
+    ok: true,
+    state: 'ok',
+    exitCode: ExitCode.Ok,
+    ...(user === undefined ? {} : { identity: user }),
+    message: `session for ${endpoint} works${user === undefined ? '' : ` (as ${user})`}${expiryNote}`,
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -74,6 +74,8 @@ async function runLogin(ctx: CliContext, options: LoginCommandOptions): Promise<
 export function describeLogin(result: LoginResult): string {
   // The identity is the server's (its /api/health `user`); when it names nobody, say so.
   const who = result.identity === undefined ? ' (identity unknown)' : ` as ${result.identity}`;
+  if (result.reused === true)
+    return `Logged in to ${result.endpoint}${who} (reused the session another cookie-bridge api login just saved)`;
   switch (result.method) {
     case 'none':
       return `Logged in to ${result.endpoint}${who} (no auth proxy detected: no credentials needed)`;

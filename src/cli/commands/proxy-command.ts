@@ -1,5 +1,6 @@
 import type { CliContext } from '../cli-context';
 import { waitForStopSignal } from '../stop-signals';
+import { watchSessionExpiry } from '../session-expiry-notice';
 import { startLocalProxy, type LocalProxyOptions } from './start-local-proxy';
 
 export type ProxyCommandOptions = LocalProxyOptions;
@@ -29,7 +30,9 @@ export async function proxyCommand(
     ctx.stderr.write('every request must carry the X-Cookie-Bridge-Secret header printed on stdout\n');
   }
   ctx.stderr.write('press Ctrl-C to stop\n');
+  const expiryWatch = watchSessionExpiry(ctx, proxy.endpoint);
   const signal = await stopped;
+  expiryWatch.stop();
   ctx.logger.debug(`${signal}: stopping`);
   await proxy.close();
   ctx.stderr.write('cookie-bridge proxy: stopped\n');

@@ -6,6 +6,7 @@ import { resolveEndpoint } from '../../sdk/resolve-endpoint';
 import { describeHeaders } from '../../protocol/redact';
 import { CookieBridgeError, EndpointUnreachableError, HttpStatusError, UsageError } from '../../errors';
 import type { CliContext } from '../cli-context';
+import { warnIfSessionEndsSoon } from '../session-expiry-notice';
 
 export interface RequestCommandOptions {
   endpoint?: string;
@@ -30,6 +31,7 @@ export async function requestCommand(
   // curl's default; -H 'Accept: …' sets another (the SDK's own default prefers JSON).
   headers.accept ??= '*/*';
   const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
+  await warnIfSessionEndsSoon(ctx, endpoint);
   const client = await createForwardingClient({
     endpoint,
     store: ctx.store,
