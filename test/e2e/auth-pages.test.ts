@@ -4,7 +4,6 @@
 // oidc-provider's login page, fetched from a running provider by this test.
 //
 // `npm test` builds dist/ first (run `npx tsc -p tsconfig.build.json` before running this file alone).
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import * as path from 'node:path';
 
 import {
@@ -21,38 +20,8 @@ import {
 } from '../../src/local-proxy/local-forwarding-proxy';
 import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
-import {
-  HTTP_REQUEST_TIMEOUT_MS,
-  REAL_SETUP_TIMEOUT_MS,
-  startOidcProvider,
-  type RunningOidcProvider,
-} from '../kit/real-components';
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A plain GET that never follows redirects. */
-function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, agent: false, timeout: HTTP_REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url}`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { REAL_SETUP_TIMEOUT_MS, startOidcProvider, type RunningOidcProvider } from '../kit/real-components';
+import { plainGet } from '../kit/plain-get';
 
 /** The real oidc-provider's login (interaction) page, as a browser sent there by a proxy gets it. */
 async function fetchOidcProviderLoginPage(provider: RunningOidcProvider): Promise<AuthPageCase> {
@@ -65,12 +34,12 @@ async function fetchOidcProviderLoginPage(provider: RunningOidcProvider): Promis
     state: 'st',
     nonce: 'n',
   }).toString();
-  const started = await get(authorize.toString(), { accept: 'text/html' });
+  const started = await plainGet(authorize.toString(), { accept: 'text/html' });
   const location = started.headers.location;
   if (location === undefined)
     throw new Error(`oidc-provider did not redirect: ${started.status} ${started.body}`);
   const cookies = (started.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
-  const login = await get(new URL(location, provider.issuer).toString(), {
+  const login = await plainGet(new URL(location, provider.issuer).toString(), {
     accept: 'text/html',
     cookie: cookies,
   });
@@ -186,7 +155,7 @@ describe('the page table through request, the SDK and the local proxy', () => {
 
   it.each(names)('local proxy: %s', async (name) => {
     const entry = caseNamed(name);
-    const reply = await get(`${proxyUrl}/pages/${name}`, { accept: '*/*' });
+    const reply = await plainGet(`${proxyUrl}/pages/${name}`, { accept: '*/*' });
     if (entry.expect === 'expired') {
       expect({ status: reply.status, error: (JSON.parse(reply.body) as { error?: string }).error }).toEqual({
         status: 401,

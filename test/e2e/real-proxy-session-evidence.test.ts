@@ -8,7 +8,6 @@
 // `npm test` builds dist/ first (run `npx tsc -p tsconfig.build.json` before running this file alone).
 // With CI=true a missing Debian component fails this suite; elsewhere it is skipped with a loud warning.
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +23,6 @@ import {
   apacheOidcRedirectUri,
   CHROMIUM_BROWSER_COMMAND,
   findFreePort,
-  HTTP_REQUEST_TIMEOUT_MS,
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
   REAL_CLI_LOGIN_TIMEOUT_S,
@@ -38,35 +36,11 @@ import {
   type ServeSidecar,
   type StartApacheOidcProxyOptions,
 } from '../kit/real-components';
+import { plainGet } from '../kit/plain-get';
 
 const describeReal = realComponentsAvailable() ? describe : describe.skip;
 const DASHBOARD = readAuthPage('app-dashboard.html');
 const SDK_DEFAULT_ACCEPT = undefined; // the SDK's own default: application/json, */*;q=0.8
-
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-function get(url: string, headers: Record<string, string>): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, agent: false, timeout: HTTP_REQUEST_TIMEOUT_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url}`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** The CLI run and the component logs, for a failure message. */
 function explain(runs: CliResult[], logs: Array<[string, () => string]>): string {
@@ -173,7 +147,7 @@ describeReal('session evidence through real Apache mod_auth_openidc', () => {
       try {
         const { url: proxyUrl } = await proxy.listen(0);
         for (const accept of ['*/*', 'text/html,application/xhtml+xml', 'application/json']) {
-          const reply = await get(`${proxyUrl}/app/dashboard`, { accept });
+          const reply = await plainGet(`${proxyUrl}/app/dashboard`, { accept });
           expect({ accept, status: reply.status, body: reply.body }).toEqual({
             accept,
             status: 200,
@@ -189,8 +163,8 @@ describeReal('session evidence through real Apache mod_auth_openidc', () => {
         // What mod_auth_openidc answers the stored cookie now: a browser-like request (Accept: */*) is sent to
         // the IdP with a state cookie; a JSON one gets Apache's own 401 page (the fixture's copy is exact).
         const cookie = `mod_auth_openidc_session=${storedSession(configHome)}`;
-        const browserLike = await get(`${endpoint}/app/dashboard`, { accept: '*/*', cookie });
-        const jsonLike = await get(`${endpoint}/app/dashboard`, { accept: 'application/json', cookie });
+        const browserLike = await plainGet(`${endpoint}/app/dashboard`, { accept: '*/*', cookie });
+        const jsonLike = await plainGet(`${endpoint}/app/dashboard`, { accept: 'application/json', cookie });
         expect({
           browserLike: browserLike.status,
           toIdp: (browserLike.headers.location ?? '').startsWith(provider?.issuer ?? '?'),
@@ -227,7 +201,7 @@ describeReal('session evidence through real Apache mod_auth_openidc', () => {
         }
 
         for (const accept of ['*/*', 'text/html,application/xhtml+xml', 'application/json']) {
-          const reply = await get(`${proxyUrl}/app/dashboard`, { accept });
+          const reply = await plainGet(`${proxyUrl}/app/dashboard`, { accept });
           expect({ accept, status: reply.status, error: errorOf(reply.body) }).toEqual({
             accept,
             status: 401,
