@@ -1,5 +1,8 @@
 'use strict';
-/** Section 1: HTTP throughput and latency (wrk): direct, nginx injecting the Cookie, cookie-bridge proxy. */
+/**
+ * Section 1: HTTP throughput and latency (wrk): direct, nginx injecting the Cookie, the floor proxy
+ * (bench/floor-proxy.js: the least a Node proxy does for the same job) and cookie-bridge proxy.
+ */
 const { performance } = require('node:perf_hooks');
 
 const { cpuSeconds, vmHwmKb } = require('../process-stats');
@@ -7,6 +10,7 @@ const {
   randomCookie,
   startCookieBridgeProxy,
   startCookieInjectingNginx,
+  startFloorProxy,
   startUpstreamWithLogin,
   waitUntilUp,
 } = require('../stack');
@@ -20,11 +24,14 @@ async function sectionThroughput(results) {
   results.upstream = upstream;
   const nginx = await startCookieInjectingNginx(upstream.port, cookie);
   let proxy;
+  let floor;
   try {
     proxy = await startCookieBridgeProxy(upstream.home, direct);
+    floor = await startFloorProxy(direct, cookie);
     const checks = {
       direct: await waitUntilUp(`${direct}/api/items`, { cookie }),
       nginx: await waitUntilUp(`${nginx.url}/api/items`),
+      floor: await waitUntilUp(`${floor.url}/api/items`),
       proxy: await waitUntilUp(`${proxy.url}/api/items`),
     };
     for (const [label, status] of Object.entries(checks)) {
@@ -34,14 +41,19 @@ async function sectionThroughput(results) {
     const rows = {
       direct: await wrk(`${direct}/api/items`, [`Cookie: ${cookie}`]),
       nginx: await wrk(`${nginx.url}/api/items`),
+      'floor proxy (node:http, no checks)': await wrk(`${floor.url}/api/items`),
     };
+    const floorPeakRss = vmHwmKb(floor.handle.pid);
+    await floor.handle.stop();
+    floor = undefined;
     const cpuBefore = cpuSeconds(proxy.handle.pid);
     const wallBefore = performance.now();
     rows['cookie-bridge proxy'] = await wrk(`${proxy.url}/api/items`);
     const proxyCpu = (cpuSeconds(proxy.handle.pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
-    results.throughput = { rows, proxyPeakRss: vmHwmKb(proxy.handle.pid), proxyCpu };
+    results.throughput = { rows, proxyPeakRss: vmHwmKb(proxy.handle.pid), floorPeakRss, proxyCpu };
   } finally {
     if (proxy) await proxy.handle.stop();
+    if (floor) await floor.handle.stop();
     await nginx.stop();
   }
 }
