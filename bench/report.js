@@ -77,12 +77,22 @@ function summaryRows(results) {
       '≤ 1.5×',
       verdict(x(c.online) <= 1.5),
     ]);
-    rows.push(["`api info --offline` vs `node -e ''`", `${fixed(x(c.offline), 2)}×`, '≤ 1.3×', verdict(x(c.offline) <= 1.3)]);
+    rows.push([
+      "`api info --offline` vs `node -e ''`",
+      `${fixed(x(c.offline), 2)}×`,
+      '≤ 1.3×',
+      verdict(x(c.offline) <= 1.3),
+    ]);
     rows.push(["`--version` vs `node -e ''`", `${fixed(x(c.version), 2)}×`, '–', '–']);
   }
   if (results.login) {
     const l = results.login;
-    rows.push(['login tail: bundle POST → CLI exit (median)', `${fixed(l.median)} ms`, '≤ 100 ms', verdict(l.median <= 100)]);
+    rows.push([
+      'login tail: bundle POST → CLI exit (median)',
+      `${fixed(l.median)} ms`,
+      '≤ 100 ms',
+      verdict(l.median <= 100),
+    ]);
   }
   if (results.load) {
     for (const [label, r] of Object.entries(results.load.rows)) {
@@ -226,7 +236,8 @@ function loadLines(load) {
   for (const [label, r] of Object.entries(load.rows)) {
     const notes = [];
     if (r.http.errors) notes.push(`wrk: ${r.http.errors}`);
-    if (r.ws.errorSamples.length > 0) notes.push(`WebSocket errors, first ones: ${r.ws.errorSamples.join('; ')}`);
+    if (r.ws.errorSamples.length > 0)
+      notes.push(`WebSocket errors, first ones: ${r.ws.errorSamples.join('; ')}`);
     lines.push(
       `${label}: ${verdict(loadClean(r))} (no errors, nothing lost or reordered, every socket closed); ` +
         `${r.http.requests ?? 'n/a'} requests, WebSocket run ${fixed(r.ws.seconds, 1)} s; open-files limit of the process ${r.maxOpenFiles}; ` +

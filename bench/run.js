@@ -59,7 +59,9 @@ function main() {
       for (const [id, label, fn, budget, key] of sections) {
         if (!SECTIONS.has(id)) continue;
         const loadAverage = os.loadavg();
-        process.stderr.write(`bench: ${id}. ${label} (load average ${loadAverage.map((x) => x.toFixed(1)).join(' ')})…\n`);
+        process.stderr.write(
+          `bench: ${id}. ${label} (load average ${loadAverage.map((x) => x.toFixed(1)).join(' ')})…\n`,
+        );
         try {
           await withTimeout(fn(results), budget, `section ${id}`);
           if (results[key]) results[key].loadAverage = loadAverage;

@@ -16,8 +16,8 @@ function commands(endpoint) {
   const node = process.execPath;
   return [
     ['node', "node -e ''", `${node} -e ''`],
-    ['nodeHttp', "floor: node -e \"require('node:http')\"", `${node} -e "require('node:http')"`],
-    ['nodeUndici', "floor: node -e \"require('undici')\"", `${node} -e "require('undici')"`],
+    ['nodeHttp', 'floor: node -e "require(\'node:http\')"', `${node} -e "require('node:http')"`],
+    ['nodeUndici', 'floor: node -e "require(\'undici\')"', `${node} -e "require('undici')"`],
     ['version', '--version', `${node} ${CLI} --version`],
     ['offline', 'api info --offline', `${node} ${CLI} api info --offline -e ${endpoint}`],
     ['online', 'api info (server check, local upstream)', `${node} ${CLI} api info -e ${endpoint}`],

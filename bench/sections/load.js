@@ -9,12 +9,18 @@
  */
 const os = require('node:os');
 const path = require('node:path');
+const { clearInterval, setInterval } = require('node:timers');
 const { setTimeout: delay } = require('node:timers/promises');
 
 const { childEnv } = require('../settings');
 const { run } = require('../processes');
 const { maxOpenFiles, openFds, vmHwmKb, vmRssKb } = require('../process-stats');
-const { randomCookie, startCookieBridgeProxy, startCookieBridgeServe, startUpstreamWithLogin } = require('../stack');
+const {
+  randomCookie,
+  startCookieBridgeProxy,
+  startCookieBridgeServe,
+  startUpstreamWithLogin,
+} = require('../stack');
 const { wrkLoad } = require('../wrk');
 
 const HTTP_CONNECTIONS = 500;
