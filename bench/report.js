@@ -8,10 +8,20 @@ const { WRK_SECONDS } = require('./settings');
 
 const mb = (kb) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(1)} MB`);
 const fixed = (n, digits = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
+/** A difference with its sign: +1.20 or -0.40. */
+const signed = (n, digits = 2) =>
+  n === undefined || Number.isNaN(n) ? 'n/a' : `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`;
 const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'met' : '**missed**');
 const loadNote = (load) => (load ? ` (load average ${load.map((x) => x.toFixed(1)).join(' ')})` : '');
 
-const FLOOR_PROXY = 'floor proxy (node:http, no checks)';
+const { FLOOR_CLIENTS, floorLabel } = require('./sections/throughput');
+
+/** The floor proxies' rows of section 1 that ran, and the fastest of them. */
+function floorRows(t) {
+  const rows = FLOOR_CLIENTS.map((client) => [client, t.rows[floorLabel(client)]]).filter(([, row]) => row);
+  const best = rows.reduce((a, b) => (b[1].rps > a[1].rps ? b : a), rows[0]);
+  return { rows, best: best[1], bestClient: best[0] };
+}
 
 /** The summary rows, computed from the sections that ran: [measure, now, target, met]. */
 function summaryRows(results) {
@@ -20,18 +30,22 @@ function summaryRows(results) {
   if (t) {
     const { direct, nginx } = t.rows;
     const cb = t.rows['cookie-bridge proxy'];
-    const floor = t.rows[FLOOR_PROXY];
+    const floors = floorRows(t);
     const ratio = cb.rps / nginx.rps;
     const added = cb.p99 - direct.p99;
     rows.push([
       'local proxy requests/s vs nginx (1 worker), wrk -c32, 1 KiB',
-      `${fixed(ratio, 2)}× (${fixed(cb.rps, 0)} vs ${fixed(nginx.rps, 0)}/s; floor proxy ${fixed(floor.rps / nginx.rps, 2)}×)`,
+      `${fixed(ratio, 2)}× (${fixed(cb.rps, 0)} vs ${fixed(nginx.rps, 0)}/s; floor proxy ${floors.rows
+        .map(([client, row]) => `${client} ${fixed(row.rps / nginx.rps, 2)}×`)
+        .join(', ')})`,
       '≥ 0.6×',
       verdict(ratio >= 0.6),
     ]);
     rows.push([
       'p99 added by the local proxy over direct',
-      `+${fixed(added, 2)} ms (floor proxy +${fixed(floor.p99 - direct.p99, 2)} ms)`,
+      `${signed(added)} ms (floor proxy ${floors.rows
+        .map(([client, row]) => `${client} ${signed(row.p99 - direct.p99)} ms`)
+        .join(', ')})`,
       '≤ 2 ms',
       verdict(added <= 2),
     ]);
@@ -41,16 +55,17 @@ function summaryRows(results) {
     const proxyRatio = s.viaProxy.mbps / s.direct.mbps;
     const requestRatio = s.viaRequest.mbps / s.direct.mbps;
     const floorProxyRatio = s.viaFloorProxy.mbps / s.direct.mbps;
+    const floorUndiciRatio = s.viaFloorUndici.mbps / s.direct.mbps;
     const floorRequestRatio = s.viaFloorRequest.mbps / s.direct.mbps;
     rows.push([
       '1 GiB curl → local proxy vs curl direct',
-      `${fixed(proxyRatio, 2)}× (floor proxy ${fixed(floorProxyRatio, 2)}×)`,
+      `${fixed(proxyRatio, 2)}× (floor proxy node-http ${fixed(floorProxyRatio, 2)}×, undici ${fixed(floorUndiciRatio, 2)}×)`,
       '≥ 0.5×',
       verdict(proxyRatio >= 0.5),
     ]);
     rows.push([
       'local proxy peak RSS (1 GiB)',
-      `${mb(s.viaProxy.peakKb)} (floor proxy ${mb(s.viaFloorProxy.peakKb)})`,
+      `${mb(s.viaProxy.peakKb)} (floor proxy node-http ${mb(s.viaFloorProxy.peakKb)}, undici ${mb(s.viaFloorUndici.peakKb)})`,
       '≤ 80 MB',
       verdict(s.viaProxy.peakKb === undefined ? undefined : s.viaProxy.peakKb / 1024 <= 80),
     ]);
@@ -136,14 +151,14 @@ function summaryLines(results) {
 function throughputLines(t) {
   const { direct, nginx } = t.rows;
   const cb = t.rows['cookie-bridge proxy'];
-  const floor = t.rows[FLOOR_PROXY];
+  const floors = floorRows(t);
   const lines = [`### 1. HTTP: wrk -t2 -c32 -d${WRK_SECONDS}s, 1 KiB JSON${loadNote(t.loadAverage)}`, ''];
   lines.push('| path | requests/s | × nginx | p50 ms | p99 ms | p99 over direct ms | non-2xx |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const [label, row] of Object.entries(t.rows)) {
     lines.push(
       `| ${label} | ${fixed(row.rps, 0)} | ${fixed(row.rps / nginx.rps, 2)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ` +
-        `${label === 'direct' ? '–' : fixed(row.p99 - direct.p99, 2)} | ${row.non2xx} |`,
+        `${label === 'direct' ? '–' : signed(row.p99 - direct.p99)} | ${row.non2xx} |`,
     );
   }
   const ratio = cb.rps / nginx.rps;
@@ -151,9 +166,12 @@ function throughputLines(t) {
   lines.push(
     '',
     `cookie-bridge / nginx requests/s: ${fixed(ratio, 2)}× (target ≥ 0.6×: ${verdict(ratio >= 0.6)}); ` +
-      `p99 added over direct: ${fixed(added, 2)} ms (target ≤ 2 ms: ${verdict(added <= 2)}). ` +
-      `Floor: the floor proxy reaches ${fixed(floor.rps / nginx.rps, 2)}× nginx, cookie-bridge ${fixed(cb.rps / floor.rps, 2)}× the floor. ` +
-      `Peak RSS: cookie-bridge proxy ${mb(t.proxyPeakRss)}, floor proxy ${mb(t.floorPeakRss)}; ` +
+      `p99 added over direct: ${signed(added)} ms (target ≤ 2 ms: ${verdict(added <= 2)}). ` +
+      `Floor: the fastest floor proxy (${floors.bestClient}) reaches ${fixed(floors.best.rps / nginx.rps, 2)}× nginx, ` +
+      `cookie-bridge ${fixed(cb.rps / floors.best.rps, 2)}× that floor. ` +
+      `Peak RSS: cookie-bridge proxy ${mb(t.proxyPeakRss)}, ${Object.entries(t.floorPeakRss)
+        .map(([client, kb]) => `floor proxy ${client} ${mb(kb)}`)
+        .join(', ')}; ` +
       `the proxy process used ${fixed(t.proxyCpu * 100, 0)} % of one CPU during its run (warm-up included).`,
     '',
   );
@@ -168,7 +186,8 @@ function streamingLines(s) {
       `| ${label} | ${fixed(r.seconds, 2)} | ${fixed(r.mbps, 0)} | ${fixed(r.mbps / s.direct.mbps, 2)} | ${r.peakKb === undefined ? '–' : mb(r.peakKb)} |`,
     );
   row('direct (curl)', s.direct);
-  row('curl → floor proxy (node:http pipe)', s.viaFloorProxy);
+  row('curl → floor proxy (node:http agent, pipe)', s.viaFloorProxy);
+  row('curl → floor proxy (undici Pool stream)', s.viaFloorUndici);
   row('curl → cookie-bridge proxy', s.viaProxy);
   row('floor request (undici → stdout) > /dev/null', s.viaFloorRequest);
   row('cookie-bridge request > /dev/null', s.viaRequest);

@@ -114,9 +114,12 @@ async function startCookieBridgeServe(upstream) {
   }
 }
 
-/** The floor proxy (bench/floor-proxy.js) adding `cookie` in front of `upstream`; resolves once it listens. */
-async function startFloorProxy(upstream, cookie) {
-  const handle = start(process.execPath, [path.join(__dirname, 'floor-proxy.js'), upstream], {
+/**
+ * The floor proxy (bench/floor-proxy.js) adding `cookie` in front of `upstream`, with `client` 'node-http'
+ * or 'undici'; resolves once it listens.
+ */
+async function startFloorProxy(upstream, cookie, client = 'node-http') {
+  const handle = start(process.execPath, [path.join(__dirname, 'floor-proxy.js'), upstream, client], {
     env: childEnv({ BENCH_COOKIE: cookie }),
   });
   const [, port] = await waitForOutput(handle, /listening (\d+)/);

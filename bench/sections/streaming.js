@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Section 2: a 1 GiB response from the demo API: curl direct; curl through the floor proxy
- * (bench/floor-proxy.js) and through cookie-bridge proxy (peak RSS of each proxy); the floor request
+ * (bench/floor-proxy.js, node:http's client, then undici's) and through cookie-bridge proxy (peak RSS of each proxy); the floor request
  * (bench/floor-request.js: undici piped to stdout) and cookie-bridge request, each > /dev/null with its
  * start-up (peak RSS written at exit by the preload bench/peak-rss.js).
  */
@@ -66,7 +66,8 @@ async function sectionStreaming(results) {
     await cookieLogin(home, apiUrl, [{ name: 'session', value: cookie.slice('session='.length) }]);
     const bytesPath = `/api/bytes?size=${GIB}`;
     const direct = await curlDownload(`${apiUrl}${bytesPath}`);
-    const viaFloorProxy = await throughProxy(() => startFloorProxy(apiUrl, cookie), bytesPath);
+    const viaFloorProxy = await throughProxy(() => startFloorProxy(apiUrl, cookie, 'node-http'), bytesPath);
+    const viaFloorUndici = await throughProxy(() => startFloorProxy(apiUrl, cookie, 'undici'), bytesPath);
     const viaProxy = await throughProxy(() => startCookieBridgeProxy(home, apiUrl), bytesPath);
     const viaFloorRequest = await nodeToDevNull(
       'floor request',
@@ -80,7 +81,7 @@ async function sectionStreaming(results) {
       childEnv({ COOKIE_BRIDGE_HOME: home }),
       path.join(home, 'peak-rss-request'),
     );
-    results.streaming = { direct, viaFloorProxy, viaProxy, viaFloorRequest, viaRequest };
+    results.streaming = { direct, viaFloorProxy, viaFloorUndici, viaProxy, viaFloorRequest, viaRequest };
   } finally {
     await api.stop();
     fs.rmSync(home, { recursive: true, force: true });
