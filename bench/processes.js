@@ -6,7 +6,7 @@
  */
 const path = require('node:path');
 
-const { REAL_COMPONENTS } = require('./settings');
+const { REAL_COMPONENTS, childEnv } = require('./settings');
 
 const { startChild } = require(path.join(REAL_COMPONENTS, 'child-process-handle.js'));
 const { COMPONENT_START_TIMEOUT_MS } = require(path.join(REAL_COMPONENTS, 'budgets.js'));
@@ -14,13 +14,17 @@ const { COMPONENT_START_TIMEOUT_MS } = require(path.join(REAL_COMPONENTS, 'budge
 /** Handles started by this run and not yet stopped. */
 const running = new Set();
 
-/** Starts `command` with stdout and stderr captured apart (`stdout: 'ignore'` discards stdout). */
+/**
+ * Starts `command` with stdout and stderr captured apart (`stdout: 'ignore'` discards stdout); its env is
+ * `options.env`, else this process's without proxy variables (settings.childEnv).
+ */
 function start(command, args, options = {}) {
   const handle = startChild({
     name: [path.basename(command), ...args.map((arg) => path.basename(String(arg)))].join(' ').slice(0, 80),
     command,
     args,
-    ...(options.env === undefined ? {} : { env: options.env }),
+    env: options.env ?? childEnv(),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     ...(options.stdout === undefined ? {} : { stdout: options.stdout }),
   });
   running.add(handle);
@@ -33,11 +37,14 @@ function stopAll() {
   return Promise.all([...running].map((handle) => handle.stop()));
 }
 
-/** Resolves the match once the child's stdout matches `pattern`; rejects with its stderr when it exits first. */
-function waitForOutput(handle, pattern, timeoutMs = COMPONENT_START_TIMEOUT_MS) {
+/**
+ * Resolves the match once the child's stdout (or `stream` 'stderr') matches `pattern`; rejects with its
+ * stderr when it exits first.
+ */
+function waitForOutput(handle, pattern, timeoutMs = COMPONENT_START_TIMEOUT_MS, stream = 'stdout') {
   return new Promise((resolve, reject) => {
     const check = () => {
-      const match = handle.stdout().match(pattern);
+      const match = handle[stream]().match(pattern);
       if (match) {
         cleanup();
         resolve(match);
@@ -53,10 +60,10 @@ function waitForOutput(handle, pattern, timeoutMs = COMPONENT_START_TIMEOUT_MS) 
     };
     const cleanup = () => {
       clearTimeout(timer);
-      handle.child.stdout.off('data', check);
+      handle.child[stream].off('data', check);
       handle.child.off('exit', onExit);
     };
-    handle.child.stdout.on('data', check);
+    handle.child[stream].on('data', check);
     handle.child.once('exit', onExit);
     check();
   });

@@ -1,19 +1,164 @@
 'use strict';
-/** The results as the Markdown that goes into bench/README.md: one table per section, targets met or missed. */
+/**
+ * The results as the Markdown that goes into bench/README.md: the summary "measure | now | target | met?"
+ * first, then one table per section with its comparisons and floors, each headed by the load average when
+ * the section started, then each failure.
+ */
 const { WRK_SECONDS } = require('./settings');
 
 const mb = (kb) => (kb === undefined ? 'n/a' : `${(kb / 1024).toFixed(1)} MB`);
 const fixed = (n, digits = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
+/** A difference with its sign: +1.20 or -0.40. */
+const signed = (n, digits = 2) =>
+  n === undefined || Number.isNaN(n) ? 'n/a' : `${n >= 0 ? '+' : ''}${n.toFixed(digits)}`;
 const verdict = (ok) => (ok === undefined ? 'n/a' : ok ? 'met' : '**missed**');
+const loadNote = (load) => (load ? ` (load average ${load.map((x) => x.toFixed(1)).join(' ')})` : '');
+
+const { FLOOR_CLIENTS, floorLabel } = require('./sections/throughput');
+
+/** The floor proxies' rows of section 1 that ran, and the fastest of them. */
+function floorRows(t) {
+  const rows = FLOOR_CLIENTS.map((client) => [client, t.rows[floorLabel(client)]]).filter(([, row]) => row);
+  const best = rows.reduce((a, b) => (b[1].rps > a[1].rps ? b : a), rows[0]);
+  return { rows, best: best[1], bestClient: best[0] };
+}
+
+/** The summary rows, computed from the sections that ran: [measure, now, target, met]. */
+function summaryRows(results) {
+  const rows = [];
+  const t = results.throughput;
+  if (t) {
+    const { direct, nginx } = t.rows;
+    const cb = t.rows['cookie-bridge proxy'];
+    const floors = floorRows(t);
+    const ratio = cb.rps / nginx.rps;
+    const added = cb.p99 - direct.p99;
+    rows.push([
+      'local proxy requests/s vs nginx (1 worker), wrk -c32, 1 KiB',
+      `${fixed(ratio, 2)}× (${fixed(cb.rps, 0)} vs ${fixed(nginx.rps, 0)}/s; floor proxy ${floors.rows
+        .map(([client, row]) => `${client} ${fixed(row.rps / nginx.rps, 2)}×`)
+        .join(', ')})`,
+      '≥ 0.6×',
+      verdict(ratio >= 0.6),
+    ]);
+    rows.push([
+      'p99 added by the local proxy over direct',
+      `${signed(added)} ms (floor proxy ${floors.rows
+        .map(([client, row]) => `${client} ${signed(row.p99 - direct.p99)} ms`)
+        .join(', ')})`,
+      '≤ 2 ms',
+      verdict(added <= 2),
+    ]);
+  }
+  const s = results.streaming;
+  if (s) {
+    const proxyRatio = s.viaProxy.mbps / s.direct.mbps;
+    const requestRatio = s.viaRequest.mbps / s.direct.mbps;
+    const floorProxyRatio = s.viaFloorProxy.mbps / s.direct.mbps;
+    const floorUndiciRatio = s.viaFloorUndici.mbps / s.direct.mbps;
+    const floorRequestRatio = s.viaFloorRequest.mbps / s.direct.mbps;
+    rows.push([
+      '1 GiB curl → local proxy vs curl direct',
+      `${fixed(proxyRatio, 2)}× (floor proxy node-http ${fixed(floorProxyRatio, 2)}×, undici ${fixed(floorUndiciRatio, 2)}×)`,
+      '≥ 0.5×',
+      verdict(proxyRatio >= 0.5),
+    ]);
+    rows.push([
+      'local proxy peak RSS (1 GiB)',
+      `${mb(s.viaProxy.peakKb)} (floor proxy node-http ${mb(s.viaFloorProxy.peakKb)}, undici ${mb(s.viaFloorUndici.peakKb)})`,
+      '≤ 80 MB',
+      verdict(s.viaProxy.peakKb === undefined ? undefined : s.viaProxy.peakKb / 1024 <= 80),
+    ]);
+    rows.push([
+      '`request /big > /dev/null` 1 GiB vs curl direct',
+      `${fixed(requestRatio, 2)}× (floor request ${fixed(floorRequestRatio, 2)}×)`,
+      '≥ 0.5×',
+      verdict(requestRatio >= 0.5),
+    ]);
+    rows.push([
+      '`request` peak RSS (1 GiB)',
+      `${mb(s.viaRequest.peakKb)} (floor request ${mb(s.viaFloorRequest.peakKb)})`,
+      '≤ 80 MB',
+      verdict(s.viaRequest.peakKb === undefined ? undefined : s.viaRequest.peakKb / 1024 <= 80),
+    ]);
+  }
+  const c = results.coldStart;
+  if (c) {
+    const x = (row) => row.mean / c.node.mean;
+    const undici = ` (floor: node + undici ${fixed(x(c.nodeUndici), 2)}×)`;
+    rows.push([
+      "`api info` with its server check vs `node -e ''`",
+      `${fixed(x(c.online), 2)}×${undici}`,
+      '≤ 1.5×',
+      verdict(x(c.online) <= 1.5),
+    ]);
+    rows.push([
+      "`api info --offline` vs `node -e ''`",
+      `${fixed(x(c.offline), 2)}×`,
+      '≤ 1.3×',
+      verdict(x(c.offline) <= 1.3),
+    ]);
+    rows.push(["`--version` vs `node -e ''`", `${fixed(x(c.version), 2)}×`, '–', '–']);
+  }
+  if (results.login) {
+    const l = results.login;
+    rows.push([
+      'login tail: bundle POST → CLI exit (median)',
+      `${fixed(l.median)} ms`,
+      '≤ 100 ms',
+      verdict(l.median <= 100),
+    ]);
+  }
+  if (results.load) {
+    for (const [label, r] of Object.entries(results.load.rows)) {
+      const errors = loadErrors(r);
+      rows.push([
+        `${label} under load: errors / lost / reordered WebSocket messages`,
+        `${errors} / ${r.ws.lost} / ${r.ws.outOfOrder}; RSS peak ${mb(r.peak.rssKb)}, after ${mb(r.after.rssKb)}`,
+        '0 / 0 / 0',
+        verdict(loadClean(r)),
+      ]);
+    }
+  }
+  return rows;
+}
+
+/** wrk socket errors + non-2xx + WebSocket errors. */
+function loadErrors(r) {
+  return r.http.socketErrors + r.http.non2xx + r.ws.errors;
+}
+
+function loadClean(r) {
+  return (
+    loadErrors(r) === 0 &&
+    r.ws.lost === 0 &&
+    r.ws.outOfOrder === 0 &&
+    r.ws.opened === r.ws.sockets &&
+    r.ws.closed === r.ws.sockets &&
+    r.clientConnections === 0
+  );
+}
+
+function summaryLines(results) {
+  const rows = summaryRows(results);
+  if (rows.length === 0) return [];
+  const lines = ['### Summary', '', '| measure | now | target | met? |', '|---|---|---|---|'];
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+  lines.push('');
+  return lines;
+}
 
 function throughputLines(t) {
   const { direct, nginx } = t.rows;
   const cb = t.rows['cookie-bridge proxy'];
-  const lines = [`### 1. HTTP: wrk -t2 -c32 -d${WRK_SECONDS}s, 1 KiB JSON`, ''];
-  lines.push('| path | requests/s | p50 ms | p99 ms | non-2xx |', '|---|---:|---:|---:|---:|');
+  const floors = floorRows(t);
+  const lines = [`### 1. HTTP: wrk -t2 -c32 -d${WRK_SECONDS}s, 1 KiB JSON${loadNote(t.loadAverage)}`, ''];
+  lines.push('| path | requests/s | × nginx | p50 ms | p99 ms | p99 over direct ms | non-2xx |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const [label, row] of Object.entries(t.rows)) {
     lines.push(
-      `| ${label} | ${fixed(row.rps, 0)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ${row.non2xx} |`,
+      `| ${label} | ${fixed(row.rps, 0)} | ${fixed(row.rps / nginx.rps, 2)} | ${fixed(row.p50, 2)} | ${fixed(row.p99, 2)} | ` +
+        `${label === 'direct' ? '–' : signed(row.p99 - direct.p99)} | ${row.non2xx} |`,
     );
   }
   const ratio = cb.rps / nginx.rps;
@@ -21,50 +166,58 @@ function throughputLines(t) {
   lines.push(
     '',
     `cookie-bridge / nginx requests/s: ${fixed(ratio, 2)}× (target ≥ 0.6×: ${verdict(ratio >= 0.6)}); ` +
-      `p99 added over direct: ${fixed(added, 2)} ms (target ≤ 2 ms: ${verdict(added <= 2)}); ` +
-      `proxy peak RSS ${mb(t.proxyPeakRss)}; the proxy process used ${fixed(t.proxyCpu * 100, 0)} % of one CPU during its run (warm-up included).`,
+      `p99 added over direct: ${signed(added)} ms (target ≤ 2 ms: ${verdict(added <= 2)}). ` +
+      `Floor: the fastest floor proxy (${floors.bestClient}) reaches ${fixed(floors.best.rps / nginx.rps, 2)}× nginx, ` +
+      `cookie-bridge ${fixed(cb.rps / floors.best.rps, 2)}× that floor. ` +
+      `Peak RSS: cookie-bridge proxy ${mb(t.proxyPeakRss)}, ${Object.entries(t.floorPeakRss)
+        .map(([client, kb]) => `floor proxy ${client} ${mb(kb)}`)
+        .join(', ')}; ` +
+      `the proxy process used ${fixed(t.proxyCpu * 100, 0)} % of one CPU during its run (warm-up included).`,
     '',
   );
   return lines;
 }
 
 function streamingLines(s) {
-  const lines = ['### 2. 1 GiB response (/api/bytes of the demo API)', ''];
-  lines.push('| path | seconds | MiB/s | peak RSS of cookie-bridge |', '|---|---:|---:|---:|');
-  lines.push(`| direct (curl) | ${fixed(s.direct.seconds, 2)} | ${fixed(s.direct.mbps, 0)} | – |`);
-  lines.push(
-    `| curl → cookie-bridge proxy | ${fixed(s.viaProxy.seconds, 2)} | ${fixed(s.viaProxy.mbps, 0)} | ${mb(s.viaProxy.peakKb)} |`,
-  );
-  lines.push(
-    `| cookie-bridge request > /dev/null | ${fixed(s.viaRequest.seconds, 2)} | ${fixed(s.viaRequest.mbps, 0)} | ${mb(s.viaRequest.peakKb)} |`,
-  );
+  const lines = [`### 2. 1 GiB response (/api/bytes of the demo API)${loadNote(s.loadAverage)}`, ''];
+  lines.push('| path | seconds | MiB/s | × direct | peak RSS |', '|---|---:|---:|---:|---:|');
+  const row = (label, r) =>
+    lines.push(
+      `| ${label} | ${fixed(r.seconds, 2)} | ${fixed(r.mbps, 0)} | ${fixed(r.mbps / s.direct.mbps, 2)} | ${r.peakKb === undefined ? '–' : mb(r.peakKb)} |`,
+    );
+  row('direct (curl)', s.direct);
+  row('curl → floor proxy (node:http agent, pipe)', s.viaFloorProxy);
+  row('curl → floor proxy (undici Pool stream)', s.viaFloorUndici);
+  row('curl → cookie-bridge proxy', s.viaProxy);
+  row('floor request (undici → stdout) > /dev/null', s.viaFloorRequest);
+  row('cookie-bridge request > /dev/null', s.viaRequest);
   const worstPeak = Math.max(s.viaProxy.peakKb || Infinity, s.viaRequest.peakKb || Infinity) / 1024;
   const worstRatio = Math.min(s.viaProxy.mbps, s.viaRequest.mbps) / s.direct.mbps;
   lines.push(
     '',
     `Peak RSS target ≤ 80 MB: ${verdict(worstPeak <= 80)}; throughput ≥ 0.5× direct: ${fixed(worstRatio, 2)}× (${verdict(worstRatio >= 0.5)}). ` +
-      '`request` time includes its start-up.',
+      'The `request` rows include start-up; peak RSS is VmHWM (the proxies: read from /proc before they stop; ' +
+      'the clients: written at exit by bench/peak-rss.js).',
     '',
   );
   return lines;
 }
 
 function coldStartLines(c) {
-  const lines = ['### 3. Cold start (hyperfine -N, 40 runs, 5 warm-up)', ''];
+  const lines = [`### 3. Cold start (hyperfine -N, 40 runs, 5 warm-up)${loadNote(c.loadAverage)}`, ''];
   lines.push("| command | mean ms | ± ms | median ms | × node -e '' |", '|---|---:|---:|---:|---:|');
-  for (const [label, row] of [
-    ["node -e ''", c.node],
-    ['api info --offline', c.offline],
-    ['api info (local server)', c.online],
-  ]) {
+  for (const row of c.rows) {
     lines.push(
-      `| ${label} | ${fixed(row.mean)} | ${fixed(row.stddev)} | ${fixed(row.median)} | ${fixed(row.mean / c.node.mean, 2)} |`,
+      `| ${row.label} | ${fixed(row.mean)} | ${fixed(row.stddev)} | ${fixed(row.median)} | ${fixed(row.mean / c.node.mean, 2)} |`,
     );
   }
-  const ratio = c.offline.mean / c.node.mean;
+  const online = c.online.mean / c.node.mean;
+  const offline = c.offline.mean / c.node.mean;
   lines.push(
     '',
-    `api info --offline: ${fixed(ratio, 2)}× node -e '' (target ≤ 1.5×: ${verdict(ratio <= 1.5)}).`,
+    `api info with its server check: ${fixed(online, 2)}× node -e '' (target ≤ 1.5×: ${verdict(online <= 1.5)}); ` +
+      `api info --offline: ${fixed(offline, 2)}× (target ≤ 1.3×: ${verdict(offline <= 1.3)}); ` +
+      `--version: ${fixed(c.version.mean / c.node.mean, 2)}×.`,
     '',
   );
   lines.push('Slowest requires of `api info --offline` (inclusive ms, nested):', '', '```');
@@ -75,7 +228,7 @@ function coldStartLines(c) {
 
 function loginLines(l) {
   return [
-    '### 4. Login: bundle POSTed to the loopback listener → CLI exit',
+    `### 4. Login: bundle POSTed to the loopback listener → CLI exit${loadNote(l.loadAverage)}`,
     '',
     `${l.samples.length} runs: median ${fixed(l.median)} ms, max ${fixed(l.max)} ms (target ≤ 100 ms: ${verdict(l.median <= 100)}); ` +
       `samples ${l.samples.map((x) => fixed(x, 0)).join(', ')} ms.`,
@@ -83,15 +236,53 @@ function loginLines(l) {
   ];
 }
 
-/** The Markdown report: the machine note, each section that produced results, then each failure. */
+function loadLines(load) {
+  const { HTTP_CONNECTIONS, WEBSOCKETS, WS_MESSAGES } = require('./sections/load');
+  const lines = [
+    `### 5. Load: wrk -t2 -c${HTTP_CONNECTIONS} -d${WRK_SECONDS}s and ${WEBSOCKETS} WebSockets × ${WS_MESSAGES} echoes at once${loadNote(load.loadAverage)}`,
+    '',
+    '| target | requests/s | p99 ms | HTTP errors | WebSockets opened / peak open / closed | WS errors | lost | reordered | RSS before / peak / after | fds before / peak / after | client connections after |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---|---|---:|',
+  ];
+  for (const [label, r] of Object.entries(load.rows)) {
+    lines.push(
+      `| ${label} | ${fixed(r.http.rps, 0)} | ${fixed(r.http.p99, 1)} | ${r.http.socketErrors + r.http.non2xx} | ` +
+        `${r.ws.opened} / ${r.ws.peakOpen} / ${r.ws.closed} | ${r.ws.errors} | ${r.ws.lost} | ${r.ws.outOfOrder} | ` +
+        `${mb(r.before.rssKb)} / ${mb(r.peak.rssKb)} / ${mb(r.after.rssKb)} | ${r.before.fds} / ${r.peak.fds} / ${r.after.fds} | ${r.clientConnections} |`,
+    );
+  }
+  lines.push('');
+  for (const [label, r] of Object.entries(load.rows)) {
+    const notes = [];
+    if (r.http.errors) notes.push(`wrk: ${r.http.errors}`);
+    if (r.ws.errorSamples.length > 0)
+      notes.push(`WebSocket errors, first ones: ${r.ws.errorSamples.join('; ')}`);
+    lines.push(
+      `${label}: ${verdict(loadClean(r))} (no errors, nothing lost or reordered, every socket closed); ` +
+        `${r.http.requests ?? 'n/a'} requests, WebSocket run ${fixed(r.ws.seconds, 1)} s; open-files limit of the process ${r.maxOpenFiles}; ` +
+        `load average after ${r.loadAverage.map((x) => x.toFixed(1)).join(' ')}.${notes.length ? ` ${notes.join('. ')}.` : ''}`,
+      '',
+    );
+  }
+  lines.push(
+    `ulimit -n of the harness (soft hard): ${load.ulimit}; wrk runs with its soft limit raised to the hard one. ` +
+      "RSS peak is the highest VmRSS sampled every 200 ms; fds after include the target's idle keep-alive connections to the upstream.",
+    '',
+  );
+  return lines;
+}
+
+/** The Markdown report: the machine note, the summary, each section that produced results, then each failure. */
 function report(note, results, errors) {
   const lines = [note, ''];
+  lines.push(...summaryLines(results));
   if (results.throughput) lines.push(...throughputLines(results.throughput));
   if (results.streaming) lines.push(...streamingLines(results.streaming));
   if (results.coldStart) lines.push(...coldStartLines(results.coldStart));
   if (results.login) lines.push(...loginLines(results.login));
+  if (results.load) lines.push(...loadLines(results.load));
   for (const [section, error] of errors) lines.push(`Section ${section} failed: ${error}`, '');
   return lines.join('\n');
 }
 
-module.exports = { report };
+module.exports = { report, summaryRows };

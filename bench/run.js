@@ -12,6 +12,11 @@
  *                                                                            sections/streaming.js
  *   3. Cold start (hyperfine): node -e '', api info --offline, api info.    sections/cold-start.js
  *   4. Login tail: bundle POSTed to the loopback listener → CLI exit.       sections/login.js
+ *   5. Load: the proxy, then serve, under wrk -c500 and 1000 WebSockets echoing at once.  sections/load.js
+ *
+ * Floors in the same run: bench/floor-proxy.js (sections 1, 2), bench/floor-request.js (section 2),
+ * node loading only node:http or undici (section 3). The report starts with a summary table
+ * "measure | now | target | met?"; each section's heading carries the load average when it started.
  *
  * The stack measured is in stack.js, the report in report.js (+ machine-note.js), the README update in
  * readme-writer.js. Environment: BENCH_WRK_SECONDS (default 10), BENCH_SECTIONS (e.g. "1,3"),
@@ -31,6 +36,7 @@ function main() {
   const { writeReadme } = require('./readme-writer');
   const { report } = require('./report');
   const { sectionColdStart } = require('./sections/cold-start');
+  const { sectionLoad } = require('./sections/load');
   const { sectionLogin } = require('./sections/login');
   const { sectionStreaming } = require('./sections/streaming');
   const { sectionThroughput } = require('./sections/throughput');
@@ -39,20 +45,26 @@ function main() {
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
   const sections = [
-    ['1', 'throughput', sectionThroughput, (WRK_SECONDS + 2) * 3 * 1000 + 60_000],
-    ['2', 'streaming', sectionStreaming, 600_000],
-    ['3', 'cold start', sectionColdStart, 300_000],
-    ['4', 'login', sectionLogin, 300_000],
+    // [id, label, function, time budget, the key of its results]
+    ['1', 'throughput', sectionThroughput, (WRK_SECONDS + 2) * 4 * 1000 + 60_000, 'throughput'],
+    ['2', 'streaming', sectionStreaming, 900_000, 'streaming'],
+    ['3', 'cold start', sectionColdStart, 300_000, 'coldStart'],
+    ['4', 'login', sectionLogin, 300_000, 'login'],
+    ['5', 'load', sectionLoad, (WRK_SECONDS + 200) * 2 * 1000 + 60_000, 'load'],
   ];
   return (async () => {
     const results = {};
     const errors = [];
     try {
-      for (const [id, label, fn, budget] of sections) {
+      for (const [id, label, fn, budget, key] of sections) {
         if (!SECTIONS.has(id)) continue;
-        process.stderr.write(`bench: ${id}. ${label}…\n`);
+        const loadAverage = os.loadavg();
+        process.stderr.write(
+          `bench: ${id}. ${label} (load average ${loadAverage.map((x) => x.toFixed(1)).join(' ')})…\n`,
+        );
         try {
           await withTimeout(fn(results), budget, `section ${id}`);
+          if (results[key]) results[key].loadAverage = loadAverage;
         } catch (error) {
           errors.push([id, error instanceof Error ? error.message : String(error)]);
           process.stderr.write(

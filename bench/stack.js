@@ -9,7 +9,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-const { CLI, DIST_INDEX, REAL_COMPONENTS } = require('./settings');
+const { CLI, DIST_INDEX, REAL_COMPONENTS, childEnv } = require('./settings');
 const { start, waitForOutput } = require('./processes');
 
 const { configSafe, renderTemplate } = require(path.join(REAL_COMPONENTS, 'config-template.js'));
@@ -71,23 +71,59 @@ async function cookieLogin(home, endpoint, cookies) {
 /** The upstream that answers 200 only to `cookie`, and a home holding a login with that cookie. */
 async function startUpstreamWithLogin(cookie) {
   const handle = start(process.execPath, [path.join(__dirname, 'upstream-server.js')], {
-    env: { ...process.env, BENCH_COOKIE: cookie },
+    env: childEnv({ BENCH_COOKIE: cookie }),
   });
   const [, port] = await waitForOutput(handle, /listening (\d+)/);
   const url = `http://127.0.0.1:${port}`;
   const home = tempDir('cookie-bridge-bench-home-');
   const [name, value] = cookie.split('=');
   await cookieLogin(home, url, [{ name, value }]);
-  return { handle, url, port: Number(port), home };
+  return { handle, url, port: Number(port), home, cookie };
 }
 
 /** `cookie-bridge proxy -e <endpoint>` with the login stored in `home`; resolves once it prints its URL. */
 async function startCookieBridgeProxy(home, endpoint, extraArgs = [], nodeArgs = []) {
   const handle = start(process.execPath, [...nodeArgs, CLI, 'proxy', '-e', endpoint, ...extraArgs], {
-    env: { ...process.env, COOKIE_BRIDGE_HOME: home },
+    env: childEnv({ COOKIE_BRIDGE_HOME: home }),
   });
   const [, url] = await waitForOutput(handle, /^(http:\/\/127\.0\.0\.1:\d+)$/m);
   return { handle, url };
+}
+
+/** `cookie-bridge serve --upstream <upstream> --port 0` (a temp home); resolves once it logs its URL. */
+async function startCookieBridgeServe(upstream) {
+  const home = tempDir('cookie-bridge-bench-serve-');
+  const handle = start(process.execPath, [CLI, 'serve', '--upstream', upstream, '--port', '0'], {
+    env: childEnv({ COOKIE_BRIDGE_HOME: home }),
+  });
+  const stop = async () => {
+    await handle.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  };
+  try {
+    const [, url] = await waitForOutput(
+      handle,
+      /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+      undefined,
+      'stderr',
+    );
+    return { handle, url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * The floor proxy (bench/floor-proxy.js) adding `cookie` in front of `upstream`, with `client` 'node-http'
+ * or 'undici'; resolves once it listens.
+ */
+async function startFloorProxy(upstream, cookie, client = 'node-http') {
+  const handle = start(process.execPath, [path.join(__dirname, 'floor-proxy.js'), upstream, client], {
+    env: childEnv({ BENCH_COOKIE: cookie }),
+  });
+  const [, port] = await waitForOutput(handle, /listening (\d+)/);
+  return { handle, url: `http://127.0.0.1:${port}` };
 }
 
 /** The rendered bench/nginx-cookie-inject.conf: nginx adding `Cookie: <cookie>` to every upstream request. */
@@ -137,6 +173,8 @@ module.exports = {
   cookieLogin,
   startUpstreamWithLogin,
   startCookieBridgeProxy,
+  startCookieBridgeServe,
+  startFloorProxy,
   startCookieInjectingNginx,
   renderCookieInjectingNginxConfig,
 };

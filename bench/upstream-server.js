@@ -1,10 +1,13 @@
 'use strict';
 /**
  * The benchmark's small upstream: every request gets a 1 KiB JSON answer when it carries the expected
- * Cookie (BENCH_COOKIE), 401 otherwise, so each setup is checked to really add the credential.
+ * Cookie (BENCH_COOKIE), 401 otherwise, so each setup is checked to really add the credential. A WebSocket
+ * upgrade with the same Cookie gets an echo (every message sent back unchanged; section 5's load run).
  * Loopback only. Prints "listening <port>" on stdout.
  */
 const http = require('node:http');
+
+const { WebSocketServer } = require('ws');
 
 const expected = process.env.BENCH_COOKIE || '';
 const filler = 'x'.repeat(1024);
@@ -22,6 +25,17 @@ const server = http.createServer((req, res) => {
   }
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
   res.end(body);
+});
+const echo = new WebSocketServer({ noServer: true });
+server.on('upgrade', (req, socket, head) => {
+  if (req.headers.cookie !== expected) {
+    socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  echo.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+    ws.on('error', () => ws.terminate());
+  });
 });
 server.keepAliveTimeout = 30_000;
 server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {

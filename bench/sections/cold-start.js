@@ -1,34 +1,50 @@
 'use strict';
-/** Section 3: cold start (hyperfine): node -e '', api info --offline, api info; the slowest requires. */
+/**
+ * Section 3: cold start (hyperfine -N): `node -e ''` and the floors beside it (node loading only node:http,
+ * only undici: what a command that needs them cannot go below), then `--version`, `api info --offline` and
+ * `api info` with its server check against the local upstream; the slowest requires of `api info --offline`.
+ */
 const fs = require('node:fs');
 const path = require('node:path');
 
-const { CLI } = require('../settings');
+const { CLI, ROOT, childEnv } = require('../settings');
 const { run } = require('../processes');
 const { randomCookie, startUpstreamWithLogin } = require('../stack');
+
+/** [key, label, command line] in the order hyperfine runs them. */
+function commands(endpoint) {
+  const node = process.execPath;
+  return [
+    ['node', "node -e ''", `${node} -e ''`],
+    ['nodeHttp', 'floor: node -e "require(\'node:http\')"', `${node} -e "require('node:http')"`],
+    ['nodeUndici', 'floor: node -e "require(\'undici\')"', `${node} -e "require('undici')"`],
+    ['version', '--version', `${node} ${CLI} --version`],
+    ['offline', 'api info --offline', `${node} ${CLI} api info --offline -e ${endpoint}`],
+    ['online', 'api info (server check, local upstream)', `${node} ${CLI} api info -e ${endpoint}`],
+  ];
+}
 
 async function sectionColdStart(results) {
   // Section 1 leaves its upstream and login behind; start our own when it did not run.
   results.upstream ??= await startUpstreamWithLogin(randomCookie());
   const { url: endpoint, home } = results.upstream;
-  const env = { ...process.env, COOKIE_BRIDGE_HOME: home };
+  const env = childEnv({ COOKIE_BRIDGE_HOME: home });
   const exportFile = path.join(home, 'hyperfine.json');
-  const commands = [
-    `${process.execPath} -e ''`,
-    `${process.execPath} ${CLI} api info --offline -e ${endpoint}`,
-    `${process.execPath} ${CLI} api info -e ${endpoint}`,
-  ];
+  const list = commands(endpoint);
   const check = await run(process.execPath, [CLI, 'api', 'info', '-e', endpoint, '--json'], { env }, 30_000);
   if (!/"state": "ok"/.test(check.stdout))
     throw new Error(`api info does not reach the upstream: ${check.stdout}${check.stderr}`);
+  // From the checkout, so require('undici') resolves as it does for the CLI.
   const hyperfine = await run(
     'hyperfine',
-    ['-N', '--warmup', '5', '--runs', '40', '--export-json', exportFile, ...commands],
-    { env },
+    ['-N', '--warmup', '5', '--runs', '40', '--export-json', exportFile, ...list.map(([, , cmd]) => cmd)],
+    { env, cwd: ROOT },
     300_000,
   );
   if (hyperfine.code !== 0) throw new Error(`hyperfine failed: ${hyperfine.stderr}`);
-  const timings = JSON.parse(fs.readFileSync(exportFile, 'utf8')).results.map((r) => ({
+  const rows = JSON.parse(fs.readFileSync(exportFile, 'utf8')).results.map((r, i) => ({
+    key: list[i][0],
+    label: list[i][1],
     mean: r.mean * 1000,
     stddev: r.stddev * 1000,
     median: r.median * 1000,
@@ -41,9 +57,8 @@ async function sectionColdStart(results) {
     30_000,
   );
   results.coldStart = {
-    node: timings[0],
-    offline: timings[1],
-    online: timings[2],
+    rows,
+    ...Object.fromEntries(rows.map((row) => [row.key, row])),
     requires: fs.existsSync(requireFile) ? JSON.parse(fs.readFileSync(requireFile, 'utf8')) : [],
   };
 }

@@ -4,7 +4,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
-const { CLI, SCRIPTED_BROWSER } = require('../settings');
+const { CLI, SCRIPTED_BROWSER, childEnv } = require('../settings');
 const { start, waitForOutput, withTimeout } = require('../processes');
 const { tempDir } = require('../stack');
 
@@ -17,13 +17,12 @@ async function sectionLogin(results) {
       const home = tempDir('cookie-bridge-bench-login-');
       const handoffFile = path.join(home, 'handoff');
       const cli = start(process.execPath, [CLI, 'api', 'login', '-e', proxyUrl, '--timeout', '30'], {
-        env: {
-          ...process.env,
+        env: childEnv({
           COOKIE_BRIDGE_HOME: home,
           BROWSER: `${process.execPath} -r ${path.join(__dirname, '..', 'handoff-timestamp.js')} ${SCRIPTED_BROWSER}`,
           BENCH_HANDOFF_FILE: handoffFile,
           SCRIPTED_BROWSER_EMAIL: 'bench@example.com',
-        },
+        }),
       });
       const exit = await withTimeout(cli.exited, 60_000, 'api login');
       const exitedAt = performance.timeOrigin + performance.now();

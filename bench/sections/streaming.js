@@ -1,14 +1,21 @@
 'use strict';
-/** Section 2: a 1 GiB response, direct, through cookie-bridge proxy and through cookie-bridge request; peak RSS. */
+/**
+ * Section 2: a 1 GiB response from the demo API: curl direct; curl through the floor proxy
+ * (bench/floor-proxy.js, node:http's client, then undici's) and through cookie-bridge proxy (peak RSS of each proxy); the floor request
+ * (bench/floor-request.js: undici piped to stdout) and cookie-bridge request, each > /dev/null with its
+ * start-up (peak RSS written at exit by the preload bench/peak-rss.js).
+ */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
-const { CLI, DIST_FIXTURES, GIB } = require('../settings');
+const { CLI, DIST_FIXTURES, GIB, childEnv } = require('../settings');
 const { run, start, waitForOutput } = require('../processes');
 const { vmHwmKb } = require('../process-stats');
-const { cookieLogin, startCookieBridgeProxy, tempDir } = require('../stack');
+const { cookieLogin, startCookieBridgeProxy, startFloorProxy, tempDir } = require('../stack');
+
+const PEAK_RSS = path.join(__dirname, '..', 'peak-rss.js');
 
 async function curlDownload(url) {
   const result = await run(
@@ -24,45 +31,57 @@ async function curlDownload(url) {
   return { seconds: Number(seconds), mbps: GIB / 1024 ** 2 / Number(seconds) };
 }
 
+/** curl through a proxy started by `startProxy`; the proxy's peak RSS read before it stops. */
+async function throughProxy(startProxy, bytesPath) {
+  const proxy = await startProxy();
+  try {
+    const timing = await curlDownload(`${proxy.url}${bytesPath}`);
+    return { ...timing, peakKb: vmHwmKb(proxy.handle.pid) };
+  } finally {
+    await proxy.handle.stop();
+  }
+}
+
+/** `node -r peak-rss.js <args>` with stdout to /dev/null, timed from spawn to exit (start-up included). */
+async function nodeToDevNull(label, args, env, peakFile) {
+  const startedAt = performance.now();
+  const result = await run(
+    process.execPath,
+    ['-r', PEAK_RSS, ...args],
+    { env: { ...env, BENCH_PEAK_RSS_FILE: peakFile }, stdout: 'ignore' },
+    300_000,
+  );
+  const seconds = (performance.now() - startedAt) / 1000;
+  if (result.code !== 0) throw new Error(`${label} failed (${result.code}): ${result.stderr}`);
+  const peakKb = Number(fs.readFileSync(peakFile, 'utf8')) || undefined;
+  return { seconds, mbps: GIB / 1024 ** 2 / seconds, peakKb };
+}
+
 async function sectionStreaming(results) {
   const api = start(process.execPath, [path.join(DIST_FIXTURES, 'demo-api.js'), '0']);
   const home = tempDir('cookie-bridge-bench-stream-');
   try {
     const [, apiUrl] = await waitForOutput(api, /listening on (http:\/\/\S+)/);
-    await cookieLogin(home, apiUrl, [
-      { name: 'session', value: crypto.randomBytes(24).toString('base64url') },
-    ]);
+    const cookie = `session=${crypto.randomBytes(24).toString('base64url')}`;
+    await cookieLogin(home, apiUrl, [{ name: 'session', value: cookie.slice('session='.length) }]);
     const bytesPath = `/api/bytes?size=${GIB}`;
     const direct = await curlDownload(`${apiUrl}${bytesPath}`);
-    const proxy = await startCookieBridgeProxy(home, apiUrl);
-    let viaProxy;
-    let proxyPeak;
-    try {
-      viaProxy = await curlDownload(`${proxy.url}${bytesPath}`);
-      proxyPeak = vmHwmKb(proxy.handle.pid);
-    } finally {
-      await proxy.handle.stop();
-    }
-    const peakFile = path.join(home, 'peak-rss');
-    const startedAt = performance.now();
-    const request = await run(
-      process.execPath,
-      ['-r', path.join(__dirname, '..', 'peak-rss.js'), CLI, 'request', '-s', '-e', apiUrl, bytesPath],
-      {
-        env: { ...process.env, COOKIE_BRIDGE_HOME: home, BENCH_PEAK_RSS_FILE: peakFile },
-        stdout: 'ignore',
-      },
-      300_000,
+    const viaFloorProxy = await throughProxy(() => startFloorProxy(apiUrl, cookie, 'node-http'), bytesPath);
+    const viaFloorUndici = await throughProxy(() => startFloorProxy(apiUrl, cookie, 'undici'), bytesPath);
+    const viaProxy = await throughProxy(() => startCookieBridgeProxy(home, apiUrl), bytesPath);
+    const viaFloorRequest = await nodeToDevNull(
+      'floor request',
+      [path.join(__dirname, '..', 'floor-request.js'), `${apiUrl}${bytesPath}`],
+      childEnv({ BENCH_COOKIE: cookie }),
+      path.join(home, 'peak-rss-floor'),
     );
-    const requestSeconds = (performance.now() - startedAt) / 1000;
-    if (request.code !== 0)
-      throw new Error(`cookie-bridge request failed (${request.code}): ${request.stderr}`);
-    const requestPeak = Number(fs.readFileSync(peakFile, 'utf8')) || undefined;
-    results.streaming = {
-      direct,
-      viaProxy: { ...viaProxy, peakKb: proxyPeak },
-      viaRequest: { seconds: requestSeconds, mbps: GIB / 1024 ** 2 / requestSeconds, peakKb: requestPeak },
-    };
+    const viaRequest = await nodeToDevNull(
+      'cookie-bridge request',
+      [CLI, 'request', '-s', '-e', apiUrl, bytesPath],
+      childEnv({ COOKIE_BRIDGE_HOME: home }),
+      path.join(home, 'peak-rss-request'),
+    );
+    results.streaming = { direct, viaFloorProxy, viaFloorUndici, viaProxy, viaFloorRequest, viaRequest };
   } finally {
     await api.stop();
     fs.rmSync(home, { recursive: true, force: true });
