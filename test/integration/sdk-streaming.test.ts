@@ -17,9 +17,10 @@ const MIB = 1024 * 1024;
 const BODY_BYTES = 256 * MIB;
 /** Far above one socket read (64 KiB) and undici's high-water mark, far below the body. */
 const BUFFER_BOUND = 2 * MIB;
-/** An upload also fills the loopback socket's kernel buffers (send and receive: a few MiB each). */
-const UPLOAD_IN_FLIGHT_BOUND = 32 * MIB;
-const SLOW = { pauseEveryBytes: 8 * MIB, pauseMs: 10 };
+/** What one side may be ahead of the other: the loopback socket's kernel buffers (a few MiB each way) and more. */
+const IN_FLIGHT_BOUND = 32 * MIB;
+/** 20 ms every 4 MiB: far slower than loopback, so the sender would run ahead if anything let it. */
+const SLOW = { pauseEveryBytes: 4 * MIB, pauseMs: 20 };
 
 /** systemTimers that call `probe` at the end of every pause, just before the reader resumes. */
 function probingTimers(probe: () => void): Timers {
@@ -42,6 +43,8 @@ describe('SDK streaming with bounded buffering', () => {
   /** Bytes of the upload the server has read so far, and what the test checks at every pause. */
   let uploadReceived = 0;
   let onUploadPause = (): void => undefined;
+  /** What the server has managed to send of the current download (into its socket, kept alive between tests). */
+  let downloadSent = (): number => 0;
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -51,6 +54,9 @@ describe('SDK streaming with bounded buffering', () => {
       }
       if (req.url === '/bytes') {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const socket = req.socket;
+        const before = socket.bytesWritten;
+        downloadSent = () => socket.bytesWritten - before;
         void writeBytes(res, BODY_BYTES);
       } else if (req.url === '/page') {
         res.writeHead(200, { 'content-type': 'text/html' });
@@ -90,16 +96,18 @@ describe('SDK streaming with bounded buffering', () => {
     const timers = probingTimers(() => (most = Math.max(most, response.body.readableLength)));
     expect(await readSlowly(response.body, { ...SLOW, timers })).toBe(BODY_BYTES);
     expect(most).toBeGreaterThan(0);
-    expect(most).toBeLessThanOrEqual(UPLOAD_IN_FLIGHT_BOUND);
+    expect(most).toBeLessThanOrEqual(IN_FLIGHT_BOUND);
   });
 
   it('writeBodyTo: a slow sink gets every byte, never more queued than it asked for', async () => {
     let written = 0;
     let most = 0;
+    let ahead = 0;
     let heads = 0;
     const sink = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         most = Math.max(most, sink.writableLength);
+        ahead = Math.max(ahead, downloadSent() - written);
         const before = written;
         written += chunk.length;
         // Slow: every 8 MiB the write completes only after a pause.
@@ -120,6 +128,8 @@ describe('SDK streaming with bounded buffering', () => {
     expect(written).toBe(BODY_BYTES);
     expect(sink.writableFinished).toBe(true);
     expect(most).toBeLessThanOrEqual(BUFFER_BOUND);
+    expect(ahead).toBeGreaterThan(0);
+    expect(ahead).toBeLessThanOrEqual(IN_FLIGHT_BOUND);
   });
 
   it('writeBodyTo: an HTML page the session check reads first still arrives whole', async () => {
@@ -173,6 +183,6 @@ describe('SDK streaming with bounded buffering', () => {
     expect(serverRead).toBe(BODY_BYTES);
     expect(await response.json()).toEqual({ received: BODY_BYTES });
     expect(most).toBeGreaterThan(0);
-    expect(most).toBeLessThanOrEqual(UPLOAD_IN_FLIGHT_BOUND);
+    expect(most).toBeLessThanOrEqual(IN_FLIGHT_BOUND);
   });
 });
