@@ -1,33 +1,28 @@
 'use strict';
 /**
- * The floor of `cookie-bridge request URL > /dev/null` (bench section 2): the least a Node program can do
- * for the same download, in the same run. `node bench/floor-request.js URL COOKIE [undici|http]` GETs URL
- * with `Cookie: COOKIE` and writes the body to stdout: `undici` (default) pipes undici.request's body,
- * `http` pipes node:http's response. No checks, no jar, no CLI: what is left is Node's start-up, the HTTP
- * client and the copy to stdout. Run it under `node -r bench/peak-rss.js` for its peak RSS.
+ * The floor for `cookie-bridge request` (section 2): the least a Node client can do for the same job, an
+ * undici request with the Cookie ($BENCH_COOKIE) whose body is piped to stdout (backpressure included).
+ * Start-up counts, as it does for `request`. Usage: node floor-request.js <url> > /dev/null; exit 1 on a
+ * status other than 200.
  */
-const { pipeline } = require('node:stream');
+const { pipeline } = require('node:stream/promises');
 
-const [url, cookie = '', client = 'undici'] = process.argv.slice(2);
-if (!url) {
-  process.stderr.write('usage: node bench/floor-request.js URL [COOKIE] [undici|http]\n');
-  process.exit(2);
-}
-const headers = cookie ? { cookie } : {};
+const { request } = require('undici');
 
-function done(error) {
-  if (error) {
-    process.stderr.write(`floor-request: ${error.message}\n`);
+async function main() {
+  const { statusCode, body } = await request(process.argv[2], {
+    headers: { cookie: process.env.BENCH_COOKIE || '' },
+  });
+  if (statusCode !== 200) {
+    process.stderr.write(`floor-request: status ${statusCode}\n`);
+    body.resume();
     process.exitCode = 1;
+    return;
   }
+  await pipeline(body, process.stdout);
 }
 
-if (client === 'http') {
-  require('node:http')
-    .get(url, { headers }, (response) => pipeline(response, process.stdout, done))
-    .on('error', done);
-} else {
-  require('undici')
-    .request(url, { headers })
-    .then((response) => pipeline(response.body, process.stdout, done), done);
-}
+main().catch((error) => {
+  process.stderr.write(`floor-request: ${error.message}\n`);
+  process.exitCode = 1;
+});
