@@ -9,6 +9,7 @@ export { createForwardingClient } from './sdk/forwarding-client';
 export type {
   ClientRequestInit,
   ClientResponse,
+  ClientResponseHead,
   CookieBridgeClient,
   ForwardingClientDeps,
 } from './sdk/forwarding-client';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { buildConnector, Dispatcher, Pool } from 'undici';
 import { silentLogger, type Logger } from '../context';
 import { EndpointUnreachableError } from '../errors';
@@ -37,6 +37,21 @@ export interface HttpRequestOptions {
   signal?: AbortSignal;
   /** Another dispatcher than defaultDispatcher() (tests, a future proxy setting). */
   dispatcher?: Dispatcher;
+  /**
+   * Big bodies: where the body goes, chosen at the response head. undici then writes each chunk straight
+   * into it (undici.stream: no Readable in between), pauses the socket while it is full and ends it at the
+   * end. The response still resolves at the head, with an empty `body`; its `finished` settles once the
+   * body is written (rejecting with the sink's own error, e.g. EPIPE, or the connection's).
+   */
+  bodySink?: (head: HttpResponseHead) => Writable;
+}
+
+/** The response head, as bodySink sees it. */
+export interface HttpResponseHead {
+  url: URL;
+  status: number;
+  statusText: string;
+  headers: IncomingHttpHeaders;
 }
 
 export interface HttpResponse {
@@ -47,6 +62,8 @@ export interface HttpResponse {
   headers: IncomingHttpHeaders;
   /** The body as a stream; read it once, with readResponseBody() or by piping. */
   body: Readable;
+  /** With `bodySink`: settles once the whole body is written into the sink. */
+  finished?: Promise<void>;
 }
 
 export type HttpRequest = (url: URL, options?: HttpRequestOptions) => Promise<HttpResponse>;
@@ -352,19 +369,23 @@ function withResponseHead(dispatcher: Dispatcher): Dispatcher {
 export async function httpRequest(url: URL, options: HttpRequestOptions = {}): Promise<HttpResponse> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const line: ResponseHead = { statusText: '', headers: {} };
+  const requestOptions = {
+    method: (options.method ?? 'GET') as Dispatcher.HttpMethod,
+    headers: options.headers ?? {},
+    ...(options.body === undefined ? {} : { body: options.body }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    dispatcher: withResponseHead(options.dispatcher ?? defaultDispatcher()),
+    maxRedirections: 0,
+    headersTimeout: timeoutMs,
+    // Like node:http: once the head is in, the body may take its time (callers bound their reads).
+    bodyTimeout: 0,
+    opaque: line,
+  };
+  if (options.bodySink !== undefined) {
+    return streamToSink(url, requestOptions, line, options.bodySink, timeoutMs);
+  }
   try {
-    const response = await undici().request(url, {
-      method: (options.method ?? 'GET') as Dispatcher.HttpMethod,
-      headers: options.headers ?? {},
-      ...(options.body === undefined ? {} : { body: options.body }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-      dispatcher: withResponseHead(options.dispatcher ?? defaultDispatcher()),
-      maxRedirections: 0,
-      headersTimeout: timeoutMs,
-      // Like node:http: once the head is in, the body may take its time (callers bound their reads).
-      bodyTimeout: 0,
-      opaque: line,
-    });
+    const response = await undici().request(url, requestOptions);
     return {
       url,
       status: response.statusCode,
@@ -375,6 +396,41 @@ export async function httpRequest(url: URL, options: HttpRequestOptions = {}): P
   } catch (error) {
     throw toUnreachableError(url, error, timeoutMs);
   }
+}
+
+/**
+ * httpRequest with a bodySink: undici.stream() asks for the sink at the head and writes the body into it.
+ * Resolves at the head (like undici.request), with `finished` for the rest.
+ */
+function streamToSink(
+  url: URL,
+  requestOptions: Parameters<typeof import('undici').stream>[1],
+  line: ResponseHead,
+  bodySink: (head: HttpResponseHead) => Writable,
+  timeoutMs: number,
+): Promise<HttpResponse> {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    let atHead = false;
+    const done: Promise<unknown> = undici().stream(url, requestOptions, ({ statusCode }) => {
+      atHead = true;
+      const head = { url, status: statusCode, statusText: line.statusText, headers: line.headers };
+      let sink: Writable;
+      try {
+        sink = bodySink(head);
+      } catch (error) {
+        reject(error as Error);
+        throw error;
+      }
+      const finished = done.then(() => undefined);
+      // A caller that stops early (a sign-in page, a failed jar write) may never await it: no unhandled rejection.
+      finished.catch(() => undefined);
+      resolve({ ...head, body: Readable.from([]), finished });
+      return sink;
+    });
+    done.catch((error: unknown) => {
+      if (!atHead) reject(toUnreachableError(url, error, timeoutMs));
+    });
+  });
 }
 
 /**

@@ -1,13 +1,20 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { CredentialStore } from '../store/credential-types';
 import { resolveEndpointUrl } from '../protocol/endpoint';
-import { systemHttpClient, type HttpClient, type OutgoingHeaders } from '../http/http-request';
+import {
+  systemHttpClient,
+  type HttpClient,
+  type HttpResponseHead,
+  type OutgoingHeaders,
+} from '../http/http-request';
 import { describeHeaders, redactUrl } from '../protocol/redact';
 import { silentLogger, type AppContext } from '../context';
 import { SessionExpiredError } from '../errors';
 import { saveSetCookies } from '../http/save-set-cookies';
 import { checkUpstreamSession } from '../http/session-check';
+import { isWorthInspecting } from '../protocol/auth-proxy-signals';
 import { resolveCredential, type CredentialSource } from '../store/resolve-credential';
 
 export interface ClientRequestInit {
@@ -21,16 +28,28 @@ export interface ClientRequestInit {
   expectJson?: boolean;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Big bodies: where the body goes, asked for once the head is in (a sign-in page is still refused
+   * before anything is written). Each chunk is written straight into it, the connection pausing while it
+   * is full, and it is ended at the end (process.stdout, a file stream…). The response's `body` is then
+   * empty: await `finished`.
+   */
+  writeBodyTo?: (head: ClientResponseHead) => Writable;
 }
 
-export interface ClientResponse {
+export interface ClientResponseHead {
   url: URL;
   status: number;
   statusText: string;
   ok: boolean;
   headers: IncomingHttpHeaders;
+}
+
+export interface ClientResponse extends ClientResponseHead {
   /** The body, streamed: read it once, with text()/json()/buffer() or by piping. */
   body: Readable;
+  /** With `writeBodyTo`: settles once the whole body is written (rejects with the write's or the connection's error). */
+  finished?: Promise<void>;
   buffer(): Promise<Buffer>;
   text(): Promise<string>;
   json<T = unknown>(): Promise<T>;
@@ -69,12 +88,23 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
     const method = (init.method ?? (init.body === undefined ? 'GET' : 'POST')).toUpperCase();
     logger.debug(`> ${method} ${redactUrl(url)}\n${describeHeaders(headers)}`);
     const timeoutMs = init.timeoutMs ?? deps.timeoutMs;
+    const { writeBodyTo } = init;
+    // With writeBodyTo, a response the session check reads first is held in `inspected` until it passes.
+    let inspected: PassThrough | undefined;
+    const bodySink =
+      writeBodyTo === undefined
+        ? undefined
+        : (head: HttpResponseHead): Writable =>
+            isWorthInspecting(head.status, head.headers)
+              ? (inspected = new PassThrough())
+              : writeBodyTo(toHead(head));
     const response = await http.request(url, {
       method,
       headers,
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(init.signal === undefined ? {} : { signal: init.signal }),
+      ...(bodySink === undefined ? {} : { bodySink }),
     });
     logger.debug(`< ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}`);
 
@@ -82,11 +112,14 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
       await saveSetCookies(store, { endpoint, url, setCookies: response.headers['set-cookie'], logger });
     }
 
-    const checked = await checkUpstreamSession(response, {
-      endpoint,
-      requestUrl: url,
-      ...(init.expectJson === undefined ? {} : { expectJson: init.expectJson }),
-    });
+    const checked = await checkUpstreamSession(
+      inspected === undefined ? response : { ...response, body: inspected },
+      {
+        endpoint,
+        requestUrl: url,
+        ...(init.expectJson === undefined ? {} : { expectJson: init.expectJson }),
+      },
+    );
     if (checked.signal !== undefined) {
       checked.body.resume();
       logger.debug(
@@ -94,8 +127,14 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
       );
       throw new SessionExpiredError(endpoint, checked.signal.detail, response.status);
     }
-    const body = checked.body;
-    return toClientResponse(url, response.status, response.statusText, response.headers, body);
+    const out = toClientResponse(url, response.status, response.statusText, response.headers, checked.body);
+    if (writeBodyTo === undefined) return out;
+    const written = response.finished;
+    if (written !== undefined && inspected === undefined) return { ...out, finished: written };
+    // An inspected page that passed (or an HttpClient without bodySink): piped where the caller asked.
+    const rest = pipeline(checked.body, writeBodyTo(toHead(response)));
+    const finished = Promise.all([written, rest]).then(() => undefined);
+    return { ...out, body: emptyBody(), finished };
   }
 
   return { endpoint, credentialSource: credential.source, fetch: fetchThrough };
@@ -105,6 +144,17 @@ function lowerCaseKeys(headers: Record<string, string | string[]>): OutgoingHead
   const out: OutgoingHeaders = {};
   for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
   return out;
+}
+
+function toHead(head: HttpResponseHead): ClientResponseHead {
+  const { url, status, statusText, headers } = head;
+  return { url, status, statusText, ok: status >= 200 && status < 300, headers };
+}
+
+function emptyBody(): Readable {
+  const body = new PassThrough();
+  body.end();
+  return body;
 }
 
 function toClientResponse(
