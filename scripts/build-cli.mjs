@@ -1,0 +1,109 @@
+// Builds the CLI that `bin` (package.json) points at: one bundle of our code (src/cli/main.ts and all it can
+// reach) plus one bundle per heavy dependency, loaded only by the commands that use it.
+//
+// Why: a cold start of `cookie-bridge api info` spent most of its time resolving and reading ~45 files of
+// ours and ~100 of undici's. One file for our code, one per dependency, and none loaded before it is needed.
+// Our own modules that commands require lazily (run-cli.ts, cli-context.ts) stay lazy inside the bundle:
+// esbuild wraps each in an init function that runs on first require. The library (`exports`, dist/src) is
+// tsc's output, not this bundle.
+//
+//   node scripts/build-cli.mjs            (run by `npm run build`, after tsc)
+import * as esbuild from 'esbuild';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+const BIN = join(ROOT, pkg.bin['cookie-bridge']);
+const OUT_DIR = dirname(BIN);
+
+/**
+ * Dependencies bundled on their own (dist/cli/vendor/<name>.js), each required only where the code requires
+ * it: undici by the first request, tough-cookie by the first jar read, express and http-proxy-middleware by
+ * `serve`. Every other package stays a plain require() of node_modules (`open` is ES modules: import()).
+ */
+const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware'];
+/** Small packages the start-up needs anyway: inside the main bundle. */
+const INLINE = new Set(['commander', 'env-paths']);
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: `node${pkg.engines.node.replace(/^>=/, '')}`,
+  // Whitespace and syntax only: names stay, so stack traces and error names read as in the source.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+/** Resolves the vendor packages to their own bundle and leaves other packages to node_modules. */
+function dependencyBoundaries(ownVendor) {
+  return {
+    name: 'dependency-boundaries',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:') || args.kind === 'entry-point') return undefined;
+        const name = args.path.startsWith('@')
+          ? args.path.split('/').slice(0, 2).join('/')
+          : args.path.split('/')[0];
+        if (ownVendor !== undefined) {
+          // Inside a vendor bundle: other vendor bundles stay separate, the rest is bundled.
+          if (name !== ownVendor && VENDOR.includes(name) && name === args.path) {
+            return { path: `./${name}.js`, external: true };
+          }
+          return undefined;
+        }
+        if (VENDOR.includes(name) && name === args.path) {
+          return { path: `./vendor/${name}.js`, external: true };
+        }
+        if (INLINE.has(name)) return undefined;
+        return { path: args.path, external: true };
+      });
+      // src/cli/main.ts reads the version from package.json through tsc's dist/ layout: the root one here.
+      build.onResolve({ filter: /package\.json$/ }, () => ({ path: join(ROOT, 'package.json') }));
+    },
+  };
+}
+
+/**
+ * commander requires node:child_process at load for executable subcommands, which we do not use: that pulls
+ * in net, dgram and child_process on every start. Give it a stand-in that loads the real one on first use.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process-for-commander',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[/\\]commander[/\\]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'lazy' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents:
+        "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
+rmSync(OUT_DIR, { recursive: true, force: true });
+
+await Promise.all([
+  esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
+    outfile: BIN,
+    plugins: [dependencyBoundaries(undefined), lazyChildProcess],
+  }),
+  ...VENDOR.map((name) =>
+    esbuild.build({
+      ...common,
+      stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: ROOT },
+      outfile: join(OUT_DIR, 'vendor', `${name}.js`),
+      plugins: [dependencyBoundaries(name)],
+    }),
+  ),
+]);
+
+// `npx cookie-bridge` and a global install run the file directly; esbuild keeps main.ts's #! line.
+chmodSync(BIN, 0o755);
