@@ -11,6 +11,7 @@
 import * as esbuild from 'esbuild';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,6 +27,73 @@ const OUT_DIR = dirname(BIN);
 const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware'];
 /** Small packages the start-up needs anyway: inside the main bundle. */
 const INLINE = new Set(['commander', 'env-paths']);
+
+/**
+ * undici's index loads fetch, WebSocket, EventSource, the cache API and the mocks: about two thirds of its
+ * load time, none of it used by the CLI. Its bundle starts from the parts we use (dispatchers, the request API,
+ * connector, errors); any other export still works, loading the full index on first access.
+ */
+function undiciEntry() {
+  const requireHere = createRequire(join(ROOT, 'package.json'));
+  const lib = (path) => JSON.stringify(join(dirname(requireHere.resolve('undici')), 'lib', path));
+  const names = Object.keys(requireHere('undici'));
+  return `'use strict';
+const Dispatcher = require(${lib('dispatcher/dispatcher')});
+const api = require(${lib('api')});
+const util = require(${lib('core/util')});
+const errors = require(${lib('core/errors')});
+const { getGlobalDispatcher, setGlobalDispatcher } = require(${lib('global')});
+Object.assign(Dispatcher.prototype, api); // as undici's index.js does
+// undici's index.js makeDispatcher: request(url, opts) on opts.dispatcher or the global one.
+function makeDispatcher(fn) {
+  return (url, opts, handler) => {
+    if (typeof opts === 'function') { handler = opts; opts = null; }
+    if (!url || (typeof url !== 'string' && typeof url !== 'object' && !(url instanceof URL))) {
+      throw new errors.InvalidArgumentError('invalid url');
+    }
+    if (opts != null && typeof opts !== 'object') throw new errors.InvalidArgumentError('invalid opts');
+    if (opts && opts.path != null) {
+      if (typeof opts.path !== 'string') throw new errors.InvalidArgumentError('invalid opts.path');
+      const path = opts.path.startsWith('/') ? opts.path : '/' + opts.path;
+      url = new URL(util.parseOrigin(url).origin + path);
+    } else {
+      if (!opts) opts = typeof url === 'object' ? url : {};
+      url = util.parseURL(url);
+    }
+    const { agent, dispatcher = getGlobalDispatcher() } = opts;
+    if (agent) throw new errors.InvalidArgumentError('unsupported opts.agent. Did you mean opts.client?');
+    return fn.call(dispatcher, {
+      ...opts,
+      origin: url.origin,
+      path: url.search ? url.pathname + url.search : url.pathname,
+      method: opts.method || (opts.body ? 'PUT' : 'GET'),
+    }, handler);
+  };
+}
+Object.assign(exports, {
+  Dispatcher,
+  Client: require(${lib('dispatcher/client')}),
+  Pool: require(${lib('dispatcher/pool')}),
+  Agent: require(${lib('dispatcher/agent')}),
+  DecoratorHandler: require(${lib('handler/decorator-handler')}),
+  buildConnector: require(${lib('core/connect')}),
+  errors,
+  getGlobalDispatcher,
+  setGlobalDispatcher,
+  request: makeDispatcher(api.request),
+  stream: makeDispatcher(api.stream),
+  pipeline: makeDispatcher(api.pipeline),
+  connect: makeDispatcher(api.connect),
+  upgrade: makeDispatcher(api.upgrade),
+});
+let full;
+for (const name of ${JSON.stringify(names)}) {
+  if (!(name in exports)) {
+    Object.defineProperty(exports, name, { enumerable: true, get: () => (full ??= require('undici'))[name] });
+  }
+}
+`;
+}
 
 const common = {
   bundle: true,
@@ -98,7 +166,11 @@ await Promise.all([
   ...VENDOR.map((name) =>
     esbuild.build({
       ...common,
-      stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: ROOT },
+      stdin: {
+        contents:
+          name === 'undici' ? undiciEntry() : `module.exports = require(${JSON.stringify(name)});`,
+        resolveDir: ROOT,
+      },
       outfile: join(OUT_DIR, 'vendor', `${name}.js`),
       plugins: [dependencyBoundaries(name)],
     }),
