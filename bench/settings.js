@@ -7,7 +7,8 @@ const DIST = path.join(ROOT, 'dist');
 
 module.exports = {
   ROOT,
-  CLI: path.join(DIST, 'src', 'cli', 'main.js'),
+  /** The built CLI: the file package.json's `bin` names (the bundle of scripts/build-cli.mjs). */
+  CLI: path.join(ROOT, require('../package.json').bin['cookie-bridge']),
   DIST_INDEX: path.join(DIST, 'src', 'index.js'),
   DIST_FIXTURES: path.join(DIST, 'fixtures'),
   /** The shared launchers (child-process handle, readiness, budgets, templates), built by `npm run build`. */

@@ -144,11 +144,12 @@ const lazyChildProcess = {
   name: 'lazy-child-process-for-commander',
   setup(build) {
     build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
-      /[/\\]commander[/\\]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'lazy' } : undefined,
+      /[/\\]commander[/\\]/.test(args.importer)
+        ? { path: 'lazy-child-process', namespace: 'lazy' }
+        : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
-      contents:
-        "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
       loader: 'js',
     }));
   },
@@ -167,8 +168,7 @@ await Promise.all([
     esbuild.build({
       ...common,
       stdin: {
-        contents:
-          name === 'undici' ? undiciEntry() : `module.exports = require(${JSON.stringify(name)});`,
+        contents: name === 'undici' ? undiciEntry() : `module.exports = require(${JSON.stringify(name)});`,
         resolveDir: ROOT,
       },
       outfile: join(OUT_DIR, 'vendor', `${name}.js`),
