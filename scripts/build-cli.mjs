@@ -1,11 +1,14 @@
-// Builds the CLI that `bin` (package.json) points at: one bundle of our code (src/cli/main.ts and all it can
-// reach) plus one bundle per heavy dependency, loaded only by the commands that use it.
+// Builds the CLI that `bin` (package.json) points at, in dist/cli/:
+//   cookie-bridge.js   the entry (src/cli/main.ts): turns V8's compile cache on, answers --version, then
+//                      requires cli-core.js (so the cache covers it, and --version reads a few KB only)
+//   cli-core.js        our code (src/cli/run-cli.ts and all it can reach) with commander and env-paths
+//   vendor/<name>.js   one bundle per heavy dependency, required only by the code that uses it
 //
 // Why: a cold start of `cookie-bridge api info` spent most of its time resolving and reading ~45 files of
-// ours and ~100 of undici's. One file for our code, one per dependency, and none loaded before it is needed.
-// Our own modules that commands require lazily (run-cli.ts, cli-context.ts) stay lazy inside the bundle:
-// esbuild wraps each in an init function that runs on first require. The library (`exports`, dist/src) is
-// tsc's output, not this bundle.
+// ours and ~100 of undici's. One file for our code, one per dependency, none loaded before it is needed.
+// Our modules that are required lazily (run-cli.ts's commands, cli-context.ts) stay lazy inside the bundle:
+// esbuild wraps each in an init function that runs on its first require. The library (`exports`, the SDK,
+// dist/src) is tsc's output, not this.
 //
 //   node scripts/build-cli.mjs            (run by `npm run build`, after tsc)
 import * as esbuild from 'esbuild';
@@ -130,8 +133,19 @@ function dependencyBoundaries(ownVendor) {
         if (INLINE.has(name)) return undefined;
         return { path: args.path, external: true };
       });
+      // The entry (main.ts) stays a few lines: it turns the compile cache on, then requires the core bundle.
+      build.onResolve({ filter: /^\.\/run-cli$/ }, (args) =>
+        ownVendor === undefined && /main\.ts$/.test(args.importer)
+          ? { path: './cli-core.js', external: true }
+          : undefined,
+      );
       // src/cli/main.ts reads the version from package.json through tsc's dist/ layout: the root one here.
-      build.onResolve({ filter: /package\.json$/ }, () => ({ path: join(ROOT, 'package.json') }));
+      // Only the version is inlined, not the whole package.json.
+      build.onResolve({ filter: /package\.json$/ }, () => ({ path: 'package.json', namespace: 'version' }));
+      build.onLoad({ filter: /.*/, namespace: 'version' }, () => ({
+        contents: JSON.stringify({ version: pkg.version }),
+        loader: 'json',
+      }));
     },
   };
 }
@@ -162,6 +176,12 @@ await Promise.all([
     ...common,
     entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
     outfile: BIN,
+    plugins: [dependencyBoundaries(undefined), lazyChildProcess],
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, 'src', 'cli', 'run-cli.ts')],
+    outfile: join(OUT_DIR, 'cli-core.js'),
     plugins: [dependencyBoundaries(undefined), lazyChildProcess],
   }),
   ...VENDOR.map((name) =>
