@@ -34,7 +34,8 @@ const INLINE = new Set(['commander', 'env-paths']);
 /**
  * undici's index loads fetch, WebSocket, EventSource, the cache API and the mocks: about two thirds of its
  * load time, none of it used by the CLI. Its bundle starts from the parts we use (dispatchers, the request API,
- * connector, errors); any other export still works, loading the full index on first access.
+ * connector, errors); any other export still works, loading the full index (vendor/undici-full.js, a copy
+ * of its own: its dispatchers work with ours, as any undici Dispatcher does) on first access.
  */
 function undiciEntry() {
   const requireHere = createRequire(join(ROOT, 'package.json'));
@@ -92,7 +93,7 @@ Object.assign(exports, {
 let full;
 for (const name of ${JSON.stringify(names)}) {
   if (!(name in exports)) {
-    Object.defineProperty(exports, name, { enumerable: true, get: () => (full ??= require('undici'))[name] });
+    Object.defineProperty(exports, name, { enumerable: true, get: () => (full ??= require('./undici-full.js'))[name] });
   }
 }
 `;
@@ -115,6 +116,7 @@ function dependencyBoundaries(ownVendor) {
   return {
     name: 'dependency-boundaries',
     setup(build) {
+      build.onResolve({ filter: /^\.\/undici-full\.js$/ }, (args) => ({ path: args.path, external: true }));
       build.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('node:') || args.kind === 'entry-point') return undefined;
         const name = args.path.startsWith('@')
@@ -195,6 +197,12 @@ await Promise.all([
       plugins: [dependencyBoundaries(name)],
     }),
   ),
+  esbuild.build({
+    ...common,
+    stdin: { contents: "module.exports = require('undici');", resolveDir: ROOT },
+    outfile: join(OUT_DIR, 'vendor', 'undici-full.js'),
+    plugins: [dependencyBoundaries('undici')],
+  }),
 ]);
 
 // `npx cookie-bridge` and a global install run the file directly; esbuild keeps main.ts's #! line.

@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { startDemoApi, type DemoApi } from '../../fixtures/demo-api';
+import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { resolveConfigHome } from '../../src/store/config-home';
 import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { CLI_PATH, REPO_ROOT, cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
@@ -19,7 +19,7 @@ interface Loaded {
 
 describe('the bundled CLI', () => {
   let temp: ReturnType<typeof makeTempHome>;
-  let api: DemoApi;
+  let api: RunningDemoApi;
   beforeAll(async () => {
     temp = makeTempHome();
     api = await startDemoApi();
