@@ -32,10 +32,11 @@ const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware'];
 const INLINE = new Set(['commander', 'env-paths']);
 
 /**
- * undici's index loads fetch, WebSocket, EventSource, the cache API and the mocks: about two thirds of its
- * load time, none of it used by the CLI. Its bundle starts from the parts we use (dispatchers, the request API,
- * connector, errors); any other export still works, loading the full index (vendor/undici-full.js, a copy
- * of its own: its dispatchers work with ours, as any undici Dispatcher does) on first access.
+ * undici's index loads fetch, WebSocket, EventSource, the cache API and the mocks: about a third of its
+ * load time, none of it used by the CLI. Its bundle holds every dispatcher, handler and interceptor, the
+ * request API, connector and errors (one copy: ProxyAgent's pools must share undici's internal symbols with
+ * it); the web APIs and mocks still work, loading the full index (vendor/undici-full.js, a copy of its own
+ * that reaches our dispatchers through their public dispatch()) on first access.
  */
 function undiciEntry() {
   const requireHere = createRequire(join(ROOT, 'package.json'));
@@ -78,8 +79,21 @@ Object.assign(exports, {
   Dispatcher,
   Client: require(${lib('dispatcher/client')}),
   Pool: require(${lib('dispatcher/pool')}),
+  BalancedPool: require(${lib('dispatcher/balanced-pool')}),
   Agent: require(${lib('dispatcher/agent')}),
+  ProxyAgent: require(${lib('dispatcher/proxy-agent')}),
+  EnvHttpProxyAgent: require(${lib('dispatcher/env-http-proxy-agent')}),
+  RetryAgent: require(${lib('dispatcher/retry-agent')}),
+  RetryHandler: require(${lib('handler/retry-handler')}),
   DecoratorHandler: require(${lib('handler/decorator-handler')}),
+  RedirectHandler: require(${lib('handler/redirect-handler')}),
+  createRedirectInterceptor: require(${lib('interceptor/redirect-interceptor')}),
+  interceptors: {
+    redirect: require(${lib('interceptor/redirect')}),
+    retry: require(${lib('interceptor/retry')}),
+    dump: require(${lib('interceptor/dump')}),
+    dns: require(${lib('interceptor/dns')}),
+  },
   buildConnector: require(${lib('core/connect')}),
   errors,
   getGlobalDispatcher,
