@@ -178,10 +178,49 @@ const lazyChildProcess = {
         ? { path: 'lazy-child-process', namespace: 'lazy' }
         : undefined,
     );
-    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+    build.onLoad({ filter: /^lazy-child-process$/, namespace: 'lazy' }, () => ({
       contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * undici's HTTP/2 client requires node:http2 at load (~5 ms) and reads seven header-name constants from it;
+ * we never enable HTTP/2. Its stand-in holds those constants (checked against node:http2 at build time) and
+ * loads the real module when anything else is used (http2.connect).
+ */
+const HTTP2_HEADER_NAMES = [
+  'HTTP2_HEADER_AUTHORITY',
+  'HTTP2_HEADER_METHOD',
+  'HTTP2_HEADER_PATH',
+  'HTTP2_HEADER_SCHEME',
+  'HTTP2_HEADER_CONTENT_LENGTH',
+  'HTTP2_HEADER_EXPECT',
+  'HTTP2_HEADER_STATUS',
+];
+const lazyHttp2 = {
+  name: 'lazy-http2-for-undici',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?http2$/ }, (args) =>
+      /[/\\]undici[/\\]lib[/\\]dispatcher[/\\]client-h2\.js$/.test(args.importer)
+        ? { path: 'lazy-http2', namespace: 'lazy' }
+        : undefined,
+    );
+    build.onLoad({ filter: /^lazy-http2$/, namespace: 'lazy' }, async () => {
+      const { constants } = await import('node:http2');
+      const headerNames = Object.fromEntries(HTTP2_HEADER_NAMES.map((name) => [name, constants[name]]));
+      if (Object.values(headerNames).some((value) => typeof value !== 'string')) {
+        throw new Error(`node:http2 lacks one of ${HTTP2_HEADER_NAMES.join(', ')}`);
+      }
+      return {
+        contents: `const headerNames = ${JSON.stringify(headerNames)};
+module.exports = new Proxy({}, {
+  get: (_, key) => (key === 'constants' ? headerNames : require('node:http2')[key]),
+});`,
+        loader: 'js',
+      };
+    });
   },
 };
 
@@ -208,7 +247,7 @@ await Promise.all([
         resolveDir: ROOT,
       },
       outfile: join(OUT_DIR, 'vendor', `${name}.js`),
-      plugins: [dependencyBoundaries(name)],
+      plugins: name === 'undici' ? [dependencyBoundaries(name), lazyHttp2] : [dependencyBoundaries(name)],
     }),
   ),
   esbuild.build({

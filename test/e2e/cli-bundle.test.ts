@@ -107,6 +107,9 @@ describe('the bundled CLI', () => {
     expect(files).toContain(bundle('undici'));
     expect(files).not.toContain(bundle('express'));
     expect(files).not.toContain(bundle('http-proxy-middleware'));
+    // undici's HTTP/2 client is never used: node:http2 stays unloaded (a stand-in in the bundle).
+    expect(result.builtins).not.toContain('http2');
+    expect(result.builtins).toContain('http');
     // Every file it loaded is ours: the main bundle and vendor bundles, never node_modules one file at a time.
     for (const file of files)
       expect(file).toMatch(
