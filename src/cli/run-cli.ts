@@ -2,6 +2,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, ExitCode, UsageError } from '../errors';
 import type { CliContext, GlobalFlags } from './cli-context';
 import { reportError } from './report-error';
+import { tuneV8ForCommand } from './short-command-tuning';
 
 /* Command modules are required lazily, so `cookie-bridge api info` does not load express or the login code. */
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -87,6 +88,7 @@ async function runProgram(argv: string[], version: string, state: CliRun): Promi
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       state.flags = command.optsWithGlobals() as GlobalFlags;
+      tuneV8ForCommand(command.name());
       exitCode = (await action(getContext(), ...(args.slice(0, -1) as never[]))) ?? ExitCode.Ok;
     };
 

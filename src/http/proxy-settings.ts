@@ -1,4 +1,3 @@
-import { BlockList, isIP } from 'node:net';
 import { ProxyError } from '../errors';
 import { networkErrorCode } from './upstream-errors';
 
@@ -138,7 +137,7 @@ export function matchesNoProxy(target: URL, noProxy: string): boolean {
   if (list === '*') return true;
   const host = target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname;
   const port = target.port === '' ? defaultPort(target.protocol) : Number(target.port);
-  const family = isIP(host);
+  const family = loadNet().isIP(host);
   const name = family === 0 ? host.toLowerCase().replace(/\.$/, '') : host;
   for (const entry of list.split(/[\s,]+/)) {
     if (entry === '') continue;
@@ -176,11 +175,11 @@ function matchesAddress(address: string, family: number, pattern: string): boole
   const slash = pattern.indexOf('/');
   const network = slash === -1 ? pattern : pattern.slice(0, slash);
   const type = family === 6 ? 'ipv6' : 'ipv4';
-  if (isIP(network) !== family) return false;
+  if (loadNet().isIP(network) !== family) return false;
   const full = family === 6 ? 128 : 32;
   const bits = slash === -1 ? 0 : Number.parseInt(pattern.slice(slash + 1), 10);
   if (Number.isNaN(bits) || bits < 0 || bits > full) return false;
-  const list = new BlockList();
+  const list = new (loadNet().BlockList)();
   list.addSubnet(network, bits === 0 ? full : bits, type);
   return list.check(address, type);
 }
@@ -242,3 +241,7 @@ export function proxyFailure(route: ProxyRoute, target: URL, error: unknown): Pr
       : { cause: error },
   );
 }
+
+// node:net loads when a NO_PROXY entry is matched, not at every start-up (`api info --offline` needs none).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadNet = (): typeof import('node:net') => require('node:net') as typeof import('node:net');

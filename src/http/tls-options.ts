@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { rootCertificates } from 'node:tls';
+import { promises as fsPromises } from 'node:fs';
 import type { buildConnector } from 'undici';
 import { UsageError, describeSystemError } from '../errors';
 import type { Logger } from '../context';
@@ -91,7 +90,7 @@ export function createTlsTrust(options: TlsTrustOptions = {}): TlsTrust {
       return [...new Set(given.map(([, pem]) => pem))];
     },
     async caListWith(extra) {
-      return [...rootCertificates, ...(await nodeExtra()), ...extra];
+      return [...loadTls().rootCertificates, ...(await nodeExtra()), ...extra];
     },
   };
 }
@@ -103,7 +102,7 @@ export function createTlsTrust(options: TlsTrustOptions = {}): TlsTrust {
 export async function readCaFile(file: string, source: string): Promise<string> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await fsPromises.readFile(file, 'utf8');
   } catch (error) {
     throw new UsageError(`${source}: cannot read ${file} (${describeSystemError(error)})`, {
       hint: 'give the path of the CA certificate file (PEM, the -----BEGIN CERTIFICATE----- kind)',
@@ -160,13 +159,16 @@ async function readNodeExtraCa(env: NodeJS.ProcessEnv): Promise<string[]> {
   const file = env.NODE_EXTRA_CA_CERTS;
   if (file === undefined || file === '') return [];
   try {
-    return pemCertificates(await readFile(file, 'utf8'));
+    return pemCertificates(await fsPromises.readFile(file, 'utf8'));
   } catch {
     // Node itself only warns about an unreadable file and goes on with its roots.
     return [];
   }
 }
 
+// node:tls (and node:fs/promises, through fsPromises) load when a CA list is built, not at every start-up.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadTls = (): typeof import('node:tls') => require('node:tls') as typeof import('node:tls');
 // undici is loaded on the first connection, like in http-request.ts.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const undici = (): typeof import('undici') => require('undici') as typeof import('undici');

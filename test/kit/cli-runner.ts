@@ -1,13 +1,20 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { CHROMIUM_DRIVER_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
 
-/** The built CLI, run as users run it. `npm test` builds before jest runs. */
-export const CLI_PATH = path.join(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 export const REPO_ROOT = path.join(__dirname, '..', '..');
+/**
+ * The built CLI, run as users run it: the file package.json's `bin` names (the esbuild bundle of
+ * scripts/build-cli.mjs). `npm test` builds before jest runs.
+ */
+export const CLI_PATH = path.join(
+  REPO_ROOT,
+  (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> })
+    .bin['cookie-bridge'] ?? 'package.json has no bin cookie-bridge',
+);
 
 export interface CliResult {
   code: number | null;

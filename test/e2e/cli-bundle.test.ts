@@ -1,0 +1,119 @@
+/**
+ * The CLI as shipped: package.json's `bin` is the esbuild bundle (scripts/build-cli.mjs), and each command
+ * loads only what it uses (heavy dependencies are separate bundles, required on first use).
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
+import { resolveConfigHome } from '../../src/store/config-home';
+import { FileCredentialStore } from '../../src/store/file-credential-store';
+import { CLI_PATH, REPO_ROOT, cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
+
+const RECORDER = path.join(REPO_ROOT, 'test', 'kit', 'module-load-recorder.js');
+const HEAVY_BUNDLES = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware'];
+
+interface Loaded {
+  files: string[];
+  builtins: string[];
+}
+
+describe('the bundled CLI', () => {
+  let temp: ReturnType<typeof makeTempHome>;
+  let api: RunningDemoApi;
+  beforeAll(async () => {
+    temp = makeTempHome();
+    api = await startDemoApi();
+    await new FileCredentialStore({ home: resolveConfigHome(cliEnv(temp.home)) }).saveLogin(
+      {
+        endpoint: api.url,
+        auth: { type: 'cookies' },
+        identity: 'dev@example.com',
+        loggedInAt: new Date(0).toISOString(),
+      },
+      [{ name: '_oauth2_proxy', value: 'bundle-test-session' }],
+    );
+  });
+  afterAll(async () => {
+    await api.close();
+    temp.cleanup();
+  });
+
+  /** Runs the CLI with the recorder preloaded; returns the result and what the process loaded. */
+  async function runRecorded(args: string[]): Promise<{ code: number | null; stdout: string } & Loaded> {
+    const modulesFile = path.join(temp.home, `modules-${args.join('-').replace(/\W+/g, '_')}.json`);
+    const result = await runCli(
+      args,
+      cliEnv(temp.home, {
+        NODE_OPTIONS: `--require ${JSON.stringify(RECORDER)}`,
+        COOKIE_BRIDGE_TEST_MODULES_FILE: modulesFile,
+      }),
+    );
+    return { ...result, ...(JSON.parse(readFileSync(modulesFile, 'utf8')) as Loaded) };
+  }
+
+  const entry = path.relative(REPO_ROOT, CLI_PATH);
+  const core = path.join(path.dirname(entry), 'cli-core.js');
+  const ours = (files: string[]): string[] =>
+    files.filter((file) => file !== RECORDER).map((file) => path.relative(REPO_ROOT, file));
+  const bundle = (name: string): string =>
+    path.join(path.dirname(path.relative(REPO_ROOT, CLI_PATH)), 'vendor', `${name}.js`);
+
+  it('bin is an executable bundled file under dist/, with its #! line', () => {
+    const { bin } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    };
+    expect(path.join(REPO_ROOT, bin['cookie-bridge'] ?? '')).toBe(CLI_PATH);
+    expect(path.relative(REPO_ROOT, CLI_PATH)).toMatch(/^dist\//);
+    accessSync(CLI_PATH, constants.X_OK);
+    expect(readFileSync(CLI_PATH, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('--version and -V print the version and read only the entry file (not the core bundle, no node:child_process)', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const result = await runRecorded([flag]);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe(`${version}\n`);
+      expect(ours(result.files)).toEqual([entry]);
+      expect(result.builtins).not.toContain('child_process');
+    }
+  });
+
+  it('--help runs from the bundle and lists the commands', async () => {
+    const result = await runRecorded(['--help']);
+    expect(result.code).toBe(0);
+    for (const word of ['api', 'request', 'proxy', 'serve', 'exec', 'completion', 'Exit codes']) {
+      expect(result.stdout).toContain(word);
+    }
+    expect(ours(result.files)).toEqual([entry, core]);
+  });
+
+  it('api info --offline reads the stored login without undici, tough-cookie, express or node:http/tls', async () => {
+    const result = await runRecorded(['api', 'info', '--offline', '--json', '-e', api.url]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ endpoint: api.url, credential: 'cookie-jar' });
+    expect(ours(result.files)).toEqual([entry, core]);
+    for (const name of ['http', 'https', 'tls', 'http2', 'child_process', 'zlib', 'worker_threads']) {
+      expect(result.builtins).not.toContain(name);
+    }
+  });
+
+  it('api info with its server check loads undici (and the jar) on demand, still not express', async () => {
+    const result = await runRecorded(['api', 'info', '--json', '-e', api.url]);
+    expect(result.stdout).toContain(`"endpoint": "${api.url}"`);
+    const files = ours(result.files);
+    expect(files).toContain(bundle('undici'));
+    expect(files).not.toContain(bundle('express'));
+    expect(files).not.toContain(bundle('http-proxy-middleware'));
+    // undici's HTTP/2 client is never used: node:http2 stays unloaded (a stand-in in the bundle).
+    expect(result.builtins).not.toContain('http2');
+    expect(result.builtins).toContain('http');
+    // Every file it loaded is ours: the main bundle and vendor bundles, never node_modules one file at a time.
+    for (const file of files)
+      expect(file).toMatch(
+        new RegExp(`^dist/cli/(cookie-bridge|cli-core|vendor/(${HEAVY_BUNDLES.join('|')}))\\.js$`),
+      );
+  });
+});
