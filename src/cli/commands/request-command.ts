@@ -31,7 +31,6 @@ export async function requestCommand(
   const headers = parseHeaders(options.header);
   // curl's default; -H 'Accept: …' sets another (the SDK's own default prefers JSON).
   headers.accept ??= '*/*';
-  useSmallWasmFootprint();
   const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
   await warnIfSessionEndsSoon(ctx, endpoint);
   const client = await createForwardingClient({
@@ -75,16 +74,6 @@ export async function requestCommand(
   }
   if (response.status >= 400) throw new HttpStatusError(response.status, response.statusText);
   return 0;
-}
-
-/**
- * undici's HTTP parser is WebAssembly; V8 compiles it twice (Liftoff at once, then TurboFan in the
- * background), and the TurboFan pass alone raises this short-lived process's peak RSS by ~25 MB (88 → 60 MB
- * for a bare undici download here) while parsing a response head gains nothing measurable from it. Set in
- * the CLI's own process only, before undici is first loaded (the SDK never touches a host's V8 flags).
- */
-function useSmallWasmFootprint(): void {
-  setFlagsFromString('--liftoff-only');
 }
 
 /** How many bytes of the body between two young-generation collections (see sweepingStdout). */
