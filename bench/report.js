@@ -217,7 +217,14 @@ function coldStartLines(c) {
     '',
     `api info with its server check: ${fixed(online, 2)}× node -e '' (target ≤ 1.5×: ${verdict(online <= 1.5)}); ` +
       `api info --offline: ${fixed(offline, 2)}× (target ≤ 1.3×: ${verdict(offline <= 1.3)}); ` +
-      `--version: ${fixed(c.version.mean / c.node.mean, 2)}×.`,
+      `--version: ${fixed(c.version.mean / c.node.mean, 2)}×.` +
+      (c.floorInfo === undefined
+        ? ''
+        : ` The floor for the server check, one undici GET and nothing else: ${fixed(c.floorInfo.mean / c.node.mean, 2)}× ` +
+          `(api info adds ${fixed(c.online.mean - c.floorInfo.mean)} ms to it)` +
+          (c.floorInfoNodeHttp === undefined
+            ? '.'
+            : `; the same GET with node:http: ${fixed(c.floorInfoNodeHttp.mean / c.node.mean, 2)}×.`)),
     '',
   );
   lines.push('Slowest requires of `api info --offline` (inclusive ms, nested):', '', '```');

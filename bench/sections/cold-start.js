@@ -1,7 +1,7 @@
 'use strict';
 /**
  * Section 3: cold start (hyperfine -N): `node -e ''` and the floors beside it (node loading only node:http,
- * only undici: what a command that needs them cannot go below), then `--version`, `api info --offline` and
+ * only undici, one undici GET: what a command that needs them cannot go below), then `--version`, `api info --offline` and
  * `api info` with its server check against the local upstream; the slowest requires of `api info --offline`.
  */
 const fs = require('node:fs');
@@ -18,6 +18,16 @@ function commands(endpoint) {
     ['node', "node -e ''", `${node} -e ''`],
     ['nodeHttp', 'floor: node -e "require(\'node:http\')"', `${node} -e "require('node:http')"`],
     ['nodeUndici', 'floor: node -e "require(\'undici\')"', `${node} -e "require('undici')"`],
+    [
+      'floorInfo',
+      'floor: one undici GET of /api/health (bench/floor-info.js)',
+      `${node} ${path.join(__dirname, '..', 'floor-info.js')} ${endpoint}/api/health`,
+    ],
+    [
+      'floorInfoNodeHttp',
+      'floor: one node:http GET of /api/health (bench/floor-info.js node-http)',
+      `${node} ${path.join(__dirname, '..', 'floor-info.js')} ${endpoint}/api/health node-http`,
+    ],
     ['version', '--version', `${node} ${CLI} --version`],
     ['offline', 'api info --offline', `${node} ${CLI} api info --offline -e ${endpoint}`],
     ['online', 'api info (server check, local upstream)', `${node} ${CLI} api info -e ${endpoint}`],
@@ -27,8 +37,8 @@ function commands(endpoint) {
 async function sectionColdStart(results) {
   // Section 1 leaves its upstream and login behind; start our own when it did not run.
   results.upstream ??= await startUpstreamWithLogin(randomCookie());
-  const { url: endpoint, home } = results.upstream;
-  const env = childEnv({ COOKIE_BRIDGE_HOME: home });
+  const { url: endpoint, home, cookie } = results.upstream;
+  const env = childEnv({ COOKIE_BRIDGE_HOME: home, BENCH_COOKIE: cookie });
   const exportFile = path.join(home, 'hyperfine.json');
   const list = commands(endpoint);
   const check = await run(process.execPath, [CLI, 'api', 'info', '-e', endpoint, '--json'], { env }, 30_000);
