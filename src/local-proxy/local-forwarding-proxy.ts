@@ -68,6 +68,7 @@ export async function createLocalForwardingProxy(
   const now = options.now ?? systemClock;
   const resolved = await resolveCredential(endpoint, options.store, options.env);
   const jarVersion = options.store.jarVersion?.(endpoint);
+  const jarVersionSync = options.store.jarVersionSync?.(endpoint);
   const endpointUrl = new URL(endpoint);
   let port = 0;
 
@@ -79,6 +80,7 @@ export async function createLocalForwardingProxy(
     credential: createCachedCredential(resolved, {
       now,
       ...(jarVersion === undefined ? {} : { jarVersion }),
+      ...(jarVersionSync === undefined ? {} : { jarVersionSync }),
     }),
     credentialSource: resolved.source,
     policy: () => (options.secret === undefined ? { port } : { port, secret: options.secret }),
