@@ -18,9 +18,7 @@ import { startLocalProxy, type LocalProxyOptions } from './start-local-proxy';
 
 const WORKER_ENV = 'COOKIE_BRIDGE_PROXY_WORKER';
 
-type WorkerReport =
-  | { type: 'listening'; url: string }
-  | { type: 'failed'; code: string; message: string; port?: number };
+type WorkerReport = { type: 'listening'; url: string } | { type: 'failed'; message: string; port?: number };
 
 interface WorkerSetup {
   secret?: string;
@@ -104,7 +102,7 @@ function listening(worker: Worker): Promise<string> {
     worker.on('message', (report: WorkerReport) => {
       worker.off('exit', onExit);
       if (report.type === 'listening') resolve(report.url);
-      else if (report.code === 'E_PORT_IN_USE' && report.port !== undefined) {
+      else if (report.port !== undefined) {
         reject(new PortInUseError(report.port, PROXY_HOST));
       } else reject(new Error(report.message));
     });
@@ -140,7 +138,6 @@ export async function runProxyWorker(ctx: CliContext, options: LocalProxyOptions
     const known = error instanceof CookieBridgeError ? error : undefined;
     send({
       type: 'failed',
-      code: known?.code ?? 'E_UNEXPECTED',
       message: (error as Error).message,
       ...(error instanceof PortInUseError ? { port: error.port } : {}),
     });
