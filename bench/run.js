@@ -39,7 +39,7 @@ function main() {
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
   const sections = [
-    ['1', 'throughput', sectionThroughput, (WRK_SECONDS + 2) * 3 * 1000 + 60_000],
+    ['1', 'throughput', sectionThroughput, (WRK_SECONDS + 2) * 5 * 1000 + 60_000],
     ['2', 'streaming', sectionStreaming, 600_000],
     ['3', 'cold start', sectionColdStart, 300_000],
     ['4', 'login', sectionLogin, 300_000],

@@ -1,5 +1,6 @@
 'use strict';
 /** Section 1: HTTP throughput and latency (wrk): direct, nginx injecting the Cookie, cookie-bridge proxy. */
+const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
 const { cpuSeconds, vmHwmKb } = require('../process-stats');
@@ -10,6 +11,7 @@ const {
   startUpstreamWithLogin,
   waitUntilUp,
 } = require('../stack');
+const { start, waitForOutput } = require('../processes');
 const { wrk } = require('../wrk');
 
 async function sectionThroughput(results) {
@@ -20,6 +22,7 @@ async function sectionThroughput(results) {
   results.upstream = upstream;
   const nginx = await startCookieInjectingNginx(upstream.port, cookie);
   let proxy;
+  let floor;
   try {
     proxy = await startCookieBridgeProxy(upstream.home, direct);
     const checks = {
@@ -40,10 +43,29 @@ async function sectionThroughput(results) {
     rows['cookie-bridge proxy'] = await wrk(`${proxy.url}/api/items`);
     const proxyCpu = (cpuSeconds(proxy.handle.pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
     results.throughput = { rows, proxyPeakRss: vmHwmKb(proxy.handle.pid), proxyCpu };
+    await proxy.handle.stop();
+    proxy = undefined;
+    // The floor (part L): the least a Node proxy does per request, and the proxy on 2 processes.
+    floor = await startFloorProxy(direct, cookie);
+    rows['node floor proxy (bench/floor-proxy.js)'] = await wrk(`${floor.url}/api/items`);
+    await floor.handle.stop();
+    floor = undefined;
+    proxy = await startCookieBridgeProxy(upstream.home, direct, ['--workers', '2']);
+    rows['cookie-bridge proxy --workers 2'] = await wrk(`${proxy.url}/api/items`);
   } finally {
     if (proxy) await proxy.handle.stop();
+    if (floor) await floor.handle.stop();
     await nginx.stop();
   }
+}
+
+/** bench/floor-proxy.js in front of `upstreamUrl`, adding `cookie`; resolves once it prints its URL. */
+async function startFloorProxy(upstreamUrl, cookie) {
+  const handle = start(process.execPath, [path.join(__dirname, '..', 'floor-proxy.js'), upstreamUrl], {
+    env: { ...process.env, BENCH_COOKIE: cookie },
+  });
+  const [, url] = await waitForOutput(handle, /^(http:\/\/127\.0\.0\.1:\d+)$/m);
+  return { handle, url };
 }
 
 module.exports = { sectionThroughput };
