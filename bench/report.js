@@ -41,6 +41,15 @@ function summaryRows(results) {
       '≥ 0.6×',
       verdict(ratio >= 0.6),
     ]);
+    const workers = t.rows['cookie-bridge proxy --workers 2'];
+    if (workers !== undefined) {
+      rows.push([
+        'local proxy `--workers 2` requests/s vs nginx (1 worker)',
+        `${fixed(workers.rps / nginx.rps, 2)}× (p99 ${signed(workers.p99 - direct.p99)} ms over direct)`,
+        '–',
+        '–',
+      ]);
+    }
     rows.push([
       'p99 added by the local proxy over direct',
       `${signed(added)} ms (floor proxy ${floors.rows

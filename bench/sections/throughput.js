@@ -2,7 +2,7 @@
 /**
  * Section 1: HTTP throughput and latency (wrk): direct, nginx injecting the Cookie, the floor proxy
  * (bench/floor-proxy.js: the least a Node proxy does for the same job; with node:http's client, then with
- * undici's) and cookie-bridge proxy.
+ * undici's), cookie-bridge proxy, and cookie-bridge proxy --workers 2.
  */
 const { performance } = require('node:perf_hooks');
 
@@ -65,6 +65,13 @@ async function sectionThroughput(results) {
     rows['cookie-bridge proxy'] = await wrk(`${proxy.url}/api/items`);
     const proxyCpu = (cpuSeconds(proxy.handle.pid) - cpuBefore) / ((performance.now() - wallBefore) / 1000);
     results.throughput = { rows, proxyPeakRss: vmHwmKb(proxy.handle.pid), floorPeakRss, proxyCpu };
+    await proxy.handle.stop();
+    proxy = undefined;
+    // The same proxy as 2 processes sharing the port (`proxy --workers 2`, node:cluster): the 2-core answer.
+    proxy = await startCookieBridgeProxy(upstream.home, direct, ['--workers', '2']);
+    if ((await waitUntilUp(`${proxy.url}/api/items`)) !== 200)
+      throw new Error('cookie-bridge proxy --workers 2: the credential was not added');
+    rows['cookie-bridge proxy --workers 2'] = await wrk(`${proxy.url}/api/items`);
   } finally {
     if (proxy) await proxy.handle.stop();
     for (const floor of Object.values(floors)) await floor.handle.stop();

@@ -286,6 +286,11 @@ Examples:
     .option('-e, --endpoint <url>', 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)')
     .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', parsePort)
     .option('--secret', 'require a per-run random secret in the X-Cookie-Bridge-Secret header')
+    .option(
+      '--workers <n>',
+      'processes serving the port (node:cluster; default 1): more requests/s on several cores',
+      parseWorkers,
+    )
     .action(run((ctx, ...args) => commands.proxy().proxyCommand(ctx, ...(args as [never]))));
 
   program
@@ -409,6 +414,14 @@ function parsePort(value: string): number {
     throw new UsageError(`--port must be a whole number from 1 to 65535, not ${JSON.stringify(value)}`);
   }
   return port;
+}
+
+function parseWorkers(value: string): number {
+  const workers = Number(value);
+  if (!/^[0-9]+$/.test(value) || workers < 1 || workers > 64) {
+    throw new UsageError(`--workers must be a whole number from 1 to 64, not ${JSON.stringify(value)}`);
+  }
+  return workers;
 }
 
 function parseListenPort(value: string): number {

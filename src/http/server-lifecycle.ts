@@ -13,6 +13,8 @@ export interface ListenOptions {
   host: string;
   /** The PortInUseError's hint (what to do next), when the default does not fit the command. */
   portInUseHint?: string;
+  /** Share the port with the other workers of a node:cluster (not exclusive); default false. */
+  shared?: boolean;
 }
 
 /** Listens (exclusively) and resolves with the port bound; EADDRINUSE rejects with PortInUseError. */
@@ -33,7 +35,7 @@ export function listenServer(server: Server, options: ListenOptions): Promise<nu
     };
     server.once('error', onError);
     server.once('listening', onListening);
-    server.listen({ port: options.port, host: options.host, exclusive: true });
+    server.listen({ port: options.port, host: options.host, exclusive: options.shared !== true });
   });
 }
 

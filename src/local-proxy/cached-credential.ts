@@ -2,14 +2,18 @@ import type { ResolvedCredential } from '../store/resolve-credential';
 import type { Clock } from '../context';
 
 /**
- * The credential headers of each forwarded request, cheaply. Tokens and basic auth are fixed for the run.
- * A cookie jar is re-read only when its file changed (a stat, shared by the requests in flight at that
- * moment: refreshes written by other processes are seen on the next request) or after `maxAgeMs` (so
- * cookies that expire stop being sent). The Cookie header depends on the request path (cookie Path
- * attributes), so it is cached per path, for at most `maxEntries` paths.
+ * The credential headers of each forwarded request, cheaply. Tokens and basic auth are fixed for the run
+ * (asked once). A cookie jar is re-read only when its file changed or after `maxAgeMs` (so cookies that
+ * expire stop being sent). With `jarVersionSync` the change check is one stat syscall per turn of the event
+ * loop (shared by the requests read in that turn) and no await, so a refresh written by another process
+ * (another proxy worker, `api login`) is seen by the next request; with only the asynchronous `jarVersion`,
+ * one stat is shared by the requests in flight at that moment. The Cookie header depends on the request path
+ * (cookie Path attributes), so it is cached per path, for at most `maxEntries` paths.
  */
 
 export interface CachedCredential {
+  /** The headers when they are cached and still current (the hot path: synchronous); undefined otherwise. */
+  cachedHeadersFor(url: URL): Record<string, string> | undefined;
   headersFor(url: URL): Promise<Record<string, string>>;
   /** Forget what is cached (after this process wrote the jar). */
   invalidate(): void;
@@ -19,6 +23,8 @@ export interface CachedCredentialOptions {
   now: Clock;
   /** Identifies the jar's current content, e.g. the cookie file's inode, size and mtime. */
   jarVersion?: () => Promise<string>;
+  /** The same, synchronously: preferred when given (no thread-pool round trip per request). */
+  jarVersionSync?: () => string;
   maxAgeMs?: number;
   maxEntries?: number;
 }
@@ -30,36 +36,57 @@ export function createCachedCredential(
   credential: ResolvedCredential,
   options: CachedCredentialOptions,
 ): CachedCredential {
-  if (credential.source !== 'cookie-jar') {
-    return { headersFor: (url) => credential.headersFor(url), invalidate: () => undefined };
-  }
+  if (credential.source !== 'cookie-jar') return fixedCredential(credential);
   const maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const { jarVersionSync } = options;
   const cache = new Map<string, { headers: Record<string, string>; at: number }>();
   let cachedVersion: string | undefined;
   let versionInFlight: Promise<string> | undefined;
 
-  const currentVersion = (): Promise<string> => {
-    if (options.jarVersion === undefined) return Promise.resolve('');
+  // One stat per turn of the event loop: the requests read in the same I/O phase share it (measured: ~10%
+  // fewer CPU µs per small request than a stat each); a jar written meanwhile is seen from the next turn on.
+  let turnVersion: string | undefined;
+  const versionThisTurn = (stat: () => string): string => {
+    if (turnVersion === undefined) {
+      turnVersion = stat();
+      setImmediate(() => {
+        turnVersion = undefined;
+      });
+    }
+    return turnVersion;
+  };
+  const currentVersion = (): Promise<string> | string => {
+    if (jarVersionSync !== undefined) return versionThisTurn(jarVersionSync);
+    if (options.jarVersion === undefined) return '';
     versionInFlight ??= options.jarVersion().finally(() => {
       versionInFlight = undefined;
     });
     return versionInFlight;
   };
+  const lookup = (version: string, url: URL, now: number): Record<string, string> | undefined => {
+    if (version !== cachedVersion) {
+      cache.clear();
+      cachedVersion = version;
+      return undefined;
+    }
+    const hit = cache.get(url.pathname);
+    return hit !== undefined && now - hit.at < maxAgeMs ? hit.headers : undefined;
+  };
 
   return {
+    cachedHeadersFor(url) {
+      if (jarVersionSync === undefined && options.jarVersion !== undefined) return undefined;
+      return lookup(jarVersionSync === undefined ? '' : versionThisTurn(jarVersionSync), url, options.now());
+    },
     async headersFor(url) {
       const version = await currentVersion();
-      if (version !== cachedVersion) {
-        cache.clear();
-        cachedVersion = version;
-      }
-      const key = url.pathname;
-      const hit = cache.get(key);
       const now = options.now();
-      if (hit !== undefined && now - hit.at < maxAgeMs) return hit.headers;
+      const hit = lookup(version, url, now);
+      if (hit !== undefined) return hit;
       const headers = await credential.headersFor(url);
       if (cachedVersion === version) {
+        const key = url.pathname;
         cache.delete(key);
         cache.set(key, { headers, at: now });
         if (cache.size > maxEntries) {
@@ -73,6 +100,20 @@ export function createCachedCredential(
       cache.clear();
       cachedVersion = undefined;
       versionInFlight = undefined;
+      turnVersion = undefined;
     },
+  };
+}
+
+/** A token, basic auth or nothing: the same headers for every request of the run, asked for once. */
+function fixedCredential(credential: ResolvedCredential): CachedCredential {
+  let headers: Record<string, string> | undefined;
+  return {
+    cachedHeadersFor: () => headers,
+    async headersFor(url) {
+      headers ??= await credential.headersFor(url);
+      return headers;
+    },
+    invalidate: () => undefined,
   };
 }

@@ -7,7 +7,7 @@ import { saveSetCookies, upstreamTarget, type ProxyRuntime, type UpstreamTarget 
 import { checkLocalRequest } from './request-guard';
 import { checkUpstreamSession } from '../http/session-check';
 import { toIncomingHeaders } from '../http/http-request';
-import { toDispatchHeaders, type DispatchHandler, type HttpMethod } from './upstream-pool';
+import type { DispatchHandler, HttpMethod } from './upstream-pool';
 
 /**
  * One HTTP request through the proxy: check who asks, add the credential, stream the body up and the
@@ -32,7 +32,9 @@ export async function forwardHttpRequest(
   }
   const target = upstreamTarget(runtime, req.url ?? '/', req.headers.host ?? '');
   const method = req.method ?? 'GET';
-  const credential = await runtime.credential.headersFor(target.url);
+  // The cached header without an await (the usual case); the jar is read only when it changed.
+  const credential =
+    runtime.credential.cachedHeadersFor(target.url) ?? (await runtime.credential.headersFor(target.url));
   const headers = upstreamRequestHeaders(req.headers, {
     endpoint: runtime.endpointUrl,
     localOrigins: target.localOrigins,
@@ -60,7 +62,7 @@ export async function forwardHttpRequest(
       origin: runtime.endpointUrl.origin,
       method: method as HttpMethod,
       path: target.path,
-      headers: toDispatchHeaders(headers),
+      headers,
       ...(body === undefined ? {} : { body }),
     },
     exchange,

@@ -7,7 +7,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-heade
 import { saveSetCookies, upstreamTarget, type ProxyRuntime, type UpstreamTarget } from './proxy-runtime';
 import { checkLocalRequest } from './request-guard';
 import { checkUpstreamSession } from '../http/session-check';
-import { toDispatchHeaders, type DispatchHandler, type HttpMethod } from './upstream-pool';
+import type { DispatchHandler, HttpMethod } from './upstream-pool';
 
 /**
  * A WebSocket (or other Upgrade) request through the proxy: the same checks and credential as HTTP, sent
@@ -46,7 +46,7 @@ export async function forwardUpgrade(
       origin: runtime.endpointUrl.origin,
       method: (req.method ?? 'GET') as HttpMethod,
       path: target.path,
-      headers: toDispatchHeaders(headers),
+      headers,
       upgrade: protocol,
     },
     exchange,

@@ -50,8 +50,11 @@ export interface LocalForwardingProxy {
   credentialSource: CredentialSource;
   /** Who the stored login says we are, when known. */
   identity: string | undefined;
-  /** Listens on 127.0.0.1 (port 0: a free one); PortInUseError when the port is taken. */
-  listen(port?: number): Promise<{ url: string; port: number }>;
+  /**
+   * Listens on 127.0.0.1 (port 0: a free one); PortInUseError when the port is taken. `shared`: in a
+   * node:cluster worker, share the port with the other workers (`proxy --workers N`).
+   */
+  listen(port?: number, options?: { shared?: boolean }): Promise<{ url: string; port: number }>;
   /** Stops accepting, lets in-flight requests finish within the grace period, then cuts what is left. */
   close(): Promise<void>;
 }
@@ -68,6 +71,7 @@ export async function createLocalForwardingProxy(
   const now = options.now ?? systemClock;
   const resolved = await resolveCredential(endpoint, options.store, options.env);
   const jarVersion = options.store.jarVersion?.(endpoint);
+  const jarVersionSync = options.store.jarVersionSync?.(endpoint);
   const endpointUrl = new URL(endpoint);
   let port = 0;
 
@@ -79,6 +83,7 @@ export async function createLocalForwardingProxy(
     credential: createCachedCredential(resolved, {
       now,
       ...(jarVersion === undefined ? {} : { jarVersion }),
+      ...(jarVersionSync === undefined ? {} : { jarVersionSync }),
     }),
     credentialSource: resolved.source,
     policy: () => (options.secret === undefined ? { port } : { port, secret: options.secret }),
@@ -120,8 +125,15 @@ export async function createLocalForwardingProxy(
     else socket.destroy();
   });
 
-  const listen = async (requested = 0): Promise<{ url: string; port: number }> => {
-    port = await listenServer(server, { port: requested, host: PROXY_HOST });
+  const listen = async (
+    requested = 0,
+    listenOptions: { shared?: boolean } = {},
+  ): Promise<{ url: string; port: number }> => {
+    port = await listenServer(server, {
+      port: requested,
+      host: PROXY_HOST,
+      ...(listenOptions.shared === true ? { shared: true } : {}),
+    });
     return { url: `http://${PROXY_HOST}:${port}`, port };
   };
 

@@ -23,13 +23,18 @@ export interface UpstreamHeaderContext {
   credential: Record<string, string>;
 }
 
+/**
+ * The one copy of the request headers, ready for undici's dispatch (which frames the body itself: Transfer-
+ * Encoding, hop-by-hop, is left out with the others).
+ */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
   context: UpstreamHeaderContext,
-): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  const listed = connectionListedHeaders(incoming.connection);
-  for (const [name, value] of Object.entries(incoming)) {
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = listedIn(incoming.connection);
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || isHopByHop(name, listed) || DROPPED_REQUEST_HEADERS.has(name)) continue;
     out[name] = value;
   }
@@ -60,14 +65,23 @@ export function downstreamResponseHeaders(
   context: DownstreamHeaderContext,
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  const listed = connectionListedHeaders(incoming.connection);
-  for (const [name, value] of Object.entries(incoming)) {
+  const listed = listedIn(incoming.connection);
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || name === 'set-cookie' || isHopByHop(name, listed)) continue;
     out[name] = value;
   }
   const location = incoming.location;
   if (typeof location === 'string') out.location = rewriteLocation(location, context);
   return out;
+}
+
+const NONE_LISTED: ReadonlySet<string> = new Set();
+
+/** Most messages have no Connection header, or only keep-alive/close: no Set to build then. */
+function listedIn(connection: string | string[] | undefined): ReadonlySet<string> {
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return NONE_LISTED;
+  return connectionListedHeaders(connection);
 }
 
 /**

@@ -38,8 +38,16 @@ export function upstreamTarget(runtime: ProxyRuntime, requestTarget: string, hos
     url: new URL(`${runtime.endpointUrl.origin}${path}`),
     path,
     localOrigin: `http://${host.trim().toLowerCase()}`,
-    localOrigins: loopbackOrigins(runtime.policy().port),
+    localOrigins: localOriginsOf(runtime.policy().port),
   };
+}
+
+let lastOrigins: { port: number; origins: readonly string[] } | undefined;
+
+/** loopbackOrigins, built once per port rather than once per request. */
+function localOriginsOf(port: number): readonly string[] {
+  if (lastOrigins?.port !== port) lastOrigins = { port, origins: loopbackOrigins(port) };
+  return lastOrigins.origins;
 }
 
 /** Saves Set-Cookie from upstream into the jar (never passed on; never fatal: see http/save-set-cookies.ts). */

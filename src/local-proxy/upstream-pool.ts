@@ -1,4 +1,3 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { HttpClient, OriginPool } from '../http/http-request';
 
@@ -15,20 +14,6 @@ export type UpstreamPool = OriginPool;
 
 export function createUpstreamPool(endpoint: URL, http: Pick<HttpClient, 'originPool'>): UpstreamPool {
   return http.originPool(endpoint.origin);
-}
-
-/**
- * Request headers in the form undici accepts: it frames the body itself, so Transfer-Encoding (which it
- * refuses) is left out; hop-by-hop headers and Expect are gone already (upstreamRequestHeaders).
- */
-export function toDispatchHeaders(headers: OutgoingHttpHeaders): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || name === 'transfer-encoding') continue;
-    out[name] = typeof value === 'number' ? String(value) : value;
-  }
-  return out;
 }
 
 export type DispatchHandler = Dispatcher.DispatchHandlers;

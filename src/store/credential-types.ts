@@ -75,6 +75,8 @@ export interface CredentialStore {
    * undefined) cannot tell, and a cache relies on its maximum age alone.
    */
   jarVersion?(endpoint: string): (() => Promise<string>) | undefined;
+  /** jarVersion's synchronous twin (the same values), for a check on every request without an await. */
+  jarVersionSync?(endpoint: string): (() => string) | undefined;
   /**
    * Optional: the file an `api login` of `endpoint` holds while it runs (store/login-lock-file.ts), so two
    * logins of one endpoint never run at once. A store without it (in memory) does not serialise logins.

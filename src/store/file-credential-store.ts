@@ -23,6 +23,7 @@ import { readConfig, updateConfig } from './config-file';
 import {
   applyToJar,
   jarFileVersion,
+  jarFileVersionSync,
   readJar,
   readJarEntries,
   serialiseLoginJar,
@@ -102,6 +103,12 @@ export class FileCredentialStore implements CredentialStore {
   jarVersion(endpoint: string): () => Promise<string> {
     const file = this.pathsFor(endpoint).cookies;
     return () => jarFileVersion(file);
+  }
+
+  /** jarVersion, synchronously (one stat syscall). */
+  jarVersionSync(endpoint: string): () => string {
+    const file = this.pathsFor(endpoint).cookies;
+    return () => jarFileVersionSync(file);
   }
 
   /** `<home>/login-locks/<slug>`: held while an `api login` of the endpoint runs. */

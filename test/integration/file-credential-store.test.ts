@@ -541,4 +541,17 @@ describe('jarVersion (the change signal for caches)', () => {
     await newStore().saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v2' }]);
     await expect(version()).resolves.not.toBe(first);
   });
+
+  it('jarVersionSync gives the same values without an await', async () => {
+    const store = newStore();
+    const version = store.jarVersion(endpoint);
+    const now = store.jarVersionSync(endpoint);
+    expect(now()).toBe('missing:ENOENT');
+    await store.saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v1' }]);
+    const first = now();
+    expect(first).toBe(await version());
+    await newStore().saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v2' }]);
+    expect(now()).not.toBe(first);
+    expect(now()).toBe(await version());
+  });
 });

@@ -295,7 +295,7 @@ describe('local forwarding proxy in front of the oauth2-proxy look-alike', () =>
     expect(JSON.parse(whoami.text)).toEqual({ user: EMAIL });
   });
 
-  it("re-reads the jar by the store's change signal (CredentialStore.jarVersion)", async () => {
+  it("re-reads the jar by the store's change signal (CredentialStore.jarVersion / jarVersionSync)", async () => {
     const asked: string[] = [];
     let checks = 0;
     const watched = Object.create(store, {
@@ -309,9 +309,20 @@ describe('local forwarding proxy in front of the oauth2-proxy look-alike', () =>
           };
         },
       },
+      // the synchronous twin, which the proxy prefers (one stat per request, no await)
+      jarVersionSync: {
+        value: (endpoint: string) => {
+          asked.push(endpoint);
+          const version = store.jarVersionSync(endpoint);
+          return () => {
+            checks += 1;
+            return version();
+          };
+        },
+      },
     }) as FileCredentialStore;
     const port = await startProxy({ store: watched });
-    expect(asked).toEqual([parseEndpoint(lookalike.url).url]);
+    expect(asked).toEqual([parseEndpoint(lookalike.url).url, parseEndpoint(lookalike.url).url]);
     expect((await send(port, '/api/whoami', { headers: { accept: JSON_ACCEPT } })).status).toBe(200);
     expect(checks).toBeGreaterThan(0);
   });

@@ -2,6 +2,7 @@ import type { CliContext } from '../cli-context';
 import { waitForStopSignal } from '../stop-signals';
 import { watchSessionExpiry } from '../session-expiry-notice';
 import { startLocalProxy, type LocalProxyOptions } from './start-local-proxy';
+import { isProxyWorker, runProxyWorker, startProxyWorkers, type ProxyWorkers } from './proxy-workers';
 
 export type ProxyCommandOptions = LocalProxyOptions;
 
@@ -20,21 +21,31 @@ export async function proxyCommand(
   options: ProxyCommandOptions,
   stopSignal: StopSignal = waitForStopSignal,
 ): Promise<number> {
+  if (isProxyWorker(ctx.env)) return runProxyWorker(ctx, options);
   const stopped = stopSignal();
-  const { proxy, url, secret } = await startLocalProxy(ctx, options);
-  const who = proxy.identity === undefined ? '' : ` (as ${proxy.identity})`;
-  ctx.stderr.write(`cookie-bridge proxy: ${url} → ${proxy.endpoint}${who}\n`);
+  const workers = options.workers ?? 1;
+  const running =
+    workers > 1 ? await startProxyWorkers(ctx, options, workers) : await startSingleProxy(ctx, options);
+  const { url, secret } = running;
+  const who = running.identity === undefined ? '' : ` (as ${running.identity})`;
+  const many = workers > 1 ? ` (${workers} workers)` : '';
+  ctx.stderr.write(`cookie-bridge proxy: ${url} → ${running.endpoint}${who}${many}\n`);
   ctx.stdout.write(`${url}\n`);
   if (secret !== undefined) {
     ctx.stdout.write(`X-Cookie-Bridge-Secret: ${secret}\n`);
     ctx.stderr.write('every request must carry the X-Cookie-Bridge-Secret header printed on stdout\n');
   }
   ctx.stderr.write('press Ctrl-C to stop\n');
-  const expiryWatch = watchSessionExpiry(ctx, proxy.endpoint);
+  const expiryWatch = watchSessionExpiry(ctx, running.endpoint);
   const signal = await stopped;
   expiryWatch.stop();
   ctx.logger.debug(`${signal}: stopping`);
-  await proxy.close();
+  await running.stop();
   ctx.stderr.write('cookie-bridge proxy: stopped\n');
   return 0;
+}
+
+async function startSingleProxy(ctx: CliContext, options: ProxyCommandOptions): Promise<ProxyWorkers> {
+  const { proxy, url, secret } = await startLocalProxy(ctx, options);
+  return { url, secret, endpoint: proxy.endpoint, identity: proxy.identity, stop: () => proxy.close() };
 }

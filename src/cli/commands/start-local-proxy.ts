@@ -11,6 +11,8 @@ export interface LocalProxyOptions {
   endpoint?: string;
   port?: number;
   secret?: boolean;
+  /** `proxy --workers N`: processes sharing the port (node:cluster); default 1. */
+  workers?: number;
 }
 
 export interface StartedLocalProxy {
@@ -29,9 +31,15 @@ export interface StartedLocalProxy {
 export async function startLocalProxy(
   ctx: CliContext,
   options: LocalProxyOptions,
+  worker?: { secret: string | undefined },
 ): Promise<StartedLocalProxy> {
   const { endpoint } = await resolveEndpoint(options.endpoint, ctx.env, ctx.store);
-  const secret = options.secret === true ? randomBytes(32).toString('base64url') : undefined;
+  const secret =
+    worker !== undefined
+      ? worker.secret
+      : options.secret === true
+        ? randomBytes(32).toString('base64url')
+        : undefined;
   const proxy = await createLocalForwardingProxy({
     endpoint,
     store: ctx.store,
@@ -42,6 +50,6 @@ export async function startLocalProxy(
     http: ctx.http,
     ...(secret === undefined ? {} : { secret }),
   });
-  const { url } = await proxy.listen(options.port ?? 0);
+  const { url } = await proxy.listen(options.port ?? 0, worker === undefined ? {} : { shared: true });
   return { proxy, url, secret };
 }
