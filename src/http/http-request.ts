@@ -16,6 +16,9 @@ import { tlsConnector, type TlsTrust } from './tls-options';
 import { incomingHeadersFromLines, nodeHttpExchange } from './node-http-transport';
 
 /**
+ * Short exchanges without `bodySink` go on node:http/https instead (node-http-transport.ts: same routes, CA
+ * trust and errors), so a command that makes one request never loads undici.
+ *
  * The one outbound HTTP client, on undici: detection, verification, the SDK and forwarding client, relay
  * registration and polling use httpRequest(); the local proxy dispatches on an origin pool built here too.
  * So the forward proxy (HTTPS_PROXY, http_proxy, NO_PROXY: createHttpClient({ env }), proxy-settings.ts) and
