@@ -13,8 +13,12 @@ import {
   type ProxyRoute,
 } from './proxy-settings';
 import { tlsConnector, type TlsTrust } from './tls-options';
+import { incomingHeadersFromLines, nodeHttpExchange } from './node-http-transport';
 
 /**
+ * Short exchanges without `bodySink` go on node:http/https instead (node-http-transport.ts: same routes, CA
+ * trust and errors), so a command that makes one request never loads undici.
+ *
  * The one outbound HTTP client, on undici: detection, verification, the SDK and forwarding client, relay
  * registration and polling use httpRequest(); the local proxy dispatches on an origin pool built here too.
  * So the forward proxy (HTTPS_PROXY, http_proxy, NO_PROXY: createHttpClient({ env }), proxy-settings.ts) and
@@ -177,6 +181,15 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     request: async (url, requestOptions = {}) => {
       if (requestOptions.dispatcher !== undefined) return httpRequest(url, requestOptions);
       const route = routeFor(url);
+      // Short exchanges go on node:http/https (no undici to load); a bodySink streams on undici.stream().
+      if (requestOptions.bodySink === undefined && options.dispatcher === undefined) {
+        try {
+          return await nodeRequest(url, requestOptions, route, tls);
+        } catch (error) {
+          const cause = error instanceof EndpointUnreachableError ? error.cause : error;
+          throw proxyFailure(route, url, cause) ?? error;
+        }
+      }
       if (route.kind === 'direct') return httpRequest(url, { ...requestOptions, dispatcher: direct() });
       try {
         return await httpRequest(url, { ...requestOptions, dispatcher: await viaProxy(route, url.origin) });
@@ -363,6 +376,44 @@ function withResponseHead(dispatcher: Dispatcher): Dispatcher {
     composed.set(dispatcher, out);
   }
   return out;
+}
+
+/**
+ * One short exchange on node:http/https (node-http-transport.ts) with the client's route and CA trust:
+ * the same response shape and the same errors as httpRequest() on undici.
+ */
+async function nodeRequest(
+  url: URL,
+  options: HttpRequestOptions,
+  route: ProxyRoute,
+  tls: TlsTrust | undefined,
+): Promise<HttpResponse> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  try {
+    let ca: string[] | undefined;
+    if (tls !== undefined && url.protocol === 'https:') {
+      const extra = await tls.extraCaFor(url.origin);
+      if (extra.length > 0) ca = await tls.caListWith(extra);
+    }
+    const head = await nodeHttpExchange(url, {
+      method: options.method ?? 'GET',
+      headers: options.headers ?? {},
+      ...(options.body === undefined ? {} : { body: options.body }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      timeoutMs,
+      route,
+      ...(ca === undefined ? {} : { ca }),
+    });
+    return {
+      url,
+      status: head.status,
+      statusText: head.statusText,
+      headers: incomingHeadersFromLines(head.rawHeaders),
+      body: head.body,
+    };
+  } catch (error) {
+    throw toUnreachableError(url, error, timeoutMs);
+  }
 }
 
 /** One HTTP exchange: resolves at the response head (the body still streaming), rejects with EndpointUnreachableError. */

@@ -100,11 +100,12 @@ describe('the bundled CLI', () => {
     }
   });
 
-  it('api info with its server check loads undici (and the jar) on demand, still not express', async () => {
+  it('api info with its server check uses node:http (and the jar) on demand: no undici, no express', async () => {
     const result = await runRecorded(['api', 'info', '--json', '-e', api.url]);
     expect(result.stdout).toContain(`"endpoint": "${api.url}"`);
+    expect(JSON.parse(result.stdout)).toMatchObject({ endpoint: api.url });
     const files = ours(result.files);
-    expect(files).toContain(bundle('undici'));
+    expect(files).not.toContain(bundle('undici'));
     expect(files).not.toContain(bundle('express'));
     expect(files).not.toContain(bundle('http-proxy-middleware'));
     // undici's HTTP/2 client is never used: node:http2 stays unloaded (a stand-in in the bundle).
