@@ -13,7 +13,8 @@ import {
   type ProxyRoute,
 } from './proxy-settings';
 import { tlsConnector, type TlsTrust } from './tls-options';
-import { incomingHeadersFromLines, nodeHttpExchange } from './node-http-transport';
+import { incomingHeadersFromLines, toIncomingHeaders } from './incoming-headers';
+import { nodeHttpExchange } from './node-http-transport';
 
 /**
  * Short exchanges without `bodySink` go on node:http/https instead (node-http-transport.ts: same routes, CA
@@ -482,27 +483,6 @@ function streamToSink(
       if (!atHead) reject(toUnreachableError(url, error, timeoutMs));
     });
   });
-}
-
-/**
- * undici's raw response headers as node:http presents them: lower-case names, values as latin1 strings
- * (so they are written back byte for byte), Set-Cookie as a list, other repeated headers joined by ', '.
- */
-export function toIncomingHeaders(raw: Buffer[]): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] as Buffer).toString('latin1').toLowerCase();
-    const value = (raw[i + 1] as Buffer).toString('latin1');
-    if (name === 'set-cookie') {
-      const list = headers['set-cookie'];
-      if (list === undefined) headers['set-cookie'] = [value];
-      else list.push(value);
-      continue;
-    }
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : `${String(existing)}, ${value}`;
-  }
-  return headers;
 }
 
 /** Reads a response body into memory, up to `limitBytes` (the rest is discarded). */

@@ -1,4 +1,4 @@
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ProxyRoute } from './proxy-settings';
@@ -237,25 +237,4 @@ function writeBody(request: ClientRequest, body: NodeExchange['body'], fail: (er
     fail(error);
   });
   body.pipe(request);
-}
-
-/**
- * Header lines (name, value, name, value…; latin1 strings) as node:http presents them, with the rules of
- * toIncomingHeaders: lower-case names, Set-Cookie as a list, other repeated headers joined by ', '.
- */
-export function incomingHeadersFromLines(lines: readonly string[]): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = {};
-  for (let i = 0; i + 1 < lines.length; i += 2) {
-    const name = (lines[i] as string).toLowerCase();
-    const value = lines[i + 1] as string;
-    if (name === 'set-cookie') {
-      const list = headers['set-cookie'];
-      if (list === undefined) headers['set-cookie'] = [value];
-      else list.push(value);
-      continue;
-    }
-    const existing = headers[name];
-    headers[name] = existing === undefined ? value : `${String(existing)}, ${value}`;
-  }
-  return headers;
 }

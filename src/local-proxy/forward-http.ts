@@ -6,7 +6,7 @@ import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-heade
 import { saveSetCookies, upstreamTarget, type ProxyRuntime, type UpstreamTarget } from './proxy-runtime';
 import { checkLocalRequest } from './request-guard';
 import { checkUpstreamSession } from '../http/session-check';
-import { toIncomingHeaders } from '../http/http-request';
+import { toIncomingHeaders } from '../http/incoming-headers';
 import type { DispatchHandler, HttpMethod } from './upstream-pool';
 
 /**

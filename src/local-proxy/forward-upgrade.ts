@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
-import { toIncomingHeaders } from '../http/http-request';
+import { toIncomingHeaders } from '../http/incoming-headers';
 import { redactUrl } from '../protocol/redact';
 import { sendAnswerOnSocket, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy-answers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
