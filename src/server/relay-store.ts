@@ -25,6 +25,32 @@ export interface RelayStore {
   confirm(challenge: string, confirmation: RelayConfirmation): Promise<RelayConfirmOutcome>;
   /** Takes the bundle of a confirmed challenge (one-shot: the challenge is then 'ended', reason 'claimed'). */
   claim(challenge: string): Promise<RelayClaim>;
+  /**
+   * The key of the confirm form's token, the same for every replica that shares this store (the /token page
+   * may be served by one replica and the confirm post by another). Absent: a random key per process.
+   * Rejects with RelayStoreUnavailableError like the other methods.
+   */
+  formKey?(): Promise<Buffer>;
+  /** Releases the store's connections (serve's shutdown). Absent: nothing to release. */
+  close?(): Promise<void>;
+}
+
+/**
+ * What every RelayStore method rejects with when its backend cannot answer now (down, unreachable, slower
+ * than the store's command timeout). The relay routes answer it with 503 JSON `relay_store_unavailable`;
+ * nothing else in serve depends on the store, so proxying and /token keep working. The message never holds a
+ * password.
+ */
+export class RelayStoreUnavailableError extends Error {
+  readonly code = 'E_RELAY_STORE_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RelayStoreUnavailableError';
+  }
+}
+
+export function isRelayStoreUnavailable(error: unknown): error is RelayStoreUnavailableError {
+  return error instanceof RelayStoreUnavailableError;
 }
 
 /** Where a registration came from: the connection's address, and the client address a proxy reported. */
