@@ -51,11 +51,12 @@ export function relayKeyNames(prefix: string): RelayKeyNames {
 
 /**
  * What the store keeps of a code: an HMAC of its canonical form keyed by the challenge, which is itself only
- * in key names as a hash; a malformed code gets a value no typed code's can equal.
+ * in key names as a hash. A malformed code gets a value no HMAC can equal, different for a registered and a
+ * typed one, so that (as relayCodesMatch) a malformed code never matches anything.
  */
-export function relayCodeDigest(challenge: string, code: string): string {
+export function relayCodeDigest(challenge: string, code: string, role: 'registered' | 'typed'): string {
   const canonical = normalizeRelayCode(code);
-  if (canonical === undefined) return '!malformed';
+  if (canonical === undefined) return `!malformed-${role}`;
   return createHmac('sha256', challenge).update(canonical, 'utf8').digest('base64url');
 }
 

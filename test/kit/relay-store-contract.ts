@@ -147,5 +147,15 @@ export function relayStoreContract(make: MakeRelayStore): void {
       });
       expect(await store.claim(A)).toEqual({ status: 'ended', reason: 'claimed' });
     });
+
+    it('a challenge registered with a malformed code is never confirmed, not even by the same text', async () => {
+      const store = await make({ now: () => 1_000_000 });
+      expect(await store.register(A, { code: 'not-a-code!', source: HERE })).toBe('registered');
+      expect(await store.confirm(A, { code: 'not-a-code!', bundle: 'cb1.x' })).toEqual({
+        status: 'wrong-code',
+        triesLeft: 4,
+      });
+      expect(await store.claim(A)).toEqual({ status: 'pending' });
+    });
   });
 }
