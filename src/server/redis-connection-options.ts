@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 
 import type { RedisOptions } from 'ioredis';
 
+/** The name of the store's connections (CLIENT LIST). */
+export const REDIS_CONNECTION_NAME = 'cookie-bridge-relay';
 /** The longest wait between two reconnection attempts. */
 export const REDIS_MAX_BACKOFF_MS = 2_000;
 const FIRST_BACKOFF_MS = 50;
@@ -42,11 +44,15 @@ export function redisConnectionOptions(input: RedisConnectionInput): RedisOption
           },
         }
       : {}),
+    // How operators tell these connections apart in CLIENT LIST.
+    connectionName: REDIS_CONNECTION_NAME,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: input.commandTimeoutMs,
     connectTimeout: input.commandTimeoutMs,
     autoResubscribe: false,
+    // close() ends the socket itself (QUIT, else at once): no timer may outlive it.
+    disconnectTimeout: 0,
     retryStrategy: (attempt: number) =>
       Math.min(FIRST_BACKOFF_MS * 2 ** Math.min(attempt - 1, 16), REDIS_MAX_BACKOFF_MS),
     // One connection's failure is reported by the store, not by ioredis on the console.

@@ -290,7 +290,8 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
       } catch {
         // Quitting a connection that is going away anyway: nothing to report.
       }
-      client.disconnect(false);
+      // After a QUIT the connection is over; otherwise stop reconnecting and drop the socket.
+      if (client.status !== 'end') client.disconnect(false);
     },
   };
 }

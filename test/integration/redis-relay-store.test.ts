@@ -16,6 +16,7 @@ import {
   type RedisRelayStore,
   type RedisRelayStoreOptions,
 } from '../../src/server/redis-relay-store';
+import { REDIS_CONNECTION_NAME } from '../../src/server/redis-connection-options';
 import { pollUntil } from '../kit/poll-until';
 import {
   REAL_COMPONENT_PATHS,
@@ -234,5 +235,24 @@ describeWithRedis('createRedisRelayStore (real redis-server)', () => {
     );
     expect(others.filter((outcome) => outcome === 'registered')).toHaveLength(20);
     expect(others.filter((outcome) => outcome === 'full')).toHaveLength(20);
+  });
+
+  it('close() quits: its connection leaves the server, and it can be called again', async () => {
+    const named = async (): Promise<number> =>
+      String(await admin.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((line) => line.includes(` name=${REDIS_CONNECTION_NAME} `)).length;
+    const store = createRedisRelayStore({ url: redis.url, commandTimeoutMs: REDIS_STORE_COMMAND_TIMEOUT_MS });
+    expect(await store.ready()).toBe(true);
+    const before = await named();
+    expect(before).toBeGreaterThanOrEqual(1);
+    await store.close();
+    await store.close();
+    expect(
+      await pollUntil('the connection gone', REDIS_RECOVERY_WAIT_MS, async () => {
+        const now = await named();
+        return now === before - 1 ? now : undefined;
+      }),
+    ).toBe(before - 1);
   });
 });
