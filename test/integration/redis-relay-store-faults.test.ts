@@ -18,6 +18,7 @@ import {
   createTestCa,
   findFreePort,
   REAL_COMPONENT_PATHS,
+  RELAY_STORE_ACL_RULES,
   requireComponent,
   startRedisServer,
   type RunningRedisServer,
@@ -147,7 +148,8 @@ describeWithRedis('the Redis relay store under faults (real redis-server)', () =
   it('passwords: a wrong one fails without showing it; the option or an ACL user works; no log line holds one', async () => {
     const redis = await startRedisServer({
       password: PASSWORD,
-      aclUser: { name: 'relay', password: ACL_PASSWORD },
+      // The least rights docs/serve.md tells operators to grant.
+      aclUser: { name: 'relay', password: ACL_PASSWORD, rules: RELAY_STORE_ACL_RULES },
     });
     servers.push(redis);
     const logger = recordingLogger();
@@ -170,8 +172,14 @@ describeWithRedis('the Redis relay store under faults (real redis-server)', () =
     const acl = open({ url: `redis://relay@${hostPort}/2`, password: ACL_PASSWORD, logger });
     expect(await acl.register(B, { code: CODE, source: { address: '::1' } })).toBe('registered');
     expect(await acl.claim(B)).toEqual({ status: 'pending' });
+    expect(await acl.confirm(B, ok('cb1.acl', 'eve@example.com'))).toEqual({ status: 'confirmed' });
+    expect(await acl.lookup(B)).toMatchObject({ status: 'confirmed' });
+    expect(await acl.formKey?.()).toHaveLength(32);
+    // The rules are that narrow: the same user on another prefix is refused.
+    const elsewhere = open({ url: `redis://relay@${hostPort}/2`, password: ACL_PASSWORD, prefix: 'other:' });
+    expect(shown(await unavailable(elsewhere.register(A, reg)))).toMatch(/NOPERM/);
     const aclInUrl = open({ url: `redis://relay:${ACL_PASSWORD}@${hostPort}/2`, logger });
-    expect(await aclInUrl.claim(B)).toEqual({ status: 'pending' });
+    expect(await aclInUrl.claim(B)).toEqual({ status: 'ready', bundle: 'cb1.acl' });
 
     expect(logger.lines.some((line) => line.startsWith('warn:'))).toBe(true);
     const everything = [shown(wrongError), shown(inUrlError), ...logger.lines].join('\n');
