@@ -122,7 +122,8 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
 
   // Connection state, logged once per change.
   let state: 'starting' | 'up' | 'down' | 'closed' = 'starting';
-  let lastProblem = 'not connected yet';
+  /** The last connection error (for messages); reset when connected. */
+  let lastProblem = 'connection closed';
   let settleReady: (connected: boolean) => void = () => undefined;
   const firstAttempt = new Promise<boolean>((resolve) => (settleReady = resolve));
   const wentDown = (problem: string): void => {
@@ -141,12 +142,13 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
     if (state === 'closed') return;
     const was = state;
     state = 'up';
+    lastProblem = 'connection closed';
     settleReady(true);
     if (was === 'down') logger.info(`relay store ${displayUrl}: connected again`);
     else logger.debug(`relay store ${displayUrl}: connected`);
   });
   client.on('error', (error: unknown) => wentDown(describe(error)));
-  client.on('close', () => wentDown(lastProblem === 'not connected yet' ? 'connection closed' : lastProblem));
+  client.on('close', () => wentDown(lastProblem));
 
   /**
    * Runs one store operation: rejects with RelayStoreUnavailableError when Redis cannot answer in time. A call
