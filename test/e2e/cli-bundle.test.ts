@@ -12,7 +12,7 @@ import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { CLI_PATH, REPO_ROOT, cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
 
 const RECORDER = path.join(REPO_ROOT, 'test', 'kit', 'module-load-recorder.js');
-const HEAVY_BUNDLES = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware'];
+const HEAVY_BUNDLES = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware', 'ioredis'];
 
 interface Loaded {
   files: string[];
@@ -87,6 +87,15 @@ describe('the bundled CLI', () => {
     expect(readFileSync(CLI_PATH, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
+  it('ioredis is a vendor bundle of its own (serve with a Redis relay store requires it on use)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const vendor = require(path.join(REPO_ROOT, bundle('ioredis'))) as typeof import('ioredis');
+    expect(typeof vendor.Redis).toBe('function');
+    // Its code (the connectors) is in its bundle, not inlined into the core one.
+    expect(readFileSync(path.join(REPO_ROOT, bundle('ioredis')), 'utf8')).toMatch(/StandaloneConnector/);
+    expect(readFileSync(path.join(REPO_ROOT, core), 'utf8')).not.toMatch(/StandaloneConnector/);
+  });
+
   it('--version and -V print the version and read only the entry file (not the core bundle, no node:child_process)', async () => {
     const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
       version: string;
@@ -137,6 +146,7 @@ describe('the bundled CLI', () => {
     expect(files).not.toContain(bundle('undici'));
     expect(files).not.toContain(bundle('express'));
     expect(files).not.toContain(bundle('http-proxy-middleware'));
+    expect(files).not.toContain(bundle('ioredis'));
     // undici's HTTP/2 client is never used: node:http2 stays unloaded (a stand-in in the bundle).
     expect(result.builtins).not.toContain('http2');
     expect(result.builtins).toContain('http');
