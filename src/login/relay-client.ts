@@ -185,12 +185,12 @@ export async function pollRelay(
       if (response.status === 404 || response.status === 410) throw relayGone(endpoint, text);
       outcome = String(response.status);
       const unavailable = response.status === 503 && isStoreUnavailable(text);
-      if (unavailable !== storeDown) {
-        storeDown = unavailable;
-        notice(
-          unavailable ? 'warn' : 'info',
-          unavailable ? RELAY_STORE_OUTAGE_NOTICE : RELAY_STORE_BACK_NOTICE,
-        );
+      if (unavailable && !storeDown) {
+        storeDown = true;
+        notice('warn', RELAY_STORE_OUTAGE_NOTICE);
+      } else if (storeDown && response.status === 202) {
+        storeDown = false;
+        notice('info', RELAY_STORE_BACK_NOTICE);
       }
       // The server answered: an outage of its store is waited out (within the login's timeout), not counted.
       if (response.status === 202 || unavailable) errors = 0;

@@ -42,7 +42,8 @@ export function answeredStoreUnavailable(
     'X-Content-Type-Options': 'nosniff',
   });
   if (render === 'json' || req.accepts(['html', 'json']) === 'json') {
-    res.json(refusalBody(RELAY_STORE_UNAVAILABLE_REFUSAL));
+    // The page routes set an HTML Content-Type before they know the answer: res.json keeps a set one.
+    res.type('application/json').json(refusalBody(RELAY_STORE_UNAVAILABLE_REFUSAL));
   } else {
     res.send(render(RELAY_STORE_UNAVAILABLE_PAGE_MESSAGE));
   }
