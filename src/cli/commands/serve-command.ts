@@ -66,6 +66,11 @@ export function serveCommand(ctx: CliContext, options: ServeCommandOptions): Pro
   return runServe(ctx, options, systemServeDeps);
 }
 
+/**
+ * serve with its dependencies given: checks every flag, opens the relay store (serve starts whether or not a
+ * Redis store answers), listens, prints the listening and relay-store lines, and on a stop signal closes the
+ * server, then the store.
+ */
 export async function runServe(
   ctx: ServeContext,
   options: ServeCommandOptions,
