@@ -89,13 +89,16 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
     logger.debug(`> ${method} ${redactUrl(url)}\n${describeHeaders(headers)}`);
     const timeoutMs = init.timeoutMs ?? deps.timeoutMs;
     const { writeBodyTo } = init;
-    // With writeBodyTo, a response the session check reads first is held in `inspected` until it passes.
+    // With writeBodyTo, a response the session check reads first is held in `inspected` until it passes; so is
+    // one whose cookies go back into the jar, so no body byte is written before the jar is saved and its lock
+    // released (a reader that stops at the first byte, or a kill then, never leaves the lock behind).
     let inspected: PassThrough | undefined;
     const bodySink =
       writeBodyTo === undefined
         ? undefined
         : (head: HttpResponseHead): Writable =>
-            isWorthInspecting(head.status, head.headers)
+            isWorthInspecting(head.status, head.headers) ||
+            (credential.source === 'cookie-jar' && head.headers['set-cookie'] !== undefined)
               ? (inspected = new PassThrough())
               : writeBodyTo(toHead(head));
     const response = await http.request(url, {

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import { createClient } from '../../src/sdk/create-client';
 import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { NotLoggedInError, SessionExpiredError } from '../../src/errors';
@@ -110,6 +111,45 @@ describe('createClient / forwarding client', () => {
     expect(await response.json()).toMatchObject({ user: 'alice@example.com' });
     const warning = logger.lines.find((line) => line.includes('could not be saved'));
     expect(warning).toMatch(/_oauth2_proxy\S*=<redacted>.*the disk is on fire/);
+  });
+
+  it('writeBodyTo: no body byte reaches the sink before the rotated session is saved (its lock released)', async () => {
+    // A reader that stops at the first byte (or a kill then) must find the jar saved and unlocked.
+    let releaseSave = (): void => undefined;
+    const saveGate = new Promise<void>((resolve) => (releaseSave = resolve));
+    let saved = false;
+    let bytesBeforeSave = 0;
+    let bytes = 0;
+    const gated = new Proxy(store, {
+      get: (target, name) =>
+        name === 'applySetCookies'
+          ? async (...args: Parameters<FileCredentialStore['applySetCookies']>) => {
+              await saveGate;
+              await target.applySetCookies(...args);
+              saved = true;
+            }
+          : (Reflect.get(target, name) as unknown),
+    });
+    const client = await createClient({ endpoint: proxy.url, store: gated, env: {} });
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (!saved) bytesBeforeSave += chunk.length;
+        bytes += chunk.length;
+        callback();
+      },
+    });
+    const size = 4 * 1024 * 1024;
+    const fetching = client.fetch(`/api/bytes?size=${size}`, { writeBodyTo: () => sink });
+    // Let the response head and the first body bytes arrive while the save is held.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(bytes).toBe(0);
+    releaseSave();
+    const response = await fetching;
+    await response.finished;
+    expect(saved).toBe(true);
+    expect(bytesBeforeSave).toBe(0);
+    expect(bytes).toBe(size);
   });
 
   it('$COOKIE_BRIDGE_TOKEN wins over the jar', async () => {
