@@ -474,3 +474,37 @@ describe('hostile bearer tokens', () => {
     expect(error.message).toBe('memory:service-accounts entry 1 is not a service account');
   });
 });
+
+describe('the cache and the process own writes', () => {
+  it('a read that began before a revoke does not bring the revoked account back', async () => {
+    const inner = memoryAccountStateStore();
+    let gate: (() => void) | undefined;
+    let announce: () => void = () => undefined;
+    const readBegan = new Promise<void>((resolve) => {
+      announce = resolve;
+    });
+    const gated: AccountStateStore = {
+      ...inner,
+      // Takes its snapshot at once and hands it over only when the test opens the gate.
+      read: async (codec) => {
+        const snapshot = await inner.read(codec);
+        if (codec.name === 'service-accounts' && gate === undefined) {
+          await new Promise<void>((resolve) => {
+            gate = resolve;
+            announce();
+          });
+        }
+        return snapshot;
+      },
+    };
+    const accounts = service({}, { store: gated, cacheMs: 5000 });
+    const { token } = await accounts.create({ name: 'ci', role: 'user', createdBy: 'root@example.test' });
+    clock += 5000;
+    const during = accounts.verifyBearer(token);
+    await readBegan;
+    await accounts.revoke('ci', 'root@example.test');
+    gate!();
+    expect(await during).toEqual({ ok: false, reason: 'revoked' });
+    expect(await accounts.verifyBearer(token)).toEqual({ ok: false, reason: 'revoked' });
+  });
+});

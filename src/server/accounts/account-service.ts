@@ -348,10 +348,14 @@ function documentCache<T>(
   let value: T | undefined;
   let loadedAt = -Infinity;
   let loading: Promise<T> | undefined;
+  /** Bumped by every set: a read that started before this process's own write must not overwrite it. */
+  let generation = 0;
   const load = (): Promise<T> => {
+    const started = generation;
     loading ??= store.read(codec).then(
       (document) => {
         loading = undefined;
+        if (generation !== started) return value as T;
         cache.set(document);
         return document;
       },
@@ -368,6 +372,7 @@ function documentCache<T>(
     reloadIfOlderThan: (ms) =>
       value !== undefined && now() - loadedAt < ms ? Promise.resolve(value) : load(),
     set(document) {
+      generation += 1;
       value = document;
       loadedAt = now();
     },
