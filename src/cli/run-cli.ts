@@ -334,6 +334,26 @@ Examples:
       "the auth proxy's session cookie, if it is not a known one (e.g. oauth2-proxy --cookie-name):\n" +
         '/token hands over only session cookies (with their _0, _1… chunks), other cookies stay in the browser',
     )
+    .option(
+      '--relay-store <store>',
+      'where relay logins wait: memory (this process; default) or redis://[user@]host:port[/db],\n' +
+        'rediss://… (TLS), one store shared by every replica (default: $COOKIE_BRIDGE_RELAY_STORE)',
+    )
+    .option(
+      '--relay-store-password-file <file>',
+      'file with the Redis password (default: $COOKIE_BRIDGE_RELAY_STORE_PASSWORD, or the URL in\n' +
+        '$COOKIE_BRIDGE_RELAY_STORE; never on the command line)',
+    )
+    .option('--relay-store-prefix <prefix>', 'prefix of the Redis keys (default: cookie-bridge:relay:)')
+    .option(
+      '--relay-store-cacert <file>',
+      'CA certificate (PEM) a rediss:// store is trusted with, beside the system roots',
+    )
+    .option(
+      '--relay-ttl <seconds>',
+      'how long a relay sign-in waits for its confirm, and a confirmed one for its claim (default: 300)',
+      parsePositive,
+    )
     .addHelpText(
       'after',
       `
@@ -342,6 +362,8 @@ Examples:
   cookie-bridge serve --upstream http://127.0.0.1:3000 --session-cookie _myteam_auth
   cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email \\
     --trusted-proxy none --proxy-secret-file /run/secrets/proxy-secret
+  COOKIE_BRIDGE_RELAY_STORE=redis://redis:6379/0 cookie-bridge serve --upstream http://app:3000 \\
+    --host 0.0.0.0 --relay-store-password-file /run/secrets/redis-password     # several replicas
 The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).
 The identity header is removed unless the request comes from --trusted-proxy or carries the proxy secret;
 paths with dot segments (.., %2e%2e) or double encoding get 400 and are never forwarded.`,
