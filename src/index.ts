@@ -68,6 +68,14 @@ export { createAccountService } from './server/accounts/account-service';
 export type { AccountServiceDeps } from './server/accounts/account-service';
 export { createFileAccountStateStore } from './server/accounts/file-account-state-store';
 export type { FileAccountStateStoreOptions } from './server/accounts/file-account-state-store';
+export {
+  createRedisAccountStateStore,
+  DEFAULT_ACCOUNT_STATE_PREFIX,
+} from './server/accounts/redis-account-state-store';
+export type {
+  RedisAccountStateStore,
+  RedisAccountStateStoreOptions,
+} from './server/accounts/redis-account-state-store';
 export type {
   AccountDocumentCodec,
   AccountDocumentName,
