@@ -63,6 +63,39 @@ export type {
   RelaySource,
   RelayStore,
 } from './server/relay-store';
+// Service accounts and roles (issue 13): docs/service-accounts.md
+export { createAccountService } from './server/accounts/account-service';
+export type { AccountServiceDeps } from './server/accounts/account-service';
+export { createFileAccountStateStore } from './server/accounts/file-account-state-store';
+export type { FileAccountStateStoreOptions } from './server/accounts/file-account-state-store';
+export {
+  createRedisAccountStateStore,
+  DEFAULT_ACCOUNT_STATE_PREFIX,
+} from './server/accounts/redis-account-state-store';
+export type {
+  RedisAccountStateStore,
+  RedisAccountStateStoreOptions,
+} from './server/accounts/redis-account-state-store';
+export type {
+  AccountDocumentCodec,
+  AccountDocumentName,
+  AccountStateStore,
+  DocumentChange,
+} from './server/accounts/account-state-store';
+export { AccountRequestError, AccountStateError, ROLES } from './server/accounts/account-types';
+export type {
+  AccountService,
+  AccountServiceOptions,
+  BearerVerdict,
+  CreateServiceAccountRequest,
+  Person,
+  PublicJwk,
+  Role,
+  ServiceAccount,
+  ServiceAccountStatus,
+  TokenRefusalReason,
+} from './server/accounts/account-types';
+export { parseDurationMs } from './protocol/duration';
 export { upstreamErrorResponse, upstreamErrorStatus } from './http/upstream-errors';
 export { checkRelaySupport, createRelayChallenge, pollRelay, registerRelay } from './login/relay-client';
 export type { RelayChallenge } from './login/relay-client';
