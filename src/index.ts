@@ -57,6 +57,26 @@ export type {
   RelaySource,
   RelayStore,
 } from './server/relay-store';
+// Service accounts and roles (serve --service-accounts): createServeApp({ accounts, roleHeader, admins })
+export { DEFAULT_IDENTITY_HEADER, DEFAULT_ROLE_HEADER } from './server/identity';
+export {
+  AccountRequestError,
+  AccountStateError,
+  ROLES,
+  SERVICE_ACCOUNT_NAME,
+} from './server/accounts/account-types';
+export type {
+  AccountService,
+  AccountServiceOptions,
+  BearerVerdict,
+  CreateServiceAccountRequest,
+  Person,
+  PublicJwk,
+  Role,
+  ServiceAccount,
+  ServiceAccountStatus,
+  TokenRefusalReason,
+} from './server/accounts/account-types';
 export { upstreamErrorResponse, upstreamErrorStatus } from './http/upstream-errors';
 export { checkRelaySupport, createRelayChallenge, pollRelay, registerRelay } from './login/relay-client';
 export type { RelayChallenge } from './login/relay-client';
