@@ -49,6 +49,7 @@ const IO_BUILTINS = [
 /** npm packages that do I/O (network, disk, processes, browsers); protocol/ may use none of them. */
 const IO_PACKAGES = [
   'undici',
+  'ioredis',
   'express',
   'http-proxy-middleware',
   'ws',

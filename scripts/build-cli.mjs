@@ -25,9 +25,10 @@ const OUT_DIR = dirname(BIN);
 /**
  * Dependencies bundled on their own (dist/cli/vendor/<name>.js), each required only where the code requires
  * it: undici by the first request, tough-cookie by the first jar read, express and http-proxy-middleware by
- * `serve`. Every other package stays a plain require() of node_modules (`open` is ES modules: import()).
+ * `serve`, ioredis by `serve` with a Redis relay store. Every other package stays a plain require() of
+ * node_modules (`open` is ES modules: import()).
  */
-const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware'];
+const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware', 'ioredis'];
 /** Small packages the start-up needs anyway: inside the main bundle. */
 const INLINE = new Set(['commander', 'env-paths']);
 

@@ -108,6 +108,10 @@ export const ERROR_CODES = {
     hint: 'wait a few minutes (pending sign-ins expire after 5) and run the login again',
   },
   E_RELAY_GONE: { exitCode: ExitCode.LoginFailed, hint: LOGIN_AGAIN },
+  E_RELAY_STORE_UNAVAILABLE: {
+    exitCode: ExitCode.LoginFailed,
+    hint: "the server's relay store (e.g. Redis) is down or restarting: run the login again in a minute, or log in without --relay",
+  },
   E_RELAY_STATE_MISMATCH: { exitCode: ExitCode.LoginFailed, hint: LOGIN_AGAIN },
   E_RELAY_UNAVAILABLE: {
     exitCode: ExitCode.LoginFailed,

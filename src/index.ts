@@ -44,7 +44,13 @@ export { createServeApp } from './server/create-serve-app';
 export type { ServeApp, ServeAppOptions } from './server/create-serve-app';
 export type { ProxySecret } from './server/trusted-proxy';
 export type { ResolveIdentity } from './server/identity';
-export { createMemoryRelayStore } from './server/relay-store';
+export {
+  createMemoryRelayStore,
+  isRelayStoreUnavailable,
+  RelayStoreUnavailableError,
+} from './server/relay-store';
+export { createRedisRelayStore, DEFAULT_RELAY_STORE_PREFIX } from './server/redis-relay-store';
+export type { RedisRelayStore, RedisRelayStoreOptions } from './server/redis-relay-store';
 export type {
   MemoryRelayStoreOptions,
   RelayClaim,

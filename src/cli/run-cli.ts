@@ -335,6 +335,26 @@ Examples:
         '/token hands over only session cookies (with their _0, _1… chunks), other cookies stay in the browser',
     )
     .option(
+      '--relay-store <store>',
+      'where relay logins wait: memory (this process; default) or redis://[user@]host:port[/db],\n' +
+        'rediss://… (TLS), one store shared by every replica (default: $COOKIE_BRIDGE_RELAY_STORE)',
+    )
+    .option(
+      '--relay-store-password-file <file>',
+      'file with the Redis password (default: $COOKIE_BRIDGE_RELAY_STORE_PASSWORD, or the URL in\n' +
+        '$COOKIE_BRIDGE_RELAY_STORE; never on the command line)',
+    )
+    .option('--relay-store-prefix <prefix>', 'prefix of the Redis keys (default: cookie-bridge:relay:)')
+    .option(
+      '--relay-store-cacert <file>',
+      'CA certificate (PEM) a rediss:// store is trusted with, beside the system roots',
+    )
+    .option(
+      '--relay-ttl <seconds>',
+      'how long a relay sign-in waits for its confirm, and a confirmed one for its claim (default: 300)',
+      parsePositive,
+    )
+    .option(
       '--service-accounts',
       'issue service-account tokens (JWTs signed by serve) and give people roles; needs --sa-issuer',
     )
@@ -371,6 +391,8 @@ Examples:
   cookie-bridge serve --upstream http://127.0.0.1:3000 --session-cookie _myteam_auth
   cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email \\
     --trusted-proxy none --proxy-secret-file /run/secrets/proxy-secret
+  COOKIE_BRIDGE_RELAY_STORE=redis://redis:6379/0 cookie-bridge serve --upstream http://app:3000 \\
+    --host 0.0.0.0 --relay-store-password-file /run/secrets/redis-password     # several replicas
   cookie-bridge serve --upstream http://127.0.0.1:3000 --service-accounts \\
     --sa-issuer https://api.example.com/cookie-bridge/sa --admin alice@example.com
 The auth proxy must let /cookie-bridge/relay/ (and, with --service-accounts, the issuer's path) through

@@ -102,8 +102,11 @@ export function nodeHttpExchange(url: URL, exchange: NodeExchange): Promise<Node
     let settled = false;
     let request: ClientRequest | undefined;
     let timer: NodeJS.Timeout | undefined;
+    /** Removes this exchange's abort listeners from the signal (a poll loop passes one signal to many). */
+    let forgetSignal = (): void => undefined;
     const fail = (error: unknown): void => {
       if (timer !== undefined) clearTimeout(timer);
+      forgetSignal();
       if (settled) return;
       settled = true;
       request?.destroy();
@@ -122,6 +125,7 @@ export function nodeHttpExchange(url: URL, exchange: NodeExchange): Promise<Node
       fail(abortReason(exchange.signal));
     };
     exchange.signal?.addEventListener('abort', onAbort, { once: true });
+    forgetSignal = () => exchange.signal?.removeEventListener('abort', onAbort);
 
     const start = (socket: Socket | undefined): void => {
       if (settled) {
@@ -141,14 +145,19 @@ export function nodeHttpExchange(url: URL, exchange: NodeExchange): Promise<Node
           return;
         }
         settled = true;
-        // After the head, an abort still ends the body (as with undici); the listener goes with it.
-        response.once('close', () => exchange.signal?.removeEventListener('abort', onAbort));
+        // After the head, an abort still ends the body (as with undici); both listeners go with it.
         if (exchange.signal !== undefined) {
           const signal = exchange.signal;
-          signal.addEventListener('abort', () => response.destroy(abortReason(signal) as Error), {
-            once: true,
-          });
+          const onBodyAbort = (): void => {
+            response.destroy(abortReason(signal));
+          };
+          signal.addEventListener('abort', onBodyAbort, { once: true });
+          forgetSignal = () => {
+            signal.removeEventListener('abort', onAbort);
+            signal.removeEventListener('abort', onBodyAbort);
+          };
         }
+        response.once('close', forgetSignal);
         resolve({
           status: response.statusCode ?? 0,
           statusText: response.statusMessage ?? '',

@@ -29,6 +29,7 @@ export type RefusalCode =
   | 'relay_full'
   | 'relay_source_full'
   | 'relay_ended'
+  | 'relay_store_unavailable'
   | 'session_expired'
   | 'not_signed_in'
   | 'token_invalid'

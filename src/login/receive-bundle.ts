@@ -96,6 +96,12 @@ export async function receiveBundle(
           ...hopOptions(deps),
           signal: relayAbort.signal,
           ...(deps.requestTimeoutMs === undefined ? {} : { timeoutMs: deps.requestTimeoutMs }),
+          // A line of its own: the status line stops around it, then goes on.
+          notice: (level, line) => {
+            deps.progress.stop();
+            deps.logger[level](line);
+            deps.progress.start(waitingText(relay));
+          },
         }).then(
           (bundle) => {
             if (bundle.state === undefined) {

@@ -46,7 +46,8 @@ export function createRelayChallenge(random: () => string): RelayChallenge {
 /**
  * Registers the challenge and code with the server (POST /cookie-bridge/relay/register) before the browser
  * opens: the /token page offers the confirm form only for registered challenges. Throws LoginError
- * E_RELAY_BUSY when the server has no room (503), E_RELAY_FAILED for anything else.
+ * E_RELAY_STORE_UNAVAILABLE when the server's relay store is down (503 relay_store_unavailable), E_RELAY_BUSY
+ * when the server has no room (other 503s), E_RELAY_FAILED for anything else.
  */
 export async function registerRelay(
   endpoint: string,
@@ -69,6 +70,12 @@ export async function registerRelay(
   logger.debug(`relay: POST ${url.pathname} → ${status}`);
   if (status === 201) return;
   const message = jsonMessage(text);
+  if (status === 503 && isStoreUnavailable(text)) {
+    throw new LoginError(
+      'E_RELAY_STORE_UNAVAILABLE',
+      `the relay of ${new URL(endpoint).origin} cannot take sign-ins now: its relay store is unavailable`,
+    );
+  }
   if (status === 503) {
     throw new LoginError(
       'E_RELAY_BUSY',
@@ -127,15 +134,26 @@ export interface PollRelayOptions extends RelayRequestOptions {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Runs the pause between claims (when no `sleep` is given); default the real setTimeout. */
   timers?: Timers;
+  /**
+   * Tells the person, once per outage, that the server's relay store is unavailable and again when it is back
+   * (a line for stderr); default the logger's warn and info. The login stops its status line around it.
+   */
+  notice?: (level: 'warn' | 'info', line: string) => void;
 }
+
+/** What the CLI says when the claim starts answering 503 relay_store_unavailable, and when it stops. */
+export const RELAY_STORE_OUTAGE_NOTICE = "the server's relay store is unavailable; still waiting…";
+export const RELAY_STORE_BACK_NOTICE = "the server's relay store is back; waiting for the browser sign-in";
 
 export const DEFAULT_RELAY_POLL_INTERVAL_MS = 1_000;
 
 /**
  * Claims the relay until the bundle arrives: 200 → the bundle; 202 (not confirmed yet) → ask again. The
  * challenge was registered before, so 410 (ended: too many wrong codes, or claimed) and 404 (expired or
- * unknown) stop at once with E_RELAY_GONE. Rejects with the signal's reason when aborted, with E_RELAY_FAILED
- * after too many errors in a row, and with E_INVALID_BUNDLE for a bad bundle.
+ * unknown) stop at once with E_RELAY_GONE. 503 relay_store_unavailable (the server's store is down or
+ * restarting, which can take longer than ten claims) → ask again without counting an error: the login's own
+ * timeout bounds that wait; the person is told once per outage (`notice`). Rejects with the signal's reason
+ * when aborted, with E_RELAY_FAILED after too many errors in a row, and with E_INVALID_BUNDLE for a bad bundle.
  */
 export async function pollRelay(
   endpoint: string,
@@ -149,8 +167,10 @@ export async function pollRelay(
   const intervalMs = options.intervalMs ?? DEFAULT_RELAY_POLL_INTERVAL_MS;
   const maxErrors = options.maxConsecutiveErrors ?? 10;
   const url = resolveEndpointUrl(endpoint, RELAY_CLAIM_PATH);
+  const notice = options.notice ?? ((level: 'warn' | 'info', line: string) => logger[level](line));
   let errors = 0;
   let lastStatus: string | undefined;
+  let storeDown = false;
   for (;;) {
     signal.throwIfAborted();
     let outcome: string;
@@ -164,7 +184,16 @@ export async function pollRelay(
       }
       if (response.status === 404 || response.status === 410) throw relayGone(endpoint, text);
       outcome = String(response.status);
-      if (response.status === 202) errors = 0;
+      const unavailable = response.status === 503 && isStoreUnavailable(text);
+      if (unavailable && !storeDown) {
+        storeDown = true;
+        notice('warn', RELAY_STORE_OUTAGE_NOTICE);
+      } else if (storeDown && response.status === 202) {
+        storeDown = false;
+        notice('info', RELAY_STORE_BACK_NOTICE);
+      }
+      // The server answered: an outage of its store is waited out (within the login's timeout), not counted.
+      if (response.status === 202 || unavailable) errors = 0;
       else errors += 1;
     } catch (error) {
       signal.throwIfAborted();
@@ -255,6 +284,11 @@ function jsonField(text: string, field: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A 503 answer of serve whose relay store cannot answer now (src/server/relay-store-unavailable.ts). */
+function isStoreUnavailable(text: string): boolean {
+  return jsonField(text, 'error') === 'relay_store_unavailable';
 }
 
 function jsonMessage(text: string): string | undefined {

@@ -58,7 +58,10 @@ export interface ServeAppOptions extends Partial<Pick<Context, 'logger' | 'now'>
   sessionCookies?: readonly string[];
   /** Where relay logins wait; default an in-memory store (one process: see docs/serve.md). */
   relayStore?: RelayStore;
-  /** Key of the relay confirm form's token; default random per process (replicas sharing a store share it). */
+  /**
+   * Key of the relay confirm form's token when the store has no formKey() (a shared store's key wins, so
+   * replicas agree); default random per process.
+   */
   relayFormKey?: Buffer;
   /** Time allowed until the upstream's response headers arrive; default 60 s. Then 504. */
   proxyTimeoutMs?: number;

@@ -1,10 +1,37 @@
-import type { Clock, Logger } from '../context';
-import type { RelayStore } from './relay-store';
+import { randomBytes } from 'node:crypto';
+
+import type { Redis } from 'ioredis';
+
+import { silentLogger, systemClock, systemTimers, type Clock, type Logger, type Timers } from '../context';
+import { MAX_BUNDLE_BYTES } from '../protocol/bundle-codec';
+import { RELAY_MAX_WRONG_CODES } from '../protocol/relay-protocol';
+import { redisConnectionOptions, redisDisplayUrl } from './redis-connection-options';
+import {
+  CLAIM_SCRIPT,
+  CONFIRM_SCRIPT,
+  REGISTER_SCRIPT,
+  relayCodeDigest,
+  relayKeyNames,
+} from './redis-relay-scripts';
+import {
+  DEFAULT_RELAY_MAX_CONFIRMED_PER_IDENTITY,
+  DEFAULT_RELAY_MAX_ENTRIES,
+  DEFAULT_RELAY_MAX_PENDING_PER_SOURCE,
+  DEFAULT_RELAY_TTL_MS,
+  RelayStoreUnavailableError,
+  relaySourceKey,
+  type RelayClaim,
+  type RelayConfirmOutcome,
+  type RelayRegisterOutcome,
+  type RelayRequestInfo,
+  type RelaySource,
+  type RelayStore,
+} from './relay-store';
 
 /**
  * The RelayStore several serve replicas share: Redis (or anything speaking its protocol), with the memory
- * store's semantics made atomic across replicas. SKELETON: the interface is fixed here so the serve wiring and
- * the store can be built side by side; the implementation lands with issue 12's store part.
+ * store's semantics made atomic across replicas by one Lua script per operation (redis-relay-scripts.ts).
+ * ioredis is loaded when a store is created, so only `serve` with a Redis URL loads it.
  */
 export interface RedisRelayStoreOptions {
   /** redis://[user@]host:port[/db] or rediss://… (TLS). A password in the URL is accepted but see `password`. */
@@ -25,7 +52,10 @@ export interface RedisRelayStoreOptions {
   /** PEM of extra CAs to trust for rediss:// (default: Node's roots). */
   ca?: string;
   logger?: Logger;
+  /** Only for registeredAt (what /token shows); expiry runs on Redis's own clock. */
   now?: Clock;
+  /** The backstop timer of each operation (ioredis's commandTimeout is the first line). */
+  timers?: Timers;
 }
 
 export interface RedisRelayStore extends RelayStore {
@@ -40,7 +70,270 @@ export interface RedisRelayStore extends RelayStore {
 export const DEFAULT_RELAY_STORE_PREFIX = 'cookie-bridge:relay:';
 export const DEFAULT_RELAY_STORE_COMMAND_TIMEOUT_MS = 2_000;
 
+const FORM_KEY_BYTES = 32;
+
+interface RelayCommands {
+  relayRegister(...args: string[]): Promise<string>;
+  relayConfirm(...args: string[]): Promise<[string, number]>;
+  relayClaim(...args: string[]): Promise<[string, string]>;
+}
+
+// ioredis is loaded by the first store created: only serve with a Redis URL pays for it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadIoredis = (): typeof import('ioredis') => require('ioredis') as typeof import('ioredis');
+
 export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRelayStore {
-  void options;
-  throw new Error('createRedisRelayStore: not built yet (issue 12, store part)');
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? systemClock;
+  const timers = options.timers ?? systemTimers;
+  const prefix = options.prefix ?? DEFAULT_RELAY_STORE_PREFIX;
+  const ttlMs = options.ttlMs ?? DEFAULT_RELAY_TTL_MS;
+  const limits = {
+    entries: options.maxEntries ?? DEFAULT_RELAY_MAX_ENTRIES,
+    perSource: options.maxPendingPerSource ?? DEFAULT_RELAY_MAX_PENDING_PER_SOURCE,
+    perIdentity: options.maxConfirmedPerIdentity ?? DEFAULT_RELAY_MAX_CONFIRMED_PER_IDENTITY,
+    wrongCodes: options.maxWrongCodes ?? RELAY_MAX_WRONG_CODES,
+    bundleBytes: options.maxBundleBytes ?? MAX_BUNDLE_BYTES,
+  };
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_RELAY_STORE_COMMAND_TIMEOUT_MS;
+  const displayUrl = redisDisplayUrl(options.url);
+  const keys = relayKeyNames(prefix);
+  const secrets = [options.password, passwordInUrl(options.url)].filter(
+    (secret): secret is string => secret !== undefined && secret !== '',
+  );
+  /** A message with every password it might hold masked (ioredis's own messages hold none; belt and braces). */
+  const scrub = (message: string): string =>
+    secrets.reduce((text, secret) => text.split(secret).join('<redacted>'), message);
+  const describe = (error: unknown): string => scrub(error instanceof Error ? error.message : String(error));
+
+  const ioredis = loadIoredis();
+  const client: Redis = new ioredis.Redis(
+    redisConnectionOptions({
+      url: options.url,
+      password: options.password,
+      ca: options.ca,
+      commandTimeoutMs,
+    }),
+  );
+  client.defineCommand('relayRegister', { numberOfKeys: 3, lua: REGISTER_SCRIPT });
+  client.defineCommand('relayConfirm', { numberOfKeys: 3, lua: CONFIRM_SCRIPT });
+  client.defineCommand('relayClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
+  const commands = client as unknown as RelayCommands;
+
+  // Connection state, logged once per change.
+  let state: 'starting' | 'up' | 'down' | 'closed' = 'starting';
+  /** The last connection error (for messages); reset when connected. */
+  let lastProblem = 'connection closed';
+  let settleReady: (connected: boolean) => void = () => undefined;
+  const firstAttempt = new Promise<boolean>((resolve) => (settleReady = resolve));
+  const wentDown = (problem: string): void => {
+    lastProblem = problem;
+    if (state === 'closed' || state === 'down') return;
+    const was = state;
+    state = 'down';
+    settleReady(false);
+    logger.warn(
+      was === 'up'
+        ? `relay store ${displayUrl}: connection lost (${problem}); reconnecting, relay logins answer 503 meanwhile`
+        : `relay store ${displayUrl}: cannot connect (${problem}); retrying, relay logins answer 503 meanwhile`,
+    );
+  };
+  client.on('ready', () => {
+    if (state === 'closed') return;
+    const was = state;
+    state = 'up';
+    lastProblem = 'connection closed';
+    settleReady(true);
+    if (was === 'down') logger.info(`relay store ${displayUrl}: connected again`);
+    else logger.debug(`relay store ${displayUrl}: connected`);
+  });
+  client.on('error', (error: unknown) => wentDown(describe(error)));
+  client.on('close', () => wentDown(lastProblem));
+
+  /**
+   * Runs one store operation: rejects with RelayStoreUnavailableError when Redis cannot answer in time. A call
+   * made while the first connection attempt is still under way waits for it (within the same deadline);
+   * afterwards a call while disconnected rejects at once (no offline queue).
+   */
+  const run = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
+    if (state === 'closed') throw new RelayStoreUnavailableError(`relay store ${displayUrl}: closed`);
+    let handle: unknown;
+    const deadline = new Promise<never>((_, reject) => {
+      handle = timers.setTimeout(
+        () => reject(new Error(`no answer within ${commandTimeoutMs} ms`)),
+        commandTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([
+        (async () => {
+          if (state === 'starting') await firstAttempt;
+          if (state !== 'up') throw new Error('not connected');
+          return work();
+        })(),
+        deadline,
+      ]);
+    } catch (error) {
+      const reason = state === 'up' ? describe(error) : `${describe(error)} (${lastProblem})`;
+      // The cause is a fresh Error: ioredis's own errors may carry the command's arguments (AUTH's password).
+      throw new RelayStoreUnavailableError(
+        `relay store ${displayUrl} unavailable (${operation}): ${reason}`,
+        {
+          cause: new Error(reason),
+        },
+      );
+    } finally {
+      timers.clearTimeout(handle);
+    }
+  };
+
+  let formKey: Promise<Buffer> | undefined;
+  const readFormKey = (): Promise<Buffer> =>
+    run('formKey', async () => {
+      await client.set(keys.formKey, randomBytes(FORM_KEY_BYTES).toString('base64'), 'NX');
+      const stored = await client.get(keys.formKey);
+      const key = stored === null ? undefined : Buffer.from(stored, 'base64');
+      if (key?.length !== FORM_KEY_BYTES)
+        throw new Error(`${keys.formKey} does not hold a ${FORM_KEY_BYTES}-byte key`);
+      return key;
+    });
+
+  return {
+    displayUrl,
+    ready: () => firstAttempt,
+    register: (challenge, request) =>
+      run('register', async () => {
+        const sourceKey = relaySourceKey(request.source);
+        const source: RelaySource = { address: request.source.address };
+        if (request.source.forwardedFor !== undefined) source.forwardedFor = request.source.forwardedFor;
+        const outcome = await commands.relayRegister(
+          keys.entry(challenge),
+          keys.entries,
+          keys.source(sourceKey),
+          keys.member(challenge),
+          relayCodeDigest(challenge, request.code, 'registered'),
+          JSON.stringify(source),
+          String(now()),
+          String(ttlMs),
+          String(limits.entries),
+          String(limits.perSource),
+          keys.hashOf('source', sourceKey),
+        );
+        return outcome as RelayRegisterOutcome;
+      }),
+    lookup: (challenge) =>
+      run('lookup', async () => {
+        const [at, source, status, reason] = await client.hmget(
+          keys.entry(challenge),
+          'at',
+          'source',
+          'state',
+          'reason',
+        );
+        if (at == null || source == null || status == null) return undefined;
+        const info: RelayRequestInfo = {
+          registeredAt: Number(at),
+          source: JSON.parse(source) as RelaySource,
+          status: status as RelayRequestInfo['status'],
+        };
+        if (status === 'ended' && reason != null) info.endReason = reason as 'claimed' | 'wrong-codes';
+        return info;
+      }),
+    confirm: (challenge, confirmation) =>
+      run('confirm', async () => {
+        const [status, triesLeft] = await commands.relayConfirm(
+          keys.entry(challenge),
+          keys.entries,
+          keys.identity(confirmation.identity ?? ''),
+          keys.member(challenge),
+          relayCodeDigest(challenge, confirmation.code, 'typed'),
+          confirmation.bundle,
+          keys.hashOf('identity', confirmation.identity ?? ''),
+          String(ttlMs),
+          String(limits.wrongCodes),
+          String(limits.bundleBytes),
+          String(limits.perIdentity),
+          prefix,
+        );
+        return confirmOutcome(status, Number(triesLeft));
+      }),
+    claim: (challenge) =>
+      run('claim', async () => {
+        const [status, value] = await commands.relayClaim(
+          keys.entry(challenge),
+          keys.entries,
+          keys.member(challenge),
+          String(ttlMs),
+          prefix,
+        );
+        return claimOutcome(status, value);
+      }),
+    formKey: () => {
+      formKey ??= readFormKey().catch((error: unknown) => {
+        formKey = undefined; // try again on the next call
+        throw error;
+      });
+      return formKey;
+    },
+    close: async () => {
+      if (state === 'closed') return;
+      state = 'closed';
+      settleReady(false);
+      try {
+        if (client.status === 'ready') {
+          let handle: unknown;
+          await Promise.race([
+            client.quit(),
+            new Promise(
+              (resolve) => (handle = timers.setTimeout(() => resolve(undefined), commandTimeoutMs)),
+            ),
+          ]).finally(() => timers.clearTimeout(handle));
+        }
+      } catch {
+        // Quitting a connection that is going away anyway: nothing to report.
+      }
+      // After a QUIT the connection is over; otherwise stop reconnecting and drop the socket.
+      if (client.status !== 'end') client.disconnect(false);
+    },
+  };
+}
+
+function passwordInUrl(url: string): string | undefined {
+  try {
+    const password = new URL(url).password;
+    return password === '' ? undefined : decodeURIComponent(password);
+  } catch {
+    return undefined;
+  }
+}
+
+function confirmOutcome(status: string, triesLeft: number): RelayConfirmOutcome {
+  switch (status) {
+    case 'confirmed':
+    case 'already-confirmed':
+    case 'identity-full':
+    case 'too-large':
+    case 'unknown':
+      return { status };
+    case 'wrong-code':
+      return { status, triesLeft };
+    case 'ended':
+      return { status, reason: 'wrong-codes' };
+    default:
+      throw new Error(`unexpected answer of the confirm script: ${status}`);
+  }
+}
+
+function claimOutcome(status: string, value: string): RelayClaim {
+  switch (status) {
+    case 'ready':
+      return { status, bundle: value };
+    case 'pending':
+    case 'unknown':
+      return { status };
+    case 'ended':
+      return { status, reason: value === 'wrong-codes' ? 'wrong-codes' : 'claimed' };
+    default:
+      throw new Error(`unexpected answer of the claim script: ${status}`);
+  }
 }

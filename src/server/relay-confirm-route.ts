@@ -7,6 +7,8 @@ import { isValidRelayChallenge, RELAY_CONFIRM_PATH } from '../protocol/relay-pro
 import { silentLogger, type Logger } from '../context';
 import { identityReader, type ResolveIdentity } from './identity';
 import type { RelayStore } from './relay-store';
+import type { RelayFormKey } from './relay-form-key';
+import { answeredStoreUnavailable } from './relay-store-unavailable';
 import { secretsEqual } from '../protocol/secret-compare';
 import { relayFormToken, scriptedFetchReason } from './navigation-guard';
 import { Refusal } from '../http/refusal';
@@ -34,8 +36,8 @@ export interface RelayConfirmRouterOptions {
   resolveIdentity?: ResolveIdentity;
   /** More session cookie names for the bundle (see session-cookies.ts). */
   sessionCookies?: readonly string[];
-  /** Key of the confirm form's token; the /token page that shows the form must use the same. */
-  formKey: Buffer;
+  /** Key of the confirm form's token; the /token page that shows the form must use the same (relay-form-key.ts). */
+  formKey: RelayFormKey;
 }
 
 const MAX_CONFIRM_BODY = '4kb';
@@ -91,7 +93,8 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
         res.status(made.status).send(renderTokenErrorPage(made.message, nonce));
         return;
       }
-      if (!secretsEqual(formToken, relayFormToken(options.formKey, challenge, made.cookies, made.user))) {
+      const key = await options.formKey();
+      if (!secretsEqual(formToken, relayFormToken(key, challenge, made.cookies, made.user))) {
         // Not the form of the /token page this browser was shown (a script of the site, or someone else's page).
         logger.warn('/token/relay: refused a confirm whose form token does not match');
         res
@@ -160,6 +163,13 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
       }
     },
   );
+
+  // The store (or its shared form key) cannot answer: a 503 page saying to retry; the typed code was not used.
+  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    const page = (text: string): string => renderTokenErrorPage(text, pageNonce(res));
+    if (req.path === RELAY_CONFIRM_PATH && answeredStoreUnavailable(error, req, res, logger, page)) return;
+    next(error);
+  });
 
   return router;
 }

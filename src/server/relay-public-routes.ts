@@ -17,6 +17,7 @@ import { checkRequestPath } from '../protocol/request-path';
 import { ENDED_MESSAGES } from './relay-messages';
 import { clientErrorStatus } from '../http/client-error-status';
 import { Refusal, refusalBody } from '../http/refusal';
+import { answeredStoreUnavailable } from './relay-store-unavailable';
 
 /**
  * The relay login's public routes (design in docs/serve.md). The auth proxy lets the prefix through WITHOUT a
@@ -25,6 +26,7 @@ import { Refusal, refusalBody } from '../http/refusal';
  *   GET  /cookie-bridge/relay/info      {"relay":1}                                  (exempt at the proxy)
  *   POST /cookie-bridge/relay/register  {"challenge","code"} → 201 / 409 / 503 JSON     (exempt at the proxy)
  *   POST /cookie-bridge/relay/claim     {"verifier"} → 200 / 202 / 410 ended / 404  (exempt at the proxy)
+ * Both answer 503 `relay_store_unavailable` (relay-store-unavailable.ts) while the store cannot answer.
  */
 
 export interface RelayRouterOptions {
@@ -177,6 +179,8 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
       next(error);
       return;
     }
+    // The store is down or slow (its own bounded wait ran out): 503 with Retry-After; the CLI keeps waiting.
+    if (answeredStoreUnavailable(error, req, res, logger, 'json')) return;
     const status = clientErrorStatus(error);
     if (status === undefined) {
       logger.warn(`relay: internal error on ${req.method} ${req.path}`);

@@ -10,7 +10,9 @@ import { isValidRelayChallenge } from '../protocol/relay-protocol';
 import { identityReader, type ResolveIdentity } from './identity';
 import { createRelayConfirmRouter } from './relay-confirm-route';
 import { ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-messages';
-import type { RelayStore } from './relay-store';
+import type { RelayRequestInfo, RelayStore } from './relay-store';
+import { relayFormKeySource } from './relay-form-key';
+import { answeredStoreUnavailable } from './relay-store-unavailable';
 import { renderRelayAlreadyConfirmedPage, renderTokenErrorPage, renderTokenPage } from './token-page';
 
 /**
@@ -50,8 +52,9 @@ export interface TokenRouterOptions {
   /** For the relay page's "requested N min ago". */
   now?: Clock;
   /**
-   * Key of the relay confirm form's token (see navigation-guard.ts); default random per router. Replicas
-   * that share a RelayStore and serve one login's /token and /token/relay on different replicas share it.
+   * Key of the relay confirm form's token (see navigation-guard.ts) when the store has no formKey() (a store
+   * that has one wins: relay-form-key.ts); default random per router. Replicas that share a RelayStore and
+   * serve one login's /token and /token/relay on different replicas share it.
    */
   relayFormKey?: Buffer;
 }
@@ -81,7 +84,7 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
   const now = options.now ?? systemClock;
   const sessionCookies = options.sessionCookies ?? [];
   const relayStore = options.relayStore;
-  const formKey = options.relayFormKey ?? randomBytes(32);
+  const formKey = relayFormKeySource(relayStore, options.relayFormKey);
   if (relayStore !== undefined) {
     router.use(
       createRelayConfirmRouter({
@@ -149,10 +152,20 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
         `${allCookies ? ', no known session cookie: all cookies' : ''}` +
         `${user === undefined ? ', no identity header' : ''}${query.port === undefined ? '' : `, hand-off to port ${query.port}`}`,
     );
-    const requested =
-      query.relay === undefined || relayStore === undefined
-        ? undefined
-        : await relayStore.lookup(query.relay);
+    let requested: RelayRequestInfo | undefined;
+    let key: Buffer | undefined;
+    if (query.relay !== undefined && relayStore !== undefined) {
+      try {
+        requested = await relayStore.lookup(query.relay);
+        // Asked before the page is made: a form whose token could not be made (or checked later) is never shown.
+        if (requested?.status === 'pending') key = await formKey();
+      } catch (error) {
+        if (answeredStoreUnavailable(error, req, res, logger, (text) => renderTokenErrorPage(text, nonce))) {
+          return;
+        }
+        throw error;
+      }
+    }
     if (query.relay !== undefined && requested?.status !== 'pending') {
       // Only challenges the CLI registered get a confirm form; a confirmed one gets the warning.
       logger.debug(`/token: relay challenge ${requested === undefined ? 'unknown' : requested.status}`);
@@ -173,12 +186,12 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       ...(query.port === undefined || query.state === undefined
         ? {}
         : { handoff: { port: query.port, state: query.state } }),
-      ...(query.relay === undefined || requested === undefined
+      ...(query.relay === undefined || requested === undefined || key === undefined
         ? {}
         : {
             relay: {
               challenge: query.relay,
-              formToken: relayFormToken(formKey, query.relay, made.cookies, user),
+              formToken: relayFormToken(key, query.relay, made.cookies, user),
               registeredAt: requested.registeredAt,
               now: now(),
               source: requested.source,

@@ -44,7 +44,15 @@ export async function readJarEntries(
 /** The endpoint's jar, or undefined when it has none (not logged in, or not with cookies). */
 export async function readJar(home: string, key: string): Promise<CookieJar | undefined> {
   const entries = await readJarEntries(home, key);
-  if (entries === undefined) return undefined;
+  return entries === undefined ? undefined : jarOfEntries(home, key, entries);
+}
+
+/** The jar of entries read by readJarEntries (loads tough-cookie). */
+export async function jarOfEntries(
+  home: string,
+  key: string,
+  entries: Array<Record<string, unknown>>,
+): Promise<CookieJar> {
   const jar = newJar();
   for (const entry of entries) {
     const cookie = toughCookie().Cookie.fromJSON(entry);

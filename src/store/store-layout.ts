@@ -19,11 +19,11 @@
  *
  * Also the small file operations every part of the store shares (JSON text, corrupt-file hints, exists, remove).
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CredentialFileError, errnoCode } from '../errors';
 import { parseEndpoint } from '../protocol/endpoint';
+import { sha256Hex } from '../protocol/sha256';
 import { checkPrivateDir, ensurePrivateDir } from './secure-file';
 
 /** Where one endpoint's files live. */
@@ -59,7 +59,8 @@ export function endpointSlug(endpoint: string): string {
     .replace(/_+/g, '_')
     .replace(/_$/, '')
     .slice(0, SLUG_READABLE_MAX);
-  const hash = createHash('sha256').update(normalised).digest('hex').slice(0, 8);
+  // Plain-JS SHA-256 (the same digest as node:crypto's): every command needs the slug, few need node:crypto.
+  const hash = sha256Hex(normalised).slice(0, 8);
   return `${readable}-${hash}`;
 }
 

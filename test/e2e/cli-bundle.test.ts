@@ -3,6 +3,8 @@
  * loads only what it uses (heavy dependencies are separate bundles, required on first use).
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { startDemoApi, type RunningDemoApi } from '../../fixtures/demo-api';
 import { resolveConfigHome } from '../../src/store/config-home';
@@ -10,7 +12,7 @@ import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { CLI_PATH, REPO_ROOT, cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
 
 const RECORDER = path.join(REPO_ROOT, 'test', 'kit', 'module-load-recorder.js');
-const HEAVY_BUNDLES = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware'];
+const HEAVY_BUNDLES = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware', 'ioredis'];
 
 interface Loaded {
   files: string[];
@@ -20,21 +22,38 @@ interface Loaded {
 describe('the bundled CLI', () => {
   let temp: ReturnType<typeof makeTempHome>;
   let api: RunningDemoApi;
-  beforeAll(async () => {
-    temp = makeTempHome();
-    api = await startDemoApi();
-    await new FileCredentialStore({ home: resolveConfigHome(cliEnv(temp.home)) }).saveLogin(
+  /** An API whose /api/health rotates the session cookie (Set-Cookie on every answer), on 127.0.0.1. */
+  let rotating: { server: http.Server; url: string; cookies: string[] };
+  const store = (): FileCredentialStore =>
+    new FileCredentialStore({ home: resolveConfigHome(cliEnv(temp.home)) });
+  const saveCookieLogin = (endpoint: string): Promise<void> =>
+    store().saveLogin(
       {
-        endpoint: api.url,
+        endpoint,
         auth: { type: 'cookies' },
         identity: 'dev@example.com',
         loggedInAt: new Date(0).toISOString(),
       },
       [{ name: '_oauth2_proxy', value: 'bundle-test-session' }],
     );
+  beforeAll(async () => {
+    temp = makeTempHome();
+    api = await startDemoApi();
+    const cookies: string[] = [];
+    const server = http.createServer((req, res) => {
+      cookies.push(req.headers.cookie ?? '');
+      res.setHeader('set-cookie', '_oauth2_proxy=rotated-session; Path=/; HttpOnly');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'ok', user: 'dev@example.com' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    rotating = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, cookies };
+    await saveCookieLogin(api.url);
+    await saveCookieLogin(rotating.url);
   });
   afterAll(async () => {
     await api.close();
+    await new Promise<void>((resolve) => rotating.server.close(() => resolve()));
     temp.cleanup();
   });
 
@@ -68,6 +87,15 @@ describe('the bundled CLI', () => {
     expect(readFileSync(CLI_PATH, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
+  it('ioredis is a vendor bundle of its own (serve with a Redis relay store requires it on use)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const vendor = require(path.join(REPO_ROOT, bundle('ioredis'))) as typeof import('ioredis');
+    expect(typeof vendor.Redis).toBe('function');
+    // Its code (the connectors) is in its bundle, not inlined into the core one.
+    expect(readFileSync(path.join(REPO_ROOT, bundle('ioredis')), 'utf8')).toMatch(/StandaloneConnector/);
+    expect(readFileSync(path.join(REPO_ROOT, core), 'utf8')).not.toMatch(/StandaloneConnector/);
+  });
+
   it('--version and -V print the version and read only the entry file (not the core bundle, no node:child_process)', async () => {
     const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
       version: string;
@@ -95,7 +123,17 @@ describe('the bundled CLI', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ endpoint: api.url, credential: 'cookie-jar' });
     expect(ours(result.files)).toEqual([entry, core]);
-    for (const name of ['http', 'https', 'tls', 'http2', 'child_process', 'zlib', 'worker_threads']) {
+    // node:crypto neither: the endpoint folder's hash is plain JS, certificates are parsed on demand.
+    for (const name of [
+      'http',
+      'https',
+      'tls',
+      'crypto',
+      'http2',
+      'child_process',
+      'zlib',
+      'worker_threads',
+    ]) {
       expect(result.builtins).not.toContain(name);
     }
   });
@@ -108,6 +146,7 @@ describe('the bundled CLI', () => {
     expect(files).not.toContain(bundle('undici'));
     expect(files).not.toContain(bundle('express'));
     expect(files).not.toContain(bundle('http-proxy-middleware'));
+    expect(files).not.toContain(bundle('ioredis'));
     // undici's HTTP/2 client is never used: node:http2 stays unloaded (a stand-in in the bundle).
     expect(result.builtins).not.toContain('http2');
     expect(result.builtins).toContain('http');
@@ -116,5 +155,35 @@ describe('the bundled CLI', () => {
       expect(file).toMatch(
         new RegExp(`^dist/cli/(cookie-bridge|cli-core|vendor/(${HEAVY_BUNDLES.join('|')}))\\.js$`),
       );
+  });
+
+  it('api info whose server check gets no Set-Cookie builds the Cookie header without tough-cookie', async () => {
+    const result = await runRecorded(['api', 'info', '--json', '-e', api.url]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ server: { state: 'ok', status: 200 } });
+    expect(ours(result.files)).toEqual([entry, core]);
+    expect(result.builtins).not.toContain('crypto');
+  });
+
+  it('api header and api cookies read the jar without tough-cookie', async () => {
+    const header = await runRecorded(['api', 'header', '-e', api.url]);
+    expect(header.code).toBe(0);
+    expect(header.stdout).toBe('Cookie: _oauth2_proxy=bundle-test-session\n');
+    expect(ours(header.files)).toEqual([entry, core]);
+    const cookies = await runRecorded(['api', 'cookies', '-e', api.url]);
+    expect(cookies.code).toBe(0);
+    expect(ours(cookies.files)).toEqual([entry, core]);
+  });
+
+  it('api info whose server check answers Set-Cookie loads tough-cookie then, and the jar takes the new value', async () => {
+    const result = await runRecorded(['api', 'info', '--json', '-e', rotating.url]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ server: { state: 'ok', status: 200 } });
+    // The check sent the stored session (built without tough-cookie), and the answer's cookie was saved.
+    expect(rotating.cookies.at(-1)).toBe('_oauth2_proxy=bundle-test-session');
+    expect(ours(result.files)).toContain(bundle('tough-cookie'));
+    await expect(store().getCookieHeader(rotating.url, new URL(rotating.url))).resolves.toBe(
+      '_oauth2_proxy=rotated-session',
+    );
   });
 });

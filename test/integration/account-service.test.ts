@@ -17,6 +17,7 @@ import {
 import { createFileAccountStateStore } from '../../src/server/accounts/file-account-state-store';
 import { signingKeysCodec } from '../../src/server/accounts/signing-keys';
 import { FAKE_NOW } from '../kit/fake-context';
+import { memoryAccountStateStore } from '../kit/memory-account-state-store';
 
 const ISSUER = 'https://api.example.test/cookie-bridge/sa';
 const DAY = 86_400_000;
@@ -434,5 +435,76 @@ describe('the store seam', () => {
     ]) {
       expect(await rejection(call())).toBeInstanceOf(AccountStateError);
     }
+  });
+});
+
+describe('hostile bearer tokens', () => {
+  it('garbage, foreign issuers and forged kids are refused without throwing, and nothing is written', async () => {
+    const store = memoryAccountStateStore();
+    const accounts = service({}, { store });
+    const { token } = await accounts.create({ name: 'ci', role: 'user', createdBy: 'root@example.test' });
+    const before = new Map(store.raw);
+    const [header, payload] = token.split('.') as [string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const withClaims = (changed: Record<string, unknown>): string =>
+      `${header}.${Buffer.from(JSON.stringify({ ...claims, ...changed })).toString('base64url')}.${token.split('.')[2]}`;
+    const cases: Array<[string, string]> = [
+      ['', 'malformed'],
+      ['Bearer', 'malformed'],
+      [`${token}x`, 'malformed'],
+      [KEYED_TOKEN, 'unknown-key'],
+      [withClaims({ sub: 'sa:other' }), 'bad-signature'],
+      ['\u0000'.repeat(9000), 'malformed'],
+    ];
+    for (const [input, reason] of cases) {
+      expect(await accounts.verifyBearer(input)).toEqual({ ok: false, reason });
+    }
+    // Another issuer's service with its own keys: its tokens name a kid this one does not publish.
+    const other = service({ issuer: 'https://other.example.test/sa' }, { store: memoryAccountStateStore() });
+    const foreign = await other.create({ name: 'ci', role: 'admin', createdBy: 'root@example.test' });
+    expect(await accounts.verifyBearer(foreign.token)).toEqual({ ok: false, reason: 'unknown-key' });
+    expect(store.raw).toEqual(before);
+  });
+
+  it('a document another backend holds that is not valid is an AccountStateError naming where it lives', async () => {
+    const store = memoryAccountStateStore();
+    store.raw.set('service-accounts', '{"version":1,"serviceAccounts":[{"name":"ci"}]}');
+    const error = await rejection(service({}, { store }).list());
+    expect(error).toBeInstanceOf(AccountStateError);
+    expect(error.message).toBe('memory:service-accounts entry 1 is not a service account');
+  });
+});
+
+describe('the cache and the process own writes', () => {
+  it('a read that began before a revoke does not bring the revoked account back', async () => {
+    const inner = memoryAccountStateStore();
+    let gate: (() => void) | undefined;
+    let announce: () => void = () => undefined;
+    const readBegan = new Promise<void>((resolve) => {
+      announce = resolve;
+    });
+    const gated: AccountStateStore = {
+      ...inner,
+      // Takes its snapshot at once and hands it over only when the test opens the gate.
+      read: async (codec) => {
+        const snapshot = await inner.read(codec);
+        if (codec.name === 'service-accounts' && gate === undefined) {
+          await new Promise<void>((resolve) => {
+            gate = resolve;
+            announce();
+          });
+        }
+        return snapshot;
+      },
+    };
+    const accounts = service({}, { store: gated, cacheMs: 5000 });
+    const { token } = await accounts.create({ name: 'ci', role: 'user', createdBy: 'root@example.test' });
+    clock += 5000;
+    const during = accounts.verifyBearer(token);
+    await readBegan;
+    await accounts.revoke('ci', 'root@example.test');
+    gate!();
+    expect(await during).toEqual({ ok: false, reason: 'revoked' });
+    expect(await accounts.verifyBearer(token)).toEqual({ ok: false, reason: 'revoked' });
   });
 });

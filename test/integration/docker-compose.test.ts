@@ -1,13 +1,15 @@
 /**
  * Docker cannot run here, so docker-compose.yml is checked on paper against the code: service names, the
- * chain of upstreams and ports, the serve flags the CLI really has, the relay exemption, the proxy secret
- * shared by oauth2-proxy and serve, and the OpenID client shared by oauth2-proxy (its alpha config,
- * deploy/oauth2-proxy.yaml) and dex.
+ * chain of upstreams and ports (oauth2-proxy → the nginx load balancer → two serve replicas → the app), the
+ * serve flags the CLI really has, the relay exemption, the proxy secret shared by oauth2-proxy and serve, the
+ * relay store the replicas share (one Redis, one prefix), and the OpenID client shared by oauth2-proxy (its
+ * alpha config, deploy/oauth2-proxy.yaml) and dex.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { RELAY_PREFIX } from '../../src/protocol/relay-protocol';
+import { resolveRelayStoreSettings } from '../../src/cli/relay-store-settings';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -25,7 +27,12 @@ interface ComposeService {
 
 const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
   services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
 };
+/** deploy/nginx-lb.conf: the load balancer in front of the serve replicas. */
+const lbConf = readFileSync(path.join(ROOT, 'deploy', 'nginx-lb.conf'), 'utf8');
+/** The serve replicas: every service whose command is `serve …`. */
+const SERVE_REPLICAS = ['serve-1', 'serve-2'];
 /** deploy/oauth2-proxy.yaml: oauth2-proxy's alpha config (v7.7 field names). */
 const alpha = parse(readFileSync(path.join(ROOT, 'deploy', 'oauth2-proxy.yaml'), 'utf8')) as {
   server: { BindAddress: string };
@@ -73,24 +80,52 @@ function serveOptionFlags(): string[] {
 describe('docker-compose.yml', () => {
   const services = compose.services;
   const proxy = services['oauth2-proxy']!;
-  const serve = services.serve!;
+  const serve = services['serve-1']!;
+  const replicas = SERVE_REPLICAS.map((name) => services[name]!);
   const app = services.app!;
+  const lb = services.lb!;
+  const redis = services.redis!;
 
-  it('has the four services: dex → oauth2-proxy → serve → app', () => {
-    expect(Object.keys(services).sort()).toEqual(['app', 'dex', 'oauth2-proxy', 'serve']);
+  it('has the services: dex → oauth2-proxy → lb → serve-1, serve-2 (sharing redis) → app', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'app',
+      'dex',
+      'lb',
+      'oauth2-proxy',
+      'redis',
+      'serve-1',
+      'serve-2',
+    ]);
+    expect(Object.keys(services).filter((name) => services[name]!.command?.[0] === 'serve')).toEqual(
+      SERVE_REPLICAS,
+    );
     expect(proxy.image).toMatch(/^quay\.io\/oauth2-proxy\/oauth2-proxy:v\d+\.\d+\.\d+$/);
     expect(services.dex!.image).toMatch(/^ghcr\.io\/dexidp\/dex:v\d+/);
-    expect(serve.build).toBe('.');
+    expect(lb.image).toMatch(/^nginx:\d+/);
+    expect(redis.image).toBe('redis:7');
+    for (const replica of replicas) expect(replica.build).toBe('.');
     expect(app.build).toBe('.');
   });
 
   it('chains the upstreams on the ports each service listens on', () => {
     const serveFlags = flags(serve);
-    expect(serve.command?.[0]).toBe('serve');
-    expect(alpha.upstreamConfig.upstreams).toEqual([
-      { id: 'serve', path: '/', uri: `http://serve:${serveFlags.get('--port')}` },
-    ]);
-    expect(serve.expose).toContain(serveFlags.get('--port'));
+    const lbPort = /listen (\d+);/.exec(lbConf)?.[1];
+    expect(alpha.upstreamConfig.upstreams).toEqual([{ id: 'lb', path: '/', uri: `http://lb:${lbPort}` }]);
+    expect(lb.expose).toContain(lbPort);
+    expect(lb.volumes).toContain('./deploy/nginx-lb.conf:/etc/nginx/conf.d/default.conf:ro');
+    expect(proxy.depends_on).toContain('lb');
+    expect(lb.depends_on).toEqual(SERVE_REPLICAS);
+    // The load balancer lists every replica, on the port it listens on, and proxies to that list.
+    const upstreamBlock = /upstream (\w+) \{([^}]*)\}/.exec(lbConf);
+    expect([...(upstreamBlock?.[2] ?? '').matchAll(/server ([\w-]+:\d+);/g)].map((m) => m[1])).toEqual(
+      SERVE_REPLICAS.map((name) => `${name}:${flags(services[name]!).get('--port')}`),
+    );
+    expect(lbConf).toContain(`proxy_pass http://${upstreamBlock?.[1]};`);
+    for (const replica of replicas) {
+      expect(replica.command?.[0]).toBe('serve');
+      expect(replica.expose).toContain(flags(replica).get('--port'));
+      expect(replica.depends_on).toEqual(expect.arrayContaining(['app', 'redis']));
+    }
     expect(serveFlags.get('--upstream')).toBe(`http://app:${app.environment?.PORT}`);
     expect(app.expose).toContain(app.environment?.PORT);
     // inside a container the listeners must not be loopback-only
@@ -104,7 +139,7 @@ describe('docker-compose.yml', () => {
 
   it('uses only flags that `cookie-bridge serve` defines', () => {
     const known = serveOptionFlags();
-    for (const name of flags(serve).keys()) expect(known).toContain(name);
+    for (const replica of replicas) for (const name of flags(replica).keys()) expect(known).toContain(name);
     expect(known).toEqual(expect.arrayContaining(['--upstream', '--port', '--host', '--identity-header']));
   });
 
@@ -129,7 +164,7 @@ describe('docker-compose.yml', () => {
   it('passes the identity header that serve and the app read', () => {
     const email = alpha.injectRequestHeaders.find((header) => header.name === 'X-Forwarded-Email');
     expect(email?.values).toEqual([{ claim: 'email' }]);
-    expect(flags(serve).get('--identity-header')).toBe('X-Forwarded-Email');
+    for (const replica of replicas) expect(flags(replica).get('--identity-header')).toBe('X-Forwarded-Email');
     expect(app.environment?.IDENTITY_HEADER).toBe('X-Forwarded-Email');
   });
 
@@ -152,10 +187,61 @@ describe('docker-compose.yml', () => {
     expect(secret?.values).toEqual([{ fromEnv: 'COOKIE_BRIDGE_PROXY_SECRET' }]);
     const value = proxy.environment?.COOKIE_BRIDGE_PROXY_SECRET ?? '';
     expect(value.length).toBeGreaterThanOrEqual(16);
-    expect(serve.environment?.COOKIE_BRIDGE_PROXY_SECRET).toBe(value);
-    expect(flags(serve).get('--trusted-proxy')).toBe('none');
-    // The secret is never on serve's command line.
-    expect((serve.command ?? []).join(' ')).not.toContain(value);
+    for (const replica of replicas) {
+      expect(replica.environment?.COOKIE_BRIDGE_PROXY_SECRET).toBe(value);
+      expect(flags(replica).get('--trusted-proxy')).toBe('none');
+      // The secret is never on serve's command line.
+      expect((replica.command ?? []).join(' ')).not.toContain(value);
+    }
+    // The load balancer passes the headers on as oauth2-proxy sent them (it sets none of its own but these).
+    expect([...lbConf.matchAll(/proxy_set_header ([\w-]+)/g)].map((m) => m[1])).toEqual([
+      'Host',
+      'X-Forwarded-For',
+      'Upgrade',
+      'Connection',
+    ]);
+    expect(lbConf).toContain('proxy_set_header X-Forwarded-For $http_x_forwarded_for;');
+    expect(lbConf).toContain('proxy_set_header Host $http_host;');
+  });
+
+  it('gives both replicas one relay store: the same Redis URL, password and prefix, which the CLI accepts', async () => {
+    const [first, ...others] = replicas.map((replica) => ({
+      command: replica.command,
+      environment: replica.environment,
+    }));
+    for (const other of others) expect(other).toEqual(first);
+    const env = serve.environment ?? {};
+    const settings = await resolveRelayStoreSettings(
+      {
+        ...(flags(serve).has('--relay-store-prefix')
+          ? { relayStorePrefix: flags(serve).get('--relay-store-prefix')! }
+          : {}),
+      },
+      env,
+      {
+        readPasswordFile: () => Promise.reject(new Error('no file')),
+        readCaFile: () => Promise.reject(new Error('no file')),
+      },
+    );
+    expect(settings).toMatchObject({
+      kind: 'redis',
+      url: 'redis://redis:6379/0',
+      prefix: 'cookie-bridge:relay:',
+    });
+    // The URL names the redis service on the port it exposes; the password is the one it requires.
+    const url = new URL(env.COOKIE_BRIDGE_RELAY_STORE ?? '');
+    expect(url.hostname).toBe('redis');
+    expect(redis.expose).toContain(url.port);
+    const redisArgs = redis.command ?? [];
+    expect(redisArgs[0]).toBe('redis-server');
+    expect(redisArgs[redisArgs.indexOf('--requirepass') + 1]).toBe(env.COOKIE_BRIDGE_RELAY_STORE_PASSWORD);
+    // Pending logins survive a Redis restart: append-only file on a named volume.
+    expect(redisArgs[redisArgs.indexOf('--appendonly') + 1]).toBe('yes');
+    expect(redis.volumes).toContain('redis-data:/data');
+    expect(compose.volumes).toHaveProperty('redis-data');
+    // Never a password on serve's command line.
+    for (const replica of replicas)
+      expect((replica.command ?? []).join(' ')).not.toMatch(/redis:\/\/[^ ]*:[^ ]*@/);
   });
 
   it('agrees with dex on the client, its secret, the issuer and the callback', () => {

@@ -14,6 +14,8 @@ import {
   checkRelaySupport,
   createRelayChallenge,
   pollRelay,
+  RELAY_STORE_BACK_NOTICE,
+  RELAY_STORE_OUTAGE_NOTICE,
   registerRelay,
 } from '../../src/login/relay-client';
 import { manualTimers } from '../kit/manual-timers';
@@ -138,6 +140,25 @@ describe('registerRelay', () => {
   });
 });
 
+describe("registerRelay while the server's relay store is unavailable", () => {
+  it('503 relay_store_unavailable is E_RELAY_STORE_UNAVAILABLE with its own hint; a 503 without that code stays busy', async () => {
+    const relay = { challenge: 'c'.repeat(43), code: 'K7QD-M2XW' };
+    const down = scripted([
+      response(503, '{"error":"relay_store_unavailable","message":"relay store unavailable: try again"}'),
+    ]);
+    const error = await registerRelay('http://api.test', relay, { request: down.request }).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toMatchObject({ code: 'E_RELAY_STORE_UNAVAILABLE', exitCode: 6 });
+    expect(String((error as Error).message)).not.toMatch(/busy/);
+    // A load balancer's own 503 (no JSON) is still "busy".
+    const lb = scripted([response(503, '<html>Service Unavailable</html>')]);
+    await expect(registerRelay('http://api.test', relay, { request: lb.request })).rejects.toMatchObject({
+      code: 'E_RELAY_BUSY',
+    });
+  });
+});
+
 describe('checkRelaySupport', () => {
   it('is true only for {"relay":1} with 200, and false on errors', async () => {
     const cases: Array<[Answer, boolean]> = [
@@ -235,6 +256,50 @@ describe('pollRelay', () => {
     // the 202 reset the count: 2 errors, 1 pending, then 3 errors
     expect(fake.calls).toHaveLength(6);
     expect(sleeps).toBe(5);
+  });
+
+  it('does not count 503 relay_store_unavailable as errors, and tells once per outage (default: the logger)', async () => {
+    const down = (): HttpResponse =>
+      response(503, '{"error":"relay_store_unavailable","message":"relay store unavailable: try again"}');
+    const fake = scripted([
+      down(),
+      down(),
+      down(),
+      down(),
+      down(),
+      response(202, '{"status":"pending"}'),
+      down(),
+      down(),
+      down(),
+      down(),
+      response(503, '{}'),
+      response(503, '{}'),
+      response(503, '{}'),
+    ]);
+    const lines: string[] = [];
+    const run = pollRelay('http://api.test', VERIFIER, {
+      signal: new AbortController().signal,
+      request: fake.request,
+      maxConsecutiveErrors: 3,
+      logger: {
+        debug: () => undefined,
+        info: (line) => lines.push(`info: ${line}`),
+        warn: (line) => lines.push(`warn: ${line}`),
+      },
+      sleep: () => Promise.resolve(),
+    });
+    // Nine store-unavailable answers (more than maxConsecutiveErrors) went by; three plain 503s end it.
+    await expect(run).rejects.toMatchObject({
+      code: 'E_RELAY_FAILED',
+      message: expect.stringContaining('3 times') as unknown,
+    });
+    expect(fake.calls).toHaveLength(13);
+    expect(lines).toEqual([
+      `warn: ${RELAY_STORE_OUTAGE_NOTICE}`,
+      `info: ${RELAY_STORE_BACK_NOTICE}`,
+      // "back" only once the store answers again (202), not on a load balancer's 503.
+      `warn: ${RELAY_STORE_OUTAGE_NOTICE}`,
+    ]);
   });
 
   it('stops when aborted, with the abort reason', async () => {

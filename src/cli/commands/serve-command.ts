@@ -1,11 +1,23 @@
-import { readFileSync } from 'node:fs';
+import { promises as fsPromises, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isValidCookieName } from '../../protocol/bundle-codec';
 import { UsageError } from '../../errors';
 import { closeGracefully, listenServer, type GracefulClose } from '../../http/server-lifecycle';
+import { readCaFile } from '../../http/tls-options';
 import { createServeApp, parseUpstreamUrl } from '../../server/create-serve-app';
+import {
+  createRedisRelayStore,
+  type RedisRelayStore,
+  type RedisRelayStoreOptions,
+} from '../../server/redis-relay-store';
+import { createMemoryRelayStore, type RelayStore } from '../../server/relay-store';
+import {
+  resolveRelayStoreSettings,
+  type RelayStoreFlags,
+  type RelayStoreSettings,
+} from '../relay-store-settings';
 import {
   DEFAULT_PROXY_SECRET_HEADER,
   MIN_PROXY_SECRET_LENGTH,
@@ -17,7 +29,7 @@ import { openAccountService } from './open-account-service';
 import { parseServeAccountOptions, type ServeAccountFlags } from './serve-account-options';
 import { onStopSignals } from '../stop-signals';
 
-export interface ServeCommandOptions extends ServeAccountFlags {
+export interface ServeCommandOptions extends RelayStoreFlags, ServeAccountFlags {
   upstream: string;
   port: number;
   host: string;
@@ -38,19 +50,52 @@ export const PROXY_SECRET_ENV = 'COOKIE_BRIDGE_PROXY_SECRET';
 /** Time in-flight requests get to finish after SIGINT/SIGTERM before their connections are closed. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/** What serve needs of the CLI's context (tests hand in their own stderr). */
+export type ServeContext = Pick<CliContext, 'env' | 'logger' | 'now' | 'timers'> & {
+  stderr: NodeJS.WritableStream;
+};
+
+/** What serve starts with besides the context: the Redis store's factory and the stop signals (tests swap them). */
+export interface ServeDeps {
+  createRedisRelayStore: (options: RedisRelayStoreOptions) => RedisRelayStore;
+  onStopSignals: (handler: (signal: NodeJS.Signals) => void) => () => void;
+}
+
+const systemServeDeps: ServeDeps = { createRedisRelayStore, onStopSignals };
+
 /** `cookie-bridge serve`: listens until SIGINT or SIGTERM, then closes cleanly and exits 0. */
-export async function serveCommand(ctx: CliContext, options: ServeCommandOptions): Promise<number> {
+export function serveCommand(ctx: CliContext, options: ServeCommandOptions): Promise<number> {
+  return runServe(ctx, options, systemServeDeps);
+}
+
+/**
+ * serve with its dependencies given: checks every flag, opens the relay store (serve starts whether or not a
+ * Redis store answers), listens, prints the listening and relay-store lines, and on a stop signal closes the
+ * server, then the store.
+ */
+export async function runServe(
+  ctx: ServeContext,
+  options: ServeCommandOptions,
+  deps: ServeDeps,
+): Promise<number> {
   const upstream = checkUpstream(options.upstream);
   const trustedProxies = checkTrustedProxies(options.trustedProxy);
   const proxySecret = readProxySecret(ctx.env, options);
   const sessionCookies = checkSessionCookies(options.sessionCookie ?? []);
   const accountSettings = parseServeAccountOptions(options, ctx.env, options.identityHeader);
+  // Checked before the relay store opens a connection (a bad flag leaves nothing open).
   const accounts =
     accountSettings.accounts === undefined ? undefined : openAccountService(ctx, accountSettings.accounts);
+  const storeSettings = await resolveRelayStoreSettings(options, ctx.env, {
+    readPasswordFile: (file) => fsPromises.readFile(file, 'utf8'),
+    readCaFile,
+  });
+  const relayStore = openRelayStore(ctx, storeSettings, deps);
   const { app, upgrade } = createServeApp({
     upstream,
     identityHeader: options.identityHeader,
     sessionCookies,
+    relayStore: relayStore.store,
     ...(trustedProxies === undefined ? {} : { trustedProxies }),
     ...(proxySecret === undefined ? {} : { proxySecret }),
     logger: ctx.logger,
@@ -71,11 +116,17 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
     else socket.destroy();
   });
 
-  const port = await listenServer(server, {
-    port: options.port,
-    host: options.host,
-    portInUseHint: 'pick another one with --port N (--port 0 picks a free one)',
-  });
+  let port: number;
+  try {
+    port = await listenServer(server, {
+      port: options.port,
+      host: options.host,
+      portInUseHint: 'pick another one with --port N (--port 0 picks a free one)',
+    });
+  } catch (error) {
+    await closeRelayStore(ctx, relayStore.store);
+    throw error;
+  }
   server.on('error', (error) => ctx.logger.warn(`server error: ${error.message}`));
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   ctx.stderr.write(`cookie-bridge serve: listening on http://${host}:${port} → upstream ${upstream}\n`);
@@ -85,10 +136,12 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
         `state in ${accountSettings.accounts?.stateDir ?? '?'}\n`,
     );
   }
+  // One line saying which store answers relay logins; a Redis store's later changes are logged by the store.
+  void relayStore.describe().then((line) => ctx.stderr.write(`cookie-bridge serve: relay store: ${line}\n`));
 
   await new Promise<void>((resolve) => {
     let stopping: GracefulClose | undefined;
-    const off = onStopSignals((signal) => {
+    const off = deps.onStopSignals((signal) => {
       if (stopping !== undefined) {
         // A second signal: do not wait for anyone.
         stopping.now();
@@ -96,13 +149,63 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
       }
       ctx.logger.info(`cookie-bridge serve: ${signal}: shutting down`);
       stopping = closeGracefully(server, { graceMs: SHUTDOWN_GRACE_MS, upgraded, timers: ctx.timers });
-      void stopping.closed.then(() => {
-        off();
-        resolve();
-      });
+      // The store is closed after the server: no request in flight still needs it.
+      void stopping.closed
+        .then(() => closeRelayStore(ctx, relayStore.store))
+        .then(() => {
+          off();
+          resolve();
+        });
     });
   });
   return 0;
+}
+
+interface OpenedRelayStore {
+  store: RelayStore;
+  /** The start-up line's text, once a Redis store's first connection attempt settled. */
+  describe(): Promise<string>;
+}
+
+/** The store the settings name: memory (this process), or Redis (shared; serve starts even when it is down). */
+function openRelayStore(ctx: ServeContext, settings: RelayStoreSettings, deps: ServeDeps): OpenedRelayStore {
+  if (settings.kind === 'memory') {
+    return {
+      store: createMemoryRelayStore({ now: ctx.now, ttlMs: settings.ttlMs }),
+      describe: () =>
+        Promise.resolve('memory (this process only; several replicas need --relay-store redis://…)'),
+    };
+  }
+  const store = deps.createRedisRelayStore({
+    url: settings.url,
+    prefix: settings.prefix,
+    ttlMs: settings.ttlMs,
+    ...(settings.password === undefined ? {} : { password: settings.password }),
+    ...(settings.ca === undefined ? {} : { ca: settings.ca }),
+    logger: ctx.logger,
+    now: ctx.now,
+  });
+  const name = `${store.displayUrl} (prefix ${settings.prefix})`;
+  ctx.logger.debug(`relay store: connecting to ${name}, entries kept ${settings.ttlMs / 1000} s`);
+  return {
+    store,
+    describe: () =>
+      store.ready().then(
+        (connected) =>
+          connected
+            ? `${name}: connected`
+            : `${name}: unreachable: relay sign-ins answer 503 until it is back; proxying and /token work`,
+        () => `${name}: unreachable: relay sign-ins answer 503 until it is back; proxying and /token work`,
+      ),
+  };
+}
+
+async function closeRelayStore(ctx: ServeContext, store: RelayStore): Promise<void> {
+  try {
+    await store.close?.();
+  } catch (error) {
+    ctx.logger.warn(`relay store: closing failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** parseUpstreamUrl, plus: no user:password@ (argv shows in ps). */

@@ -10,7 +10,9 @@ import {
   type PeopleRegistry,
   type StoredPerson,
 } from './account-documents';
-import type { AccountDocumentCodec, AccountStateStore } from './account-state-store';
+import type { AccountStateStore } from './account-state-store';
+import { checkedSettings } from './account-settings';
+import { documentCache } from './document-cache';
 import {
   AccountRequestError,
   SERVICE_ACCOUNT_NAME,
@@ -18,7 +20,6 @@ import {
   type AccountServiceOptions,
   type BearerVerdict,
   type Person,
-  type Role,
   type ServiceAccount,
   type ServiceAccountStatus,
 } from './account-types';
@@ -54,19 +55,20 @@ export interface AccountServiceDeps {
   cacheMs?: number;
 }
 
-const DAY_MS = 86_400_000;
-export const DEFAULT_TOKEN_LIFETIME_MS = 30 * DAY_MS;
-export const DEFAULT_MAX_TOKEN_LIFETIME_MS = 365 * DAY_MS;
-export const DEFAULT_KEY_LIFETIME_MS = 90 * DAY_MS;
-export const DEFAULT_AUDIENCE = 'cookie-bridge';
-export const DEFAULT_EMAIL_DOMAIN = 'service-accounts.invalid';
+export {
+  DEFAULT_AUDIENCE,
+  DEFAULT_EMAIL_DOMAIN,
+  DEFAULT_KEY_LIFETIME_MS,
+  DEFAULT_MAX_TOKEN_LIFETIME_MS,
+  DEFAULT_TOKEN_LIFETIME_MS,
+} from './account-settings';
 export const MAX_CACHE_MS = 5000;
 /** An unknown kid re-reads the store at most this often (anyone can send a token naming any kid). */
 const MISS_REFRESH_MS = 1000;
 /** lastSeenAt is written when it is at least this old, so a busy person is not a write per request. */
 const SEEN_RESOLUTION_MS = 60_000;
 /** Expired accounts are kept (listed as expired) this long, then dropped at the next create. */
-const EXPIRED_RETENTION_MS = 30 * DAY_MS;
+const EXPIRED_RETENTION_MS = 30 * 86_400_000;
 const MAX_IDENTITY_LENGTH = 320;
 
 export function createAccountService(options: AccountServiceOptions & AccountServiceDeps): AccountService {
@@ -332,49 +334,6 @@ export function statusOf(account: ServiceAccount, at: number): ServiceAccountSta
   return at >= account.expiresAt ? 'expired' : 'active';
 }
 
-interface DocumentCache<T> {
-  get(): Promise<T>;
-  reload(): Promise<T>;
-  reloadIfOlderThan(ms: number): Promise<T>;
-  set(document: T): void;
-}
-
-function documentCache<T>(
-  store: AccountStateStore,
-  codec: AccountDocumentCodec<T>,
-  now: Clock,
-  cacheMs: number,
-): DocumentCache<T> {
-  let value: T | undefined;
-  let loadedAt = -Infinity;
-  let loading: Promise<T> | undefined;
-  const load = (): Promise<T> => {
-    loading ??= store.read(codec).then(
-      (document) => {
-        loading = undefined;
-        cache.set(document);
-        return document;
-      },
-      (error: unknown) => {
-        loading = undefined;
-        throw error;
-      },
-    );
-    return loading;
-  };
-  const cache: DocumentCache<T> = {
-    get: () => (value !== undefined && now() - loadedAt < cacheMs ? Promise.resolve(value) : load()),
-    reload: load,
-    reloadIfOlderThan: (ms) =>
-      value !== undefined && now() - loadedAt < ms ? Promise.resolve(value) : load(),
-    set(document) {
-      value = document;
-      loadedAt = now();
-    },
-  };
-  return cache;
-}
-
 function withPerson(current: PeopleRegistry, key: string, person: StoredPerson): PeopleRegistry {
   return { people: new Map(current.people).set(key, person) };
 }
@@ -392,53 +351,4 @@ function checkIdentity(identity: unknown, what: string): void {
       `${what} must be a non-empty identity without control characters`,
     );
   }
-}
-
-interface Settings {
-  issuer: string;
-  audience: string;
-  defaultLifetimeMs: number;
-  maxLifetimeMs: number;
-  keyLifetimeMs: number;
-  admins: readonly string[];
-  defaultRole: Role;
-  emailDomain: string;
-}
-
-/** The options with their defaults; a wrong one is a programming or configuration error (TypeError/RangeError). */
-function checkedSettings(options: AccountServiceOptions): Settings {
-  let url: URL;
-  try {
-    url = new URL(options.issuer);
-  } catch {
-    throw new TypeError(`the issuer must be an absolute http(s) URL, got ${JSON.stringify(options.issuer)}`);
-  }
-  if (!['https:', 'http:'].includes(url.protocol) || options.issuer.endsWith('/') || url.search || url.hash) {
-    throw new TypeError(`the issuer must be an http(s) URL without a trailing slash, query or fragment`);
-  }
-  const settings: Settings = {
-    issuer: options.issuer,
-    audience: options.audience ?? DEFAULT_AUDIENCE,
-    defaultLifetimeMs: options.defaultLifetimeMs ?? DEFAULT_TOKEN_LIFETIME_MS,
-    maxLifetimeMs: options.maxLifetimeMs ?? DEFAULT_MAX_TOKEN_LIFETIME_MS,
-    keyLifetimeMs: options.keyLifetimeMs ?? DEFAULT_KEY_LIFETIME_MS,
-    admins: options.admins ?? [],
-    defaultRole: options.defaultRole ?? 'user',
-    emailDomain: options.emailDomain ?? DEFAULT_EMAIL_DOMAIN,
-  };
-  for (const [name, value] of Object.entries({
-    defaultLifetimeMs: settings.defaultLifetimeMs,
-    maxLifetimeMs: settings.maxLifetimeMs,
-    keyLifetimeMs: settings.keyLifetimeMs,
-  })) {
-    if (!Number.isSafeInteger(value) || value < 1000)
-      throw new RangeError(`${name} must be at least 1000 ms`);
-  }
-  if (settings.defaultLifetimeMs > settings.maxLifetimeMs) {
-    throw new RangeError('the default token lifetime is longer than the maximum');
-  }
-  if (!isRole(settings.defaultRole)) throw new TypeError('defaultRole must be admin or user');
-  if (settings.audience === '' || settings.emailDomain === '')
-    throw new TypeError('audience and emailDomain must not be empty');
-  return settings;
 }
