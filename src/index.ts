@@ -63,7 +63,9 @@ export type {
   RelaySource,
   RelayStore,
 } from './server/relay-store';
-// Service accounts and roles (issue 13): docs/service-accounts.md
+// Service accounts and roles (issue 13): docs/service-accounts.md;
+// serve's side: createServeApp({ accounts, roleHeader, admins })
+export { DEFAULT_IDENTITY_HEADER, DEFAULT_ROLE_HEADER } from './server/identity';
 export { createAccountService } from './server/accounts/account-service';
 export type { AccountServiceDeps } from './server/accounts/account-service';
 export { createFileAccountStateStore } from './server/accounts/file-account-state-store';
@@ -82,7 +84,12 @@ export type {
   AccountStateStore,
   DocumentChange,
 } from './server/accounts/account-state-store';
-export { AccountRequestError, AccountStateError, ROLES } from './server/accounts/account-types';
+export {
+  AccountRequestError,
+  AccountStateError,
+  ROLES,
+  SERVICE_ACCOUNT_NAME,
+} from './server/accounts/account-types';
 export type {
   AccountService,
   AccountServiceOptions,

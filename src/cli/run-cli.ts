@@ -354,6 +354,35 @@ Examples:
       'how long a relay sign-in waits for its confirm, and a confirmed one for its claim (default: 300)',
       parsePositive,
     )
+    .option(
+      '--service-accounts',
+      'issue service-account tokens (JWTs signed by serve) and give people roles; needs --sa-issuer',
+    )
+    .option(
+      '--sa-issuer <url>',
+      "the tokens' issuer: the https URL of a path serve answers, e.g. https://api.example.com/cookie-bridge/sa\n" +
+        '(its /.well-known/openid-configuration and /jwks are public: the proxy must let them through)',
+    )
+    .option('--sa-audience <aud>', "the tokens' aud (default: cookie-bridge)")
+    .option('--sa-max-lifetime <duration>', 'the longest lifetime an admin may give a token (default: 365d)')
+    .option(
+      '--sa-key-lifetime <duration>',
+      'how long a signing key signs before a new one takes over (default: 90d)',
+    )
+    .option(
+      '--sa-email-domain <domain>',
+      "the domain of a token's email claim (default: service-accounts.invalid)",
+    )
+    .option('--admin <email...>', 'people who are admins whatever the registry says')
+    .option('--default-role <role>', 'the role of everyone else: user or admin (default: user)')
+    .option(
+      '--role-header <name>',
+      "header serve passes the caller's role in; a client's own is removed (default: X-Cookie-Bridge-Role)",
+    )
+    .option(
+      '--state-dir <dir>',
+      'where the signing keys and the registry live, 0700 (default: $COOKIE_BRIDGE_STATE_DIR, else the data folder)',
+    )
     .addHelpText(
       'after',
       `
@@ -364,7 +393,10 @@ Examples:
     --trusted-proxy none --proxy-secret-file /run/secrets/proxy-secret
   COOKIE_BRIDGE_RELAY_STORE=redis://redis:6379/0 cookie-bridge serve --upstream http://app:3000 \\
     --host 0.0.0.0 --relay-store-password-file /run/secrets/redis-password     # several replicas
-The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).
+  cookie-bridge serve --upstream http://127.0.0.1:3000 --service-accounts \\
+    --sa-issuer https://api.example.com/cookie-bridge/sa --admin alice@example.com
+The auth proxy must let /cookie-bridge/relay/ (and, with --service-accounts, the issuer's path) through
+without a cookie (see docs/serve.md). Durations: 30d, 12h, 90m, 3600s.
 The identity header is removed unless the request comes from --trusted-proxy or carries the proxy secret;
 paths with dot segments (.., %2e%2e) or double encoding get 400 and are never forwarded.`,
     )

@@ -31,6 +31,9 @@ export type RefusalCode =
   | 'relay_ended'
   | 'relay_store_unavailable'
   | 'session_expired'
+  | 'not_signed_in'
+  | 'token_invalid'
+  | 'forbidden'
   | 'bad_gateway'
   | 'gateway_timeout'
   | 'internal_error';

@@ -25,9 +25,11 @@ import {
   type ProxySecret,
 } from '../../server/trusted-proxy';
 import type { CliContext } from '../cli-context';
+import { openAccountService } from './open-account-service';
+import { parseServeAccountOptions, type ServeAccountFlags } from './serve-account-options';
 import { onStopSignals } from '../stop-signals';
 
-export interface ServeCommandOptions extends RelayStoreFlags {
+export interface ServeCommandOptions extends RelayStoreFlags, ServeAccountFlags {
   upstream: string;
   port: number;
   host: string;
@@ -80,6 +82,10 @@ export async function runServe(
   const trustedProxies = checkTrustedProxies(options.trustedProxy);
   const proxySecret = readProxySecret(ctx.env, options);
   const sessionCookies = checkSessionCookies(options.sessionCookie ?? []);
+  const accountSettings = parseServeAccountOptions(options, ctx.env, options.identityHeader);
+  // Checked before the relay store opens a connection (a bad flag leaves nothing open).
+  const accounts =
+    accountSettings.accounts === undefined ? undefined : openAccountService(ctx, accountSettings.accounts);
   const storeSettings = await resolveRelayStoreSettings(options, ctx.env, {
     readPasswordFile: (file) => fsPromises.readFile(file, 'utf8'),
     readCaFile,
@@ -95,6 +101,8 @@ export async function runServe(
     logger: ctx.logger,
     now: ctx.now,
     proxyTimeoutMs: options.upstreamTimeout * 1000,
+    roleHeader: accountSettings.roleHeader,
+    ...(accounts === undefined ? {} : { accounts, admins: accountSettings.accounts?.service.admins ?? [] }),
   });
   const server = http.createServer(app);
   const upgraded = new Set<Duplex>();
@@ -122,6 +130,12 @@ export async function runServe(
   server.on('error', (error) => ctx.logger.warn(`server error: ${error.message}`));
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   ctx.stderr.write(`cookie-bridge serve: listening on http://${host}:${port} → upstream ${upstream}\n`);
+  if (accounts !== undefined) {
+    ctx.stderr.write(
+      `cookie-bridge serve: service accounts on, issuer ${accounts.issuer} (public: ${accounts.issuer}/jwks), ` +
+        `state in ${accountSettings.accounts?.stateDir ?? '?'}\n`,
+    );
+  }
   // One line saying which store answers relay logins; a Redis store's later changes are logged by the store.
   void relayStore.describe().then((line) => ctx.stderr.write(`cookie-bridge serve: relay store: ${line}\n`));
 
