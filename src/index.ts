@@ -15,6 +15,20 @@ export type {
 } from './sdk/forwarding-client';
 export type { CredentialSource } from './store/resolve-credential';
 
+// The admin API of serve --service-accounts (service accounts and roles), over a forwarding client
+export { createAdminClient } from './sdk/admin-client';
+export type { AdminClient } from './sdk/admin-client';
+export { ADMIN_API_PATHS, ROLES, SERVICE_ACCOUNT_NAME } from './protocol/admin-api';
+export type {
+  AdminMeJson,
+  CreateServiceAccountBody,
+  CreatedServiceAccountJson,
+  Role,
+  ServiceAccountJson,
+  UserJson,
+} from './protocol/admin-api';
+export { parseDuration } from './protocol/duration';
+
 // Local forwarding proxy
 export { createLocalForwardingProxy } from './local-proxy/local-forwarding-proxy';
 export type { LocalForwardingProxy, LocalForwardingProxyOptions } from './local-proxy/local-forwarding-proxy';
@@ -63,12 +77,14 @@ export type { RelayChallenge } from './login/relay-client';
 
 // Errors
 export {
+  AdminApiError,
   CookieBridgeError,
   CredentialFileError,
   EndpointUnreachableError,
   ERROR_CODES,
   EXIT_CODES,
   ExitCode,
+  ForbiddenError,
   HttpStatusError,
   InvalidBundleError,
   LoginError,
@@ -78,6 +94,7 @@ export {
   PortInUseError,
   ProxyError,
   SessionExpiredError,
+  TokenRejectedError,
   UsageError,
   isErrorCode,
 } from './errors';
