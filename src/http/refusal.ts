@@ -30,6 +30,9 @@ export type RefusalCode =
   | 'relay_source_full'
   | 'relay_ended'
   | 'session_expired'
+  | 'not_signed_in'
+  | 'token_invalid'
+  | 'forbidden'
   | 'bad_gateway'
   | 'gateway_timeout'
   | 'internal_error';

@@ -8,13 +8,17 @@ import { RELAY_PREFIX } from './relay-protocol';
  * (it normalises to the relay prefix) and lands in the app's /graphql. So serve:
  *   - refuses paths with dot segments in any spelling (`..`, `%2e%2e`, `.%2E`, `.`) and paths still
  *     percent-encoded after one decode (`%252e`): no app needs them, and they are how the views are made to differ;
- *   - answers itself, and never forwards, a path whose raw or canonical form lies under the relay prefix.
+ *   - answers itself, and never forwards, a path whose raw or canonical form lies under the relay prefix, or
+ *     under the service-account issuer's path (issue 13: discovery and JWKS, exempt from the proxy like the relay).
  * Everything else is forwarded as it came (an id with `%2F` inside a segment included).
  */
 
 export type RequestPathVerdict =
-  /** Forward or route as usual; `canonical` is the decoded, merged, lower-cased path. */
-  | { kind: 'ok'; canonical: string; relay: boolean }
+  /**
+   * Forward or route as usual; `canonical` is the decoded, merged, lower-cased path. `relay` / `issuer`: the
+   * path lies under the relay prefix / the issuer's path (raw or canonical): answered by serve, never forwarded.
+   */
+  | { kind: 'ok'; canonical: string; relay: boolean; issuer: boolean }
   /** Answer 400 before anything is forwarded. */
   | { kind: 'refused'; reason: 'dot_segment' | 'double_encoding' };
 
@@ -51,12 +55,26 @@ export function canonicalPath(rawPath: string): string {
 
 /** Whether a canonical (or raw, lower-cased) path is the relay prefix or lies under it. */
 export function isUnderRelayPrefix(path: string): boolean {
+  return isUnderPrefix(path, RELAY_PREFIX);
+}
+
+/**
+ * Whether a path (any case) is `prefix` or lies under it; `prefix` is compared without its trailing slash and
+ * case-insensitively, so `/a/b/` covers `/a/b`, `/A/b/c`, not `/a/bc`.
+ */
+export function isUnderPrefix(path: string, prefix: string): boolean {
   const lower = path.toLowerCase();
-  return lower === RELAY_PREFIX.slice(0, -1) || lower.startsWith(RELAY_PREFIX);
+  const base = prefix.toLowerCase().replace(/\/+$/, '');
+  return lower === base || lower.startsWith(`${base}/`);
+}
+
+export interface RequestPathOptions {
+  /** The path of the service-account issuer (serve --sa-issuer), e.g. /cookie-bridge/sa. */
+  issuerPath?: string;
 }
 
 /** The verdict on a request's path (the part of the request target before `?`). */
-export function checkRequestPath(rawPath: string): RequestPathVerdict {
+export function checkRequestPath(rawPath: string, options: RequestPathOptions = {}): RequestPathVerdict {
   const decoded = decodePathOnce(rawPath);
   if (STILL_ENCODED.test(decoded)) return { kind: 'refused', reason: 'double_encoding' };
   const segments = decoded.replace(/\\/g, '/').split('/');
@@ -64,7 +82,15 @@ export function checkRequestPath(rawPath: string): RequestPathVerdict {
     return { kind: 'refused', reason: 'dot_segment' };
   }
   const canonical = canonicalPath(rawPath);
-  return { kind: 'ok', canonical, relay: isUnderRelayPrefix(rawPath) || isUnderRelayPrefix(canonical) };
+  const { issuerPath } = options;
+  const issuer =
+    issuerPath !== undefined && (isUnderPrefix(rawPath, issuerPath) || isUnderPrefix(canonical, issuerPath));
+  return {
+    kind: 'ok',
+    canonical,
+    relay: isUnderRelayPrefix(rawPath) || isUnderRelayPrefix(canonical),
+    issuer,
+  };
 }
 
 /**

@@ -7,9 +7,14 @@ import { createProxyMiddleware, proxyEventsPlugin, type Options, type Plugin } f
 import { silentLogger, type Context, type Logger } from '../context';
 import { Refusal, refusalBody } from '../http/refusal';
 import { createHealthRouter } from './health-route';
-import { DEFAULT_IDENTITY_HEADER } from './identity';
+import { DEFAULT_IDENTITY_HEADER, DEFAULT_ROLE_HEADER } from './identity';
 import { createRelayRouter } from './relay-public-routes';
-import { checkRequestPath, type RequestPathVerdict } from '../protocol/request-path';
+import {
+  canonicalPath,
+  checkRequestPath,
+  isUnderPrefix,
+  type RequestPathVerdict,
+} from '../protocol/request-path';
 import { createMemoryRelayStore, type RelayStore } from './relay-store';
 import { createTokenRouter } from './token-route';
 import { UsageError, errnoCode } from '../errors';
@@ -17,6 +22,9 @@ import { HOP_BY_HOP_HEADERS } from '../http/hop-by-hop';
 import { upstreamErrorResponse } from '../http/upstream-errors';
 import { createTrustedProxyCheck, type ProxySecret } from './trusted-proxy';
 import { clientErrorStatus } from '../http/client-error-status';
+import { removeRequestHeader } from './request-headers';
+import { AccountStateError, type AccountService } from './accounts/account-types';
+import { createServeAccounts, type ServeAccounts } from './accounts/serve-accounts';
 
 /**
  * `cookie-bridge serve` as an app: runs behind the auth proxy and in front of any HTTP app, so the app needs
@@ -33,6 +41,12 @@ import { clientErrorStatus } from '../http/client-error-status';
  * 400, a path under the relay prefix (raw or canonical: src/protocol/request-path.ts) is answered here and never
  * forwarded, and the identity header is removed unless the request came through the proxy (trustedProxies /
  * proxySecret) or when it is a relay path. The proxy-secret header itself never reaches the app.
+ *
+ * The role header (X-Cookie-Bridge-Role) a client sends never reaches the app. With `accounts` (issue 13,
+ * serve --service-accounts: src/server/accounts/serve-accounts.ts) serve also answers the issuer's public
+ * routes (answered like the relay prefix: never forwarded, identity removed), the nginx auth check and the
+ * admin API and page, verifies bearer tokens of its own issuer (refused → 401 JSON, nothing forwarded) and
+ * sets the identity and role headers of every request and WebSocket upgrade it forwards.
  */
 
 export interface ServeAppOptions extends Partial<Pick<Context, 'logger' | 'now'>> {
@@ -52,6 +66,12 @@ export interface ServeAppOptions extends Partial<Pick<Context, 'logger' | 'now'>
   trustedProxies?: readonly string[];
   /** A header the proxy adds with a shared secret: requests carrying it are believed from any address. */
   proxySecret?: ProxySecret;
+  /** Service accounts and roles (serve --service-accounts): createAccountService's, or any AccountService. */
+  accounts?: AccountService;
+  /** The header the caller's role goes to the app in (default X-Cookie-Bridge-Role); a client's is removed. */
+  roleHeader?: string;
+  /** The admins serve was started with (--admin), named in the admin API's 403 answers. */
+  admins?: readonly string[];
 }
 
 export interface ServeApp {
@@ -72,6 +92,20 @@ const REFUSED_PATH_BODY = refusalBody(
   ),
 );
 
+const NOT_FOUND_BODY = refusalBody(new Refusal(404, 'not_found', 'no such route'));
+const UNAVAILABLE_BODY = refusalBody(
+  new Refusal(503, 'internal_error', 'the service-account state is unavailable'),
+);
+
+/** A whole HTTP/1.1 answer with a JSON body, for a socket that never became a WebSocket. */
+function socketJsonAnswer(statusLine: string, body: unknown): string {
+  const text = JSON.stringify(body);
+  return (
+    `HTTP/1.1 ${statusLine}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`
+  );
+}
+
 /** Builds the sidecar app. It never listens: see src/cli/commands/serve-command.ts. */
 export function createServeApp(options: ServeAppOptions): ServeApp {
   const target = parseUpstream(options.upstream);
@@ -80,6 +114,18 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   const relayStore =
     options.relayStore ?? createMemoryRelayStore(options.now === undefined ? {} : { now: options.now });
   const timeoutMs = options.proxyTimeoutMs ?? DEFAULT_PROXY_TIMEOUT_MS;
+  const roleHeader = options.roleHeader ?? DEFAULT_ROLE_HEADER;
+  const accounts: ServeAccounts | undefined =
+    options.accounts === undefined
+      ? undefined
+      : createServeAccounts({
+          accounts: options.accounts,
+          identityHeader,
+          roleHeader,
+          admins: options.admins ?? [],
+          logger,
+        });
+  const pathOptions = accounts === undefined ? {} : { issuerPath: accounts.issuerPath };
   const trust = createTrustedProxyCheck({
     ...(options.trustedProxies === undefined ? {} : { trustedProxies: options.trustedProxies }),
     ...(options.proxySecret === undefined ? {} : { proxySecret: options.proxySecret }),
@@ -90,12 +136,15 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
    * proxy sees it. Returns the verdict; on 'refused' the caller answers 400 and forwards nothing.
    */
   const screen = (req: http.IncomingMessage): RequestPathVerdict => {
-    const verdict = checkRequestPath(pathOnly(req.url));
+    const verdict = checkRequestPath(pathOnly(req.url), pathOptions);
     const trusted = trust.isTrusted(req.socket.remoteAddress, req.headers);
-    if (trust.secretHeader !== undefined) removeHeader(req, trust.secretHeader);
-    if (!trusted || verdict.kind === 'refused' || verdict.relay) removeHeader(req, identityHeader);
+    if (trust.secretHeader !== undefined) removeRequestHeader(req, trust.secretHeader);
+    removeRequestHeader(req, roleHeader);
+    if (!trusted || verdict.kind === 'refused' || verdict.relay || verdict.issuer) {
+      removeRequestHeader(req, identityHeader);
+    }
     // Only a trusted proxy's X-Forwarded-For says where a request came from (relay sources, the app's logs).
-    if (!trusted) removeHeader(req, 'x-forwarded-for');
+    if (!trusted) removeRequestHeader(req, 'x-forwarded-for');
     if (verdict.kind === 'refused') {
       logger.debug(`serve: refused a path with ${verdict.reason.replace('_', ' ')} (never forwarded)`);
     } else if (!trusted) {
@@ -177,12 +226,14 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (screen(req).kind === 'refused') {
+  app.use(async (req: Request, res: Response, next: NextFunction) => {
+    const verdict = screen(req);
+    if (verdict.kind === 'refused') {
       res.status(400).set('Cache-Control', 'no-store').json(REFUSED_PATH_BODY);
       return;
     }
-    next();
+    // Service accounts: the issuer's and the auth check's own answers, then who calls (a refused token ends here).
+    if (accounts === undefined || verdict.relay || (await accounts.gate(req, res, verdict.canonical))) next();
   });
   app.use(
     createTokenRouter({
@@ -195,41 +246,70 @@ export function createServeApp(options: ServeAppOptions): ServeApp {
     }),
   );
   app.use(createRelayRouter({ store: relayStore, logger }));
+  if (accounts !== undefined) {
+    app.use(accounts.adminPrefix, accounts.adminRouter);
+    // Other spellings of the admin paths (%61dmin, admin%2Fusers): never the app's.
+    app.use((req: Request, res: Response, next: NextFunction) => {
+      if (!isUnderPrefix(canonicalPath(pathOnly(req.originalUrl)), accounts.adminPrefix)) {
+        next();
+        return;
+      }
+      res.status(404).set('Cache-Control', 'no-store').json(NOT_FOUND_BODY);
+    });
+  }
   app.get('/api/health', healthProxy);
   app.use(proxy);
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     const status = clientErrorStatus(error);
-    if (status === undefined) logger.warn(`serve: internal error on ${req.method} ${req.path}`);
+    if (error instanceof AccountStateError) logger.warn(`serve: service accounts: ${error.message}`);
+    else if (status === undefined) logger.warn(`serve: internal error on ${req.method} ${req.path}`);
     if (res.headersSent) {
       next(error);
       return;
     }
     const refusal =
-      status === undefined
-        ? new Refusal(500, 'internal_error', 'internal server error')
-        : new Refusal(status, status === 413 ? 'payload_too_large' : 'bad_request', 'bad request');
+      error instanceof AccountStateError
+        ? new Refusal(503, 'internal_error', 'the service-account state is unavailable')
+        : status === undefined
+          ? new Refusal(500, 'internal_error', 'internal server error')
+          : new Refusal(status, status === 413 ? 'payload_too_large' : 'bad_request', 'bad request');
     res.status(refusal.status).set('Cache-Control', 'no-store').json(refusalBody(refusal));
   });
 
   const upgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const verdict = screen(req);
     if (verdict.kind === 'refused') {
-      const body = JSON.stringify(REFUSED_PATH_BODY);
-      socket.end(
-        'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
+      socket.end(socketJsonAnswer('400 Bad Request', REFUSED_PATH_BODY));
       return;
     }
-    if (verdict.relay) {
-      // The relay prefix passes the auth proxy without a cookie: it must never reach the upstream.
+    if (verdict.relay || (accounts !== undefined && accounts.ownsPath(verdict.canonical))) {
+      // The relay prefix and the issuer pass the auth proxy without a cookie: they must never reach the
+      // upstream; serve's own service-account routes take no WebSocket either.
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     socket.on('error', (error) =>
       logger.debug(`serve: WebSocket client socket error: ${errnoCode(error) ?? 'error'}`),
     );
-    proxy.upgrade(req, socket as never, head);
+    if (accounts === undefined) {
+      proxy.upgrade(req, socket as never, head);
+      return;
+    }
+    accounts.identify(req).then(
+      (outcome) => {
+        if (socket.destroyed) return;
+        if (outcome.kind === 'refused') {
+          logger.debug(`serve: WebSocket upgrade with a refused bearer token (${outcome.reason})`);
+          socket.end(socketJsonAnswer('401 Unauthorized', accounts.refusedBody(outcome.reason)));
+          return;
+        }
+        proxy.upgrade(req, socket as never, head);
+      },
+      (error: unknown) => {
+        logger.warn(`serve: service accounts: ${error instanceof Error ? error.message : 'error'}`);
+        socket.end(socketJsonAnswer('503 Service Unavailable', UNAVAILABLE_BODY));
+      },
+    );
   };
 
   return { app, upgrade, relayStore };
@@ -282,14 +362,6 @@ function parseUpstream(upstream: string): string {
     });
   }
   return parsed.text;
-}
-
-/** Removes a header from req.headers and from the cached headersDistinct (readIdentity reads that first). */
-function removeHeader(req: http.IncomingMessage, lowerCaseName: string): void {
-  const key = lowerCaseName.toLowerCase();
-  delete req.headers[key];
-  const distinct = req.headersDistinct as Record<string, string[] | undefined>;
-  delete distinct[key];
 }
 
 function isServerResponse(value: http.ServerResponse | Duplex): value is http.ServerResponse {

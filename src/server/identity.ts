@@ -5,6 +5,12 @@ import { namesNobody } from '../protocol/named-user';
 /** The header oauth2-proxy (`--set-xauthrequest`) and nginx auth_request setups use for the signed-in email. */
 export const DEFAULT_IDENTITY_HEADER = 'X-Auth-Request-Email';
 
+/**
+ * The header serve passes the caller's role in (issue 13: `admin` or `user`), next to the identity; whatever a
+ * client sends under this name is removed.
+ */
+export const DEFAULT_ROLE_HEADER = 'X-Cookie-Bridge-Role';
+
 const MAX_IDENTITY_LENGTH = 512;
 
 /** The parts of a request (node:http IncomingMessage or express Request) readIdentity looks at. */

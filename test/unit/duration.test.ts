@@ -1,4 +1,5 @@
-import { parseDuration } from '../../src/protocol/duration';
+/** The one duration parser (src/protocol/duration.ts): serve's --sa-max-lifetime, --sa-key-lifetime, the CLI's --expires. */
+import { formatDuration, parseDuration } from '../../src/protocol/duration';
 
 describe('parseDuration', () => {
   it.each([
@@ -7,27 +8,39 @@ describe('parseDuration', () => {
     ['90m', 90 * 60_000],
     ['3600s', 3_600_000],
     ['1s', 1000],
-    [' 7d ', 7 * 86_400_000],
-  ])('%j is %d ms', (text, ms) => {
+    ['365d', 365 * 86_400_000],
+  ])('%s → %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
 
   it.each([
     '',
-    'd',
     '30',
-    '30 d',
-    '30days',
-    '1.5h',
+    'd',
+    '0d',
     '-1d',
     '+1d',
-    '0s',
-    '0d',
-    '1w',
-    '1D',
-    '1h30m',
-    '9999999999d',
-  ])('%j is not a duration', (text) => {
+    '1.5d',
+    '30 d',
+    ' 30d',
+    '30D',
+    '30w',
+    '1d2h',
+    '01d',
+    '1234567890s',
+  ])('refuses %j', (text) => {
     expect(parseDuration(text)).toBeUndefined();
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [30 * 86_400_000, '30d'],
+    [36 * 3_600_000, '36h'],
+    [90 * 60_000, '90m'],
+    [45_000, '45s'],
+  ])('%d ms → %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    expect(parseDuration(text)).toBe(ms);
   });
 });

@@ -10,6 +10,7 @@ import {
   canonicalPath,
   checkRequestPath,
   decodePathOnce,
+  isUnderPrefix,
   isUnderRelayPrefix,
 } from '../../src/protocol/request-path';
 import { PATH_CONFUSION_ATTACKS, PLAIN_PATHS, RELAY_SPELLINGS } from '../kit/path-confusion-cases';
@@ -168,5 +169,79 @@ describe('properties', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('the service-account issuer path (issue 13)', () => {
+  const issuerPath = '/cookie-bridge/sa';
+
+  it.each([
+    '/cookie-bridge/sa/jwks',
+    '/cookie-bridge/sa/.well-known/openid-configuration',
+    '/cookie-bridge/sa',
+    '/Cookie-Bridge/SA/jwks',
+    '/cookie-bridge%2Fsa%2Fjwks',
+    '/%63ookie-bridge/sa/jwks',
+    '//cookie-bridge//sa//jwks',
+    '/cookie-bridge\\sa\\jwks',
+  ])('answers %s itself', (path) => {
+    expect(checkRequestPath(path, { issuerPath })).toMatchObject({ kind: 'ok', issuer: true, relay: false });
+  });
+
+  it.each(['/cookie-bridge/sat', '/cookie-bridge/s', '/graphql', '/cookie-bridge/relay/info', '/sa/jwks'])(
+    'does not take %s for the issuer',
+    (path) => {
+      expect(checkRequestPath(path, { issuerPath })).toMatchObject({ kind: 'ok', issuer: false });
+    },
+  );
+
+  it.each([
+    '/cookie-bridge/sa/../../graphql',
+    '/graphql/..%2fcookie-bridge%2fsa%2fjwks',
+    '/cookie-bridge/sa/%252e%252e',
+  ])('refuses %s before deciding (dot segments, double encoding)', (path) => {
+    expect(checkRequestPath(path, { issuerPath }).kind).toBe('refused');
+  });
+
+  it('without an issuer path nothing is the issuer', () => {
+    expect(checkRequestPath('/cookie-bridge/sa/jwks')).toMatchObject({ kind: 'ok', issuer: false });
+  });
+
+  it('never forwards a path any view puts under the issuer', () => {
+    const segment = fc.constantFrom(
+      'cookie-bridge',
+      'COOKIE-BRIDGE',
+      'sa',
+      'SA',
+      'jwks',
+      '..',
+      '%2e',
+      '%2f',
+      '%252e',
+      '',
+      'x',
+    );
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 8 }), (parts) => {
+        const p = `/${parts.join('/')}`;
+        const verdict = checkRequestPath(p, { issuerPath });
+        if (verdict.kind === 'ok' && !verdict.issuer) {
+          for (const view of otherViews(p)) expect(isUnderPrefix(view, issuerPath)).toBe(false);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('isUnderPrefix', () => {
+  it.each([
+    ['/a/b', '/a/b', true],
+    ['/a/b/', '/a/b', true],
+    ['/A/B/c', '/a/b/', true],
+    ['/a/bc', '/a/b', false],
+    ['/a', '/a/b', false],
+  ])('%s under %s: %s', (path, prefix, expected) => {
+    expect(isUnderPrefix(path, prefix)).toBe(expected);
   });
 });
