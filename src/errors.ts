@@ -346,17 +346,25 @@ export class HttpStatusError extends CookieBridgeError {
 
 /**
  * The admin API refused the caller (HTTP 403): signed in, but not an admin. The message names the identity
- * the server took the caller for, the hint who may (the server's `admins`).
+ * the server took the caller for (and its role), the hint who may (the server's `admins`).
  */
 export class ForbiddenError extends CookieBridgeError {
   readonly identity: string | undefined;
-  constructor(detail: string, identity: string | undefined, admins: string | undefined) {
+  constructor(
+    detail: string,
+    caller: { identity: string; role: string } | undefined,
+    admins: string | undefined,
+  ) {
     super(
       'E_FORBIDDEN',
-      `forbidden: ${identity === undefined ? 'the server refused you' : `the server refused ${identity}`}: ${detail}`,
+      caller === undefined
+        ? `forbidden: ${detail}`
+        : detail.includes(caller.identity)
+          ? `forbidden: ${detail} (role ${caller.role})`
+          : `forbidden: ${caller.identity} (role ${caller.role}) was refused: ${detail}`,
       admins === undefined ? {} : { hint: admins },
     );
-    this.identity = identity;
+    this.identity = caller?.identity;
   }
 }
 

@@ -103,9 +103,10 @@ export function createAdminClient(client: CookieBridgeClient): AdminClient {
     }
     if (status === 403 && answer?.error === 'forbidden') {
       const caller = await whoAmI();
-      const identity = caller === undefined ? undefined : `${caller.identity} (role ${caller.role})`;
       const admins = typeof answer.admins === 'string' ? serverText(answer.admins) : undefined;
-      return new ForbiddenError(message ?? `only admins may ${request.what}`, identity, admins);
+      const who =
+        caller === undefined ? undefined : { identity: serverText(caller.identity), role: caller.role };
+      return new ForbiddenError(message ?? `only admins may ${request.what}`, who, admins);
     }
     if (status === 404) {
       // Either the name is unknown, or the server has no admin API: GET /me answers only in the second case.
