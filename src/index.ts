@@ -18,16 +18,14 @@ export type { CredentialSource } from './store/resolve-credential';
 // The admin API of serve --service-accounts (service accounts and roles), over a forwarding client
 export { createAdminClient } from './sdk/admin-client';
 export type { AdminClient } from './sdk/admin-client';
-export { ADMIN_API_PATHS, ROLES, SERVICE_ACCOUNT_NAME } from './protocol/admin-api';
+export { ADMIN_API_PATHS } from './protocol/admin-api';
 export type {
   AdminMeJson,
   CreateServiceAccountBody,
   CreatedServiceAccountJson,
-  Role,
   ServiceAccountJson,
   UserJson,
 } from './protocol/admin-api';
-export { parseDuration } from './protocol/duration';
 
 // Local forwarding proxy
 export { createLocalForwardingProxy } from './local-proxy/local-forwarding-proxy';
@@ -71,6 +69,26 @@ export type {
   RelaySource,
   RelayStore,
 } from './server/relay-store';
+// Service accounts and roles (serve --service-accounts): createServeApp({ accounts, roleHeader, admins })
+export { DEFAULT_IDENTITY_HEADER, DEFAULT_ROLE_HEADER } from './server/identity';
+export {
+  AccountRequestError,
+  AccountStateError,
+  ROLES,
+  SERVICE_ACCOUNT_NAME,
+} from './server/accounts/account-types';
+export type {
+  AccountService,
+  AccountServiceOptions,
+  BearerVerdict,
+  CreateServiceAccountRequest,
+  Person,
+  PublicJwk,
+  Role,
+  ServiceAccount,
+  ServiceAccountStatus,
+  TokenRefusalReason,
+} from './server/accounts/account-types';
 export { upstreamErrorResponse, upstreamErrorStatus } from './http/upstream-errors';
 export { checkRelaySupport, createRelayChallenge, pollRelay, registerRelay } from './login/relay-client';
 export type { RelayChallenge } from './login/relay-client';

@@ -502,6 +502,35 @@ Examples:
       "the auth proxy's session cookie, if it is not a known one (e.g. oauth2-proxy --cookie-name):\n" +
         '/token hands over only session cookies (with their _0, _1… chunks), other cookies stay in the browser',
     )
+    .option(
+      '--service-accounts',
+      'issue service-account tokens (JWTs signed by serve) and give people roles; needs --sa-issuer',
+    )
+    .option(
+      '--sa-issuer <url>',
+      "the tokens' issuer: the https URL of a path serve answers, e.g. https://api.example.com/cookie-bridge/sa\n" +
+        '(its /.well-known/openid-configuration and /jwks are public: the proxy must let them through)',
+    )
+    .option('--sa-audience <aud>', "the tokens' aud (default: cookie-bridge)")
+    .option('--sa-max-lifetime <duration>', 'the longest lifetime an admin may give a token (default: 365d)')
+    .option(
+      '--sa-key-lifetime <duration>',
+      'how long a signing key signs before a new one takes over (default: 90d)',
+    )
+    .option(
+      '--sa-email-domain <domain>',
+      "the domain of a token's email claim (default: service-accounts.invalid)",
+    )
+    .option('--admin <email...>', 'people who are admins whatever the registry says')
+    .option('--default-role <role>', 'the role of everyone else: user or admin (default: user)')
+    .option(
+      '--role-header <name>',
+      "header serve passes the caller's role in; a client's own is removed (default: X-Cookie-Bridge-Role)",
+    )
+    .option(
+      '--state-dir <dir>',
+      'where the signing keys and the registry live, 0700 (default: $COOKIE_BRIDGE_STATE_DIR, else the data folder)',
+    )
     .addHelpText(
       'after',
       `
@@ -510,7 +539,10 @@ Examples:
   cookie-bridge serve --upstream http://127.0.0.1:3000 --session-cookie _myteam_auth
   cookie-bridge serve --upstream http://app:3000 --host 0.0.0.0 --identity-header OIDC_CLAIM_email \\
     --trusted-proxy none --proxy-secret-file /run/secrets/proxy-secret
-The auth proxy must let /cookie-bridge/relay/ through without a cookie (see docs/serve.md).
+  cookie-bridge serve --upstream http://127.0.0.1:3000 --service-accounts \\
+    --sa-issuer https://api.example.com/cookie-bridge/sa --admin alice@example.com
+The auth proxy must let /cookie-bridge/relay/ (and, with --service-accounts, the issuer's path) through
+without a cookie (see docs/serve.md). Durations: 30d, 12h, 90m, 3600s.
 The identity header is removed unless the request comes from --trusted-proxy or carries the proxy secret;
 paths with dot segments (.., %2e%2e) or double encoding get 400 and are never forwarded.`,
     )

@@ -1,22 +1,25 @@
 /**
- * Durations as people type them on a command line: `30d`, `12h`, `90m`, `3600s` (one number, one unit).
- * Pure; serve's --sa-max-lifetime and --sa-key-lifetime and the CLI's --expires read them here.
+ * Durations as operators and admins type them (`serve --sa-max-lifetime 365d`, `api service-account create
+ * --expires 30d`): a whole number and one unit, `d` (days), `h` (hours), `m` (minutes) or `s` (seconds).
+ * Nothing else is accepted: no fractions, no combinations (`1d12h`), no bare numbers, no zero.
  */
 
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const DURATION = /^([1-9][0-9]{0,8})([smhd])$/;
+const DURATION = /^([1-9][0-9]{0,9})([dhms])$/;
 
-/** The duration in ms, or undefined for anything else (no unit, zero, a sign, a fraction, spaces, >9 digits). */
-export function parseDuration(text: string): number | undefined {
-  const match = DURATION.exec(text);
+const UNIT_MS: Readonly<Record<string, number>> = {
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+};
+
+/** `30d` → 2_592_000_000; undefined for anything that is not one positive whole number and a unit. */
+export function parseDurationMs(text: string): number | undefined {
+  const match = DURATION.exec(text.trim());
   if (match === null) return undefined;
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  const ms = Number(match[1]) * UNIT_MS[match[2]!]!;
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }
 
-/** `30d`, `12h`, `90m` or `45s`: the largest unit that divides the duration exactly (for messages and --help). */
-export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm'] as const) {
-    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
-  }
-  return `${Math.round(ms / 1000)}s`;
-}
+/** What parseDurationMs accepts, for error messages. */
+export const DURATION_FORMAT = 'a whole number and a unit: 30d, 12h, 90m or 3600s';

@@ -30,3 +30,27 @@ export function resolveConfigHome(
   const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.config');
   return path.join(base, APP_NAME);
 }
+
+/** The environment variable that overrides where `serve --service-accounts` keeps its keys and registry. */
+export const STATE_DIR_ENV = 'COOKIE_BRIDGE_STATE_DIR';
+
+/**
+ * The folder `serve --service-accounts` keeps its signing keys and registry in (without --state-dir):
+ * 1. `$COOKIE_BRIDGE_STATE_DIR` when set and not empty (made absolute against the current folder);
+ * 2. on Linux and other Unixes `$XDG_DATA_HOME/cookie-bridge/serve` when XDG_DATA_HOME is an absolute path,
+ *    else `~/.local/share/cookie-bridge/serve`;
+ * 3. on macOS and Windows the platform's data folder as env-paths reports it, plus `serve`.
+ */
+export function resolveServeStateDir(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): string {
+  const override = env[STATE_DIR_ENV];
+  if (override !== undefined && override.trim() !== '') return path.resolve(override);
+  if (platform === 'darwin' || platform === 'win32') {
+    return path.join(envPaths(APP_NAME, { suffix: '' }).data, 'serve');
+  }
+  const xdg = env.XDG_DATA_HOME;
+  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share');
+  return path.join(base, APP_NAME, 'serve');
+}

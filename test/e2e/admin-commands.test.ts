@@ -260,7 +260,7 @@ describe('the admin commands', () => {
       expect(run.code).toBe(2);
       expect(run.stdout).toBe('');
     }
-    expect(runs[0]?.stderr).toContain('--expires takes a duration such as 30d, 12h, 90m or 3600s');
+    expect(runs[0]?.stderr).toContain('--expires takes a whole number and a unit: 30d, 12h, 90m or 3600s');
     expect(runs[3]?.stderr).toContain('Allowed choices are admin, user');
     expect(runs[4]?.stderr).toContain('"Not_A_Name" is not a service account name');
     expect(server.requests).toEqual([]);

@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import envPaths from 'env-paths';
-import { resolveConfigHome } from '../../src/store/config-home';
+import { resolveConfigHome, resolveServeStateDir } from '../../src/store/config-home';
 
 describe('resolveConfigHome', () => {
   const home = os.homedir();
@@ -50,5 +50,42 @@ describe('resolveConfigHome', () => {
   it('uses env-paths on macOS and Windows, still under the override first', () => {
     expect(resolveConfigHome({}, 'darwin')).toBe(envPaths('cookie-bridge', { suffix: '' }).config);
     expect(resolveConfigHome({ COOKIE_BRIDGE_HOME: '/srv/cb' }, 'win32')).toBe('/srv/cb');
+  });
+});
+
+describe('resolveServeStateDir (serve --service-accounts without --state-dir)', () => {
+  const home = os.homedir();
+
+  it.each([
+    [
+      'COOKIE_BRIDGE_STATE_DIR wins',
+      { COOKIE_BRIDGE_STATE_DIR: '/srv/sa', XDG_DATA_HOME: '/xdg' },
+      '/srv/sa',
+    ],
+    ['a relative one is made absolute', { COOKIE_BRIDGE_STATE_DIR: 'sa' }, path.resolve('sa')],
+    [
+      'a blank one is ignored',
+      { COOKIE_BRIDGE_STATE_DIR: ' ', XDG_DATA_HOME: '/xdg' },
+      '/xdg/cookie-bridge/serve',
+    ],
+    ['XDG_DATA_HOME is honoured', { XDG_DATA_HOME: '/xdg' }, '/xdg/cookie-bridge/serve'],
+    [
+      'a relative XDG_DATA_HOME is ignored',
+      { XDG_DATA_HOME: 'rel' },
+      path.join(home, '.local', 'share', 'cookie-bridge', 'serve'),
+    ],
+    [
+      'COOKIE_BRIDGE_HOME (logins) is not the state dir',
+      { COOKIE_BRIDGE_HOME: '/cb' },
+      path.join(home, '.local', 'share', 'cookie-bridge', 'serve'),
+    ],
+  ])('%s', (_name, env: NodeJS.ProcessEnv, expected) => {
+    expect(resolveServeStateDir(env, 'linux')).toBe(expected);
+  });
+
+  it("on macOS and Windows: env-paths' data folder", () => {
+    expect(resolveServeStateDir({}, 'darwin')).toBe(
+      path.join(envPaths('cookie-bridge', { suffix: '' }).data, 'serve'),
+    );
   });
 });

@@ -1,16 +1,15 @@
-/** The one duration parser (src/protocol/duration.ts): serve's --sa-max-lifetime, --sa-key-lifetime, the CLI's --expires. */
-import { formatDuration, parseDuration } from '../../src/protocol/duration';
+import { parseDurationMs } from '../../src/protocol/duration';
 
-describe('parseDuration', () => {
+describe('parseDurationMs', () => {
   it.each([
     ['30d', 30 * 86_400_000],
     ['12h', 12 * 3_600_000],
     ['90m', 90 * 60_000],
     ['3600s', 3_600_000],
     ['1s', 1000],
-    ['365d', 365 * 86_400_000],
-  ])('%s → %d ms', (text, ms) => {
-    expect(parseDuration(text)).toBe(ms);
+    [' 365d ', 365 * 86_400_000],
+  ])('%s', (text, ms) => {
+    expect(parseDurationMs(text)).toBe(ms);
   });
 
   it.each([
@@ -18,29 +17,17 @@ describe('parseDuration', () => {
     '30',
     'd',
     '0d',
+    '030d',
+    '1.5h',
     '-1d',
-    '+1d',
-    '1.5d',
+    '1d12h',
     '30 d',
-    ' 30d',
     '30D',
-    '30w',
-    '1d2h',
-    '01d',
-    '1234567890s',
+    '1w',
+    '3600ms',
+    '99999999999d',
+    'Infinity s',
   ])('refuses %j', (text) => {
-    expect(parseDuration(text)).toBeUndefined();
-  });
-});
-
-describe('formatDuration', () => {
-  it.each([
-    [30 * 86_400_000, '30d'],
-    [36 * 3_600_000, '36h'],
-    [90 * 60_000, '90m'],
-    [45_000, '45s'],
-  ])('%d ms → %s', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
-    expect(parseDuration(text)).toBe(ms);
+    expect(parseDurationMs(text)).toBeUndefined();
   });
 });

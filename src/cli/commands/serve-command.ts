@@ -13,9 +13,11 @@ import {
   type ProxySecret,
 } from '../../server/trusted-proxy';
 import type { CliContext } from '../cli-context';
+import { openAccountService } from './open-account-service';
+import { parseServeAccountOptions, type ServeAccountFlags } from './serve-account-options';
 import { onStopSignals } from '../stop-signals';
 
-export interface ServeCommandOptions {
+export interface ServeCommandOptions extends ServeAccountFlags {
   upstream: string;
   port: number;
   host: string;
@@ -42,6 +44,9 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
   const trustedProxies = checkTrustedProxies(options.trustedProxy);
   const proxySecret = readProxySecret(ctx.env, options);
   const sessionCookies = checkSessionCookies(options.sessionCookie ?? []);
+  const accountSettings = parseServeAccountOptions(options, ctx.env, options.identityHeader);
+  const accounts =
+    accountSettings.accounts === undefined ? undefined : openAccountService(ctx, accountSettings.accounts);
   const { app, upgrade } = createServeApp({
     upstream,
     identityHeader: options.identityHeader,
@@ -51,6 +56,8 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
     logger: ctx.logger,
     now: ctx.now,
     proxyTimeoutMs: options.upstreamTimeout * 1000,
+    roleHeader: accountSettings.roleHeader,
+    ...(accounts === undefined ? {} : { accounts, admins: accountSettings.accounts?.service.admins ?? [] }),
   });
   const server = http.createServer(app);
   const upgraded = new Set<Duplex>();
@@ -72,6 +79,12 @@ export async function serveCommand(ctx: CliContext, options: ServeCommandOptions
   server.on('error', (error) => ctx.logger.warn(`server error: ${error.message}`));
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   ctx.stderr.write(`cookie-bridge serve: listening on http://${host}:${port} → upstream ${upstream}\n`);
+  if (accounts !== undefined) {
+    ctx.stderr.write(
+      `cookie-bridge serve: service accounts on, issuer ${accounts.issuer} (public: ${accounts.issuer}/jwks), ` +
+        `state in ${accountSettings.accounts?.stateDir ?? '?'}\n`,
+    );
+  }
 
   await new Promise<void>((resolve) => {
     let stopping: GracefulClose | undefined;

@@ -1,5 +1,5 @@
 import { SERVICE_ACCOUNT_NAME, type Role } from '../../protocol/admin-api';
-import { parseDuration } from '../../protocol/duration';
+import { DURATION_FORMAT, parseDurationMs } from '../../protocol/duration';
 import { formatDuration } from '../../protocol/session-expiry';
 import { UsageError } from '../../errors';
 import type { CliContext } from '../cli-context';
@@ -25,11 +25,9 @@ const DAY_MS = 86_400_000;
 
 /** `--expires 30d|12h|90m|3600s` → ms; anything else is a usage error before any request. */
 export function parseExpires(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === undefined || ms % 1000 !== 0) {
-    throw new UsageError(
-      `--expires takes a duration such as 30d, 12h, 90m or 3600s, not ${JSON.stringify(value)}`,
-    );
+  const ms = parseDurationMs(value);
+  if (ms === undefined) {
+    throw new UsageError(`--expires takes ${DURATION_FORMAT}, not ${JSON.stringify(value)}`);
   }
   return ms;
 }

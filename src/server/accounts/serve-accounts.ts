@@ -80,8 +80,8 @@ export function createServeAccounts(options: ServeAccountsOptions): ServeAccount
   };
 }
 
-/** The issuer's path, when serve can own it: not the root, plain characters, apart from serve's other routes. */
-function checkIssuerPath(issuer: string): string {
+/** The issuer's path, when serve can own it: not the root, plain characters, apart from serve's other routes (else UsageError). */
+export function checkIssuerPath(issuer: string): string {
   let path: string;
   try {
     path = issuerPathOf(issuer);
