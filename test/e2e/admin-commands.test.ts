@@ -203,7 +203,17 @@ describe('the admin commands', () => {
     try {
       const robotEnv = cliEnv(robotHome.home, { COOKIE_BRIDGE_TOKEN: token });
       const created = await runCli(
-        ['api', 'service-account', 'create', '--name', 'made-by-robot', '--json', '-e', server.url],
+        [
+          'api',
+          'service-account',
+          'create',
+          '--name',
+          'made-by-robot',
+          '--json',
+          '--debug',
+          '-e',
+          server.url,
+        ],
         robotEnv,
       );
       expect(created.code).toBe(0);
