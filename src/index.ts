@@ -69,8 +69,19 @@ export type {
   RelaySource,
   RelayStore,
 } from './server/relay-store';
-// Service accounts and roles (serve --service-accounts): createServeApp({ accounts, roleHeader, admins })
+// Service accounts and roles (serve --service-accounts): createServeApp({ accounts, roleHeader, admins });
+// docs/service-accounts.md
 export { DEFAULT_IDENTITY_HEADER, DEFAULT_ROLE_HEADER } from './server/identity';
+export { createAccountService } from './server/accounts/account-service';
+export type { AccountServiceDeps } from './server/accounts/account-service';
+export { createFileAccountStateStore } from './server/accounts/file-account-state-store';
+export type { FileAccountStateStoreOptions } from './server/accounts/file-account-state-store';
+export type {
+  AccountDocumentCodec,
+  AccountDocumentName,
+  AccountStateStore,
+  DocumentChange,
+} from './server/accounts/account-state-store';
 export {
   AccountRequestError,
   AccountStateError,
@@ -89,6 +100,7 @@ export type {
   ServiceAccountStatus,
   TokenRefusalReason,
 } from './server/accounts/account-types';
+export { parseDurationMs } from './protocol/duration';
 export { upstreamErrorResponse, upstreamErrorStatus } from './http/upstream-errors';
 export { checkRelaySupport, createRelayChallenge, pollRelay, registerRelay } from './login/relay-client';
 export type { RelayChallenge } from './login/relay-client';
