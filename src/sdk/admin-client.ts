@@ -119,8 +119,11 @@ export function createAdminClient(client: CookieBridgeClient): AdminClient {
       }
       return noServiceAccounts(status, request);
     }
-    if (status === 400)
-      return new UsageError(`${endpoint} refused to ${request.what}: ${message ?? 'HTTP 400'}`);
+    if (status === 400) {
+      return new UsageError(`${endpoint} refused to ${request.what}: ${message ?? 'HTTP 400'}`, {
+        hint: "the server's message says what it takes",
+      });
+    }
     if (status === 409)
       return new AdminApiError(
         'E_EXISTS',

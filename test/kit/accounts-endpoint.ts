@@ -1,7 +1,7 @@
 /**
  * An endpoint as users of the admin commands have one: a cookie auth proxy in front of the real
- * `createServeApp` with service accounts (the kit's honest in-memory AccountService: real ES256 tokens), in
- * front of the kit's recording app, all on 127.0.0.1 port 0 in the test's process.
+ * `createServeApp` with the real account service (`createAccountService` over a state dir in a temp folder),
+ * in front of the kit's recording app, all on 127.0.0.1 port 0 in the test's process.
  * The proxy part is the smallest that behaves like oauth2-proxy for these calls: a `_oauth2_proxy` session
  * cookie (opaque, rotated on every request like a refreshing proxy: the old value stops working, so a client
  * that does not save the new one is signed out) becomes the identity header; a request without a live session
@@ -10,10 +10,14 @@
  * --service-accounts: the admin paths then reach the app.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServeApp } from '../../src/server/create-serve-app';
-import { createMemoryAccountService } from './memory-account-service';
+import { createAccountService } from '../../src/server/accounts/account-service';
+import { createFileAccountStateStore } from '../../src/server/accounts/file-account-state-store';
 import { startRecordingApp, type RecordingApp } from './recording-app';
 
 const IDENTITY_HEADER = 'x-auth-request-email';
@@ -43,10 +47,15 @@ export interface AccountsEndpoint {
 
 export async function startAccountsEndpoint(options: AccountsEndpointOptions): Promise<AccountsEndpoint> {
   const app = await startRecordingApp();
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'cookie-bridge-accounts-'));
   const accounts =
     options.serviceAccounts === false
       ? undefined
-      : createMemoryAccountService({ issuer: ISSUER, admins: options.admins, now: () => Date.now() });
+      : createAccountService({
+          issuer: ISSUER,
+          admins: options.admins,
+          store: createFileAccountStateStore({ dir: path.join(stateDir, 'state') }),
+        });
   const serve = createServeApp({
     upstream: app.url,
     admins: options.admins,
@@ -92,6 +101,7 @@ export async function startAccountsEndpoint(options: AccountsEndpointOptions): P
         proxy.closeAllConnections();
       });
       await app.close();
+      rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

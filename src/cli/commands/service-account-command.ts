@@ -139,7 +139,8 @@ export async function serviceAccountRotateKeyCommand(
 
 /** "30 days", "1 day", or "12h" for less than a day. */
 function lifetime(createdAt: string, expiresAt: string): string {
-  const ms = Date.parse(expiresAt) - Date.parse(createdAt);
+  // To the second: a token's exp is in whole seconds, its creation time in ms.
+  const ms = Math.round((Date.parse(expiresAt) - Date.parse(createdAt)) / 1000) * 1000;
   if (!Number.isFinite(ms)) return 'lifetime unknown';
   const days = Math.round(ms / DAY_MS);
   if (ms < DAY_MS || Math.abs(ms - days * DAY_MS) >= 3_600_000) return formatDuration(ms);
