@@ -146,7 +146,10 @@ it.each<[string, () => Promise<string>, string]>([
     'signed with a foreign key',
     async () => {
       const token = await create('copied');
-      const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as object;
+      const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<
+        string,
+        unknown
+      >;
       return signWith(makeKitKey(), claims);
     },
     'unknown-key',
