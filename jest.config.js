@@ -11,6 +11,7 @@ const REAL_COMPONENT_SUITES = [
   '<rootDir>/test/security/path-confusion.test.ts',
   '<rootDir>/test/security/relay-phishing.test.ts',
   '<rootDir>/test/security/token-page-isolation.test.ts',
+  '<rootDir>/test/security/admin-page-browser.test.ts',
 ];
 
 const shared = {

@@ -69,8 +69,8 @@ export type {
   RelaySource,
   RelayStore,
 } from './server/relay-store';
-// Service accounts and roles (serve --service-accounts): createServeApp({ accounts, roleHeader, admins });
-// docs/service-accounts.md
+// Service accounts and roles (issue 13): docs/service-accounts.md;
+// serve's side: createServeApp({ accounts, roleHeader, admins })
 export { DEFAULT_IDENTITY_HEADER, DEFAULT_ROLE_HEADER } from './server/identity';
 export { createAccountService } from './server/accounts/account-service';
 export type { AccountServiceDeps } from './server/accounts/account-service';

@@ -1,7 +1,7 @@
 /**
- * Reading a request's `Authorization: Bearer` token without trusting it: the token itself, and the `iss` its
- * payload claims (serve verifies only tokens that claim its own issuer; others are the auth proxy's business).
- * Pure; the signature is checked elsewhere (AccountService.verifyBearer).
+ * Reading a request's `Authorization: Bearer` token without trusting it: the token, and the issuer it claims
+ * (serve verifies only tokens that claim its own issuer; others are the auth proxy's business). Pure; the
+ * signature is checked elsewhere (AccountService.verifyBearer).
  */
 
 /** The token of a single `Authorization: Bearer <token>` header (scheme case-insensitive), else undefined. */
@@ -11,17 +11,25 @@ export function bearerToken(authorization: string | readonly string[] | undefine
   return match?.[1];
 }
 
-/** The `iss` a JWT-shaped token claims (payload read without verifying); undefined when it has none. */
-export function unverifiedIssuer(token: string): string | undefined {
+/**
+ * The `iss` the payload part of a JWT-shaped token claims, read leniently: three dot-separated parts whose
+ * middle one decodes to a JSON object, whatever the others hold (empty, `alg: none`, not base64url, over 8 KiB).
+ * It only decides who must judge the token: serve refuses a malformed token that claims its issuer (401)
+ * instead of passing it on as another issuer's. jwt.ts's unverifiedIssuer is the strict read for well-formed
+ * tokens.
+ */
+export function claimedIssuer(token: string): string | undefined {
   const parts = token.split('.');
-  if (parts.length !== 3 || parts[1] === undefined || !/^[A-Za-z0-9_-]+$/.test(parts[1])) return undefined;
-  let payload: unknown;
+  const payload = parts[1];
+  if (parts.length !== 3 || payload === undefined || !/^[A-Za-z0-9_-]+={0,2}$/.test(payload))
+    return undefined;
+  let claims: unknown;
   try {
-    payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as unknown;
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
   } catch {
     return undefined;
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
-  const iss = (payload as Record<string, unknown>).iss;
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
+  const iss = (claims as Record<string, unknown>).iss;
   return typeof iss === 'string' ? iss : undefined;
 }

@@ -5,15 +5,7 @@
  * that sends a forged, expired or revoked token is refused for the real reason. `signWith` lets a test mint
  * tokens the service never issued (a foreign key, another audience, alg none).
  */
-import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import {
   AccountRequestError,
   SERVICE_ACCOUNT_NAME,
@@ -27,6 +19,7 @@ import {
   type ServiceAccount,
   type ServiceAccountStatus,
 } from '../../src/server/accounts/account-types';
+import { ecJwkThumbprint } from '../../src/protocol/jwt';
 
 const DAY_MS = 86_400_000;
 
@@ -40,9 +33,7 @@ export interface KitKey {
 export function makeKitKey(): KitKey {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = publicKey.export({ format: 'jwk' }) as { kty: string; crv: string; x: string; y: string };
-  const thumbprint = createHash('sha256')
-    .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }))
-    .digest('base64url');
+  const thumbprint = ecJwkThumbprint(jwk);
   return {
     kid: thumbprint,
     privateKey,

@@ -179,6 +179,7 @@ describe('bearer tokens of our issuer', () => {
       },
       'malformed',
     ],
+    ['over 8 KiB', async () => `${await tokenFor('ci-long')}${'A'.repeat(9000)}`, 'malformed'],
     [
       'for an account that does not exist',
       async () => signWith(accounts.currentKey(), { ...accounts.claimsFor('nobody'), sub: 'sa:nobody' }),

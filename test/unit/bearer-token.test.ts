@@ -1,5 +1,5 @@
-/** Reading a bearer token without trusting it (src/protocol/bearer-token.ts): serve verifies only tokens claiming its issuer. */
-import { bearerToken, unverifiedIssuer } from '../../src/protocol/bearer-token';
+/** The token of an `Authorization: Bearer` header (src/protocol/bearer-token.ts), read without trusting it. */
+import { bearerToken, claimedIssuer } from '../../src/protocol/bearer-token';
 
 const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -20,21 +20,28 @@ describe('bearerToken', () => {
   );
 });
 
-describe('unverifiedIssuer', () => {
-  it('reads iss from the payload', () => {
-    expect(unverifiedIssuer(`${part({ alg: 'ES256' })}.${part({ iss: 'https://x/sa' })}.sig`)).toBe(
-      'https://x/sa',
-    );
+describe('claimedIssuer', () => {
+  const payload = part({ iss: 'https://x/sa' });
+
+  it.each([
+    ['a well-formed token', `${part({ alg: 'ES256' })}.${payload}.c2ln`],
+    ['alg none with an empty signature', `${part({ alg: 'none' })}.${payload}.`],
+    ['an empty header', `.${payload}.c2ln`],
+    ['a signature that is not base64url', `${part({})}.${payload}.not*base64`],
+    ['an over-long signature', `${part({})}.${payload}.${'A'.repeat(9000)}`],
+  ])('reads the claim of %s', (_name, token) => {
+    expect(claimedIssuer(token)).toBe('https://x/sa');
   });
 
   it.each([
-    ['two parts', `${part({})}.${part({ iss: 'a' })}`],
+    ['two parts', `${part({})}.${payload}`],
+    ['four parts', `${part({})}.${payload}.a.b`],
     ['payload not JSON', `${part({})}.bm90IGpzb24.sig`],
     ['payload an array', `${part({})}.${part(['iss'])}.sig`],
     ['iss not a string', `${part({})}.${part({ iss: 1 })}.sig`],
     ['payload not base64url', `${part({})}.a+b/c.sig`],
     ['no iss', `${part({})}.${part({ sub: 'x' })}.sig`],
-  ])('%s → undefined', (_name, token) => {
-    expect(unverifiedIssuer(token)).toBeUndefined();
+  ])('none for %s', (_name, token) => {
+    expect(claimedIssuer(token)).toBeUndefined();
   });
 });

@@ -1,19 +1,21 @@
-import { UsageError } from '../../errors';
+import { createAccountService } from '../../server/accounts/account-service';
 import type { AccountService, AccountServiceOptions } from '../../server/accounts/account-types';
+import { createFileAccountStateStore } from '../../server/accounts/file-account-state-store';
 import type { CliContext } from '../cli-context';
 
 /**
- * The AccountService `serve --service-accounts` runs with: the core's createAccountService over the state dir.
- * The core (issue 13 part 1) is built on its own branch; until it is merged here, serve refuses the flag.
+ * The AccountService `serve --service-accounts` runs with: createAccountService over the state dir (folder
+ * 0700, files 0600; a corrupt or readable-by-others file is an AccountStateError naming it, never a new key).
+ * The Redis store comes with the Redis relay store (issue 12).
  */
 export function openAccountService(
-  _ctx: Pick<CliContext, 'now' | 'logger'>,
+  ctx: Pick<CliContext, 'now' | 'logger'>,
   settings: { service: AccountServiceOptions; stateDir: string },
 ): AccountService {
-  throw new UsageError(
-    `--service-accounts is not available in this build (issuer ${settings.service.issuer})`,
-    {
-      hint: 'the account service (issue 13 core) is not merged yet',
-    },
-  );
+  return createAccountService({
+    ...settings.service,
+    store: createFileAccountStateStore({ dir: settings.stateDir }),
+    now: ctx.now,
+    logger: ctx.logger,
+  });
 }

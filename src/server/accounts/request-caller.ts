@@ -1,5 +1,5 @@
 import type * as http from 'node:http';
-import { bearerToken, unverifiedIssuer } from '../../protocol/bearer-token';
+import { bearerToken, claimedIssuer } from '../../protocol/bearer-token';
 import { readIdentity } from '../identity';
 import { removeRequestHeader, replaceRequestHeader } from '../request-headers';
 import type { AccountService, Role, ServiceAccount, TokenRefusalReason } from './account-types';
@@ -38,7 +38,7 @@ export function callerOf(req: http.IncomingMessage): Caller {
 /** Whether a request carries a bearer token that claims `issuer` (serve must verify it, not the proxy). */
 export function claimsIssuer(req: http.IncomingMessage, issuer: string): string | undefined {
   const token = bearerToken(req.headers.authorization);
-  return token !== undefined && unverifiedIssuer(token) === issuer ? token : undefined;
+  return token !== undefined && claimedIssuer(token) === issuer ? token : undefined;
 }
 
 /** Decides who calls and rewrites the identity and role headers accordingly (see the module comment). */
