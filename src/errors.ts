@@ -18,6 +18,7 @@ export const ExitCode = {
   CredentialFile: 7,
   PortInUse: 8,
   Tls: 9,
+  Forbidden: 10,
   HttpStatus: 22,
   CommandNotExecutable: 126,
   CommandNotFound: 127,
@@ -45,7 +46,11 @@ export const EXIT_CODES: Readonly<Record<ExitCodeValue, { summary: string; help:
     summary: "TLS failure: the endpoint's certificate is not trusted (unknown CA, wrong name, expired)",
     help: 'TLS: certificate not trusted',
   },
-  22: { summary: '`request`: the server answered HTTP ≥ 400', help: 'HTTP status >= 400 (request)' },
+  10: {
+    summary: 'forbidden: the server knows who you are, and your role may not do this',
+    help: 'forbidden (admins only)',
+  },
+  22: { summary: 'the server answered HTTP ≥ 400', help: 'HTTP status >= 400' },
   126: { summary: '`exec`: the command cannot be run', help: 'command cannot be run (exec)' },
   127: { summary: '`exec`: the command was not found', help: 'command not found (exec)' },
 };
@@ -138,6 +143,30 @@ export const ERROR_CODES = {
     hint: 'pick another one with --port N, or leave --port out to use a free port',
   },
   E_HTTP_STATUS: { exitCode: ExitCode.HttpStatus, hint: undefined },
+  E_FORBIDDEN: {
+    exitCode: ExitCode.Forbidden,
+    hint: 'ask an admin of the server (serve --admin, or one made admin with api users set-role) to do it',
+  },
+  E_TOKEN_REJECTED: {
+    exitCode: ExitCode.SessionExpired,
+    hint: 'ask an admin for a new token (api service-account create), then log in with it: api login --token-stdin',
+  },
+  E_NO_SERVICE_ACCOUNTS: {
+    exitCode: ExitCode.HttpStatus,
+    hint: "ask the server's operator to run cookie-bridge serve --service-accounts --sa-issuer <URL>",
+  },
+  E_NOT_FOUND: {
+    exitCode: ExitCode.HttpStatus,
+    hint: 'cookie-bridge api service-account list shows the names the server knows',
+  },
+  E_EXISTS: {
+    exitCode: ExitCode.HttpStatus,
+    hint: 'pick another --name (cookie-bridge api service-account list shows the taken ones)',
+  },
+  E_ADMIN_REFUSED: {
+    exitCode: ExitCode.HttpStatus,
+    hint: 'run it again with --debug to see the exchange (secrets are redacted)',
+  },
   E_TLS: {
     exitCode: ExitCode.Tls,
     hint: 'pass the CA certificate with --cacert FILE (stored for the endpoint at login) or set COOKIE_BRIDGE_CA_BUNDLE=FILE',
@@ -315,6 +344,65 @@ export class HttpStatusError extends CookieBridgeError {
   readonly status: number;
   constructor(status: number, statusText: string) {
     super('E_HTTP_STATUS', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
+    this.status = status;
+  }
+}
+
+/**
+ * The admin API refused the caller (HTTP 403): signed in, but not an admin. The message names the identity
+ * the server took the caller for (and its role), the hint who may (the server's `admins`).
+ */
+export class ForbiddenError extends CookieBridgeError {
+  readonly identity: string | undefined;
+  constructor(
+    detail: string,
+    caller: { identity: string; role: string } | undefined,
+    admins: string | undefined,
+  ) {
+    super(
+      'E_FORBIDDEN',
+      caller === undefined
+        ? `forbidden: ${detail}`
+        : detail.includes(caller.identity)
+          ? `forbidden: ${detail} (role ${caller.role})`
+          : `forbidden: ${caller.identity} (role ${caller.role}) was refused: ${detail}`,
+      admins === undefined ? {} : { hint: admins },
+    );
+    this.identity = caller?.identity;
+  }
+}
+
+/**
+ * serve refused the bearer token (HTTP 401 `token_invalid`): expired, revoked, signed by a key it no longer
+ * publishes, for another audience, or malformed. Like an expired session (exit 4): a new token is needed.
+ */
+export class TokenRejectedError extends CookieBridgeError {
+  readonly endpoint: string;
+  /** The server's `reason` (a TokenRefusalReason: 'expired', 'revoked', 'unknown-key'…). */
+  readonly reason: string;
+  constructor(endpoint: string, reason: string, detail: string) {
+    super('E_TOKEN_REJECTED', `${endpoint} refused the token (${reason}): ${detail}`, {
+      hint: `ask an admin for a new token (api service-account create), then: cookie-bridge api login -e ${endpoint} --token-stdin, or set COOKIE_BRIDGE_TOKEN`,
+    });
+    this.endpoint = endpoint;
+    this.reason = reason;
+  }
+}
+
+export type AdminApiErrorCode = 'E_NO_SERVICE_ACCOUNTS' | 'E_NOT_FOUND' | 'E_EXISTS' | 'E_ADMIN_REFUSED';
+
+/** The admin API answered a request with an error other than 403/401: no such name, name taken, no admin API. */
+export class AdminApiError extends CookieBridgeError {
+  declare readonly code: AdminApiErrorCode;
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  constructor(
+    code: AdminApiErrorCode,
+    status: number,
+    message: string,
+    options: CookieBridgeErrorOptions = {},
+  ) {
+    super(code, message, options);
     this.status = status;
   }
 }

@@ -15,6 +15,18 @@ export type {
 } from './sdk/forwarding-client';
 export type { CredentialSource } from './store/resolve-credential';
 
+// The admin API of serve --service-accounts (service accounts and roles), over a forwarding client
+export { createAdminClient } from './sdk/admin-client';
+export type { AdminClient } from './sdk/admin-client';
+export { ADMIN_API_PATHS } from './protocol/admin-api';
+export type {
+  AdminMeJson,
+  CreateServiceAccountBody,
+  CreatedServiceAccountJson,
+  ServiceAccountJson,
+  UserJson,
+} from './protocol/admin-api';
+
 // Local forwarding proxy
 export { createLocalForwardingProxy } from './local-proxy/local-forwarding-proxy';
 export type { LocalForwardingProxy, LocalForwardingProxyOptions } from './local-proxy/local-forwarding-proxy';
@@ -109,12 +121,14 @@ export type { RelayChallenge } from './login/relay-client';
 
 // Errors
 export {
+  AdminApiError,
   CookieBridgeError,
   CredentialFileError,
   EndpointUnreachableError,
   ERROR_CODES,
   EXIT_CODES,
   ExitCode,
+  ForbiddenError,
   HttpStatusError,
   InvalidBundleError,
   LoginError,
@@ -124,6 +138,7 @@ export {
   PortInUseError,
   ProxyError,
   SessionExpiredError,
+  TokenRejectedError,
   UsageError,
   isErrorCode,
 } from './errors';

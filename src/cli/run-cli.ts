@@ -1,5 +1,6 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, ExitCode, UsageError } from '../errors';
+import { ROLES } from '../protocol/admin-api';
 import type { CliContext, GlobalFlags } from './cli-context';
 import { reportError } from './report-error';
 import { tuneV8ForCommand } from './short-command-tuning';
@@ -18,19 +19,29 @@ const commands = {
   exec: () => require('./commands/exec-command') as typeof import('./commands/exec-command'),
   completion: () =>
     require('./commands/completion-command') as typeof import('./commands/completion-command'),
+  serviceAccount: () =>
+    require('./commands/service-account-command') as typeof import('./commands/service-account-command'),
+  users: () => require('./commands/users-command') as typeof import('./commands/users-command'),
 };
 const loadContext = (): typeof import('./cli-context') =>
   require('./cli-context') as typeof import('./cli-context');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** Two columns generated from EXIT_CODES (src/errors.ts), the one table of exit codes. */
+/** Width of the left column of the exit codes' help, the gap included. */
+const EXIT_CODES_LEFT_WIDTH = 33;
+
+/**
+ * Two columns generated from EXIT_CODES (src/errors.ts), the one table of exit codes. The left column takes
+ * half the rows, or more when a row that would have a neighbour on its right is too wide for the column.
+ */
 export function formatExitCodesHelp(): string {
   const rows = Object.entries(EXIT_CODES).map(([code, { help }]) => `${code.padEnd(2)} ${help}`);
-  const half = Math.ceil(rows.length / 2);
+  let half = Math.ceil(rows.length / 2);
+  while (rows.slice(0, rows.length - half).some((row) => row.length > EXIT_CODES_LEFT_WIDTH - 2)) half++;
   const left = rows.slice(0, half);
   const right = rows.slice(half);
   return left
-    .map((row, i) => `  ${right[i] === undefined ? row : `${row.padEnd(33)}${right[i]}`}`)
+    .map((row, i) => `  ${right[i] === undefined ? row : `${row.padEnd(EXIT_CODES_LEFT_WIDTH)}${right[i]}`}`)
     .join('\n');
 }
 
@@ -249,6 +260,163 @@ The file holds your session: keep it private, and export again after cookie-brid
 Service-account tokens and basic auth have no cookies: --format header prints their Authorization header.`,
     )
     .action(run((ctx, ...args) => commands.cookies().cookiesCommand(ctx, ...(args as [never]))));
+
+  const ENDPOINT_HELP = 'endpoint (default: $COOKIE_BRIDGE_ENDPOINT, else the last login)';
+  const ADMIN_NOTE = `
+The calls go to the endpoint's /cookie-bridge/admin/ API (cookie-bridge serve --service-accounts) with the
+stored sign-in ($COOKIE_BRIDGE_TOKEN first), as \`request\` sends it: admins only (serve --admin, or a role set
+with api users set-role; an admin service account's token works too). A refusal names who you are and who may
+(exit 10); an expired session exits 4 as for every command.`;
+
+  const serviceAccount = api
+    .command('service-account')
+    .description(
+      'Create, list and revoke service accounts: tokens for robots (CI, schedulers, notebooks) that the\nauth proxy and serve accept as Authorization: Bearer; admins only (serve --service-accounts)',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api service-account create --name nightly-ci > ci-token      # the token, shown once
+  cookie-bridge api service-account list
+  cookie-bridge api service-account revoke nightly-ci
+${ADMIN_NOTE}`,
+    );
+
+  serviceAccount
+    .command('create')
+    .description(
+      'Create a service account and print its token once on stdout (stderr says how to use it);\nthe server never shows it again',
+    )
+    .requiredOption('--name <name>', "its name: 1-63 lower-case letters, digits and '-' (e.g. nightly-ci)")
+    .addOption(new Option('--role <role>', 'its role (default: user)').choices(ROLES))
+    .option(
+      '--expires <duration>',
+      "how long the token lives: 30d, 12h, 90m, 3600s (default: the server's, 30 days; at most its --sa-max-lifetime)",
+      parseExpiresOption,
+    )
+    .option('-e, --endpoint <url>', ENDPOINT_HELP)
+    .option('--json', 'print the account and its token as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api service-account create --name nightly-ci > ci-token       # stdout: the token alone
+  cookie-bridge api service-account create --name deployer --role admin --expires 90d
+  cookie-bridge api service-account create --name etl --json | jq -r .token   # scripts
+  gh secret set COOKIE_BRIDGE_TOKEN < ci-token && rm ci-token                 # then, in CI: npx cookie-bridge request …
+The robot uses it as COOKIE_BRIDGE_TOKEN=… or with cookie-bridge api login -e <endpoint> --token-stdin.
+${ADMIN_NOTE}`,
+    )
+    .action(
+      run((ctx, ...args) => commands.serviceAccount().serviceAccountCreateCommand(ctx, ...(args as [never]))),
+    );
+
+  serviceAccount
+    .command('list')
+    .description('List the service accounts: NAME ROLE STATUS EXPIRES CREATED-BY (never a token)')
+    .option('-e, --endpoint <url>', ENDPOINT_HELP)
+    .option('--json', 'print them as JSON on stdout (ISO 8601 times)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api service-account list -e https://api.example.com
+  cookie-bridge api service-account list --json | jq -r '.serviceAccounts[] | select(.status == "active") | .name'
+${ADMIN_NOTE}`,
+    )
+    .action(
+      run((ctx, ...args) => commands.serviceAccount().serviceAccountListCommand(ctx, ...(args as [never]))),
+    );
+
+  serviceAccount
+    .command('revoke')
+    .description('Revoke a service account: serve refuses its token from now on, even before it expires')
+    .argument('<name>', 'the service account')
+    .option('-e, --endpoint <url>', ENDPOINT_HELP)
+    .option('--json', 'print the revoked account as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api service-account revoke nightly-ci
+${ADMIN_NOTE}`,
+    )
+    .action(
+      run((ctx, ...args) =>
+        commands.serviceAccount().serviceAccountRevokeCommand(ctx, ...(args as [never, never])),
+      ),
+    );
+
+  serviceAccount
+    .command('rotate-key')
+    .description(
+      'Start a new signing key now; tokens signed with the old one stay valid until they expire\n(its public key stays published in the JWKS until then)',
+    )
+    .option('-e, --endpoint <url>', ENDPOINT_HELP)
+    .option('--json', 'print the new key id as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api service-account rotate-key -e https://api.example.com
+${ADMIN_NOTE}`,
+    )
+    .action(
+      run((ctx, ...args) =>
+        commands.serviceAccount().serviceAccountRotateKeyCommand(ctx, ...(args as [never])),
+      ),
+    );
+
+  const users = api
+    .command('users')
+    .description(
+      "List the people serve has seen and their roles, and change a person's role; admins only\n(serve --service-accounts)",
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api users list
+  cookie-bridge api users set-role bob@example.com admin
+${ADMIN_NOTE}`,
+    );
+
+  users
+    .command('list')
+    .description('List the people serve has seen: IDENTITY ROLE SOURCE LAST-SEEN')
+    .option('-e, --endpoint <url>', ENDPOINT_HELP)
+    .option('--json', 'print them as JSON on stdout (ISO 8601 times)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api users list -e https://api.example.com
+  cookie-bridge api users list --json | jq -r '.users[] | select(.role == "admin") | .identity'
+${ADMIN_NOTE}`,
+    )
+    .action(run((ctx, ...args) => commands.users().usersListCommand(ctx, ...(args as [never]))));
+
+  users
+    .command('set-role')
+    .description(
+      "Give a person a role (admin or user), before or after serve first sees them; serve's --admin\nlist wins over it",
+    )
+    .argument('<identity>', 'the person, as the auth proxy names them (e.g. alice@example.com)')
+    .addArgument(new Argument('<role>', 'admin or user').choices(ROLES))
+    .option('-e, --endpoint <url>', ENDPOINT_HELP)
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  cookie-bridge api users set-role bob@example.com admin
+  cookie-bridge api users set-role carol@example.com user -e https://api.example.com
+${ADMIN_NOTE}`,
+    )
+    .action(
+      run((ctx, ...args) => commands.users().usersSetRoleCommand(ctx, ...(args as [never, never, never]))),
+    );
 
   program
     .command('request')
@@ -491,6 +659,11 @@ function parsePositive(value: string): number {
   if (!Number.isFinite(n) || n <= 0)
     throw new UsageError(`expected a positive number of seconds, not ${JSON.stringify(value)}`);
   return n;
+}
+
+/** --expires: checked before any request (the command module, with its parser, loads only when it runs). */
+function parseExpiresOption(value: string): number {
+  return commands.serviceAccount().parseExpires(value);
 }
 
 function collect(value: string, previous: string[]): string[] {

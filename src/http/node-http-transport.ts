@@ -238,6 +238,11 @@ function writeBody(request: ClientRequest, body: NodeExchange['body'], fail: (er
     return;
   }
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    // node:http frames a body itself only for methods that usually have one: a DELETE (or OPTIONS) body would
+    // go out unframed, and the server would read it as the next request. Say its length for every method.
+    if (!request.hasHeader('content-length') && !request.hasHeader('transfer-encoding')) {
+      request.setHeader('content-length', Buffer.byteLength(body));
+    }
     request.end(body);
     return;
   }

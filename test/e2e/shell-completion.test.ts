@@ -25,7 +25,7 @@ const execFileAsync = promisify(execFile);
 const ENDPOINTS = ['http://127.0.0.1:4180', 'http://127.0.0.1:4181'];
 // At least these (the lists grow with the CLI: the scripts are generated from it); never a hidden one.
 const TOP_LEVEL = ['api', 'request', 'proxy', 'serve', 'exec', 'completion'];
-const API_COMMANDS = ['login', 'info', 'logout', 'header'];
+const API_COMMANDS = ['login', 'info', 'logout', 'header', 'service-account', 'users'];
 
 const haveZsh = requireComponent('zsh', REAL_COMPONENT_PATHS.zsh);
 const haveFish = requireComponent('fish', REAL_COMPONENT_PATHS.fish);
@@ -116,6 +116,18 @@ describe('shell completion', () => {
       expect(await complete('cookie-bridge ')).toEqual(expect.arrayContaining(TOP_LEVEL));
       expect(await complete('cookie-bridge api ')).toEqual(expect.arrayContaining(API_COMMANDS));
       expect(await complete('cookie-bridge api lo')).toEqual(['login', 'logout']);
+      // the admin commands, two levels down, with their options and choices
+      expect((await complete('cookie-bridge api service-account ')).sort()).toEqual([
+        'create',
+        'list',
+        'revoke',
+        'rotate-key',
+      ]);
+      expect(await complete('cookie-bridge api users ')).toEqual(['list', 'set-role']);
+      expect(await complete('cookie-bridge api service-account create --')).toEqual(
+        expect.arrayContaining(['--name', '--role', '--expires', '--endpoint', '--json']),
+      );
+      expect(await complete('cookie-bridge api service-account create --role ')).toEqual(['admin', 'user']);
       const requestOptions = await complete('cookie-bridge request --');
       expect(requestOptions).toEqual(
         expect.arrayContaining(['--endpoint', '--header', '--data-file', '--debug']),
@@ -206,6 +218,12 @@ describe('shell completion', () => {
       );
       const options = await complete('cookie-bridge api login --');
       expect([...options.keys()]).toEqual(expect.arrayContaining(['--endpoint', '--token-file', '--debug']));
+      expect([...(await complete('cookie-bridge api service-account ')).keys()].sort()).toEqual([
+        'create',
+        'list',
+        'revoke',
+        'rotate-key',
+      ]);
       expect([...(await complete('cookie-bridge request -e ')).keys()]).toEqual(ENDPOINTS);
       expect([...(await complete('cookie-bridge proxy --endpoint=')).keys()]).toEqual(
         ENDPOINTS.map((endpoint) => `--endpoint=${endpoint}`),

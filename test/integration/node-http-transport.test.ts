@@ -164,6 +164,19 @@ describeWithOpenssl('the node:http transport of the one client', () => {
     expect(redirect.status).toBe(302);
   });
 
+  it('frames a DELETE body too (node:http would send it unframed: the server reads it as a second request)', async () => {
+    const client = createHttpClient();
+    const response = await client.request(new URL('/teapot', base), {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(await readResponseText(response)).toBe('tea');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: 'DELETE', url: '/teapot' });
+    expect(seen[0]?.headers['content-length']).toBe('2');
+  });
+
   it('times out at timeoutMs until the response head, and stops when its signal aborts', async () => {
     const client = createHttpClient();
     const late = client.request(new URL('/silent', base), { timeoutMs: 50 });

@@ -5,11 +5,13 @@
  * SKELETON: the interface is fixed here so the core, the routes and the CLI can be built side by side.
  */
 
-export type Role = 'admin' | 'user';
-export const ROLES: readonly Role[] = ['admin', 'user'];
+import type { Role } from '../../protocol/admin-api';
 
-/** A service account name: lower-case letters, digits and '-', 1-63 characters, starting with a letter or digit. */
-export const SERVICE_ACCOUNT_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/**
+ * The roles and the service account name rule are the admin API's contract too (the CLI's client checks them
+ * before sending): defined once in src/protocol/admin-api.ts, re-exported here under the same names.
+ */
+export { ROLES, SERVICE_ACCOUNT_NAME, type Role } from '../../protocol/admin-api';
 
 export interface ServiceAccount {
   name: string;
