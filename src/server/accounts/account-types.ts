@@ -2,9 +2,9 @@
  * Service accounts and roles (issue 13): the types every part shares. The signing keys, the registry of
  * service accounts and people, and the token rules live behind AccountService (account-service.ts); the
  * routes (issuer, admin API and page, the auth check for nginx) and serve's own bearer check use only this.
- * SKELETON: the interface is fixed here so the core, the routes and the CLI can be built side by side.
  */
 
+import type { JwtRefusalReason } from '../../protocol/jwt';
 import type { Role } from '../../protocol/admin-api';
 
 /**
@@ -41,17 +41,7 @@ export interface Person {
 }
 
 /** Why a bearer token is refused (serve's 401 JSON `reason`, the CLI's message). */
-export type TokenRefusalReason =
-  | 'malformed'
-  | 'unsupported-algorithm'
-  | 'unknown-key'
-  | 'bad-signature'
-  | 'wrong-issuer'
-  | 'wrong-audience'
-  | 'expired'
-  | 'not-yet-valid'
-  | 'revoked'
-  | 'unknown-account';
+export type TokenRefusalReason = JwtRefusalReason | 'revoked' | 'unknown-account';
 
 export type BearerVerdict =
   | { ok: true; account: ServiceAccount; identity: string; role: Role }
