@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 
 import { cliEnv, makeTempHome, startCli } from '../kit/cli-runner';
 import { jsonOf, withDiagnostics, type LogSource } from '../kit/e2e-diagnostics';
-import { pollUntil, settleWithin } from '../kit/poll-until';
+import { settleWithin } from '../kit/poll-until';
 import { startRecordingApp, type RecordingApp } from '../kit/recording-app';
 import {
   findFreePort,
@@ -28,6 +28,7 @@ import {
   type ServeSidecar,
 } from '../kit/real-components';
 import {
+  askUntilAnswered,
   claimRelay,
   newRelayHttpLogin,
   openRelayPage,
@@ -122,11 +123,12 @@ describeReal('serve replicas and their shared Redis relay store under faults', (
     await redis?.stop();
     redis = undefined;
   }, REAL_SETUP_TIMEOUT_MS);
+  afterEach(() => {
+    // No relay request and no /token page ever reached the app, whatever the fault.
+    expect(app?.log.filter((request) => /relay|token/i.test(request.url))).toEqual([]);
+  });
   afterAll(async () => {
-    // No relay request and no /token page ever reached the app, in any of the faults.
-    const leaked = app?.log.filter((request) => /relay|token/i.test(request.url)) ?? [];
     await app?.close();
-    expect(leaked).toEqual([]);
   });
 
   it(
@@ -201,14 +203,9 @@ describeReal('serve replicas and their shared Redis relay store under faults', (
 
         await redis.restart();
         const result = await cli.result;
-        const claimedAfter = await pollUntil(
-          'the early login claimed after the restart',
-          REDIS_RECOVERY_WAIT_MS,
-          async () => {
-            const reply = await claimRelay(a.url, early);
-            return reply.status === 503 ? undefined : reply;
-          },
-        );
+        const claimedAfter = (
+          await askUntilAnswered('the early login claimed after the restart', () => claimRelay(a.url, early))
+        ).reply;
         await waitForReplicaLog(b, /connected again/);
         const pageAfter = await openRelayPage(b.url, pending);
         withDiagnostics({ sources: sources(), cli: result }, () => {
@@ -253,20 +250,13 @@ describeReal('serve replicas and their shared Redis relay store under faults', (
 
       redis = await startRedisServer({ port });
       for (const replica of replicas) await waitForReplicaLog(replica, RECONNECTED);
-      const registered = await pollUntil(
-        'register answered once Redis is up',
-        REDIS_RECOVERY_WAIT_MS,
-        async () => {
-          const reply = await registerRelay(a.url, login);
-          return reply.status === 503 ? undefined : reply;
-        },
-      );
+      const registered = (
+        await askUntilAnswered('register answered once Redis is up', () => registerRelay(a.url, login))
+      ).reply;
       const shown = await openRelayPage(b.url, login);
       const confirmed = await postRelayConfirm(b.url, login, shown.body);
-      const claimed = await pollUntil('claim answered on replica B', REDIS_RECOVERY_WAIT_MS, async () => {
-        const reply = await claimRelay(b.url, login);
-        return reply.status === 503 ? undefined : reply;
-      });
+      const claimed = (await askUntilAnswered('claim answered on replica B', () => claimRelay(b.url, login)))
+        .reply;
       withDiagnostics({ sources: sources() }, () => {
         expect(registered.status).toBe(201);
         expect([shown.status, confirmed.status]).toEqual([200, 200]);
@@ -309,10 +299,9 @@ describeReal('serve replicas and their shared Redis relay store under faults', (
         expect(proxied.status).toBe(200);
       });
       // Once Redis answers again, the login confirmed before the pause is claimed, once.
-      const claimed = await pollUntil('claim after the pause', REDIS_RECOVERY_WAIT_MS, async () => {
-        const reply = await claimRelay(a.url, confirmedEarly);
-        return reply.status === 503 ? undefined : reply;
-      });
+      const claimed = (
+        await askUntilAnswered('claim after the pause', () => claimRelay(a.url, confirmedEarly))
+      ).reply;
       expect(claimed.status).toBe(200);
       expect([404, 410]).toContain((await claimRelay(b.url, confirmedEarly)).status);
     },

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 
-import { HTTP_REQUEST_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
+import { HTTP_REQUEST_TIMEOUT_MS, REDIS_RECOVERY_WAIT_MS } from '../../fixtures/real-components/budgets';
+import { pollUntil } from './poll-until';
 import { relayChallengeFor, relayCode } from '../../src/protocol/relay-protocol';
 
 /**
@@ -136,4 +137,25 @@ function browserHeaders(
     'sec-fetch-dest': 'document',
     ...extra,
   };
+}
+
+/** An answer, and whether 503 relay_store_unavailable answers came before it. */
+export interface AnsweredReply {
+  reply: HttpReply;
+  retried: boolean;
+}
+
+/**
+ * Sends `call` again while it answers 503 (the store unavailable or slower than serve's command timeout), as the
+ * CLI does with its claim and a person with a "reload in a few seconds" page; bounded by REDIS_RECOVERY_WAIT_MS.
+ */
+export async function askUntilAnswered(what: string, call: () => Promise<HttpReply>): Promise<AnsweredReply> {
+  let retried = false;
+  const reply = await pollUntil(what, REDIS_RECOVERY_WAIT_MS, async () => {
+    const answer = await call();
+    if (answer.status !== 503) return answer;
+    retried = true;
+    return undefined;
+  });
+  return { reply, retried };
 }
