@@ -158,11 +158,12 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
   const run = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
     if (state === 'closed') throw new RelayStoreUnavailableError(`relay store ${displayUrl}: closed`);
     let handle: unknown;
+    let expired = false;
     const deadline = new Promise<never>((_, reject) => {
-      handle = timers.setTimeout(
-        () => reject(new Error(`no answer within ${commandTimeoutMs} ms`)),
-        commandTimeoutMs,
-      );
+      handle = timers.setTimeout(() => {
+        expired = true;
+        reject(new Error(`no answer within ${commandTimeoutMs} ms`));
+      }, commandTimeoutMs);
     });
     try {
       return await Promise.race([
@@ -175,6 +176,13 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
       ]);
     } catch (error) {
       const reason = state === 'up' ? describe(error) : `${describe(error)} (${lastProblem})`;
+      if ((expired || isCommandTimeout(error)) && state === 'up' && client.status === 'ready') {
+        // The command may still wait in Redis (a paused or stalled server runs it later: a claim would then hand
+        // its bundle to nobody, the caller having been told 503). Closing the connection makes Redis drop what it
+        // has not started; ioredis reconnects at once, and calls answer 503 until it is back.
+        lastProblem = `no answer within ${commandTimeoutMs} ms`;
+        client.disconnect(true);
+      }
       // The cause is a fresh Error: ioredis's own errors may carry the command's arguments (AUTH's password).
       throw new RelayStoreUnavailableError(
         `relay store ${displayUrl} unavailable (${operation}): ${reason}`,
@@ -296,6 +304,11 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
       if (client.status !== 'end') client.disconnect(false);
     },
   };
+}
+
+/** ioredis's own commandTimeout rejection. */
+function isCommandTimeout(error: unknown): boolean {
+  return error instanceof Error && /command timed out/i.test(error.message);
 }
 
 function passwordInUrl(url: string): string | undefined {

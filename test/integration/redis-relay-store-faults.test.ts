@@ -145,6 +145,30 @@ describeWithRedis('the Redis relay store under faults (real redis-server)', () =
     }
   });
 
+  it('a claim that timed out on a paused Redis does not run later: the bundle is still there for the next claim', async () => {
+    const redis = await startRedisServer();
+    servers.push(redis);
+    const store = open({ url: redis.url });
+    expect(await store.ready()).toBe(true);
+    await store.register(A, reg);
+    expect(await store.confirm(A, ok('cb1.kept'))).toEqual({ status: 'confirmed' });
+    const admin = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await admin.connect();
+      await admin.call('CLIENT', 'PAUSE', String(REDIS_PAUSE_MS), 'ALL');
+      // serve answers this claim 503 and the CLI asks again: had the timed-out command stayed queued on the
+      // connection, Redis would run it when the pause ends and the bundle would be gone, unseen.
+      await unavailable(store.claim(A));
+      await admin.call('CLIENT', 'UNPAUSE');
+      expect(
+        await pollUntil('answers after the pause', REDIS_RECOVERY_WAIT_MS, () => store.claim(A)),
+      ).toEqual({ status: 'ready', bundle: 'cb1.kept' });
+      expect(await store.claim(A)).toEqual({ status: 'ended', reason: 'claimed' });
+    } finally {
+      admin.disconnect();
+    }
+  });
+
   it('passwords: a wrong one fails without showing it; the option or an ACL user works; no log line holds one', async () => {
     const redis = await startRedisServer({
       password: PASSWORD,

@@ -3,6 +3,10 @@ import { cliEnv, makeTempHome, startCli, type RunningCli } from './cli-runner';
 
 export interface ServeSidecar {
   url: string;
+  /** The serve process's id (a test checks a replica was never restarted). */
+  pid: number;
+  /** Whether the process is still running. */
+  running(): boolean;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -39,7 +43,13 @@ export async function startServeSidecar(
   };
   try {
     const [, url] = await serve.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-    return { url: url ?? '', logs: () => serve.stderrSoFar(), stop };
+    return {
+      url: url ?? '',
+      pid: serve.child.pid ?? 0,
+      running: () => serve.child.exitCode === null && serve.child.signalCode === null,
+      logs: () => serve.stderrSoFar(),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
