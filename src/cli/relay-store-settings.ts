@@ -127,6 +127,18 @@ export async function resolveRelayStoreSettings(
   };
 }
 
+/**
+ * The prefix of the service accounts' keys beside a relay store's prefix (serve --service-accounts with a Redis
+ * relay store): a prefix that is `relay:` or ends in `:relay:` has that `relay:` replaced by `accounts:` (the default
+ * `cookie-bridge:relay:` gives `cookie-bridge:accounts:`, `team-a:relay:` gives `team-a:accounts:`); any other
+ * gets `accounts:` appended (`team-a:` gives `team-a:accounts:`).
+ */
+export function accountsPrefixFor(relayPrefix: string): string {
+  return /(^|:)relay:$/.test(relayPrefix)
+    ? `${relayPrefix.slice(0, -'relay:'.length)}accounts:`
+    : `${relayPrefix}accounts:`;
+}
+
 function decodePassword(encoded: string, source: string): string {
   try {
     return decodeURIComponent(encoded);

@@ -549,7 +549,8 @@ Examples:
     )
     .option(
       '--state-dir <dir>',
-      'where the signing keys and the registry live, 0700 (default: $COOKIE_BRIDGE_STATE_DIR, else the data folder)',
+      'where the signing keys and the registry live, 0700 (default: $COOKIE_BRIDGE_STATE_DIR, else the data folder); ' +
+        'with a redis:// relay store they live in that Redis and --state-dir is refused',
     )
     .addHelpText(
       'after',

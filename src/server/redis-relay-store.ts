@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
-import type { Redis } from 'ioredis';
-
 import { silentLogger, systemClock, systemTimers, type Clock, type Logger, type Timers } from '../context';
 import { MAX_BUNDLE_BYTES } from '../protocol/bundle-codec';
 import { RELAY_MAX_WRONG_CODES } from '../protocol/relay-protocol';
-import { redisConnectionOptions, redisDisplayUrl } from './redis-connection-options';
+import { openRedisConnection } from './redis-connection';
+import { REDIS_CONNECTION_NAME } from './redis-connection-options';
 import {
   CLAIM_SCRIPT,
   CONFIRM_SCRIPT,
@@ -31,7 +30,7 @@ import {
 /**
  * The RelayStore several serve replicas share: Redis (or anything speaking its protocol), with the memory
  * store's semantics made atomic across replicas by one Lua script per operation (redis-relay-scripts.ts).
- * ioredis is loaded when a store is created, so only `serve` with a Redis URL loads it.
+ * The connection (ioredis loaded on first use, its state logged, deadlines, close) is redis-connection.ts's.
  */
 export interface RedisRelayStoreOptions {
   /** redis://[user@]host:port[/db] or rediss://… (TLS). A password in the URL is accepted but see `password`. */
@@ -78,10 +77,6 @@ interface RelayCommands {
   relayClaim(...args: string[]): Promise<[string, string]>;
 }
 
-// ioredis is loaded by the first store created: only serve with a Redis URL pays for it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const loadIoredis = (): typeof import('ioredis') => require('ioredis') as typeof import('ioredis');
-
 export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRelayStore {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? systemClock;
@@ -96,104 +91,35 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
     bundleBytes: options.maxBundleBytes ?? MAX_BUNDLE_BYTES,
   };
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_RELAY_STORE_COMMAND_TIMEOUT_MS;
-  const displayUrl = redisDisplayUrl(options.url);
   const keys = relayKeyNames(prefix);
-  const secrets = [options.password, passwordInUrl(options.url)].filter(
-    (secret): secret is string => secret !== undefined && secret !== '',
-  );
-  /** A message with every password it might hold masked (ioredis's own messages hold none; belt and braces). */
-  const scrub = (message: string): string =>
-    secrets.reduce((text, secret) => text.split(secret).join('<redacted>'), message);
-  const describe = (error: unknown): string => scrub(error instanceof Error ? error.message : String(error));
-
-  const ioredis = loadIoredis();
-  const client: Redis = new ioredis.Redis(
-    redisConnectionOptions({
-      url: options.url,
-      password: options.password,
-      ca: options.ca,
-      commandTimeoutMs,
-    }),
-  );
+  const connection = openRedisConnection({
+    url: options.url,
+    password: options.password,
+    ca: options.ca,
+    commandTimeoutMs,
+    connectionName: REDIS_CONNECTION_NAME,
+    label: 'relay store',
+    meanwhile: 'relay logins answer 503 meanwhile',
+    logger,
+    timers,
+  });
+  const { client, displayUrl } = connection;
   client.defineCommand('relayRegister', { numberOfKeys: 3, lua: REGISTER_SCRIPT });
   client.defineCommand('relayConfirm', { numberOfKeys: 3, lua: CONFIRM_SCRIPT });
   client.defineCommand('relayClaim', { numberOfKeys: 2, lua: CLAIM_SCRIPT });
   const commands = client as unknown as RelayCommands;
 
-  // Connection state, logged once per change.
-  let state: 'starting' | 'up' | 'down' | 'closed' = 'starting';
-  /** The last connection error (for messages); reset when connected. */
-  let lastProblem = 'connection closed';
-  let settleReady: (connected: boolean) => void = () => undefined;
-  const firstAttempt = new Promise<boolean>((resolve) => (settleReady = resolve));
-  const wentDown = (problem: string): void => {
-    lastProblem = problem;
-    if (state === 'closed' || state === 'down') return;
-    const was = state;
-    state = 'down';
-    settleReady(false);
-    logger.warn(
-      was === 'up'
-        ? `relay store ${displayUrl}: connection lost (${problem}); reconnecting, relay logins answer 503 meanwhile`
-        : `relay store ${displayUrl}: cannot connect (${problem}); retrying, relay logins answer 503 meanwhile`,
-    );
-  };
-  client.on('ready', () => {
-    if (state === 'closed') return;
-    const was = state;
-    state = 'up';
-    lastProblem = 'connection closed';
-    settleReady(true);
-    if (was === 'down') logger.info(`relay store ${displayUrl}: connected again`);
-    else logger.debug(`relay store ${displayUrl}: connected`);
-  });
-  client.on('error', (error: unknown) => wentDown(describe(error)));
-  client.on('close', () => wentDown(lastProblem));
-
-  /**
-   * Runs one store operation: rejects with RelayStoreUnavailableError when Redis cannot answer in time. A call
-   * made while the first connection attempt is still under way waits for it (within the same deadline);
-   * afterwards a call while disconnected rejects at once (no offline queue).
-   */
-  const run = async <T>(operation: string, work: () => Promise<T>): Promise<T> => {
-    if (state === 'closed') throw new RelayStoreUnavailableError(`relay store ${displayUrl}: closed`);
-    let handle: unknown;
-    let expired = false;
-    const deadline = new Promise<never>((_, reject) => {
-      handle = timers.setTimeout(() => {
-        expired = true;
-        reject(new Error(`no answer within ${commandTimeoutMs} ms`));
-      }, commandTimeoutMs);
-    });
-    try {
-      return await Promise.race([
-        (async () => {
-          if (state === 'starting') await firstAttempt;
-          if (state !== 'up') throw new Error('not connected');
-          return work();
-        })(),
-        deadline,
-      ]);
-    } catch (error) {
-      const reason = state === 'up' ? describe(error) : `${describe(error)} (${lastProblem})`;
-      if ((expired || isCommandTimeout(error)) && state === 'up' && client.status === 'ready') {
-        // The command may still wait in Redis (a paused or stalled server runs it later: a claim would then hand
-        // its bundle to nobody, the caller having been told 503). Closing the connection makes Redis drop what it
-        // has not started; ioredis reconnects at once, and calls answer 503 until it is back.
-        lastProblem = `no answer within ${commandTimeoutMs} ms`;
-        client.disconnect(true);
-      }
-      // The cause is a fresh Error: ioredis's own errors may carry the command's arguments (AUTH's password).
+  /** One store operation; a Redis that cannot answer in time is RelayStoreUnavailableError. */
+  const run = <T>(operation: string, work: () => Promise<T>): Promise<T> =>
+    connection.run(work).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
       throw new RelayStoreUnavailableError(
-        `relay store ${displayUrl} unavailable (${operation}): ${reason}`,
-        {
-          cause: new Error(reason),
-        },
+        reason === 'closed'
+          ? `relay store ${displayUrl}: closed`
+          : `relay store ${displayUrl} unavailable (${operation}): ${reason}`,
+        { cause: new Error(reason) },
       );
-    } finally {
-      timers.clearTimeout(handle);
-    }
-  };
+    });
 
   let formKey: Promise<Buffer> | undefined;
   const readFormKey = (): Promise<Buffer> =>
@@ -208,7 +134,7 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
 
   return {
     displayUrl,
-    ready: () => firstAttempt,
+    ready: () => connection.ready(),
     register: (challenge, request) =>
       run('register', async () => {
         const sourceKey = relaySourceKey(request.source);
@@ -283,41 +209,8 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
       });
       return formKey;
     },
-    close: async () => {
-      if (state === 'closed') return;
-      state = 'closed';
-      settleReady(false);
-      try {
-        if (client.status === 'ready') {
-          let handle: unknown;
-          await Promise.race([
-            client.quit(),
-            new Promise(
-              (resolve) => (handle = timers.setTimeout(() => resolve(undefined), commandTimeoutMs)),
-            ),
-          ]).finally(() => timers.clearTimeout(handle));
-        }
-      } catch {
-        // Quitting a connection that is going away anyway: nothing to report.
-      }
-      // After a QUIT the connection is over; otherwise stop reconnecting and drop the socket.
-      if (client.status !== 'end') client.disconnect(false);
-    },
+    close: () => connection.close(),
   };
-}
-
-/** ioredis's own commandTimeout rejection. */
-function isCommandTimeout(error: unknown): boolean {
-  return error instanceof Error && /command timed out/i.test(error.message);
-}
-
-function passwordInUrl(url: string): string | undefined {
-  try {
-    const password = new URL(url).password;
-    return password === '' ? undefined : decodeURIComponent(password);
-  } catch {
-    return undefined;
-  }
 }
 
 function confirmOutcome(status: string, triesLeft: number): RelayConfirmOutcome {

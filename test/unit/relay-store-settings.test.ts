@@ -1,4 +1,5 @@
 import {
+  accountsPrefixFor,
   resolveRelayStoreSettings,
   type RelayStoreFlags,
   type RelayStoreReaders,
@@ -185,5 +186,18 @@ describe('resolveRelayStoreSettings', () => {
         /--relay-store-password-file.*\$COOKIE_BRIDGE_RELAY_STORE_PASSWORD.*\$COOKIE_BRIDGE_RELAY_STORE/,
       ) as unknown,
     });
+  });
+});
+
+describe('accountsPrefixFor (the service accounts beside a Redis relay store)', () => {
+  it.each([
+    ['cookie-bridge:relay:', 'cookie-bridge:accounts:'],
+    ['team-a:relay:', 'team-a:accounts:'],
+    ['relay:', 'accounts:'],
+    ['team-a:', 'team-a:accounts:'],
+    ['team-a:myrelay:', 'team-a:myrelay:accounts:'],
+    ['team-a', 'team-aaccounts:'],
+  ])('%s gives %s', (relayPrefix, accountsPrefix) => {
+    expect(accountsPrefixFor(relayPrefix)).toBe(accountsPrefix);
   });
 });

@@ -6,6 +6,11 @@ import { isValidCookieName } from '../../protocol/bundle-codec';
 import { UsageError } from '../../errors';
 import { closeGracefully, listenServer, type GracefulClose } from '../../http/server-lifecycle';
 import { readCaFile } from '../../http/tls-options';
+import {
+  createRedisAccountStateStore,
+  type RedisAccountStateStore,
+  type RedisAccountStateStoreOptions,
+} from '../../server/accounts/redis-account-state-store';
 import { createServeApp, parseUpstreamUrl } from '../../server/create-serve-app';
 import {
   createRedisRelayStore,
@@ -55,13 +60,15 @@ export type ServeContext = Pick<CliContext, 'env' | 'logger' | 'now' | 'timers'>
   stderr: NodeJS.WritableStream;
 };
 
-/** What serve starts with besides the context: the Redis store's factory and the stop signals (tests swap them). */
+/** What serve starts with besides the context: the Redis stores' factories and the stop signals (tests swap them). */
 export interface ServeDeps {
   createRedisRelayStore: (options: RedisRelayStoreOptions) => RedisRelayStore;
+  /** The service accounts' store with a Redis relay store; default createRedisAccountStateStore. */
+  createRedisAccountStateStore?: (options: RedisAccountStateStoreOptions) => RedisAccountStateStore;
   onStopSignals: (handler: (signal: NodeJS.Signals) => void) => () => void;
 }
 
-const systemServeDeps: ServeDeps = { createRedisRelayStore, onStopSignals };
+const systemServeDeps: ServeDeps = { createRedisRelayStore, createRedisAccountStateStore, onStopSignals };
 
 /** `cookie-bridge serve`: listens until SIGINT or SIGTERM, then closes cleanly and exits 0. */
 export function serveCommand(ctx: CliContext, options: ServeCommandOptions): Promise<number> {
@@ -70,8 +77,9 @@ export function serveCommand(ctx: CliContext, options: ServeCommandOptions): Pro
 
 /**
  * serve with its dependencies given: checks every flag, opens the relay store (serve starts whether or not a
- * Redis store answers), listens, prints the listening and relay-store lines, and on a stop signal closes the
- * server, then the store.
+ * Redis store answers), the account service (in that Redis with a Redis relay store, else in the state dir),
+ * listens, prints the listening, accounts and relay-store lines, and on a stop signal closes the server, then
+ * the stores.
  */
 export async function runServe(
   ctx: ServeContext,
@@ -83,14 +91,42 @@ export async function runServe(
   const proxySecret = readProxySecret(ctx.env, options);
   const sessionCookies = checkSessionCookies(options.sessionCookie ?? []);
   const accountSettings = parseServeAccountOptions(options, ctx.env, options.identityHeader);
-  // Checked before the relay store opens a connection (a bad flag leaves nothing open).
-  const accounts =
-    accountSettings.accounts === undefined ? undefined : openAccountService(ctx, accountSettings.accounts);
+  // Every flag is checked before a store opens a connection (a bad flag leaves nothing open).
   const storeSettings = await resolveRelayStoreSettings(options, ctx.env, {
     readPasswordFile: (file) => fsPromises.readFile(file, 'utf8'),
     readCaFile,
   });
+  if (
+    accountSettings.accounts !== undefined &&
+    storeSettings.kind === 'redis' &&
+    options.stateDir !== undefined
+  ) {
+    throw new UsageError(
+      '--state-dir does not apply with a Redis relay store: service accounts live in Redis',
+      {
+        hint: 'drop --state-dir (every replica keeps its service accounts beside the relay store)',
+      },
+    );
+  }
+  const accounts =
+    accountSettings.accounts === undefined
+      ? undefined
+      : openAccountService(
+          ctx,
+          accountSettings.accounts,
+          storeSettings,
+          deps.createRedisAccountStateStore ?? createRedisAccountStateStore,
+        );
   const relayStore = openRelayStore(ctx, storeSettings, deps);
+  /** The stores are closed after the server: no request in flight still needs them. */
+  const closeStores = async (): Promise<void> => {
+    await closeRelayStore(ctx, relayStore.store);
+    await accounts?.close().catch((error: unknown) => {
+      ctx.logger.warn(
+        `service accounts store: closing failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  };
   const { app, upgrade } = createServeApp({
     upstream,
     identityHeader: options.identityHeader,
@@ -102,7 +138,9 @@ export async function runServe(
     now: ctx.now,
     proxyTimeoutMs: options.upstreamTimeout * 1000,
     roleHeader: accountSettings.roleHeader,
-    ...(accounts === undefined ? {} : { accounts, admins: accountSettings.accounts?.service.admins ?? [] }),
+    ...(accounts === undefined
+      ? {}
+      : { accounts: accounts.service, admins: accountSettings.accounts?.service.admins ?? [] }),
   });
   const server = http.createServer(app);
   const upgraded = new Set<Duplex>();
@@ -124,7 +162,7 @@ export async function runServe(
       portInUseHint: 'pick another one with --port N (--port 0 picks a free one)',
     });
   } catch (error) {
-    await closeRelayStore(ctx, relayStore.store);
+    await closeStores();
     throw error;
   }
   server.on('error', (error) => ctx.logger.warn(`server error: ${error.message}`));
@@ -132,8 +170,8 @@ export async function runServe(
   ctx.stderr.write(`cookie-bridge serve: listening on http://${host}:${port} → upstream ${upstream}\n`);
   if (accounts !== undefined) {
     ctx.stderr.write(
-      `cookie-bridge serve: service accounts on, issuer ${accounts.issuer} (public: ${accounts.issuer}/jwks), ` +
-        `state in ${accountSettings.accounts?.stateDir ?? '?'}\n`,
+      `cookie-bridge serve: service accounts on, issuer ${accounts.service.issuer} ` +
+        `(public: ${accounts.service.issuer}/jwks), state in ${accounts.location}\n`,
     );
   }
   // One line saying which store answers relay logins; a Redis store's later changes are logged by the store.
@@ -149,13 +187,11 @@ export async function runServe(
       }
       ctx.logger.info(`cookie-bridge serve: ${signal}: shutting down`);
       stopping = closeGracefully(server, { graceMs: SHUTDOWN_GRACE_MS, upgraded, timers: ctx.timers });
-      // The store is closed after the server: no request in flight still needs it.
-      void stopping.closed
-        .then(() => closeRelayStore(ctx, relayStore.store))
-        .then(() => {
-          off();
-          resolve();
-        });
+      // The stores are closed after the server: no request in flight still needs them.
+      void stopping.closed.then(closeStores).then(() => {
+        off();
+        resolve();
+      });
     });
   });
   return 0;

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { silentLogger, systemTimers, type Logger, type Timers } from '../../context';
-import { redisConnectionOptions, redisDisplayUrl } from '../redis-connection-options';
+import { openRedisConnection } from '../redis-connection';
 import type {
   AccountDocumentCodec,
   AccountDocumentName,
@@ -14,8 +13,8 @@ import { AccountStateError } from './account-types';
  * string key, `<prefix><name>` (default prefix `cookie-bridge:accounts:`), holding the document's JSON. An
  * update reads the key, applies the change and writes it back with a compare-and-set Lua script (the write
  * happens only if the key still holds what was read); on a conflict the change runs again, up to
- * MAX_CAS_ATTEMPTS times. The connection rules are the relay store's (redis-connection-options.ts: no offline
- * queue, a command timeout, reconnection forever); a Redis that does not answer in time, and a document that
+ * MAX_CAS_ATTEMPTS times. The connection is the relay store's kind (redis-connection.ts: no offline queue, a
+ * deadline per operation, reconnection forever, lost/back logged once); a Redis that does not answer in time, and a document that
  * cannot be read, are AccountStateError naming the key, never a silent new key.
  */
 
@@ -36,11 +35,15 @@ export interface RedisAccountStateStoreOptions {
 
 export interface RedisAccountStateStore extends AccountStateStore {
   close(): Promise<void>;
+  /** Resolves once the first connection attempt settled: true when connected, false when not (it keeps trying). */
+  ready(): Promise<boolean>;
   readonly displayUrl: string;
 }
 
 export const DEFAULT_ACCOUNT_STATE_PREFIX = 'cookie-bridge:accounts:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
+/** How operators tell these connections apart from the relay store's in CLIENT LIST. */
+export const ACCOUNTS_CONNECTION_NAME = 'cookie-bridge-accounts';
 const MAX_CAS_ATTEMPTS = 20;
 
 /** KEYS[1] the document; ARGV[1] '1' if it was read, '0' if absent; ARGV[2] what was read; ARGV[3] the new JSON. */
@@ -57,77 +60,51 @@ interface CasCommands {
   accountsCompareAndSet(key: string, present: string, expected: string, next: string): Promise<number>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const loadIoredis = (): typeof import('ioredis') => require('ioredis') as typeof import('ioredis');
-
 export function createRedisAccountStateStore(options: RedisAccountStateStoreOptions): RedisAccountStateStore {
   const logger = options.logger ?? silentLogger;
   const timers = options.timers ?? systemTimers;
   const prefix = options.prefix ?? DEFAULT_ACCOUNT_STATE_PREFIX;
   const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  const displayUrl = redisDisplayUrl(options.url);
   const keyOf = (name: AccountDocumentName): string => `${prefix}${name}`;
-  const locationOf = (name: AccountDocumentName): string => `${displayUrl} key ${keyOf(name)}`;
 
-  const client: Redis = new (loadIoredis().Redis)({
-    ...redisConnectionOptions({
-      url: options.url,
-      password: options.password,
-      ca: options.ca,
-      commandTimeoutMs,
-    }),
-    connectionName: 'cookie-bridge-accounts',
+  const connection = openRedisConnection({
+    url: options.url,
+    password: options.password,
+    ca: options.ca,
+    commandTimeoutMs,
+    connectionName: ACCOUNTS_CONNECTION_NAME,
+    label: 'service accounts store',
+    meanwhile: 'service-account checks answer 503 meanwhile',
+    logger,
+    timers,
   });
+  const { client, displayUrl } = connection;
+  const locationOf = (name: AccountDocumentName): string => `${displayUrl} key ${keyOf(name)}`;
   client.defineCommand('accountsCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET });
   const cas = client as unknown as CasCommands;
-  let closed = false;
-  let lastProblem = 'not connected';
-  let ready = false;
-  let settleFirst: () => void = () => undefined;
-  const firstAttempt = new Promise<void>((resolve) => (settleFirst = resolve));
-  client.on('ready', () => {
-    ready = true;
-    settleFirst();
-  });
-  client.on('error', (error: unknown) => {
-    // ioredis's messages carry no password (the relay store relies on the same); the key name is ours.
-    lastProblem = error instanceof Error ? error.message : String(error);
-    settleFirst();
-  });
-  client.on('close', () => {
-    if (ready) logger.warn(`service accounts store ${displayUrl}: connection lost (${lastProblem})`);
-    ready = false;
-    settleFirst();
-  });
 
-  /** One operation within the deadline; any failure is AccountStateError naming the key. */
+  /**
+   * One operation within the deadline; a Redis that cannot answer is AccountStateError naming the key, and an
+   * AccountStateError of the work itself (a corrupt document) passes unchanged.
+   */
   async function run<T>(name: AccountDocumentName, work: () => Promise<T>): Promise<T> {
-    let handle: unknown;
-    const deadline = new Promise<never>((_, reject) => {
-      handle = timers.setTimeout(
-        () => reject(new Error(`no answer within ${commandTimeoutMs} ms`)),
-        commandTimeoutMs,
-      );
-    });
-    try {
-      return await Promise.race([
-        (async () => {
-          if (closed) throw new Error('closed');
-          await firstAttempt;
-          if (!ready) throw new Error(`not connected (${lastProblem})`);
-          return work();
-        })(),
-        deadline,
-      ]);
-    } catch (error) {
-      if (error instanceof AccountStateError) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new AccountStateError(`${locationOf(name)} is unavailable: ${reason}`, locationOf(name), {
-        cause: new Error(reason),
+    const outcome = await connection
+      .run(async (): Promise<{ value: T } | { failed: AccountStateError }> => {
+        try {
+          return { value: await work() };
+        } catch (error) {
+          if (error instanceof AccountStateError) return { failed: error };
+          throw error;
+        }
+      })
+      .catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new AccountStateError(`${locationOf(name)} is unavailable: ${reason}`, locationOf(name), {
+          cause: new Error(reason),
+        });
       });
-    } finally {
-      timers.clearTimeout(handle);
-    }
+    if ('failed' in outcome) throw outcome.failed;
+    return outcome.value;
   }
 
   function parse<T>(codec: AccountDocumentCodec<T>, text: string | null): T {
@@ -161,16 +138,7 @@ export function createRedisAccountStateStore(options: RedisAccountStateStoreOpti
         }
         throw new Error(`still changing under us after ${MAX_CAS_ATTEMPTS} attempts`);
       }),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      settleFirst();
-      try {
-        if (client.status === 'ready') await client.quit();
-      } catch {
-        // going away anyway
-      }
-      if (client.status !== 'end') client.disconnect(false);
-    },
+    ready: () => connection.ready(),
+    close: () => connection.close(),
   };
 }
