@@ -152,7 +152,8 @@ export function createAccountService(options: AccountServiceOptions & AccountSer
         );
       }
       const key = currentKey(await usableKeySet())!;
-      const issuedAt = now();
+      // Whole seconds, as the token's iat and exp are: expiresAt - createdAt is then exactly the lifetime asked for.
+      const issuedAt = Math.floor(now() / 1000) * 1000;
       const exp = Math.floor((issuedAt + lifetimeMs) / 1000);
       const account: ServiceAccount = {
         name,
