@@ -25,7 +25,7 @@ import {
   type ProxySecret,
 } from '../../server/trusted-proxy';
 import type { CliContext } from '../cli-context';
-import { openAccountService } from './open-account-service';
+import { openAccountService, type SharedAccountRedis } from './open-account-service';
 import { parseServeAccountOptions, type ServeAccountFlags } from './serve-account-options';
 import { onStopSignals } from '../stop-signals';
 
@@ -82,14 +82,18 @@ export async function runServe(
   const trustedProxies = checkTrustedProxies(options.trustedProxy);
   const proxySecret = readProxySecret(ctx.env, options);
   const sessionCookies = checkSessionCookies(options.sessionCookie ?? []);
-  const accountSettings = parseServeAccountOptions(options, ctx.env, options.identityHeader);
   // Checked before the relay store opens a connection (a bad flag leaves nothing open).
-  const accounts =
-    accountSettings.accounts === undefined ? undefined : openAccountService(ctx, accountSettings.accounts);
+  const accountSettings = parseServeAccountOptions(options, ctx.env, options.identityHeader);
   const storeSettings = await resolveRelayStoreSettings(options, ctx.env, {
     readPasswordFile: (file) => fsPromises.readFile(file, 'utf8'),
     readCaFile,
   });
+  // With a Redis relay store, the account state is in the same Redis: every replica signs and checks alike.
+  const opened =
+    accountSettings.accounts === undefined
+      ? undefined
+      : openAccountService(ctx, accountSettings.accounts, sharedRedisOf(storeSettings));
+  const accounts = opened?.accounts;
   const relayStore = openRelayStore(ctx, storeSettings, deps);
   const { app, upgrade } = createServeApp({
     upstream,
@@ -125,6 +129,7 @@ export async function runServe(
     });
   } catch (error) {
     await closeRelayStore(ctx, relayStore.store);
+    await opened?.close();
     throw error;
   }
   server.on('error', (error) => ctx.logger.warn(`server error: ${error.message}`));
@@ -133,7 +138,7 @@ export async function runServe(
   if (accounts !== undefined) {
     ctx.stderr.write(
       `cookie-bridge serve: service accounts on, issuer ${accounts.issuer} (public: ${accounts.issuer}/jwks), ` +
-        `state in ${accountSettings.accounts?.stateDir ?? '?'}\n`,
+        `state in ${opened?.where ?? '?'}\n`,
     );
   }
   // One line saying which store answers relay logins; a Redis store's later changes are logged by the store.
@@ -152,6 +157,7 @@ export async function runServe(
       // The store is closed after the server: no request in flight still needs it.
       void stopping.closed
         .then(() => closeRelayStore(ctx, relayStore.store))
+        .then(() => opened?.close())
         .then(() => {
           off();
           resolve();
@@ -159,6 +165,16 @@ export async function runServe(
     });
   });
   return 0;
+}
+
+/** The Redis connection the account state shares with a Redis relay store; none for the memory store. */
+function sharedRedisOf(settings: RelayStoreSettings): SharedAccountRedis | undefined {
+  if (settings.kind === 'memory') return undefined;
+  return {
+    url: settings.url,
+    ...(settings.password === undefined ? {} : { password: settings.password }),
+    ...(settings.ca === undefined ? {} : { ca: settings.ca }),
+  };
 }
 
 interface OpenedRelayStore {
