@@ -24,7 +24,11 @@
  *   IdP's authorization endpoint (`response_type=code&client_id=…&redirect_uri=…`) and a
  *   `mod_auth_openidc_state_…` cookie; any other request gets a bare 401 with Apache's HTML error page
  *   and no WWW-Authenticate.
+ * - cookie-bridge serve itself (service accounts, issue 13): a bearer token of its issuer that it no longer
+ *   accepts (revoked, expired, unknown key…) gets 401 `{"error":"token_invalid","reason":…}`. That is
+ *   cookie-bridge's own answer, not the app's, so it is evidence too: the stored token is gone (`tokenReason`).
  */
+import { serverText } from './admin-api';
 import {
   headerValue,
   isServerAuthRefusalPage,
@@ -50,6 +54,8 @@ export interface AuthProxySignal {
   /** For people; never contains secrets (URLs are reduced to origin and path). */
   detail: string;
   proxy: AuthProxyKind;
+  /** Rule 'token-refused': serve's `reason` ('revoked', 'expired', …) and `message` (cleaned) for the token. */
+  tokenRefusal?: { reason: string; message: string };
 }
 
 export type AuthProxyRule =
@@ -58,7 +64,8 @@ export type AuthProxyRule =
   | 'unauthorized-not-json'
   | 'unauthorized-empty-json'
   | 'html-instead-of-json'
-  | 'sign-in-page';
+  | 'sign-in-page'
+  | 'token-refused';
 
 export interface AuthProxyResponseInput {
   /** The endpoint the credentials belong to. */
@@ -176,6 +183,15 @@ function classifyUnauthorized(input: AuthProxyResponseInput, requestUrl: URL): A
   const proxyMark = proxyDroppedSession(input.headers) ?? proxyHeaderKind(input.headers) ?? challenge;
   if (proxyMark !== undefined) return unauthorized(`the marks of ${proxyMark} (no session)`);
   if (json && body === '') return unauthorized('an empty JSON body, as older oauth2-proxy versions answer');
+  const tokenRefusal = input.status === 401 && json ? serveTokenRefusal(body) : undefined;
+  if (tokenRefusal !== undefined) {
+    return {
+      rule: 'token-refused',
+      detail: `401 token_invalid (${tokenRefusal.reason}): cookie-bridge serve refused the bearer token`,
+      proxy,
+      tokenRefusal,
+    };
+  }
   if (json || looksLikeJson(body)) return undefined; // the app's own JSON error
   const html = looksLikeHtml(body, input.headers);
   if (isServerAuthRefusalPage(body)) return unauthorized("the web server's own refusal page, not the app's");
@@ -240,6 +256,26 @@ function proxyChallenge(headers: ResponseHeaders): AuthProxyKind | undefined {
   const challenge = headerValue(headers, 'www-authenticate');
   if (challenge === undefined) return undefined;
   return CHALLENGE_PRODUCTS.find(([pattern]) => pattern.test(challenge))?.[1];
+}
+
+/**
+ * The `reason` and `message` of serve's 401 `{"error":"token_invalid","reason":…,"message":…}` (src/server/accounts/
+ * account-answers.ts), or undefined for any other body. A reason that is not a plain word is not echoed.
+ */
+function serveTokenRefusal(body: string): { reason: string; message: string } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { error, reason, message } = parsed as Record<string, unknown>;
+  if (error !== 'token_invalid' || typeof message !== 'string') return undefined;
+  return {
+    reason: typeof reason === 'string' && /^[a-z][a-z-]{0,39}$/.test(reason) ? reason : 'unknown reason',
+    message: serverText(message),
+  };
 }
 
 function isJsonContentType(headers: ResponseHeaders): boolean {

@@ -11,7 +11,7 @@ import {
 } from '../http/http-request';
 import { describeHeaders, redactUrl } from '../protocol/redact';
 import { silentLogger, type AppContext } from '../context';
-import { SessionExpiredError } from '../errors';
+import { SessionExpiredError, TokenRejectedError } from '../errors';
 import { saveSetCookies } from '../http/save-set-cookies';
 import { checkUpstreamSession } from '../http/session-check';
 import { isWorthInspecting } from '../protocol/auth-proxy-signals';
@@ -128,6 +128,9 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
       logger.debug(
         `session check: rule ${checked.signal.rule} fired (proxy ${checked.signal.proxy}): ${checked.signal.detail}`,
       );
+      // serve refused the bearer token itself (revoked, expired…): exit 4 like a session, with its reason.
+      const refusal = checked.signal.tokenRefusal;
+      if (refusal !== undefined) throw new TokenRejectedError(endpoint, refusal.reason, refusal.message);
       throw new SessionExpiredError(endpoint, checked.signal.detail, response.status);
     }
     const out = toClientResponse(url, response.status, response.statusText, response.headers, checked.body);

@@ -9,7 +9,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cliEnv, makeTempHome, runCli } from '../kit/cli-runner';
 import { rawRequest, type RawResponse } from '../kit/hostile-kit';
-import { startServeSidecar, type ServeSidecar } from '../kit/real-components';
+import { pollUntil } from '../kit/poll-until';
+import {
+  HTTP_REQUEST_TIMEOUT_MS,
+  REAL_COMPONENT_PATHS,
+  REAL_SETUP_TIMEOUT_MS,
+  requireComponent,
+  startRedisServer,
+  startServeSidecar,
+  type RunningRedisServer,
+  type ServeSidecar,
+} from '../kit/real-components';
 import { startRecordingApp, type RecordingApp } from '../kit/recording-app';
 
 const ADMIN = 'admin@example.com';
@@ -115,5 +125,98 @@ describe('serve service-account flags (built CLI)', () => {
     } finally {
       home.cleanup();
     }
+  });
+});
+
+const describeRedis = requireComponent('redis-server', REAL_COMPONENT_PATHS.redisServer)
+  ? describe
+  : describe.skip;
+
+describeRedis('serve --service-accounts with a Redis relay store (built CLI, two replicas)', () => {
+  let app: RecordingApp;
+  let redis: RunningRedisServer;
+  const replicas: ServeSidecar[] = [];
+  const state = makeTempHome('cookie-bridge-sa-redis-state-');
+  const password = 'replicas-share-this-password';
+
+  beforeAll(async () => {
+    app = await startRecordingApp();
+    redis = await startRedisServer({ password });
+    for (const name of ['a', 'b']) {
+      replicas.push(
+        await startServeSidecar(
+          app.url,
+          ['--service-accounts', '--sa-issuer', 'http://127.0.0.1:9/cookie-bridge/sa', '--admin', ADMIN],
+          {
+            COOKIE_BRIDGE_STATE_DIR: path.join(state.home, name),
+            COOKIE_BRIDGE_RELAY_STORE: redis.url,
+            COOKIE_BRIDGE_RELAY_STORE_PASSWORD: password,
+          },
+        ),
+      );
+    }
+  }, REAL_SETUP_TIMEOUT_MS);
+  afterAll(async () => {
+    for (const replica of replicas) await replica.stop();
+    await redis?.stop();
+    await app?.close();
+    state.cleanup();
+  }, REAL_SETUP_TIMEOUT_MS);
+
+  it('keeps keys and registry in that Redis: a token made on one replica works on the other, revoked there too', async () => {
+    const [a, b] = replicas.map((replica) => Number(new URL(replica.url).port)) as [number, number];
+    const admin = { 'content-type': 'application/json', [IDENTITY]: ADMIN };
+    const body = JSON.stringify({ name: 'shared' });
+    const created = answer(
+      await rawRequest(a, {
+        method: 'POST',
+        path: '/cookie-bridge/admin/service-accounts',
+        headers: { ...admin, 'content-length': String(Buffer.byteLength(body)) },
+        body,
+      }),
+    );
+    expect(created.status).toBe(201);
+    const { token } = JSON.parse(created.body) as { token: string };
+    const onB = answer(
+      await rawRequest(b, { path: '/api/items?on=b', headers: { authorization: `Bearer ${token}` } }),
+    );
+    expect(onB.status).toBe(200);
+    expect(app.log.find((entry) => entry.url === '/api/items?on=b')?.headers[IDENTITY]).toBe(
+      'shared@service-accounts.invalid',
+    );
+    // Both publish the one key; neither wrote a state dir.
+    const kids = await Promise.all(
+      [a, b].map(async (port) => {
+        const jwks = answer(await rawRequest(port, { path: '/cookie-bridge/sa/jwks' }));
+        return (JSON.parse(jwks.body) as { keys: Array<{ kid: string }> }).keys.map((key) => key.kid);
+      }),
+    );
+    expect(kids[0]).toEqual(kids[1]);
+    for (const name of ['a', 'b']) expect(fs.existsSync(path.join(state.home, name))).toBe(false);
+    for (const replica of replicas) {
+      expect(replica.logs()).toMatch(/state in redis:\/\/127\.0\.0\.1:\d+ \(prefix cookie-bridge:accounts:/);
+      expect(replica.logs()).not.toContain(password);
+    }
+
+    const revoked = answer(
+      await rawRequest(b, {
+        method: 'DELETE',
+        path: '/cookie-bridge/admin/service-accounts/shared',
+        headers: { ...admin, 'content-length': '0' },
+      }),
+    );
+    expect(revoked.status).toBe(200);
+    // Replica a sees it within its cache time (at most 5 s).
+    const refused = await pollUntil(
+      'replica a refuses the revoked token',
+      HTTP_REQUEST_TIMEOUT_MS,
+      async () => {
+        const reply = answer(
+          await rawRequest(a, { path: '/api/items?on=a', headers: { authorization: `Bearer ${token}` } }),
+        );
+        return reply.status === 401 ? reply : undefined;
+      },
+    );
+    expect(JSON.parse(refused.body)).toMatchObject({ error: 'token_invalid', reason: 'revoked' });
   });
 });

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { RELAY_PREFIX } from '../../src/protocol/relay-protocol';
 import { resolveRelayStoreSettings } from '../../src/cli/relay-store-settings';
+import { DEFAULT_AUDIENCE } from '../../src/server/accounts/account-service';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -139,7 +140,10 @@ describe('docker-compose.yml', () => {
 
   it('uses only flags that `cookie-bridge serve` defines', () => {
     const known = serveOptionFlags();
-    for (const replica of replicas) for (const name of flags(replica).keys()) expect(known).toContain(name);
+    for (const replica of replicas) {
+      for (const name of flags(replica).keys()) expect(known).toContain(name);
+      for (const arg of replica.command ?? []) if (/^--[a-z-]+$/.test(arg)) expect(known).toContain(arg);
+    }
     expect(known).toEqual(expect.arrayContaining(['--upstream', '--port', '--host', '--identity-header']));
   });
 
@@ -170,7 +174,7 @@ describe('docker-compose.yml', () => {
 
   it("exempts exactly cookie-bridge's three relay routes from the proxy", () => {
     const routes = flagList(proxy)
-      .filter(([name]) => name === '--skip-auth-route')
+      .filter(([name, value]) => name === '--skip-auth-route' && value.includes(RELAY_PREFIX))
       .map(([, value]) => value);
     expect(routes).toEqual([
       `GET=^${RELAY_PREFIX}info$`,
@@ -178,6 +182,31 @@ describe('docker-compose.yml', () => {
       `POST=^${RELAY_PREFIX}claim$`,
     ]);
     // (test/unit/proxy-recipes.test.ts checks these against the path-confusion spellings.)
+  });
+
+  it("gives robots service accounts: oauth2-proxy verifies serve's tokens itself, the issuer routes pass", () => {
+    const issuer = flags(serve).get('--sa-issuer') ?? '';
+    const issuerPath = new URL(issuer).pathname;
+    for (const replica of replicas) {
+      expect(replica.command).toContain('--service-accounts');
+      expect(flags(replica).get('--sa-issuer')).toBe(issuer);
+      // Keys and registry in the shared Redis: serve does so with a Redis relay store (no state dir flag).
+      expect(flags(replica).has('--state-dir')).toBe(false);
+      expect(replica.environment?.COOKIE_BRIDGE_RELAY_STORE).toMatch(/^redis:/);
+    }
+    // The admin is a person dex knows.
+    expect(dex.staticPasswords.map((p) => p.email)).toContain(flags(serve).get('--admin'));
+    // The issuer is the endpoint users log in to (the proxy's published port), so its routes go through it.
+    expect(new URL(issuer).origin).toBe(new URL(flags(proxy).get('--redirect-url') ?? '').origin);
+    expect(flags(proxy).get('--skip-jwt-bearer-tokens')).toBe('true');
+    expect(flags(proxy).get('--extra-jwt-issuers')).toBe(`${issuer}=${DEFAULT_AUDIENCE}`);
+    const routes = flagList(proxy)
+      .filter(([name, value]) => name === '--skip-auth-route' && !value.includes(RELAY_PREFIX))
+      .map(([, value]) => value);
+    const served = ['/.well-known/openid-configuration', '/.well-known/jwks.json', '/jwks'].map(
+      (route) => `${issuerPath}${route}`,
+    );
+    expect(routes).toEqual(served.map((route) => `GET=^${route.replace(/\./g, '\\.')}$`));
   });
 
   it('sends serve the proxy secret, which serve alone trusts (it listens on 0.0.0.0)', () => {

@@ -125,7 +125,10 @@ describe('the oauth2-proxy routes', () => {
     services: Record<string, { command?: string[] }>;
   };
   // Compose reads `$$` as a literal `$`.
-  const composeRoutes = (compose.services['oauth2-proxy']?.command ?? []).join('\n').replace(/\$\$/g, '$');
+  const composeRoutes = (compose.services['oauth2-proxy']?.command ?? [])
+    .filter((arg) => arg.includes('/cookie-bridge/relay/'))
+    .join('\n')
+    .replace(/\$\$/g, '$');
   const routes = skipAuthRoutes(readmeBlock);
   const skipped = (method: string, target: string): boolean =>
     routes.some(
@@ -173,5 +176,105 @@ describe('the oauth2-proxy routes', () => {
 
   it('(why exact routes: the loose prefix regex would let traversal through)', () => {
     expect(/^\/cookie-bridge\/relay\//.test('/cookie-bridge/relay/../../graphql')).toBe(true);
+  });
+});
+
+/** The statements of a config text: trimmed, no comments, one `a; b;` line split in two. */
+function statements(config: string): string[] {
+  return config
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .flatMap((line) => line.split(/(?<=;)\s+/));
+}
+
+describe('the service-account recipes in README.md (serve --service-accounts behind the proxy)', () => {
+  const ISSUER = 'https://api.example.com/cookie-bridge/sa';
+
+  it('Apache: the bearer lines and the issuer exemption are what the suite runs', () => {
+    const rendered = statements(
+      renderApacheConfig(
+        {
+          issuer: 'http://127.0.0.1:9000',
+          clientId: 'client',
+          clientSecret: 'secret',
+          upstream: RECIPE_UPSTREAM,
+          exemptPaths: ['/cookie-bridge/relay/', '/cookie-bridge/sa/'],
+          bearerJwksUri: `${ISSUER}/jwks`,
+        },
+        80,
+        '/srv/apache',
+        undefined,
+      ),
+    );
+    const block = codeBlocks(README, 'apache').find((text) => text.includes('OIDCOAuthVerifyJwksUri')) ?? '';
+    const lines = statements(block);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'AuthType auth-openidc',
+        `OIDCOAuthVerifyJwksUri ${ISSUER}/jwks`,
+        '<Location "/cookie-bridge/sa/">',
+      ]),
+    );
+    for (const line of lines) expect(rendered).toContain(line);
+  });
+
+  it('nginx: the maps and locations that send Bearer requests to serve are what the suite runs', () => {
+    const rendered = statements(
+      renderNginxConfig(
+        {
+          oauth2ProxyUrl: 'http://127.0.0.1:4180',
+          upstream: RECIPE_UPSTREAM,
+          bearerCheckUrl: RECIPE_UPSTREAM,
+        },
+        80,
+        '/srv/nginx',
+        undefined,
+      ),
+    );
+    const block = codeBlocks(README, 'nginx').find((text) => text.includes('$auth_backend')) ?? '';
+    const lines = statements(block);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `"~*^Bearer " ${RECIPE_UPSTREAM}/cookie-bridge/auth/check;`,
+        'proxy_pass $auth_backend;',
+        'error_page 401 = $auth_refused;',
+      ]),
+    );
+    for (const line of lines) expect(rendered).toContain(line);
+  });
+
+  describe('oauth2-proxy', () => {
+    const block = codeBlocks(README, 'sh').find((text) => text.includes('--extra-jwt-issuers')) ?? '';
+    const compose = parse(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { command?: string[] }>;
+    };
+    const composeArgs = (compose.services['oauth2-proxy']?.command ?? [])
+      .filter((arg) => arg.includes('/cookie-bridge/sa/'))
+      .join('\n')
+      .replace(/\$\$/g, '$');
+    const routes = skipAuthRoutes(block);
+    const served = ['/.well-known/openid-configuration', '/.well-known/jwks.json', '/jwks'].map(
+      (route) => `/cookie-bridge/sa${route}`,
+    );
+    const skipped = (target: string): boolean =>
+      routes.some(
+        (route) => route.method === 'GET' && oauth2ProxyViews(target).some((v) => route.regex.test(v)),
+      );
+
+    it('are the routes docker-compose.yml gives, with the flags that make oauth2-proxy check tokens', () => {
+      const show = (list: ReturnType<typeof skipAuthRoutes>) => list.map((r) => `${r.method}=${r.source}`);
+      expect(show(routes)).toEqual(show(skipAuthRoutes(composeArgs)));
+      expect(routes).toHaveLength(served.length);
+      expect(block).toContain('--skip-jwt-bearer-tokens=true');
+      expect(block).toContain(`--extra-jwt-issuers=${ISSUER}=cookie-bridge`);
+    });
+
+    it('let through exactly the issuer routes serve answers, and no attack spelling', () => {
+      for (const route of served) expect(skipped(route)).toBe(true);
+      expect(skipped('/cookie-bridge/sa/jwks/../../../graphql')).toBe(false);
+      expect(skipped('/cookie-bridge/sa/.well-known/openid-configurationX')).toBe(false);
+      for (const attack of PATH_CONFUSION_ATTACKS) expect(skipped(attack.path)).toBe(false);
+    });
   });
 });

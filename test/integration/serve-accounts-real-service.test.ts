@@ -196,8 +196,13 @@ it('the state dir is private, and no answer carries a private key', async () => 
   for (const file of files) {
     if (file.endsWith('.json')) expect((await fs.stat(path.join(stateDir, file))).mode & 0o777).toBe(0o600);
   }
+  // oauth2-proxy's fallback location answers the same keys.
+  expect((await get('/cookie-bridge/sa/.well-known/jwks.json')).body).toBe(
+    (await get('/cookie-bridge/sa/jwks')).body,
+  );
   const bodies = [
     (await get('/cookie-bridge/sa/jwks')).body,
+    (await get('/cookie-bridge/sa/.well-known/jwks.json')).body,
     (await get('/cookie-bridge/sa/.well-known/openid-configuration')).body,
     (await get('/cookie-bridge/admin/service-accounts', { [IDENTITY]: ADMIN })).body,
     (await send('POST', '/cookie-bridge/admin/keys/rotate', {})).body,

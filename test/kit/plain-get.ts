@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { HTTP_REQUEST_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
 
 /** What plainGet() answers: the status, the headers and the whole body as text. */
@@ -10,12 +11,20 @@ export interface PlainReply {
 }
 
 /**
- * A plain GET over http:// on its own connection that never follows redirects, bounded by
- * HTTP_REQUEST_TIMEOUT_MS: what a test uses to look at a real component's answer as it is.
+ * A plain GET on its own connection that never follows redirects, bounded by HTTP_REQUEST_TIMEOUT_MS: what a
+ * test uses to look at a real component's answer as it is. An https:// URL trusts `ca` (PEM) only.
  */
-export function plainGet(url: string, headers: Record<string, string> = {}): Promise<PlainReply> {
+export function plainGet(
+  url: string,
+  headers: Record<string, string> = {},
+  options: { ca?: string } = {},
+): Promise<PlainReply> {
+  const tls = url.startsWith('https:');
+  if (tls && options.ca === undefined) throw new Error(`plainGet: ${url} needs the CA that signed it`);
+  const request = tls ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers, agent: false, timeout: HTTP_REQUEST_TIMEOUT_MS }, (res) => {
+    const settings = { headers, agent: false as const, timeout: HTTP_REQUEST_TIMEOUT_MS };
+    const req = request(url, tls ? { ...settings, ca: options.ca } : settings, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () =>

@@ -454,6 +454,39 @@ describe('classifyAuthProxyResponse on what the clients replay: only the proxyâ€
     expect(classifyAuthProxyResponse(replay(partial))).toMatchObject({ proxy });
   });
 
+  it("serve's own 401 token_invalid is evidence with its reason; the same shape from the app at 403, or without a message, is not", () => {
+    const json = { 'content-type': 'application/json; charset=utf-8' };
+    const refused = (status: number, body: string) =>
+      classifyAuthProxyResponse(replay({ status, headers: json, bodySnippet: body }));
+    expect(
+      refused(
+        401,
+        '{"error":"token_invalid","message":"the service account was revoked","reason":"revoked"}',
+      ),
+    ).toMatchObject({
+      rule: 'token-refused',
+      tokenRefusal: { reason: 'revoked', message: 'the service account was revoked' },
+      detail: expect.stringContaining('(revoked)'),
+    });
+    // A reason that is not a plain word is not echoed into messages.
+    expect(refused(401, '{"error":"token_invalid","message":"m","reason":"<script>"}')).toMatchObject({
+      tokenRefusal: { reason: 'unknown reason' },
+    });
+    expect(refused(403, '{"error":"token_invalid","message":"m","reason":"revoked"}')).toBeUndefined();
+    expect(refused(401, '{"error":"token_invalid","reason":"revoked"}')).toBeUndefined();
+    expect(refused(401, '{"error":"invalid_token","message":"the app\'s own"}')).toBeUndefined();
+    // Not JSON by its Content-Type: the app's text, delivered.
+    expect(
+      classifyAuthProxyResponse(
+        replay({
+          status: 401,
+          headers: { 'content-type': 'text/plain' },
+          bodySnippet: '{"error":"token_invalid","message":"m"}',
+        }),
+      ),
+    ).toBeUndefined();
+  });
+
   it('a JSON-only caller (the SDK with expectJson: true) still takes an HTML page for the proxy', () => {
     const signal = classifyAuthProxyResponse(
       replay({ headers: { 'content-type': 'text/html' }, bodySnippet: dashboard, expectJson: true }),

@@ -1,10 +1,12 @@
 import type { Response } from 'express';
 import { Refusal, refusalBody } from '../../http/refusal';
+import type { ServiceAccountJson } from '../../protocol/admin-api';
 import type { ServiceAccount, ServiceAccountStatus, TokenRefusalReason } from './account-types';
 
 /**
  * The JSON answers of serve's service-account routes (issue 13), in the shapes of src/http/refusal.ts plus
- * their extra fields, and the JSON form of an account (ISO 8601 times; never the jti or a token).
+ * their extra fields, and the JSON form of an account (ISO 8601 times; never the jti or a token). The shapes
+ * are the admin API's contract, src/protocol/admin-api.ts, which the SDK's admin client reads.
  */
 
 const REASON_MESSAGES: Record<TokenRefusalReason, string> = {
@@ -47,16 +49,6 @@ export function sendJson(res: Response, status: number, body: unknown): void {
 /** Sends a refusal as JSON (`{"error","message"}`), no-store. */
 export function sendRefusal(res: Response, refusal: Refusal): void {
   sendJson(res, refusal.status, refusalBody(refusal));
-}
-
-export interface ServiceAccountJson {
-  name: string;
-  role: string;
-  createdAt: string;
-  expiresAt: string;
-  createdBy: string;
-  status: ServiceAccountStatus;
-  revokedAt?: string;
 }
 
 /** An account as the admin API shows it. */

@@ -5,7 +5,8 @@ import type { AccountService } from './account-types';
 
 /**
  * The issuer's public, read-only routes (issue 13): `<P>/.well-known/openid-configuration` and `<P>/jwks`,
- * where P is the path of --sa-issuer. The auth proxy exempts P (no sign-in) and fetches them to verify tokens
+ * where P is the path of --sa-issuer, and `<P>/.well-known/jwks.json`, the same keys where oauth2-proxy looks
+ * when it cannot read the discovery document at start-up (its --extra-jwt-issuers fallback). The auth proxy exempts P (no sign-in) and fetches them to verify tokens
  * itself (mod_auth_openidc OIDCOAuthVerifyJwksUri, oauth2-proxy --extra-jwt-issuers). serve answers everything
  * under P here, never forwards it (the screen in create-serve-app.ts decides on the canonical path, so the
  * encoded and other-case spellings land here too) and has already removed the identity header.
@@ -44,9 +45,10 @@ export function createIssuerAnswer(
   const { accounts, issuerPath } = options;
   const discovery = `${issuerPath}/.well-known/openid-configuration`;
   const jwks = `${issuerPath}/jwks`;
+  const jwksJson = `${issuerPath}/.well-known/jwks.json`;
   return async (req, res, canonicalPath) => {
     const path = canonicalPath.replace(/\/+$/, '');
-    if (path !== discovery && path !== jwks) {
+    if (path !== discovery && path !== jwks && path !== jwksJson) {
       sendRefusal(res, new Refusal(404, 'not_found', 'no such issuer route'));
       return;
     }
