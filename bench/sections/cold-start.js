@@ -4,6 +4,7 @@
  * only undici, one undici GET: what a command that needs them cannot go below), then `--version`, `api info --offline` and
  * `api info` with its server check against the local upstream; the slowest requires of `api info --offline`.
  */
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -14,24 +15,59 @@ const { randomCookie, startUpstreamWithLogin } = require('../stack');
 /** [key, label, command line] in the order hyperfine runs them. */
 function commands(endpoint) {
   const node = process.execPath;
+  const floorInfo = path.join(__dirname, '..', 'floor-info.js');
+  /** [key, label, argv]; hyperfine gets the argv joined (with the quoting the -e scripts need). */
   return [
-    ['node', "node -e ''", `${node} -e ''`],
-    ['nodeHttp', 'floor: node -e "require(\'node:http\')"', `${node} -e "require('node:http')"`],
-    ['nodeUndici', 'floor: node -e "require(\'undici\')"', `${node} -e "require('undici')"`],
+    ['node', "node -e ''", [node, '-e', '']],
+    ['nodeHttp', 'floor: node -e "require(\'node:http\')"', [node, '-e', "require('node:http')"]],
+    ['nodeUndici', 'floor: node -e "require(\'undici\')"', [node, '-e', "require('undici')"]],
     [
       'floorInfo',
       'floor: one undici GET of /api/health (bench/floor-info.js)',
-      `${node} ${path.join(__dirname, '..', 'floor-info.js')} ${endpoint}/api/health`,
+      [node, floorInfo, `${endpoint}/api/health`],
     ],
     [
       'floorInfoNodeHttp',
       'floor: one node:http GET of /api/health (bench/floor-info.js node-http)',
-      `${node} ${path.join(__dirname, '..', 'floor-info.js')} ${endpoint}/api/health node-http`,
+      [node, floorInfo, `${endpoint}/api/health`, 'node-http'],
     ],
-    ['version', '--version', `${node} ${CLI} --version`],
-    ['offline', 'api info --offline', `${node} ${CLI} api info --offline -e ${endpoint}`],
-    ['online', 'api info (server check, local upstream)', `${node} ${CLI} api info -e ${endpoint}`],
+    ['version', '--version', [node, CLI, '--version']],
+    ['offline', 'api info --offline', [node, CLI, 'api', 'info', '--offline', '-e', endpoint]],
+    ['online', 'api info (server check, local upstream)', [node, CLI, 'api', 'info', '-e', endpoint]],
   ];
+}
+
+/** A command line for hyperfine -N (which splits on spaces and honours quotes). */
+function commandLine(argv) {
+  return argv.map((arg) => (arg === '' ? "''" : /[\s'"()]/.test(arg) ? `"${arg}"` : arg)).join(' ');
+}
+
+/** Rounds of the interleaved pass: every command once per round, in a rotated order. */
+const INTERLEAVED_ROUNDS = Number(process.env.BENCH_INTERLEAVED_ROUNDS ?? 30);
+
+/**
+ * hyperfine runs each command's 40 runs back to back, so a machine whose speed drifts (a shared VM) moves one
+ * command's figure and not its neighbour's. This pass runs every command once per round, in a rotated order,
+ * and keeps each command's median: drift then touches all of them alike, and the ratios hold still.
+ */
+function interleavedMedians(list, options) {
+  const samples = list.map(() => []);
+  for (let round = 0; round < INTERLEAVED_ROUNDS; round += 1) {
+    for (let k = 0; k < list.length; k += 1) {
+      const i = (k + round) % list.length;
+      const [, , argv] = list[i];
+      const started = process.hrtime.bigint();
+      const child = spawnSync(argv[0], argv.slice(1), { ...options, stdio: 'ignore', timeout: 30_000 });
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (child.status !== 0) throw new Error(`${commandLine(argv)} exited ${child.status ?? child.signal}`);
+      samples[i].push(ms);
+    }
+  }
+  return samples.map((values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    return sorted.length % 2 === 1 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+  });
 }
 
 async function sectionColdStart(results) {
@@ -47,7 +83,16 @@ async function sectionColdStart(results) {
   // From the checkout, so require('undici') resolves as it does for the CLI.
   const hyperfine = await run(
     'hyperfine',
-    ['-N', '--warmup', '5', '--runs', '40', '--export-json', exportFile, ...list.map(([, , cmd]) => cmd)],
+    [
+      '-N',
+      '--warmup',
+      '5',
+      '--runs',
+      '40',
+      '--export-json',
+      exportFile,
+      ...list.map(([, , argv]) => commandLine(argv)),
+    ],
     { env, cwd: ROOT },
     300_000,
   );
@@ -59,6 +104,8 @@ async function sectionColdStart(results) {
     stddev: r.stddev * 1000,
     median: r.median * 1000,
   }));
+  const medians = interleavedMedians(list, { env, cwd: ROOT });
+  rows.forEach((row, i) => (row.interleavedMedian = medians[i]));
   const requireFile = path.join(home, 'require-times.json');
   await run(
     process.execPath,
@@ -68,6 +115,7 @@ async function sectionColdStart(results) {
   );
   results.coldStart = {
     rows,
+    rounds: INTERLEAVED_ROUNDS,
     ...Object.fromEntries(rows.map((row) => [row.key, row])),
     requires: fs.existsSync(requireFile) ? JSON.parse(fs.readFileSync(requireFile, 'utf8')) : [],
   };
