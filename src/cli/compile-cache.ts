@@ -1,3 +1,15 @@
+import { isAbsolute, join } from 'node:path';
+
+/**
+ * Where the compile cache lives: the user's own cache folder (`$XDG_CACHE_HOME`, else `~/.cache`), never the
+ * shared temp folder, where another user could plant a cache entry the CLI would load.
+ */
+export function compileCacheDirectory(env: NodeJS.ProcessEnv, home: string): string {
+  const xdg = env.XDG_CACHE_HOME;
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(home, '.cache');
+  return join(base, 'cookie-bridge', 'compile-cache');
+}
+
 /** The part of node:module this needs: `enableCompileCache` exists from Node 22.1 on. */
 export interface CompileCacheHost {
   enableCompileCache?: (directory?: string) => unknown;

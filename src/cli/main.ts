@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import * as nodeModule from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { enableCompileCacheIfAvailable, type CompileCacheHost } from './compile-cache';
+import { homedir } from 'node:os';
+import { compileCacheDirectory, enableCompileCacheIfAvailable, type CompileCacheHost } from './compile-cache';
 
 // Before the CLI's modules are required: with the cache, Node >= 22.1 skips compiling them on later runs.
-enableCompileCacheIfAvailable(nodeModule as CompileCacheHost, join(tmpdir(), 'cookie-bridge-compile-cache'));
+enableCompileCacheIfAvailable(nodeModule as CompileCacheHost, compileCacheDirectory(process.env, homedir()));
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { version } = require('../../../package.json') as { version: string };

@@ -1,5 +1,9 @@
 import * as nodeModule from 'node:module';
-import { enableCompileCacheIfAvailable, type CompileCacheHost } from '../../src/cli/compile-cache';
+import {
+  compileCacheDirectory,
+  enableCompileCacheIfAvailable,
+  type CompileCacheHost,
+} from '../../src/cli/compile-cache';
 
 describe('enableCompileCacheIfAvailable', () => {
   it('does nothing where node:module has no enableCompileCache (Node < 22.1)', () => {
@@ -31,5 +35,16 @@ describe('enableCompileCacheIfAvailable', () => {
     expect(enableCompileCacheIfAvailable(host, '/cache')).toBe(has);
     const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
     expect(has).toBe(major > 22 || (major === 22 && minor >= 1));
+  });
+});
+
+describe('compileCacheDirectory', () => {
+  it.each([
+    [{}, '/home/ann/.cache/cookie-bridge/compile-cache'],
+    [{ XDG_CACHE_HOME: '/var/cache/ann' }, '/var/cache/ann/cookie-bridge/compile-cache'],
+    // A relative XDG_CACHE_HOME is invalid by the spec: ignored.
+    [{ XDG_CACHE_HOME: 'cache' }, '/home/ann/.cache/cookie-bridge/compile-cache'],
+  ])("%j → %s (the user's own folder, never the shared temp folder)", (env, expected) => {
+    expect(compileCacheDirectory(env, '/home/ann')).toBe(expected);
   });
 });
