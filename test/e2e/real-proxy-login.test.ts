@@ -34,6 +34,7 @@ import {
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
   REAL_CLI_LOGIN_TIMEOUT_S,
+  CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
   REAL_SETUP_TIMEOUT_MS,
   runChromiumBrowser,
   startApacheOidcProxy,
@@ -55,7 +56,10 @@ const CLI_LOGIN_TIMEOUT_S = REAL_CLI_LOGIN_TIMEOUT_S;
 
 /** Chromium as `$BROWSER`, with this suite's driver deadline (below the CLI's login timeout). */
 function browserEnv(home: string, workDir: string, name: string, extra: Record<string, string> = {}) {
-  return chromiumBrowserEnv(home, workDir, name, { CHROMIUM_BROWSER_TIMEOUT_MS: '45000', ...extra });
+  return chromiumBrowserEnv(home, workDir, name, {
+    CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
+    ...extra,
+  });
 }
 
 interface RelayLoginRun {
@@ -90,7 +94,7 @@ async function relayLogin(
       CHROMIUM_BROWSER_LOGIN: browserEnv.login,
       CHROMIUM_BROWSER_LOG: browserEnv.log,
       ...(browserEnv.screenshot === undefined ? {} : { CHROMIUM_BROWSER_SCREENSHOT: browserEnv.screenshot }),
-      CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+      CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
     });
     if (browser.code !== 0) cli.child.kill('SIGTERM');
     return { url, code, browser, result: await cli.result };
@@ -504,7 +508,7 @@ describeReal('the CLI through real auth proxies with a real browser', () => {
               CHROMIUM_BROWSER_LOGIN: 'bob',
               CHROMIUM_BROWSER_LOG: browserLog,
               CHROMIUM_BROWSER_SCREENSHOT: join(workDir, 'nginx-paste.failure.png'),
-              CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+              CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
             });
             withDiagnostics(context, () => {
               expect({ code: browser.code, stderr: browser.code === 0 ? '' : browser.stderr }).toEqual({

@@ -21,6 +21,7 @@ import {
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
   REAL_CLI_LOGIN_TIMEOUT_S,
+  CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
   REAL_SETUP_TIMEOUT_MS,
   runChromiumBrowser,
   startApacheOidcProxy,
@@ -151,7 +152,7 @@ describeReal('relay login across two serve replicas behind a load balancer and a
         CHROMIUM_BROWSER_CODE: code,
         CHROMIUM_BROWSER_LOGIN: login,
         CHROMIUM_BROWSER_LOG: join(workDir, `${login}.browser.log`),
-        CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+        CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
       });
       if (browser.code !== 0) cli.child.kill('SIGTERM');
       return { browser, result: await cli.result };

@@ -39,6 +39,7 @@ import {
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
   REAL_CLI_LOGIN_TIMEOUT_S,
+  CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
   REAL_SETUP_TIMEOUT_MS,
   startApacheOidcProxy,
   startOidcProvider,
@@ -155,7 +156,7 @@ describeReal('service accounts through Apache mod_auth_openidc (bearer JWTs veri
     adminEnv = chromiumBrowserEnv(admin.home, workDir, 'sa-apache-admin', {
       CHROMIUM_BROWSER_LOGIN: 'alice',
       CHROMIUM_BROWSER_TRUST_CERTS: certFile,
-      CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+      CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
     });
     const login = await runCli(
       [
@@ -282,7 +283,7 @@ describeReal('service accounts through Apache mod_auth_openidc (bearer JWTs veri
         const env = chromiumBrowserEnv(bob.home, workDir, 'sa-apache-bob', {
           CHROMIUM_BROWSER_LOGIN: 'bob',
           CHROMIUM_BROWSER_TRUST_CERTS: certFile,
-          CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+          CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
         });
         const login = await runCli(
           [

@@ -28,6 +28,7 @@ import {
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
   REAL_CLI_LOGIN_TIMEOUT_S,
+  CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
   REAL_SETUP_TIMEOUT_MS,
   startNginxAuthRequest,
   startServeSidecar,
@@ -91,7 +92,7 @@ describeReal('service accounts through nginx auth_request (bearer → serve, coo
     });
     adminEnv = chromiumBrowserEnv(admin.home, workDir, 'sa-nginx-admin', {
       CHROMIUM_BROWSER_LOGIN: 'carol',
-      CHROMIUM_BROWSER_TIMEOUT_MS: '45000',
+      CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
     });
     const login = await runCli(
       ['api', 'login', '-e', endpoint, '--json', '--timeout', REAL_CLI_LOGIN_TIMEOUT_S],
