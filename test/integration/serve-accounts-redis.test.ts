@@ -4,7 +4,8 @@
  * share one real redis-server on loopback: a token made through A's admin API verifies on B and B's JWKS lists
  * its key; a revocation on A is refused on B once the cache time (5 s, on the injected clock) has passed;
  * the keys live under the prefix derived from the relay prefix and nothing is written to a state dir. With
- * Redis down at start, serve starts, /cookie-bridge/admin/me answers 503 JSON, proxying works, and the
+ * Redis down at start, serve starts, /cookie-bridge/admin/me answers 503 JSON, people are proxied without a
+ * role header, and the
  * account checks work once Redis is up, without a restart.
  */
 import * as fs from 'node:fs/promises';
@@ -77,6 +78,8 @@ describeWithRedis('serve --service-accounts with a Redis relay store (real redis
   let upstream: http.Server;
   let upstreamUrl: string;
   const seenByApp: Array<string | undefined> = [];
+  /** The role header of each request the app got (x-cookie-bridge-role). */
+  const rolesSeenByApp: Array<string | undefined> = [];
   let now = Date.UTC(2026, 11, 2, 12, 0, 0);
   const running: Array<{ stop(): Promise<number> }> = [];
   const servers: RunningRedisServer[] = [];
@@ -85,6 +88,7 @@ describeWithRedis('serve --service-accounts with a Redis relay store (real redis
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'cb-serve-accounts-redis-'));
     upstream = http.createServer((req, res) => {
       seenByApp.push(req.headers[IDENTITY] as string | undefined);
+      rolesSeenByApp.push(req.headers['x-cookie-bridge-role'] as string | undefined);
       res.end('from the app');
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -246,7 +250,7 @@ describeWithRedis('serve --service-accounts with a Redis relay store (real redis
     await expect(fs.stat(stateDir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
-  it('starts while Redis is down (503 for account checks, proxying works) and recovers without a restart', async () => {
+  it('starts while Redis is down (503 for the admin API, people proxied without a role) and recovers without a restart', async () => {
     const port = await findFreePort();
     const url = `redis://127.0.0.1:${port}`;
     const serve = await startServe(url, path.join(tmp, 'state-down'));
@@ -262,9 +266,17 @@ describeWithRedis('serve --service-accounts with a Redis relay store (real redis
       error: 'internal_error',
       message: 'the service-account state is unavailable',
     });
-    // A person's role is in the registry: refused rather than guessed; a request naming nobody goes through.
-    const person = await call(serve.port, 'GET', '/api/items', { [IDENTITY]: 'someone@example.com' });
-    expect(person.status).toBe(503);
+    // A person's role is in the registry: not guessed. The request goes on without a role header (the app
+    // sees the least privilege), even one that claims a role; a request naming nobody goes through too.
+    seenByApp.length = 0;
+    rolesSeenByApp.length = 0;
+    const person = await call(serve.port, 'GET', '/api/items', {
+      [IDENTITY]: 'someone@example.com',
+      'x-cookie-bridge-role': 'admin',
+    });
+    expect(person.status).toBe(200);
+    expect(seenByApp).toEqual(['someone@example.com']);
+    expect(rolesSeenByApp).toEqual([undefined]);
     const proxied = await call(serve.port, 'GET', '/api/items');
     expect(proxied.status).toBe(200);
     expect(proxied.body).toBe('from the app');

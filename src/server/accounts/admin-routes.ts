@@ -10,7 +10,7 @@ import {
   type AccountService,
   type Role,
 } from './account-types';
-import { callerOf, type Caller } from './request-caller';
+import { callerOf, roleUnavailable, type Caller } from './request-caller';
 
 /**
  * The admin API and page under `/cookie-bridge/admin/` (issue 13), behind the auth proxy. The caller is the
@@ -38,6 +38,8 @@ type SignedIn = Exclude<Caller, { kind: 'anonymous' }>;
 export function createAdminRouter(options: AdminRoutesOptions): Router {
   const { accounts, admins, logger } = options;
   const router = express.Router({ caseSensitive: false });
+  // A person whose role could not be read (the account state is unavailable): 503, never a 401 or 403 guess.
+  router.use((req, _res, next) => next(roleUnavailable(req)));
 
   /** The signed-in admin, or undefined after answering 401/403. */
   const requireAdmin = (req: Request, res: Response, action: string, html = false): SignedIn | undefined => {

@@ -2,7 +2,13 @@ import type * as http from 'node:http';
 import { bearerToken, claimedIssuer } from '../../protocol/bearer-token';
 import { readIdentity } from '../identity';
 import { removeRequestHeader, replaceRequestHeader } from '../request-headers';
-import type { AccountService, Role, ServiceAccount, TokenRefusalReason } from './account-types';
+import {
+  AccountStateError,
+  type AccountService,
+  type Role,
+  type ServiceAccount,
+  type TokenRefusalReason,
+} from './account-types';
 
 /**
  * serve's own check of who is calling (issue 13), run on every request and WebSocket upgrade that serve would
@@ -11,7 +17,10 @@ import type { AccountService, Role, ServiceAccount, TokenRefusalReason } from '.
  *     included); refused → the caller answers 401 and nothing reaches the app; accepted → the identity header
  *     becomes the token's email and the role header the account's role, whatever the client sent;
  *   - otherwise (no bearer, or another issuer's: the auth proxy's business) a person named by the trusted
- *     identity header gets the role header from roleOf; nobody named → no role header.
+ *     identity header gets the role header from roleOf; nobody named → no role header. When the account
+ *     state cannot be read (a shared Redis down, a corrupt file), the person's request goes on WITHOUT a role
+ *     header (the app sees the least privilege, not a guess) and the admin API answers 503 (roleUnavailable);
+ *     a bearer token is never let through unverified.
  * The client's own role header never survives.
  */
 
@@ -29,6 +38,12 @@ export interface CallerCheckOptions {
 }
 
 const callers = new WeakMap<http.IncomingMessage, Caller>();
+const roleErrors = new WeakMap<http.IncomingMessage, AccountStateError>();
+
+/** Why the person named on this request has no role: the account state could not be read (see above). */
+export function roleUnavailable(req: http.IncomingMessage): AccountStateError | undefined {
+  return roleErrors.get(req);
+}
 
 /** The caller identifyCaller found for this request (anonymous when it did not run). */
 export function callerOf(req: http.IncomingMessage): Caller {
@@ -67,7 +82,14 @@ export function createCallerCheck(
     }
     const identity = readIdentity(req, identityHeader);
     if (identity === undefined) return { kind: 'anonymous' };
-    const role = await accounts.roleOf(identity);
+    let role: Role;
+    try {
+      role = await accounts.roleOf(identity);
+    } catch (error) {
+      if (!(error instanceof AccountStateError)) throw error;
+      roleErrors.set(req, error);
+      return { kind: 'anonymous' };
+    }
     replaceRequestHeader(req, roleHeader, role);
     const caller: Caller = { kind: 'person', identity, role };
     callers.set(req, caller);
