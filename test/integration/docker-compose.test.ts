@@ -3,14 +3,17 @@
  * chain of upstreams and ports (oauth2-proxy → the nginx load balancer → two serve replicas → the app), the
  * serve flags the CLI really has, the relay exemption, the proxy secret shared by oauth2-proxy and serve, the
  * relay store the replicas share (one Redis, one prefix), and the OpenID client shared by oauth2-proxy (its
- * alpha config, deploy/oauth2-proxy.yaml) and dex.
+ * alpha config, deploy/oauth2-proxy.yaml) and dex. And Debian's docker-compose (v1), which validates a compose
+ * file without a Docker engine, must accept it as it is (`docker-compose config -q`: no error, no warning).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { RELAY_PREFIX } from '../../src/protocol/relay-protocol';
 import { resolveRelayStoreSettings } from '../../src/cli/relay-store-settings';
 import { DEFAULT_AUDIENCE } from '../../src/server/accounts/account-service';
+import { requireComponent } from '../../fixtures/real-components/require-component';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -86,6 +89,23 @@ describe('docker-compose.yml', () => {
   const app = services.app!;
   const lb = services.lb!;
   const redis = services.redis!;
+
+  const dockerCompose = '/usr/bin/docker-compose';
+  (requireComponent('docker-compose', dockerCompose) ? it : it.skip)(
+    'docker-compose accepts the file as it is (config -q: no error, no warning on stderr)',
+    () => {
+      const result = spawnSync(dockerCompose, ['-f', path.join(ROOT, 'docker-compose.yml'), 'config', '-q'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
+      });
+      expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        status: 0,
+        stdout: '',
+        stderr: '',
+      });
+    },
+  );
 
   it('has the services: dex → oauth2-proxy → lb → serve-1, serve-2 (sharing redis) → app', () => {
     expect(Object.keys(services).sort()).toEqual([
