@@ -91,6 +91,30 @@ const UNAVAILABLE_BODY = {
   message: expect.stringMatching(/^relay store unavailable: /) as unknown,
 };
 
+/** The relay steps as the CLI and the proxy send them, against one replica (supertest agent). */
+const register = (agent: ReturnType<typeof request>, challenge: string) =>
+  agent.post('/cookie-bridge/relay/register').send({ challenge, code: CODE });
+const claim = (agent: ReturnType<typeof request>, verifier: string) =>
+  agent.post('/cookie-bridge/relay/claim').send({ verifier });
+const openPage = (agent: ReturnType<typeof request>, challenge: string) =>
+  agent
+    .get(`/token?state=${STATE}&relay=${challenge}`)
+    .set('Cookie', COOKIES)
+    .set('X-Auth-Request-Email', EMAIL);
+const confirm = (agent: ReturnType<typeof request>, challenge: string, formToken: string) =>
+  agent
+    .post('/token/relay')
+    .set('Cookie', COOKIES)
+    .set('X-Auth-Request-Email', EMAIL)
+    .set('Sec-Fetch-Site', 'same-origin')
+    .type('form')
+    .send({ challenge, state: STATE, code: CODE, form_token: formToken });
+const formTokenOf = (page: string): string => {
+  const token = /name="form_token" value="([^"]+)"/.exec(page)?.[1];
+  if (token === undefined) throw new Error('the page shows no confirm form');
+  return token;
+};
+
 describe('serve while the relay store is unavailable', () => {
   let upstream: Running;
   let upstreamHits: string[];
@@ -118,29 +142,6 @@ describe('serve while the relay store is unavailable', () => {
     await replica.close();
     await upstream.close();
   });
-
-  const register = (agent: ReturnType<typeof request>, challenge: string) =>
-    agent.post('/cookie-bridge/relay/register').send({ challenge, code: CODE });
-  const claim = (agent: ReturnType<typeof request>, verifier: string) =>
-    agent.post('/cookie-bridge/relay/claim').send({ verifier });
-  const openPage = (agent: ReturnType<typeof request>, challenge: string) =>
-    agent
-      .get(`/token?state=${STATE}&relay=${challenge}`)
-      .set('Cookie', COOKIES)
-      .set('X-Auth-Request-Email', EMAIL);
-  const confirm = (agent: ReturnType<typeof request>, challenge: string, formToken: string) =>
-    agent
-      .post('/token/relay')
-      .set('Cookie', COOKIES)
-      .set('X-Auth-Request-Email', EMAIL)
-      .set('Sec-Fetch-Site', 'same-origin')
-      .type('form')
-      .send({ challenge, state: STATE, code: CODE, form_token: formToken });
-  const formTokenOf = (page: string): string => {
-    const token = /name="form_token" value="([^"]+)"/.exec(page)?.[1];
-    if (token === undefined) throw new Error('the page shows no confirm form');
-    return token;
-  };
 
   it('register and claim answer 503 JSON relay_store_unavailable with Retry-After, without the store detail', async () => {
     fake.state.all = 'unavailable';
@@ -379,18 +380,4 @@ describe("the CLI's relay client against serve whose store is down", () => {
     // Fifteen claims on one signal leave no abort listener behind (Node warns from eleven on).
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
-
-  const openPage = (agent: ReturnType<typeof request>, challenge: string) =>
-    agent
-      .get(`/token?state=${STATE}&relay=${challenge}`)
-      .set('Cookie', COOKIES)
-      .set('X-Auth-Request-Email', EMAIL);
-  const confirm = (agent: ReturnType<typeof request>, challenge: string, formToken: string) =>
-    agent
-      .post('/token/relay')
-      .set('Cookie', COOKIES)
-      .set('X-Auth-Request-Email', EMAIL)
-      .set('Sec-Fetch-Site', 'same-origin')
-      .type('form')
-      .send({ challenge, state: STATE, code: CODE, form_token: formToken });
 });
