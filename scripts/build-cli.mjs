@@ -1,6 +1,8 @@
 // Builds the CLI that `bin` (package.json) points at, in dist/cli/:
 //   cookie-bridge.js   the entry (src/cli/main.ts): turns V8's compile cache on, answers --version, then
-//                      requires cli-core.js (so the cache covers it, and --version reads a few KB only)
+//                      loads cli-core.js (so the cache covers it, and --version reads a few KB only); on
+//                      Node 20 through its own V8 code cache (src/cli/code-cache.ts), keyed by a hash of
+//                      cli-core.js built into the entry
 //   cli-core.js        our code (src/cli/run-cli.ts and all it can reach) with commander and env-paths
 //   vendor/<name>.js   one bundle per heavy dependency, required only by the code that uses it
 //
@@ -12,6 +14,7 @@
 //
 //   node scripts/build-cli.mjs            (run by `npm run build`, after tsc)
 import * as esbuild from 'esbuild';
+import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -225,20 +228,40 @@ module.exports = new Proxy({}, {
   },
 };
 
+/**
+ * The entry learns the core bundle's identity from src/cli/cli-core-id.ts, replaced here by a hash of the
+ * bundle just built: the code cache (src/cli/code-cache.ts) is keyed by it, so nothing is hashed at start-up.
+ */
+function coreBundleId(id) {
+  return {
+    name: 'core-bundle-id',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/cli-core-id$/ }, () => ({ path: 'cli-core-id', namespace: 'core-id' }));
+      build.onLoad({ filter: /.*/, namespace: 'core-id' }, () => ({
+        contents: `export const CLI_CORE_ID = ${JSON.stringify(id)};`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
 rmSync(OUT_DIR, { recursive: true, force: true });
+
+const CORE = join(OUT_DIR, 'cli-core.js');
+await esbuild.build({
+  ...common,
+  entryPoints: [join(ROOT, 'src', 'cli', 'run-cli.ts')],
+  outfile: CORE,
+  plugins: [dependencyBoundaries(undefined), lazyChildProcess],
+});
+const coreId = createHash('sha256').update(readFileSync(CORE)).digest('hex').slice(0, 16);
 
 await Promise.all([
   esbuild.build({
     ...common,
     entryPoints: [join(ROOT, 'src', 'cli', 'main.ts')],
     outfile: BIN,
-    plugins: [dependencyBoundaries(undefined), lazyChildProcess],
-  }),
-  esbuild.build({
-    ...common,
-    entryPoints: [join(ROOT, 'src', 'cli', 'run-cli.ts')],
-    outfile: join(OUT_DIR, 'cli-core.js'),
-    plugins: [dependencyBoundaries(undefined), lazyChildProcess],
+    plugins: [coreBundleId(coreId), dependencyBoundaries(undefined), lazyChildProcess],
   }),
   ...VENDOR.map((name) =>
     esbuild.build({

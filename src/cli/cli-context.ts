@@ -5,7 +5,9 @@ import { systemClock, systemTimers, type AppContext } from '../context';
 import { createHttpClient, type HttpClient } from '../http/http-request';
 import { createTlsTrust, type TlsTrust } from '../http/tls-options';
 import { storedCaForOrigin } from '../store/stored-ca';
+import type { OpenFunction } from '../login/browser-opener';
 import { createCliLogger } from './cli-logger';
+import { createV8FlagSetter, type SetV8Flags } from './v8-flags';
 
 /**
  * The one dependency object (AppContext, src/context.ts) with the real defaults, and the terminal's streams.
@@ -19,6 +21,21 @@ export interface CliContext extends AppContext<CredentialStore, HttpClient> {
   debug: boolean;
   /** The CAs `http` trusts beyond Node's: --cacert, $COOKIE_BRIDGE_CA_BUNDLE, the endpoint's stored one. */
   tls: TlsTrust;
+  /** Changes V8's flags (v8-flags.ts): the only way a command may. */
+  setV8Flags: SetV8Flags;
+}
+
+/** What the entry (main.ts) gives the CLI about the process it started. All optional: tests pass none. */
+export interface CliHost {
+  /**
+   * Loads the `open` package (ES modules only). The entry's own import(): the core bundle may be compiled
+   * with a code cache (code-cache.ts), and code compiled that way cannot use import() on Node 20.
+   */
+  openPackage?: () => Promise<OpenFunction>;
+  /** Runs before the first change of V8's flags: the entry writes its pending code cache then. */
+  beforeV8FlagsChange?: () => void;
+  /** What happened to the code cache at start (for --debug). */
+  codeCache?: string;
 }
 
 export interface GlobalFlags {
@@ -28,7 +45,7 @@ export interface GlobalFlags {
   cacert?: string;
 }
 
-export function createCliContext(flags: GlobalFlags): CliContext {
+export function createCliContext(flags: GlobalFlags, host: CliHost = {}): CliContext {
   const env = process.env;
   const debug = flags.debug === true || env.COOKIE_BRIDGE_DEBUG === '1';
   const logger = createCliLogger({ stderr: process.stderr, debug });
@@ -54,12 +71,14 @@ export function createCliContext(flags: GlobalFlags): CliContext {
     http: createHttpClient({ tls, env, logger }),
     tls,
     // The opener (and node:child_process) loads when a login opens the browser, not at start-up.
-    openBrowser: (url) => loadBrowserOpener().openBrowser(url, { env, logger }),
+    openBrowser: (url) =>
+      loadBrowserOpener().openBrowser(url, { env, logger, openPackage: host.openPackage }),
     now: systemClock,
     timers: systemTimers,
     // node:crypto is loaded when a login needs it, not by every command at start-up.
     randomState: () => loadCrypto().randomBytes(32).toString('base64url'),
     debug,
+    setV8Flags: createV8FlagSetter(host.beforeV8FlagsChange),
   };
 }
 

@@ -1,9 +1,8 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, ExitCode, UsageError } from '../errors';
 import { ROLES } from '../protocol/admin-api';
-import type { CliContext, GlobalFlags } from './cli-context';
+import type { CliContext, CliHost, GlobalFlags } from './cli-context';
 import { reportError } from './report-error';
-import { tuneV8ForCommand } from './short-command-tuning';
 
 /* Command modules are required lazily, so `cookie-bridge api info` does not load express or the login code. */
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -71,10 +70,10 @@ interface CliRun {
  * Runs one command line and resolves to its exit code; never rejects. Every error, from commander, a command
  * or the wiring, goes through the one top-level handler (reportError).
  */
-export async function runCli(argv: string[], version = '0.0.0'): Promise<number> {
+export async function runCli(argv: string[], version = '0.0.0', host: CliHost = {}): Promise<number> {
   const state: CliRun = { flags: {}, context: undefined };
   try {
-    return await runProgram(argv, version, state);
+    return await runProgram(argv, version, state, host);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
@@ -90,16 +89,21 @@ export async function runCli(argv: string[], version = '0.0.0'): Promise<number>
   }
 }
 
-async function runProgram(argv: string[], version: string, state: CliRun): Promise<number> {
+async function runProgram(argv: string[], version: string, state: CliRun, host: CliHost): Promise<number> {
   let exitCode: number = ExitCode.Ok;
-  const getContext = (): CliContext => (state.context ??= loadContext().createCliContext(state.flags));
+  const getContext = (): CliContext => {
+    if (state.context === undefined) {
+      state.context = loadContext().createCliContext(state.flags, host);
+      if (host.codeCache !== undefined) state.context.logger.debug(`start: code cache ${host.codeCache}`);
+    }
+    return state.context;
+  };
 
   const run =
     (action: (ctx: CliContext, ...args: never[]) => Promise<number | void>) =>
     async (...args: unknown[]): Promise<void> => {
       const command = args[args.length - 1] as Command;
       state.flags = command.optsWithGlobals() as GlobalFlags;
-      tuneV8ForCommand(command.name());
       exitCode = (await action(getContext(), ...(args.slice(0, -1) as never[]))) ?? ExitCode.Ok;
     };
 

@@ -1,0 +1,226 @@
+import * as fs from 'node:fs';
+import { dirname, join } from 'node:path';
+import type * as NodeModule from 'node:module';
+import type * as Vm from 'node:vm';
+
+/**
+ * V8's code cache for the CLI's core bundle (dist/cli/cli-core.js) on a Node without
+ * `module.enableCompileCache` (Node 20 and 21, 22.0; compile-cache.ts turns Node's own on where it exists).
+ * Without a cache, every start parses and compiles the whole ~450 KB bundle before the first command line
+ * is read. With one, V8 takes the compiled code of the bundle's top level and of every function the first
+ * run compiled from the cache file, and compiles nothing else up front.
+ *
+ * The bundle is compiled with vm.Script (the only public API on Node 20 that takes a code cache and can
+ * write one after running), wrapped like Node wraps a CommonJS module, with a require() of its own folder.
+ * Code in the bundle cannot use import() (vm.Script's wants an experimental flag on Node 20): the one ES
+ * module the CLI loads (`open`) comes through the entry (CliHost.openPackage, run-cli.ts).
+ *
+ * A cache is bytecode the process will run, so it is read only when it can only have been written by this
+ * user: its folder is ours (owner, not a symlink, not writable by group or others), and so is the file
+ * (opened without following a symlink; regular, owner, mode); it is written 0600 into a folder made 0700,
+ * through a temp file and a rename. V8 refuses a cache made by another V8 version, with other V8 flags, or
+ * for a source of another length, but does not check its content (a corrupted cache crashes the process),
+ * so the file holds the cache twice and is used only when both copies are equal; the file name carries a
+ * hash of the bundle made at build time, the Node version and the architecture. Anything wrong costs speed
+ * only: the bundle is then compiled from its source and a good cache written at exit.
+ *
+ * V8 keys a cache by its flags: one written after the CLI changed them (src/cli/v8-flags.ts) would be
+ * refused by every later start. So the cache is written at exit only if no flag changed, or just before the
+ * first change (`save()`, called by the CLI's beforeV8FlagsChange hook).
+ */
+
+/** What happened to the cache on this start (shown under --debug). */
+export type CodeCacheState =
+  | 'used'
+  | 'missing'
+  /** V8 refused it (another Node build, other V8 flags in NODE_OPTIONS): rewritten at exit. */
+  | 'refused'
+  /** Not two equal copies: a file cut short or changed in place. Rewritten at exit. */
+  | 'corrupt'
+  /** Not provably ours (owner, mode, symlink): left alone and not used. */
+  | 'untrusted';
+
+export interface CodeCacheOptions {
+  /** The folder for cache files (the user's cache folder: compileCacheDirectory()). */
+  directory: string;
+  /** Identifies the bundle's content (a hash computed when it was built). */
+  bundleId: string;
+  /** The user the cache must belong to (process.getuid()). */
+  uid: number;
+  /** node:module and node:vm, injected by the entry so this module loads nothing itself. */
+  moduleApi: typeof NodeModule;
+  vm: typeof Vm;
+}
+
+export interface LoadedBundle {
+  exports: unknown;
+  state: CodeCacheState;
+  /** The cache file this start read or will write. */
+  file: string;
+  /**
+   * Writes the cache once, if this start had none it could use (missing, refused or corrupt); a no-op
+   * otherwise and after the first call. Never throws: a cache that cannot be written costs speed only.
+   * Returns whether a file was written.
+   */
+  save(): boolean;
+}
+
+const MAGIC = Buffer.from('CBV8CC1\n', 'latin1');
+const HEADER_BYTES = MAGIC.length + 4;
+const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_FILE_MODE = 0o600;
+const WRITABLE_BY_OTHERS = 0o022;
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/** `<bundle>.<bundleId>.<node version>-<arch>.v8cache`: one file per build, Node and architecture. */
+export function codeCacheFileName(bundleFile: string, bundleId: string): string {
+  const base = bundleFile.replace(/^.*[\\/]/, '').replace(/\.js$/, '');
+  return `${base}.${bundleId}.${process.version}-${process.arch}.v8cache`;
+}
+
+/** The cache framed for storage: magic, payload length, the payload twice. */
+export function encodeCodeCache(payload: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(payload.length);
+  return Buffer.concat([MAGIC, length, payload, payload]);
+}
+
+/** The payload of a stored cache, or undefined when it is not two equal copies behind the right header. */
+export function decodeCodeCache(stored: Buffer): Buffer | undefined {
+  if (stored.length < HEADER_BYTES || !stored.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const length = stored.readUInt32LE(MAGIC.length);
+  if (length === 0 || stored.length !== HEADER_BYTES + 2 * length) return undefined;
+  const first = stored.subarray(HEADER_BYTES, HEADER_BYTES + length);
+  return first.equals(stored.subarray(HEADER_BYTES + length)) ? first : undefined;
+}
+
+function isOurs(stats: fs.Stats, uid: number): boolean {
+  return stats.uid === uid && (stats.mode & WRITABLE_BY_OTHERS) === 0;
+}
+
+/** The folder, when it is a real folder of ours that nobody else can write to. */
+function trustedDirectory(directory: string, uid: number): boolean {
+  try {
+    const stats = fs.lstatSync(directory);
+    return stats.isDirectory() && isOurs(stats, uid);
+  } catch {
+    return false;
+  }
+}
+
+type ReadResult = { payload: Buffer } | { state: 'missing' | 'corrupt' | 'untrusted' };
+
+function readCodeCache(directory: string, file: string, uid: number): ReadResult {
+  if (!fs.existsSync(file)) return { state: 'missing' };
+  if (!trustedDirectory(directory, uid)) return { state: 'untrusted' };
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
+  } catch (error) {
+    // ELOOP: a symlink where the cache should be.
+    return { state: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'untrusted' };
+  }
+  try {
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile() || !isOurs(stats, uid)) return { state: 'untrusted' };
+    const payload = decodeCodeCache(fs.readFileSync(fd));
+    return payload === undefined ? { state: 'corrupt' } : { payload };
+  } catch {
+    return { state: 'corrupt' };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes `data` as `file` (0600) in `directory` (made 0700), atomically; removes other builds' caches. */
+function writeCodeCache(directory: string, file: string, data: Buffer, uid: number): boolean {
+  try {
+    fs.mkdirSync(directory, { recursive: true, mode: PRIVATE_DIR_MODE });
+    if (!trustedDirectory(directory, uid)) return false;
+    const temp = `${file}.${process.pid}.tmp`;
+    const fd = fs.openSync(
+      temp,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW,
+      PRIVATE_FILE_MODE,
+    );
+    try {
+      fs.writeSync(fd, data);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+    removeOtherBuilds(directory, file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Caches of this bundle for other builds or Nodes are dead weight once a new one is written. */
+function removeOtherBuilds(directory: string, file: string): void {
+  const name = file.slice(directory.length + 1);
+  const prefix = name.slice(0, name.indexOf('.') + 1);
+  for (const entry of fs.readdirSync(directory)) {
+    if (entry !== name && entry.startsWith(prefix) && entry.endsWith('.v8cache')) {
+      fs.rmSync(join(directory, entry), { force: true });
+    }
+  }
+}
+
+/**
+ * Loads `bundleFile` (a CommonJS bundle) as require() would, compiled with the code cache from
+ * `options.directory` when there is a usable one. The module is registered in require's cache under its
+ * path, like a required file.
+ */
+export function loadBundleWithCodeCache(bundleFile: string, options: CodeCacheOptions): LoadedBundle {
+  const { moduleApi, vm, directory, uid } = options;
+  const file = join(directory, codeCacheFileName(bundleFile, options.bundleId));
+  const read = readCodeCache(directory, file, uid);
+  const source = fs.readFileSync(bundleFile, 'utf8');
+  // Node's own CommonJS wrapper, on the first line: line numbers in stack traces stay the file's.
+  const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  const script = new vm.Script(wrapped, {
+    filename: bundleFile,
+    ...('payload' in read ? { cachedData: read.payload } : {}),
+  });
+  const state: CodeCacheState =
+    'payload' in read ? (script.cachedDataRejected === true ? 'refused' : 'used') : read.state;
+
+  const Module = moduleApi.Module as unknown as {
+    new (id: string, parent?: unknown): NodeJS.Module;
+    _cache: Record<string, NodeJS.Module>;
+    _nodeModulePaths(from: string): string[];
+  };
+  const folder = dirname(bundleFile);
+  const mod = new Module(bundleFile, require.main);
+  mod.filename = bundleFile;
+  mod.paths = Module._nodeModulePaths(folder);
+  Module._cache[bundleFile] = mod;
+  const bundleRequire = moduleApi.createRequire(bundleFile);
+  const wrapper = script.runInThisContext() as (
+    exports: unknown,
+    require: NodeJS.Require,
+    module: NodeJS.Module,
+    filename: string,
+    dirname: string,
+  ) => void;
+  try {
+    wrapper.call(mod.exports, mod.exports, bundleRequire, mod, bundleFile, folder);
+  } catch (error) {
+    delete Module._cache[bundleFile];
+    throw error;
+  }
+  mod.loaded = true;
+
+  let saved = false;
+  return {
+    exports: mod.exports,
+    state,
+    file,
+    save: () => {
+      if (saved || state === 'used' || state === 'untrusted') return false;
+      saved = true;
+      return writeCodeCache(directory, file, encodeCodeCache(script.createCachedData()), uid);
+    },
+  };
+}
