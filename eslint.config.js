@@ -31,6 +31,24 @@ module.exports = tseslint.config(
     },
   },
   {
+    files: ['src/store/**/*.ts'],
+    rules: {
+      // fs.promises loads Node's internal/fs/promises (readline, fs/dir, watchers) at the first read of a login.
+      'no-restricted-imports': [
+        'error',
+        ...['node:fs', 'fs'].map((name) => ({
+          name,
+          importNames: ['promises'],
+          message: 'use ./fs-calls: short commands read the store without fs.promises',
+        })),
+        ...['node:fs/promises', 'fs/promises'].map((name) => ({
+          name,
+          message: 'use ./fs-calls: short commands read the store without fs.promises',
+        })),
+      ],
+    },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Validators match control characters on purpose.

@@ -12,7 +12,7 @@
  *   naming the file) and never deleted or rewritten by the store; other endpoints stay usable.
  * - Deleting an endpoint's folder (or `cookie-bridge api logout -e <endpoint>`) forgets only that login.
  */
-import { promises as fs, type Dirent } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { CredentialFileError, errnoCode } from '../errors';
@@ -20,6 +20,7 @@ import type { BundleCookie } from '../protocol/bundle-codec';
 import type { CredentialStore, EndpointProfile, StoredCookieInfo } from './credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
 import { readConfig, updateConfig } from './config-file';
+import * as fs from './fs-calls';
 import {
   applyToJar,
   jarFileVersion,

@@ -2,13 +2,14 @@
  * cookies.json, an endpoint's cookie jar: reading it (checked entry by entry, never repaired), building the jar
  * of a new login, and applying Set-Cookie headers. The store takes the lock and writes the text.
  */
-import { promises as fs, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Cookie, CookieJar } from 'tough-cookie';
 import type { Logger } from '../context';
 import { CredentialFileError, InvalidBundleError } from '../errors';
 import { isValidCookieName, isValidCookieValue, type BundleCookie } from '../protocol/bundle-codec';
 import { redactSetCookie } from '../protocol/redact';
 import type { StoredCookieInfo } from './credential-types';
+import * as fs from './fs-calls';
 import { readJsonFile } from './secure-file';
 import { checkHome, corruptHint, endpointPathsOf, isRecord, toJsonText } from './store-layout';
 import {

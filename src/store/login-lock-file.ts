@@ -9,9 +9,9 @@
  * and only when the file still names the holder that was judged, so a fresh holder is never removed.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CredentialFileError, errnoCode } from '../errors';
+import * as fs from './fs-calls';
 import { ensurePrivateDir, withFileLock } from './secure-file';
 import { isRecord } from './store-layout';
 

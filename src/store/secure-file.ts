@@ -1,8 +1,9 @@
-import { constants as fsConstants, promises as fs, type Stats } from 'node:fs';
+import { constants as fsConstants, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import type * as ProperLockfile from 'proper-lockfile';
 import type WriteFileAtomic from 'write-file-atomic';
 import { CredentialFileError, errnoCode, UsageError } from '../errors';
+import * as fs from './fs-calls';
 
 /**
  * Small, careful file primitives for credential files: private folders (0700) and files (0600),
@@ -74,11 +75,11 @@ export async function readJsonFile(file: string, options: ReadJsonFileOptions = 
   const hint = options.hint ?? defaultCorruptHint(file);
   await checkPrivateDir(path.dirname(file));
   let text: string;
-  let handle: fs.FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await openNoFollow(file);
-    assertPrivate(file, await handle.stat(), 'file');
-    text = await handle.readFile('utf8');
+    fd = await openNoFollow(file);
+    assertPrivate(file, await fs.fstat(fd), 'file');
+    text = await fs.readText(fd);
   } catch (error) {
     if (error instanceof CredentialFileError) throw error;
     const code = errnoCode(error);
@@ -90,7 +91,7 @@ export async function readJsonFile(file: string, options: ReadJsonFileOptions = 
       hint,
     );
   } finally {
-    await handle?.close().catch(() => undefined);
+    await fs.closeQuietly(fd);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -310,8 +311,11 @@ async function lstatOrUndefined(target: string, what: string): Promise<Stats | u
   }
 }
 
-/** Opens `file` for reading without following a symlink; a link is reported as E_UNSAFE_PERMISSIONS. */
-async function openNoFollow(file: string): Promise<fs.FileHandle> {
+/**
+ * Opens `file` for reading without following a symlink; a link is reported as E_UNSAFE_PERMISSIONS.
+ * Resolves a file descriptor that the caller closes.
+ */
+async function openNoFollow(file: string): Promise<number> {
   if (O_NOFOLLOW === 0) {
     // No O_NOFOLLOW (Windows): check first.
     const stat = await fs.lstat(file);
@@ -329,14 +333,14 @@ async function openNoFollow(file: string): Promise<fs.FileHandle> {
 
 async function fsyncDir(dir: string): Promise<void> {
   // Makes the rename durable. Best effort: some platforms cannot open or fsync a folder.
-  let handle: fs.FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await fs.open(dir, 'r');
-    await handle.sync();
+    fd = await fs.open(dir, 'r');
+    await fs.fsync(fd);
   } catch {
     // ignored
   } finally {
-    await handle?.close().catch(() => undefined);
+    await fs.closeQuietly(fd);
   }
 }
 
@@ -439,21 +443,22 @@ export async function writeNamedFileSecurely(
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
-  let handle: fs.FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await fs.open(
+    fd = await fs.open(
       temp,
       fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | O_NOFOLLOW,
       PRIVATE_FILE_MODE,
     );
-    await handle.chmod(PRIVATE_FILE_MODE);
-    await handle.writeFile(data, 'utf8');
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
+    await fs.fchmod(fd, PRIVATE_FILE_MODE);
+    await fs.writeFile(fd, data, 'utf8');
+    await fs.fsync(fd);
+    const written = fd;
+    fd = undefined;
+    await fs.close(written);
     await fs.rename(temp, file);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
+    await fs.closeQuietly(fd);
     await fs.unlink(temp).catch(() => undefined);
     const code = errnoCode(error);
     throw new CredentialFileError(
@@ -469,12 +474,12 @@ export async function writeNamedFileSecurely(
 }
 
 async function readHead(file: string): Promise<string> {
-  const handle = await openNoFollow(file);
+  const fd = await openNoFollow(file);
   try {
     const buffer = Buffer.alloc(256);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const { bytesRead } = await fs.read(fd, buffer, 0, buffer.length, 0);
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
-    await handle.close().catch(() => undefined);
+    await fs.closeQuietly(fd);
   }
 }

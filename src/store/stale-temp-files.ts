@@ -1,5 +1,5 @@
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import * as fs from './fs-calls';
 
 /**
  * Temp files (`cookies.json.<n>`, `profile.json.<n>`) that write-file-atomic left behind when a writer was

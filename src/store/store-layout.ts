@@ -19,11 +19,11 @@
  *
  * Also the small file operations every part of the store shares (JSON text, corrupt-file hints, exists, remove).
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CredentialFileError, errnoCode } from '../errors';
 import { parseEndpoint } from '../protocol/endpoint';
 import { sha256Hex } from '../protocol/sha256';
+import * as fs from './fs-calls';
 import { checkPrivateDir, ensurePrivateDir } from './secure-file';
 
 /** Where one endpoint's files live. */

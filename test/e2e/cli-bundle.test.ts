@@ -17,6 +17,18 @@ const HEAVY_BUNDLES = ['undici', 'tough-cookie', 'express', 'http-proxy-middlewa
 interface Loaded {
   files: string[];
   builtins: string[];
+  /** Node's internal modules (`internal/…`). */
+  internals: string[];
+}
+
+/**
+ * Node's fs.promises (internal/fs/promises, which loads readline, fs/dir and the watchers) stays unloaded: the
+ * store reads through src/store/fs-calls.ts. internal/fs/utils, which node:fs always loads, shows the list
+ * was recorded.
+ */
+function expectNoFsPromises(loaded: Loaded): void {
+  expect(loaded.internals).toContain('internal/fs/utils');
+  expect(loaded.internals).not.toContain('internal/fs/promises');
 }
 
 describe('the bundled CLI', () => {
@@ -118,11 +130,12 @@ describe('the bundled CLI', () => {
     expect(ours(result.files)).toEqual([entry, core]);
   });
 
-  it('api info --offline reads the stored login without undici, tough-cookie, express or node:http/tls', async () => {
+  it('api info --offline reads the stored login without undici, tough-cookie, express, node:http/tls or fs.promises', async () => {
     const result = await runRecorded(['api', 'info', '--offline', '--json', '-e', api.url]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ endpoint: api.url, credential: 'cookie-jar' });
     expect(ours(result.files)).toEqual([entry, core]);
+    expectNoFsPromises(result);
     // node:crypto neither: the endpoint folder's hash is plain JS, certificates are parsed on demand.
     for (const name of [
       'http',
@@ -157,22 +170,25 @@ describe('the bundled CLI', () => {
       );
   });
 
-  it('api info whose server check gets no Set-Cookie builds the Cookie header without tough-cookie', async () => {
+  it('api info whose server check gets no Set-Cookie builds the Cookie header without tough-cookie or fs.promises', async () => {
     const result = await runRecorded(['api', 'info', '--json', '-e', api.url]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ server: { state: 'ok', status: 200 } });
     expect(ours(result.files)).toEqual([entry, core]);
     expect(result.builtins).not.toContain('crypto');
+    expectNoFsPromises(result);
   });
 
-  it('api header and api cookies read the jar without tough-cookie', async () => {
+  it('api header and api cookies read the jar without tough-cookie or fs.promises', async () => {
     const header = await runRecorded(['api', 'header', '-e', api.url]);
     expect(header.code).toBe(0);
     expect(header.stdout).toBe('Cookie: _oauth2_proxy=bundle-test-session\n');
     expect(ours(header.files)).toEqual([entry, core]);
+    expectNoFsPromises(header);
     const cookies = await runRecorded(['api', 'cookies', '-e', api.url]);
     expect(cookies.code).toBe(0);
     expect(ours(cookies.files)).toEqual([entry, core]);
+    expectNoFsPromises(cookies);
   });
 
   it('api info whose server check answers Set-Cookie loads tough-cookie then, and the jar takes the new value', async () => {

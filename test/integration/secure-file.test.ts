@@ -10,6 +10,7 @@ import {
   readJsonFile,
   withFileLock,
   writeFileSecurely,
+  writeNamedFileSecurely,
   type AtomicWrite,
 } from '../../src/store/secure-file';
 
@@ -22,6 +23,15 @@ beforeEach(async () => {
 afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
+
+/** What this process's open file descriptors point at (Linux's /proc), e.g. to find one left open. */
+async function openFileTargets(): Promise<string[]> {
+  const fds = await fs.readdir('/proc/self/fd');
+  const targets = await Promise.all(
+    fds.map((fd) => fs.readlink(path.join('/proc/self/fd', fd)).catch(() => '')),
+  );
+  return targets.filter((target) => target !== '');
+}
 
 async function modeOf(file: string): Promise<number> {
   return (await fs.stat(file)).mode & 0o777;
@@ -72,6 +82,53 @@ describe('readJsonFile', () => {
       expect(await fs.readFile(file, 'utf8')).toBe(text);
     },
   );
+
+  it('reads a file larger than one read whole, multi-byte characters across read boundaries included', async () => {
+    const file = path.join(dir, 'large.json');
+    // 3-byte characters at odd offsets: a read that decoded each chunk alone would break some of them.
+    const value = { cookies: Array.from({ length: 3000 }, (_, i) => ({ key: `c${i}`, value: '€ü€' })) };
+    await fs.writeFile(file, JSON.stringify(value));
+    expect((await fs.stat(file)).size).toBeGreaterThan(64 * 1024);
+    await expect(readJsonFile(file)).resolves.toEqual(value);
+  });
+
+  it('closes every file it opens, whatever the outcome (read, refused, unreadable, not JSON)', async () => {
+    const ok = path.join(dir, 'ok.json');
+    await fs.writeFile(ok, '{"a":1}');
+    const notJson = path.join(dir, 'not-json.json');
+    await fs.writeFile(notJson, '{');
+    const shared = path.join(dir, 'shared.json');
+    await fs.writeFile(shared, '{"a":1}');
+    await fs.chmod(shared, 0o666);
+    const folder = path.join(dir, 'folder.json');
+    await fs.mkdir(folder);
+    const link = path.join(dir, 'link.json');
+    await fs.symlink(ok, link);
+    const exported = path.join(dir, 'export.txt');
+    await fs.writeFile(exported, 'not an export');
+    const outcomes: string[] = [];
+    const record = (promise: Promise<unknown>): Promise<void> =>
+      promise.then(
+        () => void outcomes.push('ok'),
+        (error: unknown) => void outcomes.push((error as { code?: string }).code ?? 'error'),
+      );
+    for (let round = 0; round < 5; round += 1) {
+      for (const file of [ok, notJson, shared, folder, link]) await record(readJsonFile(file));
+      await record(writeNamedFileSecurely(exported, 'x', { mayReplace: () => false }));
+      await record(writeNamedFileSecurely(path.join(dir, 'new-export.txt'), 'x'));
+    }
+    expect(outcomes.slice(0, 7)).toEqual([
+      'ok',
+      'E_CORRUPT_FILE',
+      'E_UNSAFE_PERMISSIONS',
+      'E_CORRUPT_FILE',
+      'E_UNSAFE_PERMISSIONS',
+      'E_USAGE',
+      'ok',
+    ]);
+    const real = await fs.realpath(dir);
+    expect((await openFileTargets()).filter((target) => target.startsWith(real))).toEqual([]);
+  });
 
   it('reports an unreadable path (a folder) as E_CORRUPT_FILE with a default hint', async () => {
     const folder = path.join(dir, 'folder');
