@@ -16,7 +16,7 @@
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -245,14 +245,138 @@ function coreBundleId(id) {
   };
 }
 
+/**
+ * Commands whose code, and the code only they use, is a bundle of its own (dist/cli/<module>.js), loaded when
+ * the command runs: the core bundle then holds what the short commands (`api info`, `header`, `cookies`,
+ * `logout`, `request`) use, and every start compiles (or takes from the code cache) half as much. A command
+ * bundle takes every module the core holds from the core (`coreModule(id)` below), so there is one instance
+ * of each: one error class for `instanceof`, one HTTP client, one store. Code two command bundles share and
+ * the core does not (the local proxy for `proxy` and `exec`) is in both files; one command runs per process.
+ */
+const COMMAND_BUNDLES = [
+  'login-command',
+  'serve-command',
+  'proxy-command',
+  'exec-command',
+  'completion-command',
+  'service-account-command',
+  'users-command',
+];
+
+/** In the core: run-cli.ts's require('./commands/<name>') of a command bundle stays a require of its file. */
+const commandBundlesExternal = {
+  name: 'command-bundles-external',
+  setup(build) {
+    const names = COMMAND_BUNDLES.join('|');
+    build.onResolve({ filter: new RegExp(`^\\./commands/(${names})$`) }, (args) =>
+      /[/\\]run-cli\.ts$/.test(args.importer)
+        ? { path: `./${args.path.slice('./commands/'.length)}.js`, external: true }
+        : undefined,
+    );
+  },
+};
+
+/** The id the core registers a module under: its path from the root, or `package:<name>`. */
+const coreIdOf = (inputPath) => inputPath.split(sep).join('/');
+
+/**
+ * In a command bundle: a module the core holds (a relative import resolving to one of `coreInputs`, or an
+ * INLINE package) becomes `require('./cli-core.js').coreModule(id)`; records the ids used in `used`.
+ */
+function modulesFromCore(coreInputs, used) {
+  return {
+    name: 'modules-from-core',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/cli-core\.js$/, namespace: 'core-module' }, () => ({
+        path: './cli-core.js',
+        external: true,
+      }));
+      build.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData?.fromCore === true || args.kind === 'entry-point') return undefined;
+        let id;
+        if (/^[^./]/.test(args.path)) {
+          if (!INLINE.has(args.path)) return undefined;
+          id = `package:${args.path}`;
+        } else {
+          const resolved = await build.resolve(args.path, {
+            importer: args.importer,
+            resolveDir: args.resolveDir,
+            kind: args.kind,
+            pluginData: { fromCore: true },
+          });
+          if (resolved.errors.length > 0 || resolved.external) return undefined;
+          const input = coreIdOf(relative(ROOT, resolved.path));
+          if (!coreInputs.has(input)) return undefined;
+          id = input;
+        }
+        used.add(id);
+        return { path: id, namespace: 'core-module' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'core-module' }, (args) => ({
+        contents: `module.exports = require('./cli-core.js').coreModule(${JSON.stringify(args.path)});`,
+        loader: 'js',
+        resolveDir: OUT_DIR,
+      }));
+    },
+  };
+}
+
+/** The core's entry: run-cli.ts's exports, and coreModule(id) for the modules command bundles take from it. */
+function coreEntry(ids) {
+  const loaders = [...ids]
+    .sort()
+    .map((id) => {
+      const target = id.startsWith('package:') ? id.slice('package:'.length) : `./${id}`;
+      return `  ${JSON.stringify(id)}: () => require(${JSON.stringify(target)}),`;
+    })
+    .join('\n');
+  return `export * from './src/cli/run-cli.ts';
+const CORE_MODULES = {
+${loaders}
+};
+export function coreModule(id) {
+  const load = CORE_MODULES[id];
+  if (load === undefined) throw new Error('cookie-bridge: the core bundle has no module ' + id + ' (npm run build)');
+  return load();
+}
+`;
+}
+
 rmSync(OUT_DIR, { recursive: true, force: true });
 
 const CORE = join(OUT_DIR, 'cli-core.js');
-await esbuild.build({
+const coreOptions = {
   ...common,
+  absWorkingDir: ROOT,
+  plugins: [commandBundlesExternal, dependencyBoundaries(undefined), lazyChildProcess],
+};
+// 1. Which modules the core holds (everything run-cli.ts reaches without the command bundles).
+const firstPass = await esbuild.build({
+  ...coreOptions,
   entryPoints: [join(ROOT, 'src', 'cli', 'run-cli.ts')],
+  write: false,
+  metafile: true,
   outfile: CORE,
-  plugins: [dependencyBoundaries(undefined), lazyChildProcess],
+});
+const coreInputs = new Set(Object.keys(firstPass.metafile.inputs).map(coreIdOf));
+// 2. The command bundles, taking those from the core; which ones they take.
+const usedFromCore = new Set();
+await Promise.all(
+  COMMAND_BUNDLES.map((name) =>
+    esbuild.build({
+      ...common,
+      absWorkingDir: ROOT,
+      entryPoints: [join(ROOT, 'src', 'cli', 'commands', `${name}.ts`)],
+      outfile: join(OUT_DIR, `${name}.js`),
+      plugins: [modulesFromCore(coreInputs, usedFromCore), dependencyBoundaries(undefined), lazyChildProcess],
+    }),
+  ),
+);
+// 3. The core, registering what the command bundles take.
+await esbuild.build({
+  ...coreOptions,
+  stdin: { contents: coreEntry(usedFromCore), resolveDir: ROOT, sourcefile: 'cli-core-entry.js' },
+  outfile: CORE,
 });
 const coreId = createHash('sha256').update(readFileSync(CORE)).digest('hex').slice(0, 16);
 

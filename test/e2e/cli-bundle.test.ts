@@ -2,7 +2,17 @@
  * The CLI as shipped: package.json's `bin` is the esbuild bundle (scripts/build-cli.mjs), and each command
  * loads only what it uses (heavy dependencies are separate bundles, required on first use).
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import * as nodeModule from 'node:module';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -168,6 +178,125 @@ describe('the bundled CLI', () => {
       expect(file).toMatch(
         new RegExp(`^dist/cli/(cookie-bridge|cli-core|vendor/(${HEAVY_BUNDLES.join('|')}))\\.js$`),
       );
+  });
+
+  it('a command with a bundle of its own loads it on use; the core holds the short commands only', async () => {
+    const completion = await runRecorded(['completion', 'bash']);
+    expect(completion.code).toBe(0);
+    expect(completion.stdout).toContain('complete -F');
+    expect(ours(completion.files)).toEqual([
+      entry,
+      core,
+      path.join(path.dirname(entry), 'completion-command.js'),
+    ]);
+    const serveHelp = await runRecorded(['serve', '--help']);
+    expect(serveHelp.code).toBe(0);
+    // --help needs the command's definition (the core), not its code.
+    expect(ours(serveHelp.files)).toEqual([entry, core]);
+    expect(statSync(path.join(REPO_ROOT, core)).size).toBeLessThan(300 * 1024);
+  });
+
+  it('one copy of each module: command bundles take the core’s (one error class for instanceof, one client)', () => {
+    const dir = path.join(REPO_ROOT, path.dirname(entry));
+    const files = readdirSync(dir).filter((name) => name.endsWith('-command.js'));
+    expect(files.sort()).toEqual(
+      [
+        'completion-command.js',
+        'exec-command.js',
+        'login-command.js',
+        'proxy-command.js',
+        'serve-command.js',
+        'service-account-command.js',
+        'users-command.js',
+      ].sort(),
+    );
+    const defining = (pattern: RegExp): string[] =>
+      ['cli-core.js', ...files].filter((name) => pattern.test(readFileSync(path.join(dir, name), 'utf8')));
+    expect(defining(/CookieBridgeError=class[{ ]/)).toEqual(['cli-core.js']);
+    expect(defining(/function createHttpClient\(/)).toEqual(['cli-core.js']);
+    expect(defining(/FileCredentialStore=class[{ ]/)).toEqual(['cli-core.js']);
+    for (const name of files)
+      expect(readFileSync(path.join(dir, name), 'utf8')).toContain('require("./cli-core.js").coreModule(');
+  });
+
+  describe('V8 code cache of the core bundle', () => {
+    const nodeHasCompileCache =
+      typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+    let cacheHome: string;
+    const cacheFolder = (): string => path.join(cacheHome, 'cookie-bridge', 'compile-cache');
+    const cacheFiles = (): string[] =>
+      existsSync(cacheFolder()) ? readdirSync(cacheFolder()).filter((name) => name.endsWith('.v8cache')) : [];
+    const run = (args: string[], extra: Record<string, string> = {}): ReturnType<typeof runCli> =>
+      runCli(args, cliEnv(temp.home, { XDG_CACHE_HOME: cacheHome, ...extra }));
+    const debugLine = (stderr: string): string | undefined =>
+      stderr.split('\n').find((line) => line.includes('start: code cache'));
+
+    beforeEach(() => {
+      cacheHome = mkdtempSync(path.join(temp.home, 'cache-'));
+    });
+
+    it('the first start writes it (0600, folder 0700, named for the build and Node), the next one takes it', async () => {
+      const first = await run(['--debug', 'api', 'info', '--offline', '-e', api.url]);
+      expect(first.code).toBe(0);
+      if (nodeHasCompileCache) {
+        // Node >= 22.1 caches the bundle itself (compile-cache.ts): no file of ours, no line.
+        expect(cacheFiles()).toEqual([]);
+        expect(debugLine(first.stderr)).toBeUndefined();
+        return;
+      }
+      expect(debugLine(first.stderr)).toContain('code cache missing');
+      const [file] = cacheFiles();
+      expect(cacheFiles()).toHaveLength(1);
+      expect(file).toMatch(
+        new RegExp(
+          `^cli-core\\.[0-9a-f]{16}\\.${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8cache$`,
+        ),
+      );
+      expect(statSync(path.join(cacheFolder(), file ?? '')).mode & 0o777).toBe(0o600);
+      expect(statSync(cacheFolder()).mode & 0o777).toBe(0o700);
+      const second = await run(['--debug', 'api', 'info', '--offline', '--json', '-e', api.url]);
+      expect(second.code).toBe(0);
+      expect(debugLine(second.stderr)).toContain('code cache used');
+      expect(JSON.parse(second.stdout)).toMatchObject({ endpoint: api.url, credential: 'cookie-jar' });
+    });
+
+    it('`request` changes V8 flags: its cache is written before, so the next start still takes it', async () => {
+      const request = await run(['request', '-e', api.url, '/api/health', '-s']);
+      expect(request.code).toBe(0);
+      expect(request.stdout).toContain('"status"');
+      const next = await run(['--debug', 'api', 'info', '--offline', '-e', api.url]);
+      expect(next.code).toBe(0);
+      if (nodeHasCompileCache) expect(debugLine(next.stderr)).toBeUndefined();
+      else expect(debugLine(next.stderr)).toContain('code cache used');
+    });
+
+    it('a corrupted cache is not used: the command works, --debug says so, and a good one replaces it', async () => {
+      await run(['api', 'info', '--offline', '-e', api.url]);
+      if (nodeHasCompileCache) {
+        expect(cacheFiles()).toEqual([]);
+        return;
+      }
+      const file = path.join(cacheFolder(), cacheFiles()[0] ?? '');
+      const stored = readFileSync(file);
+      const at = stored.length - 100;
+      stored.writeUInt8(stored.readUInt8(at) ^ 0xff, at);
+      writeFileSync(file, stored);
+      const damaged = await run(['--debug', 'api', 'info', '--offline', '--json', '-e', api.url]);
+      expect(damaged.code).toBe(0);
+      expect(JSON.parse(damaged.stdout)).toMatchObject({ endpoint: api.url });
+      expect(debugLine(damaged.stderr)).toContain('code cache corrupt');
+      const next = await run(['--debug', 'api', 'info', '--offline', '-e', api.url]);
+      expect(debugLine(next.stderr)).toContain('code cache used');
+    });
+
+    it('NODE_DISABLE_COMPILE_CACHE=1 turns it off: nothing read, nothing written', async () => {
+      const result = await run(['--debug', 'api', 'info', '--offline', '-e', api.url], {
+        NODE_DISABLE_COMPILE_CACHE: '1',
+      });
+      expect(result.code).toBe(0);
+      expect(debugLine(result.stderr)).toBeUndefined();
+      expect(cacheFiles()).toEqual([]);
+    });
   });
 
   it('api info whose server check gets no Set-Cookie builds the Cookie header without tough-cookie or fs.promises', async () => {
