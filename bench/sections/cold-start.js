@@ -13,9 +13,14 @@ const { run } = require('../processes');
 const { randomCookie, startUpstreamWithLogin } = require('../stack');
 
 /** [key, label, command line] in the order hyperfine runs them. */
-function commands(endpoint) {
+function commands(endpoint, extraCaCerts) {
   const node = process.execPath;
   const floorInfo = path.join(__dirname, '..', 'floor-info.js');
+  const floorOffline = path.join(__dirname, '..', 'floor-offline.js');
+  const folderPrefix = new URL(endpoint).host.replace(':', '_');
+  const core = path.join(path.dirname(CLI), 'cli-core.js');
+  // A variable for one command only: through env(1) (hyperfine -N runs argv as given).
+  const withEnv = (name, value, argv) => ['/usr/bin/env', `${name}=${value}`, ...argv];
   /** [key, label, argv]; hyperfine gets the argv joined (with the quoting the -e scripts need). */
   return [
     ['node', "node -e ''", [node, '-e', '']],
@@ -31,9 +36,33 @@ function commands(endpoint) {
       'floor: one node:http GET of /api/health (bench/floor-info.js node-http)',
       [node, floorInfo, `${endpoint}/api/health`, 'node-http'],
     ],
+    [
+      'floorOffline',
+      'floor: read and print the stored login (bench/floor-offline.js)',
+      [node, floorOffline, `http_${folderPrefix}`],
+    ],
+    [
+      'coreLoad',
+      'the core bundle loaded, nothing run, no code cache (node dist/cli/cli-core.js)',
+      [node, core],
+    ],
     ['version', '--version', [node, CLI, '--version']],
     ['offline', 'api info --offline', [node, CLI, 'api', 'info', '--offline', '-e', endpoint]],
+    [
+      'offlineNoCodeCache',
+      'api info --offline, no code cache (env NODE_DISABLE_COMPILE_CACHE=1)',
+      withEnv('NODE_DISABLE_COMPILE_CACHE', '1', [node, CLI, 'api', 'info', '--offline', '-e', endpoint]),
+    ],
     ['online', 'api info (server check, local upstream)', [node, CLI, 'api', 'info', '-e', endpoint]],
+    ...(extraCaCerts === undefined
+      ? []
+      : [
+          [
+            'nodeExtraCa',
+            "node -e '' with this machine's NODE_EXTRA_CA_CERTS (env)",
+            withEnv('NODE_EXTRA_CA_CERTS', extraCaCerts, [node, '-e', '']),
+          ],
+        ]),
   ];
 }
 
@@ -74,9 +103,19 @@ async function sectionColdStart(results) {
   // Section 1 leaves its upstream and login behind; start our own when it did not run.
   results.upstream ??= await startUpstreamWithLogin(randomCookie());
   const { url: endpoint, home, cookie } = results.upstream;
-  const env = childEnv({ COOKIE_BRIDGE_HOME: home, BENCH_COOKIE: cookie });
+  // NODE_EXTRA_CA_CERTS makes every Node start parse that file's certificates (a whole system bundle: most of
+  // a bare start here), which would hide the CLI's own cost in every ratio: off for this section, shown in a
+  // row of its own when the machine sets it. The code cache goes to a folder of this run.
+  const extraCaCerts = process.env.NODE_EXTRA_CA_CERTS || undefined;
+  const env = childEnv({
+    COOKIE_BRIDGE_HOME: home,
+    BENCH_COOKIE: cookie,
+    XDG_CACHE_HOME: fs.mkdtempSync(path.join(home, 'cache-')),
+  });
+  delete env.NODE_EXTRA_CA_CERTS;
+  delete env.NODE_DISABLE_COMPILE_CACHE;
   const exportFile = path.join(home, 'hyperfine.json');
-  const list = commands(endpoint);
+  const list = commands(endpoint, extraCaCerts);
   const check = await run(process.execPath, [CLI, 'api', 'info', '-e', endpoint, '--json'], { env }, 30_000);
   if (!/"state": "ok"/.test(check.stdout))
     throw new Error(`api info does not reach the upstream: ${check.stdout}${check.stderr}`);
@@ -115,6 +154,7 @@ async function sectionColdStart(results) {
   );
   results.coldStart = {
     rows,
+    extraCaCerts,
     rounds: INTERLEAVED_ROUNDS,
     ...Object.fromEntries(rows.map((row) => [row.key, row])),
     requires: fs.existsSync(requireFile) ? JSON.parse(fs.readFileSync(requireFile, 'utf8')) : [],
