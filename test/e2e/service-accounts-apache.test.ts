@@ -21,13 +21,7 @@ import { join } from 'node:path';
 import { createAccountService } from '../../src/server/accounts/account-service';
 import { createFileAccountStateStore } from '../../src/server/accounts/file-account-state-store';
 import { cliEnv, makeTempHome, runCli, type CliResult } from '../kit/cli-runner';
-import {
-  browserLogSource,
-  chromiumBrowserEnv,
-  jsonOf,
-  withDiagnostics,
-  type LogSource,
-} from '../kit/e2e-diagnostics';
+import { loginThroughChromium, withDiagnostics, type LogSource } from '../kit/e2e-diagnostics';
 import { plainGet } from '../kit/plain-get';
 import { pollUntil } from '../kit/poll-until';
 import { startRecordingApp, type RecordingApp } from '../kit/recording-app';
@@ -38,8 +32,6 @@ import {
   HTTP_REQUEST_TIMEOUT_MS,
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
-  REAL_CLI_LOGIN_TIMEOUT_S,
-  CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
   REAL_SETUP_TIMEOUT_MS,
   startApacheOidcProxy,
   startOidcProvider,
@@ -153,29 +145,17 @@ describeReal('service accounts through Apache mod_auth_openidc (bearer JWTs veri
       exemptPaths: ['/cookie-bridge/relay/', `${ISSUER_PATH}/`],
       bearerJwksUri: `${issuer}/jwks`,
     });
-    adminEnv = chromiumBrowserEnv(admin.home, workDir, 'sa-apache-admin', {
-      CHROMIUM_BROWSER_LOGIN: 'alice',
-      CHROMIUM_BROWSER_TRUST_CERTS: certFile,
-      CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
-    });
-    const login = await runCli(
-      [
-        'api',
-        'login',
-        '-e',
-        endpoint,
-        '--cacert',
-        ca.caFile,
-        '--json',
-        '--timeout',
-        REAL_CLI_LOGIN_TIMEOUT_S,
-      ],
-      adminEnv,
-    );
-    withDiagnostics({ cli: login, sources: sources(browserLogSource(workDir, 'sa-apache-admin')) }, () => {
-      expect(login.code).toBe(0);
-      expect(jsonOf(login)).toMatchObject({ method: 'cookies', via: 'browser', identity: ADMIN });
-    });
+    ({ env: adminEnv } = await loginThroughChromium({
+      home: admin.home,
+      workDir,
+      name: 'sa-apache-admin',
+      user: 'alice',
+      endpoint,
+      cliArgs: ['--cacert', ca.caFile],
+      browserEnv: { CHROMIUM_BROWSER_TRUST_CERTS: certFile },
+      expected: { method: 'cookies', via: 'browser', identity: ADMIN },
+      sources: sources(),
+    }));
   }, REAL_SETUP_TIMEOUT_MS + REAL_BROWSER_TEST_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -280,28 +260,16 @@ describeReal('service accounts through Apache mod_auth_openidc (bearer JWTs veri
     async () => {
       const bob = makeTempHome('cookie-bridge-sa-apache-bob-');
       try {
-        const env = chromiumBrowserEnv(bob.home, workDir, 'sa-apache-bob', {
-          CHROMIUM_BROWSER_LOGIN: 'bob',
-          CHROMIUM_BROWSER_TRUST_CERTS: certFile,
-          CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
-        });
-        const login = await runCli(
-          [
-            'api',
-            'login',
-            '-e',
-            endpoint,
-            '--cacert',
-            ca.caFile,
-            '--json',
-            '--timeout',
-            REAL_CLI_LOGIN_TIMEOUT_S,
-          ],
-          env,
-        );
-        withDiagnostics({ cli: login, sources: sources(browserLogSource(workDir, 'sa-apache-bob')) }, () => {
-          expect(login.code).toBe(0);
-          expect(jsonOf(login)).toMatchObject({ identity: 'bob@example.com' });
+        const { env } = await loginThroughChromium({
+          home: bob.home,
+          workDir,
+          name: 'sa-apache-bob',
+          user: 'bob',
+          endpoint,
+          cliArgs: ['--cacert', ca.caFile],
+          browserEnv: { CHROMIUM_BROWSER_TRUST_CERTS: certFile },
+          expected: { identity: 'bob@example.com' },
+          sources: sources(),
         });
         const create = await runCli(
           ['api', 'service-account', 'create', '--name', 'bobs-robot', '-e', endpoint],

@@ -14,21 +14,13 @@ import { join } from 'node:path';
 
 import { startOAuth2ProxyLookalike, type OAuth2ProxyLookalike } from '../../fixtures/oauth2-proxy-lookalike';
 import { cliEnv, makeTempHome, runCli, type CliResult } from '../kit/cli-runner';
-import {
-  browserLogSource,
-  chromiumBrowserEnv,
-  jsonOf,
-  withDiagnostics,
-  type LogSource,
-} from '../kit/e2e-diagnostics';
+import { loginThroughChromium, withDiagnostics, type LogSource } from '../kit/e2e-diagnostics';
 import { plainGet } from '../kit/plain-get';
 import { startRecordingApp, type RecordingApp } from '../kit/recording-app';
 import {
   findFreePort,
   realComponentsAvailable,
   REAL_BROWSER_TEST_TIMEOUT_MS,
-  REAL_CLI_LOGIN_TIMEOUT_S,
-  CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
   REAL_SETUP_TIMEOUT_MS,
   startNginxAuthRequest,
   startServeSidecar,
@@ -90,18 +82,15 @@ describeReal('service accounts through nginx auth_request (bearer → serve, coo
       exemptPaths: ['/cookie-bridge/relay/'],
       bearerCheckUrl: serve.url,
     });
-    adminEnv = chromiumBrowserEnv(admin.home, workDir, 'sa-nginx-admin', {
-      CHROMIUM_BROWSER_LOGIN: 'carol',
-      CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
-    });
-    const login = await runCli(
-      ['api', 'login', '-e', endpoint, '--json', '--timeout', REAL_CLI_LOGIN_TIMEOUT_S],
-      adminEnv,
-    );
-    withDiagnostics({ cli: login, sources: sources(browserLogSource(workDir, 'sa-nginx-admin')) }, () => {
-      expect(login.code).toBe(0);
-      expect(jsonOf(login)).toMatchObject({ method: 'cookies', proxy: 'oauth2-proxy', identity: ADMIN });
-    });
+    ({ env: adminEnv } = await loginThroughChromium({
+      home: admin.home,
+      workDir,
+      name: 'sa-nginx-admin',
+      user: 'carol',
+      endpoint,
+      expected: { method: 'cookies', proxy: 'oauth2-proxy', identity: ADMIN },
+      sources: sources(),
+    }));
   }, REAL_SETUP_TIMEOUT_MS + REAL_BROWSER_TEST_TIMEOUT_MS);
 
   afterAll(async () => {

@@ -4,9 +4,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 
-import { HTTP_REQUEST_TIMEOUT_MS, tail } from '../../fixtures/real-components';
+import {
+  CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
+  HTTP_REQUEST_TIMEOUT_MS,
+  REAL_CLI_LOGIN_TIMEOUT_S,
+  tail,
+} from '../../fixtures/real-components';
 import { CHROMIUM_BROWSER_COMMAND } from './run-chromium-browser';
-import { cliEnv, type CliResult } from './cli-runner';
+import { cliEnv, runCli, type CliResult } from './cli-runner';
 
 /** Named sources of logs for failure messages; read lazily, when an assertion fails. */
 export type LogSource = { name: string; logs: () => string };
@@ -116,6 +121,50 @@ export function browserLogSource(workDir: string, name: string): LogSource {
     name: `chromium-browser (${name})`,
     logs: () => readIfExists(join(workDir, `${name}.browser.log`)),
   };
+}
+
+/**
+ * `api login -e <endpoint> --json` (plus `cliArgs`) with Chromium as `$BROWSER` signing in as `user`, the
+ * driver's deadline and the CLI's from the budgets. Asserts exit 0 and `expected` in the JSON; on failure the
+ * message carries the CLI's output, the browser's log and `sources`. Returns the environment (for the same
+ * person's later commands) and the run.
+ */
+export async function loginThroughChromium(options: {
+  home: string;
+  workDir: string;
+  /** Names the browser's log and failure screenshot in `workDir`. */
+  name: string;
+  user: string;
+  endpoint: string;
+  expected: Record<string, unknown>;
+  sources: LogSource[];
+  cliArgs?: string[];
+  browserEnv?: Record<string, string>;
+}): Promise<{ env: NodeJS.ProcessEnv; login: CliResult }> {
+  const { home, workDir, name, endpoint } = options;
+  const env = chromiumBrowserEnv(home, workDir, name, {
+    CHROMIUM_BROWSER_LOGIN: options.user,
+    CHROMIUM_BROWSER_TIMEOUT_MS: CHROMIUM_LOGIN_DRIVER_TIMEOUT_MS,
+    ...options.browserEnv,
+  });
+  const login = await runCli(
+    [
+      'api',
+      'login',
+      '-e',
+      endpoint,
+      ...(options.cliArgs ?? []),
+      '--json',
+      '--timeout',
+      REAL_CLI_LOGIN_TIMEOUT_S,
+    ],
+    env,
+  );
+  withDiagnostics({ cli: login, sources: [browserLogSource(workDir, name), ...options.sources] }, () => {
+    expect(login.code).toBe(0);
+    expect(jsonOf(login)).toMatchObject(options.expected);
+  });
+  return { env, login };
 }
 
 /** Asserts the CLI answered like an expired session: exit 4, the message naming the endpoint, no HTML. */
