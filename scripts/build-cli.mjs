@@ -8,7 +8,7 @@
 //
 // Why: a cold start of `cookie-bridge api info` spent most of its time resolving and reading ~45 files of
 // ours and ~100 of undici's. One file for our code, one per dependency, none loaded before it is needed.
-// Our modules that are required lazily (run-cli.ts's commands, cli-context.ts) stay lazy inside the bundle:
+// Our modules that are required lazily (the definitions' commands, cli-context.ts) stay lazy inside the bundle:
 // esbuild wraps each in an init function that runs on its first require. The library (`exports`, the SDK,
 // dist/src) is tsc's output, not this.
 //
@@ -263,14 +263,17 @@ const COMMAND_BUNDLES = [
   'users-command',
 ];
 
-/** In the core: run-cli.ts's require('./commands/<name>') of a command bundle stays a require of its file. */
+/**
+ * In the core: a command definition's require('../commands/<name>') of a command bundle (src/cli/definitions/)
+ * stays a require of its file.
+ */
 const commandBundlesExternal = {
   name: 'command-bundles-external',
   setup(build) {
     const names = COMMAND_BUNDLES.join('|');
-    build.onResolve({ filter: new RegExp(`^\\./commands/(${names})$`) }, (args) =>
-      /[/\\]run-cli\.ts$/.test(args.importer)
-        ? { path: `./${args.path.slice('./commands/'.length)}.js`, external: true }
+    build.onResolve({ filter: new RegExp(`^\\.\\./commands/(${names})$`) }, (args) =>
+      /[/\\]src[/\\]cli[/\\]definitions[/\\][^/\\]+\.ts$/.test(args.importer)
+        ? { path: `./${args.path.slice('../commands/'.length)}.js`, external: true }
         : undefined,
     );
   },

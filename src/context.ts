@@ -44,6 +44,17 @@ export function unrefTimer(handle: unknown): void {
 /** Opens a URL in the user's browser; never throws (the CLI's: src/login/browser-opener.ts). */
 export type BrowserOpener = (url: string) => Promise<void>;
 
+/**
+ * Where text for a person or a script goes: the CLI's stdout or stderr (src/cli/terminal-output.ts), a test's
+ * stream. process.stdout fits; so does any Writable. `write` takes a callback for a caller that waits until
+ * the chunk is taken (a body streamed to stdout).
+ */
+export interface TextOutput {
+  write(chunk: string | Uint8Array, callback?: (error?: Error | null) => void): boolean;
+  /** Whether it is a terminal (a spinner, a refusal to print a secret there). */
+  readonly isTTY?: boolean | undefined;
+}
+
 /** The terminal (or pipe) a bundle or a secret can be typed into; process.stdin fits. */
 export type Stdin = NodeJS.ReadableStream & {
   isTTY?: boolean | undefined;

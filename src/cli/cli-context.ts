@@ -1,9 +1,9 @@
 import { resolveConfigHome } from '../store/config-home';
 import type { CredentialStore } from '../store/credential-types';
 import { FileCredentialStore } from '../store/file-credential-store';
-import { systemClock, systemTimers, type AppContext } from '../context';
-import { createHttpClient, type HttpClient } from '../http/http-request';
-import { createTlsTrust, type TlsTrust } from '../http/tls-options';
+import { systemClock, systemTimers, type AppContext, type TextOutput } from '../context';
+import type { HttpClient } from '../http/http-request';
+import type { TlsTrust } from '../http/tls-options';
 import { storedCaForOrigin } from '../store/stored-ca';
 import type { OpenFunction } from '../login/browser-opener';
 import { createCliLogger } from './cli-logger';
@@ -16,8 +16,8 @@ import { createV8FlagSetter, type SetV8Flags } from './v8-flags';
  */
 export interface CliContext extends AppContext<CredentialStore, HttpClient> {
   stdin: NodeJS.ReadStream;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdout: TextOutput;
+  stderr: TextOutput;
   debug: boolean;
   /** The CAs `http` trusts beyond Node's: --cacert, $COOKIE_BRIDGE_CA_BUNDLE, the endpoint's stored one. */
   tls: TlsTrust;
@@ -36,6 +36,9 @@ export interface CliHost {
   beforeV8FlagsChange?: () => void;
   /** What happened to the code cache at start (for --debug). */
   codeCache?: string;
+  /** The entry's stdout and stderr (terminal-output.ts: no stream objects until needed); else process's. */
+  stdout?: TextOutput;
+  stderr?: TextOutput;
 }
 
 export interface GlobalFlags {
@@ -48,28 +51,39 @@ export interface GlobalFlags {
 export function createCliContext(flags: GlobalFlags, host: CliHost = {}): CliContext {
   const env = process.env;
   const debug = flags.debug === true || env.COOKIE_BRIDGE_DEBUG === '1';
-  const logger = createCliLogger({ stderr: process.stderr, debug });
+  const stdout = host.stdout ?? process.stdout;
+  const stderr = host.stderr ?? process.stderr;
+  const logger = createCliLogger({ stderr, debug });
   const store = new FileCredentialStore({ home: resolveConfigHome(env) });
-  const tls = createTlsTrust({
-    env,
-    ...(flags.cacert === undefined ? {} : { cacertFile: flags.cacert }),
-    storedCaFor: (origin) => storedCaForOrigin(store, origin),
-    logger,
-  });
+  // The TLS trust and the HTTP client are made on first use: `api info --offline`, `header` and `cookies`
+  // never send a request, and loading the client (with node:stream) was a tenth of their start-up.
+  let tls: TlsTrust | undefined;
+  let http: HttpClient | undefined;
+  const tlsTrust = (): TlsTrust =>
+    (tls ??= loadTlsOptions().createTlsTrust({
+      env,
+      ...(flags.cacert === undefined ? {} : { cacertFile: flags.cacert }),
+      storedCaFor: (origin) => storedCaForOrigin(store, origin),
+      logger,
+    }));
   return {
     env,
     // A getter: creating process.stdin costs ~3 ms of stream set-up that most commands never read.
     get stdin() {
       return process.stdin;
     },
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout,
+    stderr,
     logger,
     store,
     // Every outbound hop of every command goes through this one client: a proxy or CA setting goes here.
     // It reads https_proxy/HTTPS_PROXY, http_proxy, all_proxy and no_proxy/NO_PROXY from env, like curl.
-    http: createHttpClient({ tls, env, logger }),
-    tls,
+    get http() {
+      return (http ??= loadHttpRequest().createHttpClient({ tls: tlsTrust(), env, logger }));
+    },
+    get tls() {
+      return tlsTrust();
+    },
     // The opener (and node:child_process) loads when a login opens the browser, not at start-up.
     openBrowser: (url) =>
       loadBrowserOpener().openBrowser(url, { env, logger, openPackage: host.openPackage }),
@@ -82,6 +96,12 @@ export function createCliContext(flags: GlobalFlags, host: CliHost = {}): CliCon
   };
 }
 
+const loadHttpRequest = (): typeof import('../http/http-request') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('../http/http-request') as typeof import('../http/http-request');
+const loadTlsOptions = (): typeof import('../http/tls-options') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('../http/tls-options') as typeof import('../http/tls-options');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const loadCrypto = (): typeof import('node:crypto') => require('node:crypto') as typeof import('node:crypto');
 const loadBrowserOpener = (): typeof import('../login/browser-opener') =>

@@ -1,7 +1,7 @@
-import type { Logger } from '../context';
+import type { Logger, TextOutput } from '../context';
 
 export interface CliLoggerOptions {
-  stderr: NodeJS.WritableStream;
+  stderr: TextOutput;
   debug: boolean;
   /** Quiet: only warnings (e.g. --json, where stdout is for scripts). Info still goes to stderr. */
   quiet?: boolean;

@@ -1,6 +1,19 @@
-import * as fs from 'node:fs';
+import {
+  type Stats,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
-import type * as NodeModule from 'node:module';
 import type * as Vm from 'node:vm';
 
 /**
@@ -48,7 +61,7 @@ export interface CodeCacheOptions {
   /** The user the cache must belong to (process.getuid()). */
   uid: number;
   /** node:module and node:vm, injected by the entry so this module loads nothing itself. */
-  moduleApi: typeof NodeModule;
+  moduleApi: Pick<typeof import('node:module'), 'Module' | 'createRequire'>;
   vm: typeof Vm;
 }
 
@@ -70,7 +83,7 @@ const HEADER_BYTES = MAGIC.length + 4;
 const PRIVATE_DIR_MODE = 0o700;
 const PRIVATE_FILE_MODE = 0o600;
 const WRITABLE_BY_OTHERS = 0o022;
-const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
 /** `<bundle>.<bundleId>.<node version>-<arch>.v8cache`: one file per build, Node and architecture. */
 export function codeCacheFileName(bundleFile: string, bundleId: string): string {
@@ -94,14 +107,14 @@ export function decodeCodeCache(stored: Buffer): Buffer | undefined {
   return first.equals(stored.subarray(HEADER_BYTES + length)) ? first : undefined;
 }
 
-function isOurs(stats: fs.Stats, uid: number): boolean {
+function isOurs(stats: Stats, uid: number): boolean {
   return stats.uid === uid && (stats.mode & WRITABLE_BY_OTHERS) === 0;
 }
 
 /** The folder, when it is a real folder of ours that nobody else can write to. */
 function trustedDirectory(directory: string, uid: number): boolean {
   try {
-    const stats = fs.lstatSync(directory);
+    const stats = lstatSync(directory);
     return stats.isDirectory() && isOurs(stats, uid);
   } catch {
     return false;
@@ -111,44 +124,44 @@ function trustedDirectory(directory: string, uid: number): boolean {
 type ReadResult = { payload: Buffer } | { state: 'missing' | 'corrupt' | 'untrusted' };
 
 function readCodeCache(directory: string, file: string, uid: number): ReadResult {
-  if (!fs.existsSync(file)) return { state: 'missing' };
+  if (!existsSync(file)) return { state: 'missing' };
   if (!trustedDirectory(directory, uid)) return { state: 'untrusted' };
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
+    fd = openSync(file, constants.O_RDONLY | O_NOFOLLOW);
   } catch (error) {
     // ELOOP: a symlink where the cache should be.
     return { state: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'untrusted' };
   }
   try {
-    const stats = fs.fstatSync(fd);
+    const stats = fstatSync(fd);
     if (!stats.isFile() || !isOurs(stats, uid)) return { state: 'untrusted' };
-    const payload = decodeCodeCache(fs.readFileSync(fd));
+    const payload = decodeCodeCache(readFileSync(fd));
     return payload === undefined ? { state: 'corrupt' } : { payload };
   } catch {
     return { state: 'corrupt' };
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
 /** Writes `data` as `file` (0600) in `directory` (made 0700), atomically; removes other builds' caches. */
 function writeCodeCache(directory: string, file: string, data: Buffer, uid: number): boolean {
   try {
-    fs.mkdirSync(directory, { recursive: true, mode: PRIVATE_DIR_MODE });
+    mkdirSync(directory, { recursive: true, mode: PRIVATE_DIR_MODE });
     if (!trustedDirectory(directory, uid)) return false;
     const temp = `${file}.${process.pid}.tmp`;
-    const fd = fs.openSync(
+    const fd = openSync(
       temp,
-      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW,
       PRIVATE_FILE_MODE,
     );
     try {
-      fs.writeSync(fd, data);
+      writeSync(fd, data);
     } finally {
-      fs.closeSync(fd);
+      closeSync(fd);
     }
-    fs.renameSync(temp, file);
+    renameSync(temp, file);
     removeOtherBuilds(directory, file);
     return true;
   } catch {
@@ -160,9 +173,9 @@ function writeCodeCache(directory: string, file: string, data: Buffer, uid: numb
 function removeOtherBuilds(directory: string, file: string): void {
   const name = file.slice(directory.length + 1);
   const prefix = name.slice(0, name.indexOf('.') + 1);
-  for (const entry of fs.readdirSync(directory)) {
+  for (const entry of readdirSync(directory)) {
     if (entry !== name && entry.startsWith(prefix) && entry.endsWith('.v8cache')) {
-      fs.rmSync(join(directory, entry), { force: true });
+      rmSync(join(directory, entry), { force: true });
     }
   }
 }
@@ -176,7 +189,7 @@ export function loadBundleWithCodeCache(bundleFile: string, options: CodeCacheOp
   const { moduleApi, vm, directory, uid } = options;
   const file = join(directory, codeCacheFileName(bundleFile, options.bundleId));
   const read = readCodeCache(directory, file, uid);
-  const source = fs.readFileSync(bundleFile, 'utf8');
+  const source = readFileSync(bundleFile, 'utf8');
   // Node's own CommonJS wrapper, on the first line: line numbers in stack traces stay the file's.
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
   const script = new vm.Script(wrapped, {

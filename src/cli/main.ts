@@ -1,14 +1,18 @@
 #!/usr/bin/env node
-import * as nodeModule from 'node:module';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { homeFolder } from '../store/home-folder';
 import { CLI_CORE_ID } from './cli-core-id';
 import type { CliHost } from './cli-context';
 import { loadBundleWithCodeCache, type LoadedBundle } from './code-cache';
 import { compileCacheDirectory, enableCompileCacheIfAvailable, type CompileCacheHost } from './compile-cache';
+import { createFdOutput } from './terminal-output';
+
+// require, not `import * as`: the bundle would copy every property of node:module into a new object.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodeModule = require('node:module') as typeof import('node:module');
 
 // Before the CLI's modules are required: with the cache, Node >= 22.1 skips compiling them on later runs.
-const cacheDirectory = compileCacheDirectory(process.env, homedir());
+const cacheDirectory = compileCacheDirectory(process.env, homeFolder());
 const nodeCompileCache = enableCompileCacheIfAvailable(nodeModule as CompileCacheHost, cacheDirectory);
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -39,10 +43,24 @@ function loadCore(): { runCli: RunCli; bundle?: LoadedBundle } {
   return { runCli: (bundle.exports as typeof import('./run-cli')).runCli, bundle };
 }
 
+// `cookie-bridge … | head` closes the pipe early: that is the reader's choice, not an error.
+const readerGone = (): void => process.exit(process.exitCode ?? 0);
+/** process.stdout or process.stderr, made only when an output needs it (terminal-output.ts). */
+const stdioStream = (name: 'stdout' | 'stderr') => (): NodeJS.WriteStream => {
+  const stream = process[name];
+  // Other stream errors reach the command that was writing (request's pipeline reports them).
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') readerGone();
+  });
+  return stream;
+};
+const stdout = createFdOutput({ fd: 1, stream: stdioStream('stdout'), onReaderGone: readerGone });
+const stderr = createFdOutput({ fd: 2, stream: stdioStream('stderr'), onReaderGone: readerGone });
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // The one answer that needs no parser: commander and the commands stay unloaded (as commander prints it).
-  process.stdout.write(`${version}\n`);
+  stdout.write(`${version}\n`);
 } else {
   const { runCli, bundle } = loadCore();
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -56,19 +74,13 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
       if (!flagsChanged) bundle?.save();
       flagsChanged = true;
     },
+    stdout,
+    stderr,
     ...(bundle === undefined ? {} : { codeCache: `${bundle.state} (${bundle.file})` }),
   };
   if (bundle !== undefined) {
     process.on('exit', () => {
       if (!flagsChanged) bundle.save();
-    });
-  }
-
-  // `cookie-bridge … | head` closes the pipe early: that is the reader's choice, not an error.
-  // Other stream errors reach the command that was writing (request's pipeline reports them).
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     });
   }
 

@@ -1,8 +1,9 @@
+import type { TextOutput } from '../context';
 import { ERROR_CODES, ExitCode, isCookieBridgeError } from '../errors';
 
 export interface ReportIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stdout: TextOutput;
+  stderr: TextOutput;
   json: boolean;
   debug: boolean;
 }

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../context';
+import { systemClock, type Clock, type TextOutput } from '../context';
 
 /**
  * A status line for long waits (auth proxy detection, the browser sign-in). On a terminal it is a spinner
@@ -22,7 +22,7 @@ export interface ProgressTimers {
 }
 
 export interface ProgressOptions {
-  stream: NodeJS.WritableStream & { isTTY?: boolean | undefined };
+  stream: TextOutput;
   clock?: Clock | undefined;
   /** Spinner frame interval; default 100 ms. */
   intervalMs?: number | undefined;
@@ -92,7 +92,7 @@ function createSpinner(options: ProgressOptions): Progress {
   };
 }
 
-function createPlainProgress(stream: NodeJS.WritableStream): Progress {
+function createPlainProgress(stream: TextOutput): Progress {
   let last: string | undefined;
   const line = (text: string): void => {
     const clean = printable(text);

@@ -1,6 +1,5 @@
-import * as os from 'node:os';
-import * as path from 'node:path';
-import envPaths from 'env-paths';
+import { isAbsolute, join, resolve } from 'node:path';
+import { homeFolder } from './home-folder';
 
 /** The environment variable that overrides where cookie-bridge keeps its logins. */
 export const CONFIG_HOME_ENV = 'COOKIE_BRIDGE_HOME';
@@ -22,13 +21,13 @@ export function resolveConfigHome(
   platform: NodeJS.Platform = process.platform,
 ): string {
   const override = env[CONFIG_HOME_ENV];
-  if (override !== undefined && override.trim() !== '') return path.resolve(override);
-  if (platform === 'darwin' || platform === 'win32') return envPaths(APP_NAME, { suffix: '' }).config;
+  if (override !== undefined && override.trim() !== '') return resolve(override);
+  if (platform === 'darwin' || platform === 'win32') return loadEnvPaths()(APP_NAME, { suffix: '' }).config;
   // env-paths reads process.env itself; the same XDG rule is applied here to the env we were given.
   // The XDG Base Directory spec says relative paths are invalid and must be ignored.
   const xdg = env.XDG_CONFIG_HOME;
-  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.config');
-  return path.join(base, APP_NAME);
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homeFolder(), '.config');
+  return join(base, APP_NAME);
 }
 
 /** The environment variable that overrides where `serve --service-accounts` keeps its keys and registry. */
@@ -46,11 +45,16 @@ export function resolveServeStateDir(
   platform: NodeJS.Platform = process.platform,
 ): string {
   const override = env[STATE_DIR_ENV];
-  if (override !== undefined && override.trim() !== '') return path.resolve(override);
+  if (override !== undefined && override.trim() !== '') return resolve(override);
   if (platform === 'darwin' || platform === 'win32') {
-    return path.join(envPaths(APP_NAME, { suffix: '' }).data, 'serve');
+    return join(loadEnvPaths()(APP_NAME, { suffix: '' }).data, 'serve');
   }
   const xdg = env.XDG_DATA_HOME;
-  const base = xdg !== undefined && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.local', 'share');
-  return path.join(base, APP_NAME, 'serve');
+  const base = xdg !== undefined && isAbsolute(xdg) ? xdg : join(homeFolder(), '.local', 'share');
+  return join(base, APP_NAME, 'serve');
 }
+
+/** env-paths reads the home and temp folders when it loads: only where it is used (macOS, Windows, serve). */
+const loadEnvPaths = (): typeof import('env-paths') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('env-paths') as typeof import('env-paths');

@@ -13,7 +13,7 @@
  * - Deleting an endpoint's folder (or `cookie-bridge api logout -e <endpoint>`) forgets only that login.
  */
 import type { Dirent } from 'node:fs';
-import * as path from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { silentLogger, systemClock, type Clock, type Logger } from '../context';
 import { CredentialFileError, errnoCode } from '../errors';
 import type { BundleCookie } from '../protocol/bundle-codec';
@@ -86,7 +86,7 @@ export class FileCredentialStore implements CredentialStore {
   private readonly lockOptions: FileLockOptions;
 
   constructor(options: FileCredentialStoreOptions) {
-    this.home = path.resolve(options.home);
+    this.home = resolve(options.home);
     this.now = options.now ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.lockOptions = options.lock ?? {};
@@ -128,7 +128,7 @@ export class FileCredentialStore implements CredentialStore {
     return parseStoredProfile(
       raw,
       paths.profile,
-      path.basename(paths.folder),
+      basename(paths.folder),
       endpointSlug,
       corruptHint(paths.profile),
     );
@@ -167,7 +167,7 @@ export class FileCredentialStore implements CredentialStore {
       .map((entry) => entry.name)
       .sort();
     for (const slug of slugs) {
-      const file = path.join(folder, slug, PROFILE_FILE);
+      const file = join(folder, slug, PROFILE_FILE);
       try {
         const raw = await readJsonFile(file, { hint: corruptHint(file) });
         if (raw !== undefined)
@@ -217,7 +217,7 @@ export class FileCredentialStore implements CredentialStore {
               'E_WRITE_FAILED',
               paths.folder,
               `cannot be removed (${errnoCode(error) ?? 'unknown error'})`,
-              `check the owner and permissions of ${path.dirname(paths.folder)}, or delete the folder by hand`,
+              `check the owner and permissions of ${dirname(paths.folder)}, or delete the folder by hand`,
             );
           }
           return true;

@@ -1,5 +1,5 @@
 import { constants as fsConstants, type Stats } from 'node:fs';
-import * as path from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type * as ProperLockfile from 'proper-lockfile';
 import type WriteFileAtomic from 'write-file-atomic';
 import { CredentialFileError, errnoCode, UsageError } from '../errors';
@@ -73,7 +73,7 @@ export function lockPathFor(file: string): string {
  */
 export async function readJsonFile(file: string, options: ReadJsonFileOptions = {}): Promise<unknown> {
   const hint = options.hint ?? defaultCorruptHint(file);
-  await checkPrivateDir(path.dirname(file));
+  await checkPrivateDir(dirname(file));
   let text: string;
   let fd: number | undefined;
   try {
@@ -181,7 +181,7 @@ export async function writeFileSecurely(
   data: string,
   options: WriteFileSecurelyOptions = {},
 ): Promise<void> {
-  const dir = path.dirname(file);
+  const dir = dirname(file);
   await ensurePrivateDir(dir);
   // write-file-atomic resolves symlinks (realpath) and writes to their target: refuse a link instead.
   // Only this user can create one here now that the folder is known to be theirs and private.
@@ -354,8 +354,8 @@ function writeFailed(file: string, error: unknown, what: string): CredentialFile
     ENOSPC: 'free some disk space and try again; the previous file was kept',
     EDQUOT: 'free some disk space and try again; the previous file was kept',
     EROFS: `the file system is read-only: set COOKIE_BRIDGE_HOME to a writable folder`,
-    EACCES: `check the owner and permissions of ${path.dirname(file)}, or set COOKIE_BRIDGE_HOME`,
-    EPERM: `check the owner and permissions of ${path.dirname(file)}, or set COOKIE_BRIDGE_HOME`,
+    EACCES: `check the owner and permissions of ${dirname(file)}, or set COOKIE_BRIDGE_HOME`,
+    EPERM: `check the owner and permissions of ${dirname(file)}, or set COOKIE_BRIDGE_HOME`,
     ENOTDIR: `a path component of ${file} is a file, not a folder: move it away or set COOKIE_BRIDGE_HOME`,
   };
   return new CredentialFileError(
@@ -380,8 +380,8 @@ function lockFailed(file: string, lockPath: string, error: unknown): CredentialF
   return new CredentialFileError(
     'E_LOCK_FAILED',
     lockPath,
-    `cannot create the lock for ${path.basename(file)} (${code ?? 'unknown error'})`,
-    `check the owner and permissions of ${path.dirname(lockPath)}, or set COOKIE_BRIDGE_HOME`,
+    `cannot create the lock for ${basename(file)} (${code ?? 'unknown error'})`,
+    `check the owner and permissions of ${dirname(lockPath)}, or set COOKIE_BRIDGE_HOME`,
   );
 }
 
@@ -438,11 +438,11 @@ export async function writeNamedFileSecurely(
       });
     }
   }
-  const dir = path.dirname(file);
+  const dir = dirname(file);
   // node:crypto loads here, not at start-up of every command.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { randomBytes } = require('node:crypto') as typeof import('node:crypto');
-  const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  const temp = join(dir, `.${basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = await fs.open(

@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import { join } from 'node:path';
 import * as fs from './fs-calls';
 
 /**
@@ -14,7 +14,5 @@ export async function removeStaleTempFiles(folder: string): Promise<void> {
     return;
   }
   const stale = names.filter((name) => /^(?:profile|cookies)\.json\.\d+$/.test(name));
-  await Promise.all(
-    stale.map((name) => fs.rm(path.join(folder, name), { force: true }).catch(() => undefined)),
-  );
+  await Promise.all(stale.map((name) => fs.rm(join(folder, name), { force: true }).catch(() => undefined)));
 }

@@ -19,7 +19,7 @@
  *
  * Also the small file operations every part of the store shares (JSON text, corrupt-file hints, exists, remove).
  */
-import * as path from 'node:path';
+import { dirname, join } from 'node:path';
 import { CredentialFileError, errnoCode } from '../errors';
 import { parseEndpoint } from '../protocol/endpoint';
 import { sha256Hex } from '../protocol/sha256';
@@ -47,6 +47,16 @@ const SLUG_READABLE_MAX = 80;
  * `http://localhost:8080/team/api` → `http_localhost_8080_team_api-<hash8>`.
  */
 export function endpointSlug(endpoint: string): string {
+  // A command asks for one endpoint's files several times (profile, cookies, lock): computed once.
+  if (lastSlug?.endpoint === endpoint) return lastSlug.slug;
+  const slug = computeEndpointSlug(endpoint);
+  lastSlug = { endpoint, slug };
+  return slug;
+}
+
+let lastSlug: { endpoint: string; slug: string } | undefined;
+
+function computeEndpointSlug(endpoint: string): string {
   const normalised = parseEndpoint(endpoint).url;
   const url = new URL(normalised);
   // IPv6 hosts lose their brackets and write ':' as '-' ([::1] → --1).
@@ -66,23 +76,23 @@ export function endpointSlug(endpoint: string): string {
 
 /** The folder that holds one folder per endpoint. */
 export function endpointsFolderOf(home: string): string {
-  return path.join(home, ENDPOINTS_FOLDER);
+  return join(home, ENDPOINTS_FOLDER);
 }
 
 /** The files of `endpoint` (normalised first); nothing is created. */
 export function endpointPathsOf(home: string, endpoint: string): EndpointPaths {
-  const folder = path.join(endpointsFolderOf(home), endpointSlug(endpoint));
-  return { folder, profile: path.join(folder, PROFILE_FILE), cookies: path.join(folder, COOKIES_FILE) };
+  const folder = join(endpointsFolderOf(home), endpointSlug(endpoint));
+  return { folder, profile: join(folder, PROFILE_FILE), cookies: join(folder, COOKIES_FILE) };
 }
 
 /** The file an `api login` of `endpoint` holds while it runs (login-lock-file.ts); nothing is created. */
 export function loginLockFileOf(home: string, endpoint: string): string {
-  return path.join(home, LOGIN_LOCKS_FOLDER, endpointSlug(endpoint));
+  return join(home, LOGIN_LOCKS_FOLDER, endpointSlug(endpoint));
 }
 
 /** The file that remembers the last endpoint used. */
 export function configFileOf(home: string): string {
-  return path.join(home, CONFIG_FILE);
+  return join(home, CONFIG_FILE);
 }
 
 /**
@@ -123,7 +133,7 @@ export async function exists(file: string): Promise<boolean> {
       'E_CORRUPT_FILE',
       file,
       `cannot be read (${code ?? 'unknown error'})`,
-      `check the owner and permissions of ${path.dirname(file)}`,
+      `check the owner and permissions of ${dirname(file)}`,
     );
   }
 }

@@ -127,7 +127,8 @@ describe('the bundled CLI', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toBe(`${version}\n`);
       expect(ours(result.files)).toEqual([entry]);
-      expect(result.builtins).not.toContain('child_process');
+      for (const name of ['child_process', 'net', 'tty', 'stream'])
+        expect(result.builtins).not.toContain(name);
     }
   });
 
@@ -146,7 +147,9 @@ describe('the bundled CLI', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ endpoint: api.url, credential: 'cookie-jar' });
     expect(ours(result.files)).toEqual([entry, core]);
     expectNoFsPromises(result);
-    // node:crypto neither: the endpoint folder's hash is plain JS, certificates are parsed on demand.
+    // node:crypto neither: the endpoint folder's hash is plain JS, certificates are parsed on demand. No
+    // stream objects for stdout and stderr (net, tty, stream: written with write(2), terminal-output.ts), no
+    // node:os ($HOME is set), no node:stream (the HTTP client is made on first use).
     for (const name of [
       'http',
       'https',
@@ -156,6 +159,10 @@ describe('the bundled CLI', () => {
       'child_process',
       'zlib',
       'worker_threads',
+      'net',
+      'tty',
+      'stream',
+      'os',
     ]) {
       expect(result.builtins).not.toContain(name);
     }

@@ -10,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { Command } from 'commander';
 import { RELAY_PREFIX } from '../../src/protocol/relay-protocol';
+import { defineServe } from '../../src/cli/definitions/serve';
 import { resolveRelayStoreSettings } from '../../src/cli/relay-store-settings';
 import { DEFAULT_AUDIENCE } from '../../src/server/accounts/account-service';
 import { requireComponent } from '../../fixtures/real-components/require-component';
@@ -74,11 +76,10 @@ function flagList(service: ComposeService): Array<[string, string]> {
 }
 
 /** The options `cookie-bridge serve` accepts, read from the CLI's own definition. */
+/** The long flags `cookie-bridge serve` defines: its definition itself (src/cli/definitions/serve.ts). */
 function serveOptionFlags(): string[] {
-  const source = readFileSync(path.join(ROOT, 'src', 'cli', 'run-cli.ts'), 'utf8');
-  const block = source.slice(source.indexOf(".command('serve')"));
-  const end = block.indexOf('.action(');
-  return [...block.slice(0, end).matchAll(/--([a-z-]+)/g)].map((m) => `--${m[1]!}`);
+  const serve = defineServe(new Command('cookie-bridge'), () => async () => undefined);
+  return serve.options.map((option) => option.long ?? '').filter((flag) => flag !== '');
 }
 
 describe('docker-compose.yml', () => {

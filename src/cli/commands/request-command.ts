@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
 import { runInNewContext } from 'node:vm';
+import type { TextOutput } from '../../context';
 import { createForwardingClient } from '../../sdk/forwarding-client';
 import { resolveEndpoint } from '../../sdk/resolve-endpoint';
 import { describeHeaders } from '../../protocol/redact';
@@ -94,7 +95,7 @@ const SWEEP_EVERY_BYTES = 4 * 1024 * 1024;
  * only when stdout has taken the chunk, so a slow reader pauses the connection as before. The CLI's own
  * process only: the SDK leaves a host's GC alone.
  */
-function sweepingStdout(stdout: NodeJS.WritableStream, setV8Flags: (flags: string) => void): Writable {
+function sweepingStdout(stdout: TextOutput, setV8Flags: (flags: string) => void): Writable {
   setV8Flags('--expose-gc');
   const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
   // A Node whose V8 refuses the flag only loses the sweep.

@@ -2,6 +2,7 @@ import { promises as fsPromises, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TextOutput } from '../../context';
 import { isValidCookieName } from '../../protocol/bundle-codec';
 import { UsageError } from '../../errors';
 import { closeGracefully, listenServer, type GracefulClose } from '../../http/server-lifecycle';
@@ -57,7 +58,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** What serve needs of the CLI's context (tests hand in their own stderr). */
 export type ServeContext = Pick<CliContext, 'env' | 'logger' | 'now' | 'timers'> & {
-  stderr: NodeJS.WritableStream;
+  stderr: TextOutput;
 };
 
 /** What serve starts with besides the context: the Redis stores' factories and the stop signals (tests swap them). */
