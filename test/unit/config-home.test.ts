@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import envPaths from 'env-paths';
 import { resolveConfigHome, resolveServeStateDir } from '../../src/store/config-home';
+import { homeFolder } from '../../src/store/home-folder';
 
 describe('resolveConfigHome', () => {
   const home = os.homedir();
@@ -87,5 +88,23 @@ describe('resolveServeStateDir (serve --service-accounts without --state-dir)', 
     expect(resolveServeStateDir({}, 'darwin')).toBe(
       path.join(envPaths('cookie-bridge', { suffix: '' }).data, 'serve'),
     );
+  });
+});
+
+describe('homeFolder', () => {
+  const saved = process.env.HOME;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.HOME;
+    else process.env.HOME = saved;
+  });
+
+  it('answers as os.homedir() does on Unix: $HOME when set and not empty, else the account database', () => {
+    process.env.HOME = '/home/someone-else';
+    expect(homeFolder()).toBe('/home/someone-else');
+    process.env.HOME = '';
+    expect(homeFolder()).toBe(os.homedir());
+    delete process.env.HOME;
+    expect(homeFolder()).toBe(os.homedir());
+    expect(homeFolder()).not.toBe('');
   });
 });
