@@ -1,16 +1,12 @@
 'use strict';
 /** What /proc says about a measured process: CPU time used and peak resident memory. */
 const fs = require('node:fs');
+const path = require('node:path');
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-function cpuSeconds(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
+const { REAL_COMPONENTS } = require('./settings');
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (the launchers' own reading). */
+const { cpuSeconds } = require(path.join(REAL_COMPONENTS, 'process-state.js'));
 
 /** Peak resident set size (VmHWM) in KiB, from /proc/<pid>/status. */
 function vmHwmKb(pid) {

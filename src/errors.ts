@@ -110,7 +110,7 @@ export const ERROR_CODES = {
   E_RELAY_FAILED: { exitCode: ExitCode.LoginFailed, hint: 'run the login again, or log in without --relay' },
   E_RELAY_BUSY: {
     exitCode: ExitCode.LoginFailed,
-    hint: 'wait a few minutes (pending sign-ins expire after 5) and run the login again',
+    hint: "wait until pending sign-ins expire (the server's --relay-ttl, 5 minutes by default) and run the login again",
   },
   E_RELAY_GONE: { exitCode: ExitCode.LoginFailed, hint: LOGIN_AGAIN },
   E_RELAY_STORE_UNAVAILABLE: {

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors';
+import { RELAY_MAX_TTL_SECONDS } from '../protocol/relay-protocol';
 import { DEFAULT_RELAY_TTL_MS } from '../server/relay-store';
 import { DEFAULT_RELAY_STORE_PREFIX } from '../server/redis-relay-store';
 
@@ -44,7 +45,6 @@ export interface RelayStoreReaders {
 
 const URL_HINT = 'give memory, redis://[user@]host:port[/db] or rediss://[user@]host:port[/db]';
 const PASSWORD_HINT = `put the password in a file for --relay-store-password-file, in $${RELAY_STORE_PASSWORD_ENV}, or in the URL in $${RELAY_STORE_ENV}`;
-export const MAX_RELAY_TTL_SECONDS = 86_400;
 
 export async function resolveRelayStoreSettings(
   flags: RelayStoreFlags,
@@ -151,8 +151,8 @@ function decodePassword(encoded: string, source: string): string {
 
 function checkTtl(seconds: number | undefined): number {
   if (seconds === undefined) return DEFAULT_RELAY_TTL_MS;
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_RELAY_TTL_SECONDS) {
-    throw new UsageError(`--relay-ttl must be a whole number of seconds from 1 to ${MAX_RELAY_TTL_SECONDS}`, {
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > RELAY_MAX_TTL_SECONDS) {
+    throw new UsageError(`--relay-ttl must be a whole number of seconds from 1 to ${RELAY_MAX_TTL_SECONDS}`, {
       hint: `the default is ${DEFAULT_RELAY_TTL_MS / 1000} (a login's sign-in must finish within it)`,
     });
   }

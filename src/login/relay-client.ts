@@ -1,11 +1,13 @@
 import { silentLogger, systemTimers, type Logger, type Timers } from '../context';
 import { decodeCookieBundle, type CookieBundle } from '../protocol/bundle-codec';
+import { formatDurationWords } from '../protocol/duration';
 import { resolveEndpointUrl } from '../protocol/endpoint';
 import { readResponseText, systemHttpClient, type HttpRequest } from '../http/http-request';
 import {
   isValidRelayVerifier,
   RELAY_CLAIM_PATH,
   RELAY_INFO_PATH,
+  RELAY_MAX_TTL_SECONDS,
   RELAY_REGISTER_PATH,
   relayChallengeFor,
   relayCode,
@@ -77,10 +79,17 @@ export async function registerRelay(
     );
   }
   if (status === 503) {
+    // The server says how long its pending sign-ins live (serve --relay-ttl); an older one or a load balancer
+    // does not, and the code's default hint says so.
+    const ttlSeconds = jsonTtlSeconds(text);
     throw new LoginError(
       'E_RELAY_BUSY',
       `the relay of ${new URL(endpoint).origin} is busy${message === undefined ? '' : `: ${message}`}`,
-      { hint: 'wait a few minutes (pending sign-ins expire after 5) and run the login again' },
+      ttlSeconds === undefined
+        ? {}
+        : {
+            hint: `wait up to ${formatDurationWords(ttlSeconds * 1000)} (pending sign-ins expire by then) and run the login again`,
+          },
     );
   }
   throw new LoginError(
@@ -275,6 +284,18 @@ function relayGone(endpoint: string, text: string): LoginError {
         ? 'run the login again and type the code this terminal shows; if you did not type wrong codes, someone else tried to confirm your link'
         : 'run the login again',
   });
+}
+
+/** `ttl_seconds` of a JSON answer: a whole number of seconds that --relay-ttl allows, else undefined. */
+function jsonTtlSeconds(text: string): number | undefined {
+  try {
+    const value = (JSON.parse(text) as Record<string, unknown> | null)?.ttl_seconds;
+    return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= RELAY_MAX_TTL_SECONDS
+      ? value
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function jsonField(text: string, field: string): string | undefined {

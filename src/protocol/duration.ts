@@ -23,3 +23,26 @@ export function parseDurationMs(text: string): number | undefined {
 
 /** What parseDurationMs accepts, for error messages. */
 export const DURATION_FORMAT = 'a whole number and a unit: 30d, 12h, 90m or 3600s';
+
+const UNIT_WORDS: ReadonlyArray<readonly [number, string]> = [
+  [86_400_000, 'day'],
+  [3_600_000, 'hour'],
+  [60_000, 'minute'],
+  [1_000, 'second'],
+];
+
+/**
+ * A duration in words for people, in the largest unit that states it exactly: `5 minutes`, `90 seconds`,
+ * `2 hours`, `1 day`, `36 hours`; below whole seconds, `1500 milliseconds`. What pages and messages say about a
+ * configured lifetime (`serve --relay-ttl`), so the text never rounds it to something else.
+ */
+export function formatDurationWords(ms: number): string {
+  const whole = Math.max(0, Math.round(ms));
+  for (const [unitMs, unit] of UNIT_WORDS) {
+    if (whole >= unitMs && whole % unitMs === 0) {
+      const count = whole / unitMs;
+      return `${count} ${unit}${count === 1 ? '' : 's'}`;
+    }
+  }
+  return `${whole} millisecond${whole === 1 ? '' : 's'}`;
+}

@@ -23,6 +23,11 @@ export const RELAY_CLAIM_PATH = '/cookie-bridge/relay/claim';
 export const RELAY_CONFIRM_PATH = '/token/relay';
 /** Wrong codes typed on the page before the server ends the challenge. */
 export const RELAY_MAX_WRONG_CODES = 5;
+/**
+ * The longest lifetime a relay entry may have (`serve --relay-ttl`, seconds); the 503 refusals of register say
+ * the server's own as `ttl_seconds`.
+ */
+export const RELAY_MAX_TTL_SECONDS = 86_400;
 
 const CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 /** 43 to 128 base64url characters: at least 256 bits when made by createRelayChallenge. */

@@ -134,6 +134,7 @@ export function createRedisRelayStore(options: RedisRelayStoreOptions): RedisRel
 
   return {
     displayUrl,
+    ttlMs,
     ready: () => connection.ready(),
     register: (challenge, request) =>
       run('register', async () => {

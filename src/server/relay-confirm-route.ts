@@ -6,14 +6,14 @@ import { isValidState } from '../protocol/bundle-codec';
 import { isValidRelayChallenge, RELAY_CONFIRM_PATH } from '../protocol/relay-protocol';
 import { silentLogger, type Logger } from '../context';
 import { identityReader, type ResolveIdentity } from './identity';
-import type { RelayStore } from './relay-store';
+import { relayTtlMs, type RelayStore } from './relay-store';
 import type { RelayFormKey } from './relay-form-key';
 import { answeredStoreUnavailable } from './relay-store-unavailable';
 import { secretsEqual } from '../protocol/secret-compare';
 import { relayFormToken, scriptedFetchReason } from './navigation-guard';
 import { Refusal } from '../http/refusal';
 import { encodeRequestBundle } from './request-bundle';
-import { ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-messages';
+import { ENDED_MESSAGES, identityFullMessage, unknownRelayMessage } from './relay-messages';
 import {
   renderRelayAlreadyConfirmedPage,
   renderRelayConfirmedPage,
@@ -144,14 +144,7 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
           res.status(410).send(renderTokenErrorPage(ENDED_MESSAGES[outcome.reason], nonce));
           return;
         case 'identity-full':
-          res
-            .status(429)
-            .send(
-              renderTokenErrorPage(
-                'You have too many confirmed sign-ins that no terminal has picked up yet: wait a few minutes, then start the login again.',
-                nonce,
-              ),
-            );
+          res.status(429).send(renderTokenErrorPage(identityFullMessage(relayTtlMs(store)), nonce));
           return;
         case 'too-large':
           res
@@ -159,7 +152,7 @@ export function createRelayConfirmRouter(options: RelayConfirmRouterOptions): ex
             .send(renderTokenErrorPage('Your browser sent more cookies than this server can relay.', nonce));
           return;
         default:
-          res.status(404).send(renderTokenErrorPage(UNKNOWN_MESSAGE, nonce));
+          res.status(404).send(renderTokenErrorPage(unknownRelayMessage(relayTtlMs(store)), nonce));
       }
     },
   );

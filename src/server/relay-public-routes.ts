@@ -12,9 +12,9 @@ import {
   relayChallengeFor,
 } from '../protocol/relay-protocol';
 import { silentLogger, type Logger } from '../context';
-import type { RelaySource, RelayStore } from './relay-store';
+import { relayTtlMs, type RelaySource, type RelayStore } from './relay-store';
 import { checkRequestPath } from '../protocol/request-path';
-import { ENDED_MESSAGES } from './relay-messages';
+import { ENDED_MESSAGES, relayFullMessage, relaySourceFullMessage } from './relay-messages';
 import { clientErrorStatus } from '../http/client-error-status';
 import { Refusal, refusalBody } from '../http/refusal';
 import { answeredStoreUnavailable } from './relay-store-unavailable';
@@ -104,19 +104,14 @@ export function createRelayRouter(options: RelayRouterOptions): express.Router {
             : 'relay: too many pending sign-ins from one address; refused a registration',
         );
         res.set('Retry-After', '60');
+        // `ttl_seconds` beside the refusal: the CLI's relay client says how long to wait (src/login/relay-client.ts).
+        const ttlMs = relayTtlMs(store);
         sendRefusal(
           res,
           outcome === 'full'
-            ? new Refusal(
-                503,
-                'relay_full',
-                'too many relay sign-ins are waiting on this server: try again in a few minutes',
-              )
-            : new Refusal(
-                503,
-                'relay_source_full',
-                'too many relay sign-ins are waiting from your address: finish or let them expire (5 minutes), then try again',
-              ),
+            ? new Refusal(503, 'relay_full', relayFullMessage(ttlMs))
+            : new Refusal(503, 'relay_source_full', relaySourceFullMessage(ttlMs)),
+          { ttl_seconds: Math.ceil(ttlMs / 1000) },
         );
       }
     },
@@ -217,6 +212,10 @@ function sendJson(res: Response, status: number, body: unknown): void {
 }
 
 /** A refusal as every listener of ours answers it (refusalBody: {"error","message"}), plus `extra` fields. */
-function sendRefusal(res: Response, refusal: Refusal, extra: Readonly<Record<string, string>> = {}): void {
+function sendRefusal(
+  res: Response,
+  refusal: Refusal,
+  extra: Readonly<Record<string, string | number>> = {},
+): void {
   sendJson(res, refusal.status, { ...refusalBody(refusal), ...extra });
 }

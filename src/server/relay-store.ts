@@ -10,6 +10,11 @@ import { RELAY_MAX_WRONG_CODES, relayCodesMatch } from '../protocol/relay-protoc
  */
 export interface RelayStore {
   /**
+   * How long an entry is kept: a registered challenge waiting for its confirm, and again a confirmed or ended
+   * one (`serve --relay-ttl`). The relay's pages and refusals state it (relayTtlMs). Absent: DEFAULT_RELAY_TTL_MS.
+   */
+  readonly ttlMs?: number;
+  /**
    * Registers a challenge with its code (pending). 'exists' when it is already known (its expiry is not
    * extended); 'source-full' when this source has too many pending registrations; 'full' when there is no
    * room for another entry at all.
@@ -116,6 +121,11 @@ export interface MemoryRelayStoreOptions {
 }
 
 export const DEFAULT_RELAY_TTL_MS = 5 * 60 * 1000;
+
+/** The lifetime of a store's entries, for what the relay tells people (a store that does not say: the default). */
+export function relayTtlMs(store: Pick<RelayStore, 'ttlMs'> | undefined): number {
+  return store?.ttlMs ?? DEFAULT_RELAY_TTL_MS;
+}
 export const DEFAULT_RELAY_MAX_ENTRIES = 1000;
 export const DEFAULT_RELAY_MAX_PENDING_PER_SOURCE = 10;
 export const DEFAULT_RELAY_MAX_CONFIRMED_PER_IDENTITY = 5;
@@ -182,6 +192,7 @@ export function createMemoryRelayStore(options: MemoryRelayStoreOptions = {}): R
   };
 
   return {
+    ttlMs,
     register: (challenge, request) => {
       if (live(challenge) !== undefined) return Promise.resolve('exists');
       sweep();

@@ -4,6 +4,7 @@
  * per-response CSP nonce; nothing is loaded from elsewhere.
  */
 import { escapeHtml } from '../protocol/escape-html';
+import { relayRequestLifetimeText } from './relay-messages';
 import type { RelaySource } from './relay-store';
 
 export interface TokenPageInput {
@@ -33,6 +34,8 @@ export interface RelayBoxInput {
   /** When the terminal registered the challenge, and the time now (ms since the epoch). */
   registeredAt: number;
   now: number;
+  /** How long the store keeps the request (`serve --relay-ttl`), which the box states. */
+  ttlMs: number;
   source: RelaySource;
 }
 
@@ -183,7 +186,7 @@ function renderRelayBox(relay: RelayBoxInput): string {
     <div class="status" id="relay-box">
       <p>A terminal asked to receive your sign-in at <strong id="relay-requested-at">${escapeHtml(
         describeRequestTime(relay.registeredAt, relay.now),
-      )}</strong> from ${from}.</p>
+      )}</strong> from ${from}. <span id="relay-lifetime">${escapeHtml(relayRequestLifetimeText(relay.ttlMs))}</span></p>
       <p><strong>Type the code your own terminal shows.</strong> If someone sent you this link or a code, stop:
         confirming hands your sign-in to whoever started it.</p>
       <form id="relay-confirm-form" method="post" action="token/relay">

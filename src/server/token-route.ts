@@ -9,8 +9,8 @@ import { Refusal } from '../http/refusal';
 import { isValidRelayChallenge } from '../protocol/relay-protocol';
 import { identityReader, type ResolveIdentity } from './identity';
 import { createRelayConfirmRouter } from './relay-confirm-route';
-import { ENDED_MESSAGES, UNKNOWN_MESSAGE } from './relay-messages';
-import type { RelayRequestInfo, RelayStore } from './relay-store';
+import { ENDED_MESSAGES, unknownRelayMessage } from './relay-messages';
+import { relayTtlMs, type RelayRequestInfo, type RelayStore } from './relay-store';
 import { relayFormKeySource } from './relay-form-key';
 import { answeredStoreUnavailable } from './relay-store-unavailable';
 import { renderRelayAlreadyConfirmedPage, renderTokenErrorPage, renderTokenPage } from './token-page';
@@ -174,7 +174,7 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
       } else if (requested?.status === 'ended') {
         res.status(410).send(renderTokenErrorPage(ENDED_MESSAGES['wrong-codes'], nonce));
       } else {
-        res.status(404).send(renderTokenErrorPage(UNKNOWN_MESSAGE, nonce));
+        res.status(404).send(renderTokenErrorPage(unknownRelayMessage(relayTtlMs(relayStore)), nonce));
       }
       return;
     }
@@ -193,6 +193,7 @@ export function createTokenRouter(options: TokenRouterOptions = {}): express.Rou
               challenge: query.relay,
               formToken: relayFormToken(key, query.relay, made.cookies, user),
               registeredAt: requested.registeredAt,
+              ttlMs: relayTtlMs(relayStore),
               now: now(),
               source: requested.source,
               ...(query.state === undefined ? {} : { state: query.state }),

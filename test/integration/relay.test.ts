@@ -327,3 +327,110 @@ describe('relay login routes', () => {
     }
   });
 });
+
+// serve --relay-ttl 90: every text about how long a relay sign-in lives states the store's lifetime, and the
+// store keeps entries exactly that long.
+describe('relay texts with a relay TTL of 90 seconds', () => {
+  const TTL_MS = 90_000;
+  const CODE = 'K7QD-M2XW';
+  const STATE = 'the-login-state';
+  let time: number;
+  let app: Running;
+
+  beforeEach(async () => {
+    time = 1_000_000;
+    const store = createMemoryRelayStore({
+      now: () => time,
+      ttlMs: TTL_MS,
+      maxEntries: 2,
+      maxPendingPerSource: 1,
+      maxConfirmedPerIdentity: 1,
+    });
+    app = await listen(
+      createServeApp({
+        upstream: 'http://127.0.0.1:9',
+        relayStore: store,
+        now: () => time,
+        relayFormKey: FORM_KEY,
+      }).app,
+    );
+  });
+  afterEach(async () => {
+    await app.close();
+  });
+
+  const register = (challenge: string, forwardedFor: string) =>
+    app.agent
+      .post('/cookie-bridge/relay/register')
+      .set('X-Forwarded-For', forwardedFor)
+      .send({ challenge, code: CODE });
+  const openPage = (challenge: string) =>
+    app.agent
+      .get(`/token?state=${STATE}&relay=${challenge}`)
+      .set('Cookie', COOKIES)
+      .set('X-Auth-Request-Email', EMAIL);
+  const confirm = (challenge: string) =>
+    app.agent
+      .post('/token/relay')
+      .set('Cookie', COOKIES)
+      .set('X-Auth-Request-Email', EMAIL)
+      .set('Sec-Fetch-Site', 'same-origin')
+      .type('form')
+      .send({ challenge, state: STATE, code: CODE, form_token: formTokenFor(challenge) });
+
+  it('the /token page says how long the request stays open, and it is gone after that', async () => {
+    const verifier = newVerifier();
+    const challenge = relayChallengeFor(verifier);
+    expect((await register(challenge, '192.0.2.1')).status).toBe(201);
+    const page = await openPage(challenge);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(
+      '<span id="relay-lifetime">The request stays open for 90 seconds after the terminal made it.</span>',
+    );
+    expect(page.text).not.toContain('5 minutes');
+
+    time += TTL_MS - 1;
+    expect((await openPage(challenge)).status).toBe(200);
+    time += 1;
+    const gone = await openPage(challenge);
+    expect(gone.status).toBe(404);
+    expect(gone.text).toContain('(a request expires 90 seconds after the terminal made it)');
+    const late = await confirm(challenge);
+    expect(late.status).toBe(404);
+    expect(late.text).toContain('(a request expires 90 seconds after the terminal made it)');
+  });
+
+  it('the 503 refusals of register state it in the message and as ttl_seconds', async () => {
+    expect((await register(relayChallengeFor(newVerifier()), '192.0.2.1')).status).toBe(201);
+    const sourceFull = await register(relayChallengeFor(newVerifier()), '192.0.2.1');
+    expect(sourceFull.status).toBe(503);
+    expect(sourceFull.body).toEqual({
+      error: 'relay_source_full',
+      message:
+        'too many relay sign-ins are waiting from your address: finish or let them expire (90 seconds), then try again',
+      ttl_seconds: 90,
+    });
+
+    expect((await register(relayChallengeFor(newVerifier()), '192.0.2.2')).status).toBe(201);
+    const full = await register(relayChallengeFor(newVerifier()), '192.0.2.3');
+    expect(full.status).toBe(503);
+    expect(full.body).toEqual({
+      error: 'relay_full',
+      message:
+        'too many relay sign-ins are waiting on this server (each expires within 90 seconds): try again later',
+      ttl_seconds: 90,
+    });
+  });
+
+  it('the 429 page for too many unclaimed confirmations states it', async () => {
+    const first = relayChallengeFor(newVerifier());
+    const second = relayChallengeFor(newVerifier());
+    expect((await register(first, '192.0.2.1')).status).toBe(201);
+    expect((await register(second, '192.0.2.2')).status).toBe(201);
+    expect((await confirm(first)).status).toBe(200);
+    const refused = await confirm(second);
+    expect(refused.status).toBe(429);
+    expect(refused.text).toContain('(each expires 90 seconds after it was confirmed)');
+    expect(refused.text).not.toContain('a few minutes');
+  });
+});

@@ -108,9 +108,9 @@ function post(url: string, body: object): Promise<{ status: number; body: string
   });
 }
 
-function get(url: string): Promise<{ status: number; body: string }> {
+function get(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: HTTP_REQUEST_TIMEOUT_MS }, (res) => {
+    const req = http.get(url, { timeout: HTTP_REQUEST_TIMEOUT_MS, headers }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (data += chunk));
@@ -226,6 +226,32 @@ describe('serve --relay-store', () => {
     const [line] = await serve.stderr.waitFor(/relay store: .*\n/);
     expect(line).toMatch(/^relay store: memory \(this process only/);
     expect(serve.redis.seen.options).toBeUndefined();
+    expect(await serve.stop()).toBe(0);
+  });
+
+  it('--relay-ttl 90: the refusals and the /token page state 90 seconds', async () => {
+    const serve = await startServe({ relayTtl: 90 }, {}, true);
+    await serve.stderr.waitFor(/relay store: memory/);
+    const challenge = (letter: string): string => letter.repeat(43);
+    const register = (letter: string) =>
+      post(`${serve.url}/cookie-bridge/relay/register`, { challenge: challenge(letter), code: 'K7QD-M2XW' });
+    // The default bound is 10 pending sign-ins per address: the 11th is refused.
+    for (const letter of 'abcdefghij') expect((await register(letter)).status).toBe(201);
+    const refused = await register('k');
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body)).toEqual({
+      error: 'relay_source_full',
+      message:
+        'too many relay sign-ins are waiting from your address: finish or let them expire (90 seconds), then try again',
+      ttl_seconds: 90,
+    });
+
+    const page = await get(`${serve.url}/token?state=the-state&relay=${challenge('a')}`, {
+      cookie: '_oauth2_proxy=c2Vzc2lvbg',
+      'x-auth-request-email': 'alice@example.com',
+    });
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('The request stays open for 90 seconds after the terminal made it.');
     expect(await serve.stop()).toBe(0);
   });
 

@@ -3,7 +3,12 @@
  * (test/unit/relay-store.test.ts) and the Redis store (test/integration/redis-relay-store.test.ts). Cases that
  * move time stay with each store (the memory store's injected clock, Redis's own TTLs).
  */
-import type { MemoryRelayStoreOptions, RelaySource, RelayStore } from '../../src/server/relay-store';
+import {
+  DEFAULT_RELAY_TTL_MS,
+  type MemoryRelayStoreOptions,
+  type RelaySource,
+  type RelayStore,
+} from '../../src/server/relay-store';
 
 export const A = 'a'.repeat(43);
 export const B = 'b'.repeat(43);
@@ -24,6 +29,11 @@ export type MakeRelayStore = (options: MemoryRelayStoreOptions) => Promise<Relay
 /** Declares the contract's cases (inside the caller's describe). */
 export function relayStoreContract(make: MakeRelayStore): void {
   describe('the RelayStore contract', () => {
+    it("says how long it keeps entries (what the relay's pages and refusals state): its ttlMs, else the default", async () => {
+      expect((await make({ now: () => 1_000_000, ttlMs: 90_000 })).ttlMs).toBe(90_000);
+      expect((await make({ now: () => 1_000_000 })).ttlMs).toBe(DEFAULT_RELAY_TTL_MS);
+    });
+
     it('pending after register, ready after confirm with the code, claimed once, then ended', async () => {
       const store = await make({ now: () => 1_000_000 });
       expect(await store.claim(A)).toEqual({ status: 'unknown' });

@@ -124,6 +124,36 @@ describe('registerRelay', () => {
     });
   });
 
+  it("a busy server's hint says how long its pending sign-ins live (ttl_seconds), or that --relay-ttl decides", async () => {
+    const relay = { challenge: 'c'.repeat(43), code: 'K7QD-M2XW' };
+    const hintFor = async (body: string): Promise<unknown> => {
+      const fake = scripted([response(503, body)]);
+      const error = await registerRelay('http://api.test', relay, { request: fake.request }).catch(
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toMatchObject({ code: 'E_RELAY_BUSY' });
+      return (error as { hint?: unknown }).hint;
+    };
+    expect(await hintFor('{"error":"relay_source_full","message":"wait","ttl_seconds":90}')).toBe(
+      'wait up to 90 seconds (pending sign-ins expire by then) and run the login again',
+    );
+    expect(await hintFor('{"error":"relay_full","message":"wait","ttl_seconds":7200}')).toBe(
+      'wait up to 2 hours (pending sign-ins expire by then) and run the login again',
+    );
+    // An older server, a load balancer's page, or a value --relay-ttl cannot give: the code's default hint.
+    for (const body of [
+      '{"error":"relay_full","message":"wait"}',
+      '<html>Service Unavailable</html>',
+      '{"error":"relay_full","ttl_seconds":"90"}',
+      '{"error":"relay_full","ttl_seconds":1.5}',
+      '{"error":"relay_full","ttl_seconds":86401}',
+    ]) {
+      expect(await hintFor(body)).toBe(
+        "wait until pending sign-ins expire (the server's --relay-ttl, 5 minutes by default) and run the login again",
+      );
+    }
+  });
+
   it('a full server (503) is E_RELAY_BUSY with its message; anything else E_RELAY_FAILED', async () => {
     const relay = { challenge: 'c'.repeat(43), code: 'K7QD-M2XW' };
     const busy = scripted([response(503, '{"error":"relay_full","message":"too many waiting"}')]);

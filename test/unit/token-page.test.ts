@@ -102,6 +102,7 @@ describe('renderTokenPage with a relay box', () => {
     state: 'st4te',
     registeredAt: Date.UTC(2026, 11, 2, 4, 31, 7),
     now: Date.UTC(2026, 11, 2, 4, 33, 20),
+    ttlMs: 300_000,
     source: { address: '::ffff:127.0.0.1', forwardedFor: '203.0.113.9' },
   };
 
@@ -113,11 +114,23 @@ describe('renderTokenPage with a relay box', () => {
       'from <strong id="relay-forwarded-for">203.0.113.9</strong> (as the proxy in front reported it',
     );
     expect(html).toContain('Type the code your own terminal shows.');
+    expect(html).toContain(
+      '<span id="relay-lifetime">The request stays open for 5 minutes after the terminal made it.</span>',
+    );
     expect(tags(html, 'form')).toEqual(['<form id="relay-confirm-form" method="post" action="token/relay">']);
     expect(html).toMatch(/<input id="relay-code-input" name="code" required/);
     expect(html).toContain(`<input type="hidden" name="challenge" value="${relay.challenge}">`);
     expect(html).toContain('<input type="hidden" name="state" value="st4te">');
     expect(html).toContain('<input type="hidden" name="form_token" value="f0rm-t0ken">');
+  });
+
+  it.each([
+    [90_000, '90 seconds'],
+    [7_200_000, '2 hours'],
+  ])("states the store's lifetime of %d ms as %s", (ttlMs, words) => {
+    const html = renderTokenPage({ bundle: 'cb1.x', nonce: NONCE, relay: { ...relay, ttlMs } });
+    expect(html).toContain(`The request stays open for ${words} after the terminal made it.`);
+    expect(html).not.toContain('5 minutes');
   });
 
   it('escapes a hostile forwarded address', () => {
