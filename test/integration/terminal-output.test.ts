@@ -5,9 +5,19 @@ import path from 'node:path';
 import { createFdOutput } from '../../src/cli/terminal-output';
 import { CLI_PATH } from '../kit/cli-runner';
 
-/** A stand-in for process.stdout that records what reaches it. */
-function recordingStream(): { stream: NodeJS.WriteStream; chunks: Buffer[] } {
+/**
+ * createFdOutput on `fd`, with a stand-in for process.stdout that records what reaches it and how many times
+ * it was made.
+ */
+function outputOn(fd: number): {
+  output: ReturnType<typeof createFdOutput>;
+  chunks: Buffer[];
+  made: () => number;
+  gone: () => number;
+} {
   const chunks: Buffer[] = [];
+  let made = 0;
+  let gone = 0;
   const stream = {
     isTTY: false,
     write(chunk: string | Uint8Array, callback?: (error?: Error | null) => void): boolean {
@@ -16,7 +26,15 @@ function recordingStream(): { stream: NodeJS.WriteStream; chunks: Buffer[] } {
       return true;
     },
   } as unknown as NodeJS.WriteStream;
-  return { stream, chunks };
+  const output = createFdOutput({
+    fd,
+    stream: () => {
+      made += 1;
+      return stream;
+    },
+    onReaderGone: () => (gone += 1),
+  });
+  return { output, chunks, made: () => made, gone: () => gone };
 }
 
 describe('createFdOutput (the CLI’s stdout and stderr)', () => {
@@ -29,16 +47,7 @@ describe('createFdOutput (the CLI’s stdout and stderr)', () => {
   it('writes text and bytes straight to the fd, in order, and never makes the stream', async () => {
     const file = path.join(dir, 'out.txt');
     const fd = openSync(file, 'w');
-    const recorder = recordingStream();
-    let made = 0;
-    const output = createFdOutput({
-      fd,
-      stream: () => {
-        made += 1;
-        return recorder.stream;
-      },
-      onReaderGone: () => undefined,
-    });
+    const { output, chunks, made } = outputOn(fd);
     expect(output.write('héllo\n')).toBe(true);
     expect(output.write(Buffer.from('bytes\n'))).toBe(true);
     await new Promise<void>((resolve, reject) =>
@@ -46,32 +55,23 @@ describe('createFdOutput (the CLI’s stdout and stderr)', () => {
     );
     closeSync(fd);
     expect(readFileSync(file, 'utf8')).toBe('héllo\nbytes\nlast\n');
-    expect(made).toBe(0);
-    expect(recorder.chunks).toEqual([]);
+    expect(made()).toBe(0);
+    expect(chunks).toEqual([]);
   });
 
   it('makes the stream only for isTTY, then sends every later write through it', () => {
     const file = path.join(dir, 'out.txt');
     const fd = openSync(file, 'w');
-    const recorder = recordingStream();
-    let made = 0;
-    const output = createFdOutput({
-      fd,
-      stream: () => {
-        made += 1;
-        return recorder.stream;
-      },
-      onReaderGone: () => undefined,
-    });
+    const { output, chunks, made } = outputOn(fd);
     output.write('before\n');
-    expect(made).toBe(0);
+    expect(made()).toBe(0);
     expect(output.isTTY).toBe(false);
-    expect(made).toBe(1);
+    expect(made()).toBe(1);
     output.write('after\n');
     closeSync(fd);
     expect(readFileSync(file, 'utf8')).toBe('before\n');
-    expect(Buffer.concat(recorder.chunks).toString()).toBe('after\n');
-    expect(made).toBe(1);
+    expect(Buffer.concat(chunks).toString()).toBe('after\n');
+    expect(made()).toBe(1);
   });
 
   it('an fd that refuses for now (EAGAIN on a full non-blocking pipe): the rest goes to the stream, nothing lost or reordered', async () => {
@@ -79,16 +79,7 @@ describe('createFdOutput (the CLI’s stdout and stderr)', () => {
     execFileSync('mkfifo', [fifo]);
     const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    const recorder = recordingStream();
-    let made = 0;
-    const output = createFdOutput({
-      fd: writer,
-      stream: () => {
-        made += 1;
-        return recorder.stream;
-      },
-      onReaderGone: () => undefined,
-    });
+    const { output, chunks, made } = outputOn(writer);
     // Numbered lines, more than a pipe holds (64 KiB on Linux), so one write meets a full pipe.
     const lines = Array.from({ length: 20000 }, (_, i) => `line ${String(i).padStart(6, '0')}\n`);
     let callbacks = 0;
@@ -109,10 +100,10 @@ describe('createFdOutput (the CLI’s stdout and stderr)', () => {
     }
     closeSync(reader);
     closeSync(writer);
-    expect(made).toBe(1);
+    expect(made()).toBe(1);
     expect(Buffer.concat(fromPipe).length).toBeGreaterThan(0);
-    expect(recorder.chunks.length).toBeGreaterThan(0);
-    expect(Buffer.concat([...fromPipe, ...recorder.chunks]).toString()).toBe(lines.join(''));
+    expect(chunks.length).toBeGreaterThan(0);
+    expect(Buffer.concat([...fromPipe, ...chunks]).toString()).toBe(lines.join(''));
     expect(callbacks).toBe(lines.length);
   });
 
@@ -122,35 +113,23 @@ describe('createFdOutput (the CLI’s stdout and stderr)', () => {
     const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     closeSync(reader);
-    let gone = 0;
-    const output = createFdOutput({
-      fd: writer,
-      stream: () => {
-        throw new Error('the stream is not needed');
-      },
-      onReaderGone: () => (gone += 1),
-    });
+    const { output, made, gone } = outputOn(writer);
     // Node ignores SIGPIPE, so write(2) fails with EPIPE; the entry's onReaderGone exits (main.ts).
     const error = await new Promise<Error | null | undefined>((resolve) => output.write('x\n', resolve));
     expect((error as NodeJS.ErrnoException).code).toBe('EPIPE');
-    expect(gone).toBe(1);
+    expect(gone()).toBe(1);
+    expect(made()).toBe(0);
     closeSync(writer);
 
     const file = path.join(dir, 'read-only.txt');
     closeSync(openSync(file, 'w'));
     const readOnly = openSync(file, 'r');
-    const refusing = createFdOutput({
-      fd: readOnly,
-      stream: () => {
-        throw new Error('the stream is not needed');
-      },
-      onReaderGone: () => (gone += 1),
-    });
+    const { output: refusing, gone: goneRefusing } = outputOn(readOnly);
     // EBADF (not open for writing): thrown without a callback, passed to one; onReaderGone is not called.
     expect(() => refusing.write('x')).toThrow(expect.objectContaining({ code: 'EBADF' }) as Error);
     const refused = await new Promise<Error | null | undefined>((resolve) => refusing.write('x', resolve));
     expect((refused as NodeJS.ErrnoException).code).toBe('EBADF');
-    expect(gone).toBe(1);
+    expect(goneRefusing()).toBe(0);
     closeSync(readOnly);
   });
 
