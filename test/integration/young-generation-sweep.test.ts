@@ -132,6 +132,8 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
     realSetV8Flags('--expose-gc');
     gcs = watchForcedMinorCollections();
   });
+  // V8's flags are the jest worker's: the next test file there starts without gc, as it would alone.
+  afterAll(() => realSetV8Flags('--no-expose-gc'));
   afterEach(async () => {
     gcs.stop();
     server.closeAllConnections();
