@@ -41,6 +41,34 @@ export function unrefTimer(handle: unknown): void {
   (handle as { unref?: () => void } | null | undefined)?.unref?.();
 }
 
+/**
+ * A young-generation collection run every `everyBytes` of body a process streams. Every socket read allocates
+ * a fresh buffer outside V8's heap, freed only when V8 collects, which garbage that small triggers only after
+ * ~30–64 MB of them; collecting every few MiB frees them early. Library code never collects on its host's
+ * process by itself: the CLI passes one for its own process (src/cli/young-generation-sweep.ts).
+ */
+export interface YoungGenerationSweep {
+  collect(): void;
+  everyBytes: number;
+}
+
+/** Called with the size of every body chunk; runs the sweep every `everyBytes` (one addition per chunk). */
+export type BodyBytesCounter = (bytes: number) => void;
+
+/** The counter for `sweep`; without one, a counter that does nothing. */
+export function bodyBytesCounter(sweep: YoungGenerationSweep | undefined): BodyBytesCounter {
+  if (sweep === undefined) return () => undefined;
+  const { collect, everyBytes } = sweep;
+  let sinceSweep = 0;
+  return (bytes) => {
+    sinceSweep += bytes;
+    if (sinceSweep >= everyBytes) {
+      sinceSweep = 0;
+      collect();
+    }
+  };
+}
+
 /** Opens a URL in the user's browser; never throws (the CLI's: src/login/browser-opener.ts). */
 export type BrowserOpener = (url: string) => Promise<void>;
 

@@ -144,7 +144,16 @@ export {
 } from './errors';
 export type { ErrorCode } from './errors';
 export { systemTimers } from './context';
-export type { Logger, Clock, Context, Timers, AppContext, BrowserOpener, Stdin } from './context';
+export type {
+  Logger,
+  Clock,
+  Context,
+  Timers,
+  AppContext,
+  BrowserOpener,
+  Stdin,
+  YoungGenerationSweep,
+} from './context';
 export { createHttpClient, systemHttpClient } from './http/http-request';
 export type { HttpClient, HttpClientOptions } from './http/http-request';
 export { TlsError } from './errors';

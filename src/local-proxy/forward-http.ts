@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { isWorthInspecting } from '../protocol/auth-proxy-signals';
 import { sendAnswer, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy-answers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
@@ -46,14 +46,19 @@ export async function forwardHttpRequest(
   const exchange = new ProxyExchange(runtime, req, res, target, method);
   res.on('close', () => exchange.clientClosed());
   req.on('error', () => exchange.cancel(new Error('the client request failed')));
-  let body: PassThrough | undefined;
+  let body: Transform | undefined;
   if (hasBody(req)) {
-    // Through a PassThrough: when the upstream fails, undici destroys the body it was given, and the
-    // client's socket must survive that to receive the 502.
-    body = new PassThrough();
+    // Through a stream of its own: when the upstream fails, undici destroys the body it was given, and the
+    // client's socket must survive that to receive the 502. It counts the bytes for the sweep, as onData does.
+    body = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        runtime.countBodyBytes(chunk.length);
+        callback(null, chunk);
+      },
+    });
     req.pipe(body);
     exchange.onFailure = () => {
-      req.unpipe(body as PassThrough);
+      req.unpipe(body as Transform);
       req.resume();
     };
   }
@@ -132,6 +137,7 @@ class ProxyExchange implements DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
+    this.runtime.countBodyBytes(chunk.length);
     if (this.direct) return this.res.write(chunk);
     return this.body?.push(chunk) ?? false;
   }

@@ -4,7 +4,13 @@ import type { Duplex } from 'node:stream';
 import { resolveCredential, type CredentialSource } from '../store/resolve-credential';
 import type { CredentialStore } from '../store/credential-types';
 import { parseEndpoint } from '../protocol/endpoint';
-import { silentLogger, systemClock, type AppContext } from '../context';
+import {
+  bodyBytesCounter,
+  silentLogger,
+  systemClock,
+  type AppContext,
+  type YoungGenerationSweep,
+} from '../context';
 import { createHttpClient, type HttpClient } from '../http/http-request';
 import { closeGracefully, listenServer } from '../http/server-lifecycle';
 import { createCachedCredential } from './cached-credential';
@@ -41,6 +47,12 @@ export interface LocalForwardingProxyOptions
   secret?: string;
   /** How long close() lets in-flight responses finish before cutting them; default 5000 ms. */
   shutdownGraceMs?: number;
+  /**
+   * A young-generation collection every `everyBytes` of body, down and up (see YoungGenerationSweep): keeps
+   * the peak RSS of large transfers down. None by default: the proxy never collects on its host's process
+   * by itself; the CLI's `proxy` and `exec` pass one for their own process.
+   */
+  youngGenerationSweep?: YoungGenerationSweep;
 }
 
 export interface LocalForwardingProxy {
@@ -88,6 +100,7 @@ export async function createLocalForwardingProxy(
     credentialSource: resolved.source,
     policy: () => (options.secret === undefined ? { port } : { port, secret: options.secret }),
     upstream: createUpstreamPool(endpointUrl, options.http ?? createHttpClient({ env: options.env })),
+    countBodyBytes: bodyBytesCounter(options.youngGenerationSweep),
   };
 
   let closing = false;

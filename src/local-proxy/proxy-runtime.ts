@@ -1,7 +1,7 @@
 import type { CredentialSource } from '../store/resolve-credential';
 import type { CredentialStore } from '../store/credential-types';
 import { saveSetCookies as saveToJar } from '../http/save-set-cookies';
-import type { Logger } from '../context';
+import type { BodyBytesCounter, Logger } from '../context';
 import type { CachedCredential } from './cached-credential';
 import { loopbackOrigins } from '../http/loopback-host';
 import type { LocalRequestPolicy } from './request-guard';
@@ -18,6 +18,8 @@ export interface ProxyRuntime {
   policy(): LocalRequestPolicy;
   /** The upstream client, for HTTP requests and WebSocket upgrades alike. */
   upstream: UpstreamPool;
+  /** Told the size of every body chunk, down and up: the injected young-generation sweep, or nothing. */
+  countBodyBytes: BodyBytesCounter;
 }
 
 export interface UpstreamTarget {

@@ -1,12 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { Writable, type Readable } from 'node:stream';
-import { runInNewContext } from 'node:vm';
-import type { TextOutput } from '../../context';
 import { createForwardingClient } from '../../sdk/forwarding-client';
 import { resolveEndpoint } from '../../sdk/resolve-endpoint';
 import { describeHeaders } from '../../protocol/redact';
 import { CookieBridgeError, EndpointUnreachableError, HttpStatusError, UsageError } from '../../errors';
+import { bodyBytesCounter, type TextOutput } from '../../context';
 import type { CliContext } from '../cli-context';
+import type { SetV8Flags } from '../v8-flags';
+import { youngGenerationSweep } from '../young-generation-sweep';
 import { warnIfSessionEndsSoon } from '../session-expiry-notice';
 
 export interface RequestCommandOptions {
@@ -83,32 +84,18 @@ export async function requestCommand(
   return 0;
 }
 
-/** How many bytes of the body between two young-generation collections (see sweepingStdout). */
-const SWEEP_EVERY_BYTES = 4 * 1024 * 1024;
-
 /**
- * stdout for the body, with a young-generation collection every SWEEP_EVERY_BYTES. Every socket read
- * allocates a fresh 64 KiB buffer outside V8's heap; V8 frees them only when it collects, which garbage
- * that small triggers only after ~30–64 MB of them (its external-memory limit). Collecting every few MiB
- * frees them early: peak RSS for 1 GiB ~100 → ~72 MB here, and no slower (a collection takes well under
- * 1 ms: nearly everything is garbage). The per-chunk work is one addition; each write still completes
- * only when stdout has taken the chunk, so a slow reader pauses the connection as before. The CLI's own
- * process only: the SDK leaves a host's GC alone.
+ * stdout for the body, with the CLI's young-generation sweep (young-generation-sweep.ts): peak RSS for
+ * 1 GiB ~100 → ~70 MB. The per-chunk work is one addition; each write still completes only when stdout has
+ * taken the chunk, so a slow reader pauses the connection as before. The CLI's own process only: the SDK
+ * leaves a host's GC alone.
  */
-function sweepingStdout(stdout: TextOutput, setV8Flags: (flags: string) => void): Writable {
-  setV8Flags('--expose-gc');
-  const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
-  // A Node whose V8 refuses the flag only loses the sweep.
-  const collect = typeof gc === 'function' ? (gc as (options: { type: 'minor' }) => void) : () => undefined;
-  let sinceSweep = 0;
+function sweepingStdout(stdout: TextOutput, setV8Flags: SetV8Flags): Writable {
+  const countBytes = bodyBytesCounter(youngGenerationSweep(setV8Flags));
   return new Writable({
     highWaterMark: 0,
     write(chunk: Buffer, _encoding, callback) {
-      sinceSweep += chunk.length;
-      if (sinceSweep >= SWEEP_EVERY_BYTES) {
-        sinceSweep = 0;
-        collect({ type: 'minor' });
-      }
+      countBytes(chunk.length);
       stdout.write(chunk, callback);
     },
     final(callback) {
