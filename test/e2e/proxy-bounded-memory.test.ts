@@ -9,13 +9,13 @@
  * and up; with only one of them 34–38 MB down), with them by ~9 MB. Each direction has a proxy process of
  * its own, so each peak is its own. Not a timing test.
  */
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { GIB_STREAM_TEST_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
 import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { cliEnv, makeTempHome, startCli, type RunningCli } from '../kit/cli-runner';
-import { procStatusKb, readSlowly, writeBytes } from '../kit/slow-reader';
+import { procStatusKb, readSlowly, sendRequest, writeBytes } from '../kit/slow-reader';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -24,23 +24,6 @@ const SLOW = { pauseEveryBytes: 4 * MIB, pauseMs: 40 };
 /** The peak's growth over the warm start: ~9 MB each way now, 41–48 MB before (see above). */
 const RSS_GROWTH_LIMIT_KB = 24 * 1024;
 const SESSION = 'slow-reader-session-5d1e';
-
-function send(
-  url: string,
-  method: string,
-  upload?: number,
-): Promise<{ res: IncomingMessage; sent: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method,
-      agent: false,
-      headers: upload === undefined ? {} : { 'content-length': String(upload) },
-    });
-    req.on('error', reject);
-    const sent = upload === undefined ? new Promise<void>((done) => req.end(done)) : writeBytes(req, upload);
-    req.on('response', (res) => resolve({ res, sent }));
-  });
-}
 
 describe('cookie-bridge proxy: 1 GiB each way with a slow side, memory bounded', () => {
   let temp: ReturnType<typeof makeTempHome>;
@@ -86,7 +69,7 @@ describe('cookie-bridge proxy: 1 GiB each way with a slow side, memory bounded',
     const [, url] = await cli.waitForStderr(/cookie-bridge proxy: (http:\/\/127\.0\.0\.1:\d+)/);
     const pid = cli.child.pid!;
     // One small request first, so the code of the path is loaded before the baseline is taken.
-    const warm = await send(`${url!}/small`, 'GET');
+    const warm = await sendRequest(`${url!}/small`, 'GET');
     await readSlowly(warm.res, SLOW);
     return { url: url!, pid, baseline: procStatusKb(pid, 'VmHWM') };
   }
@@ -96,7 +79,7 @@ describe('cookie-bridge proxy: 1 GiB each way with a slow side, memory bounded',
     async () => {
       const { url, pid, baseline } = await startWarmProxy();
 
-      const down = await send(`${url}/big`, 'GET');
+      const down = await sendRequest(`${url}/big`, 'GET');
       expect(down.res.statusCode).toBe(200);
       expect(await readSlowly(down.res, SLOW)).toBe(GIB);
       const growth = procStatusKb(pid, 'VmHWM') - baseline;
@@ -111,7 +94,7 @@ describe('cookie-bridge proxy: 1 GiB each way with a slow side, memory bounded',
     async () => {
       const { url, pid, baseline } = await startWarmProxy();
 
-      const up = await send(`${url}/upload`, 'PUT', GIB);
+      const up = await sendRequest(`${url}/upload`, 'PUT', GIB);
       await up.sent;
       let answer = '';
       up.res.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));

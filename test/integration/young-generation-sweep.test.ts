@@ -5,7 +5,7 @@
  * Counted as V8 reports them: forced minor collections (perf_hooks 'gc' entries) in this process while
  * 32 MiB stream through a proxy running in it. Memory itself: test/e2e/proxy-bounded-memory.test.ts.
  */
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
@@ -19,7 +19,7 @@ import { createTlsTrust } from '../../src/http/tls-options';
 import { createLocalForwardingProxy } from '../../src/local-proxy/local-forwarding-proxy';
 import { fakeContext, type FakeContext } from '../kit/fake-context';
 import { pollUntil } from '../kit/poll-until';
-import { writeBytes } from '../kit/slow-reader';
+import { sendRequest, writeBytes } from '../kit/slow-reader';
 
 const MIB = 1024 ** 2;
 const BODY_BYTES = 32 * MIB;
@@ -57,27 +57,21 @@ function watchForcedMinorCollections(): { settled(): Promise<number>; stop(): vo
   };
 }
 
-function send(url: string, method: string, upload?: number): Promise<{ res: IncomingMessage; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method,
-      agent: false,
-      headers: upload === undefined ? {} : { 'content-length': String(upload) },
-    });
-    req.on('error', reject);
-    req.on('response', (res) => {
-      let body = '';
-      let length = 0;
-      res.on('data', (chunk: Buffer) => {
-        length += chunk.length;
-        if (length <= 1024) body += chunk.toString('utf8');
-      });
-      res.on('end', () => resolve({ res, body: length > 1024 ? String(length) : body }));
-      res.on('error', reject);
-    });
-    if (upload === undefined) req.end();
-    else void writeBytes(req, upload).catch(reject);
-  });
+/** One request (sendRequest); resolves its body, or its length when it is over 1 KiB. */
+async function send(
+  url: string,
+  method: string,
+  upload?: number,
+): Promise<{ res: IncomingMessage; body: string }> {
+  const { res, sent } = await sendRequest(url, method, upload);
+  let body = '';
+  let length = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length <= 1024) body += chunk.toString('utf8');
+  }
+  await sent;
+  return { res, body: length > 1024 ? String(length) : body };
 }
 
 /**
