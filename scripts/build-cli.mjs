@@ -15,7 +15,7 @@
 //   node scripts/build-cli.mjs            (run by `npm run build`, after tsc)
 import * as esbuild from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -381,6 +381,12 @@ await esbuild.build({
   stdin: { contents: coreEntry(usedFromCore), resolveDir: ROOT, sourcefile: 'cli-core-entry.js' },
   outfile: CORE,
 });
+// The core is loaded as a script with V8's code cache (src/cli/code-cache.ts): wrapped here, once, so no
+// copy of it is made at start-up. tsc has already built dist/src (npm run build runs it first).
+const { wrapBundleSource } = createRequire(import.meta.url)(
+  join(ROOT, 'dist', 'src', 'cli', 'code-cache.js'),
+);
+writeFileSync(CORE, wrapBundleSource(readFileSync(CORE, 'utf8')));
 const coreId = createHash('sha256').update(readFileSync(CORE)).digest('hex').slice(0, 16);
 
 await Promise.all([

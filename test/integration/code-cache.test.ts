@@ -25,6 +25,7 @@ import {
   decodeCodeCache,
   encodeCodeCache,
   loadBundleWithCodeCache,
+  wrapBundleSource,
   type CodeCacheOptions,
 } from '../../src/cli/code-cache';
 
@@ -70,6 +71,8 @@ describe('code cache framing', () => {
 describe('loadBundleWithCodeCache', () => {
   let temp: string;
   let bundle: string;
+  /** The bundle's own code (the file holds it wrapped, as the build writes the core). */
+  let body: string;
   let cacheDir: string;
   const options = (extra: Partial<CodeCacheOptions> = {}): CodeCacheOptions => ({
     directory: cacheDir,
@@ -94,18 +97,16 @@ describe('loadBundleWithCodeCache', () => {
     const dist = path.dirname(bundle);
     mkdirSync(dist, { recursive: true });
     writeFileSync(path.join(dist, 'helper.js'), 'exports.twice = (n) => n * 2;\n');
-    writeFileSync(
-      bundle,
-      [
-        "'use strict';",
-        "const helper = require('./helper.js');",
-        'function lazyWork(n) { return helper.twice(n) + 1; }',
-        'exports.answer = lazyWork(20);',
-        'exports.where = [__filename, __dirname, module.id];',
-        'exports.fail = () => { throw new Error("from the bundle"); };',
-        '',
-      ].join('\n'),
-    );
+    body = [
+      "'use strict';",
+      "const helper = require('./helper.js');",
+      'function lazyWork(n) { return helper.twice(n) + 1; }',
+      'exports.answer = lazyWork(20);',
+      'exports.where = [__filename, __dirname, module.id];',
+      'exports.fail = () => { throw new Error("from the bundle"); };',
+      '',
+    ].join('\n');
+    writeFileSync(bundle, wrapBundleSource(body));
   });
   afterEach(() => rmSync(temp, { recursive: true, force: true }));
 
@@ -160,7 +161,7 @@ describe('loadBundleWithCodeCache', () => {
 
   it('a cache for another source of the same name is refused by V8 and rewritten', () => {
     load().save();
-    writeFileSync(bundle, `${readFileSync(bundle, 'utf8')}exports.more = true;\n`);
+    writeFileSync(bundle, wrapBundleSource(`${body}exports.more = true;\n`));
     const loaded = load();
     expect(loaded.state).toBe('refused');
     expect((loaded.exports as { more: boolean }).more).toBe(true);
@@ -226,8 +227,23 @@ describe('loadBundleWithCodeCache', () => {
   });
 
   it('an error thrown by the bundle itself reaches the caller and leaves nothing registered', () => {
-    writeFileSync(bundle, 'throw new Error("broken bundle");\n');
+    writeFileSync(bundle, wrapBundleSource('throw new Error("broken bundle");\n'));
     expect(() => loadBundleWithCodeCache(bundle, options())).toThrow('broken bundle');
     expect((nodeModule as unknown as { _cache: Record<string, unknown> })._cache[bundle]).toBeUndefined();
+  });
+
+  it('a file the build did not wrap is refused with a message that says so, and leaves nothing registered', () => {
+    writeFileSync(bundle, body);
+    expect(() => loadBundleWithCodeCache(bundle, options())).toThrow(
+      `${bundle} is not a bundle wrapped for the code cache (npm run build makes one)`,
+    );
+    expect((nodeModule as unknown as { _cache: Record<string, unknown> })._cache[bundle]).toBeUndefined();
+  });
+
+  it('the wrapped file is still a plain CommonJS module for require() (Node >= 22.1, caches turned off)', () => {
+    const required = nodeModule.createRequire(bundle)(bundle) as { answer: number; where: string[] };
+    expect(required.answer).toBe(41);
+    expect(required.where).toEqual([bundle, path.dirname(bundle), bundle]);
+    delete (nodeModule as unknown as { _cache: Record<string, unknown> })._cache[bundle];
   });
 });
