@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { Command, Option } from 'commander';
 import { defineApiCookies } from './definitions/api-cookies';
 import { defineApiHeader } from './definitions/api-header';
 import { defineApiInfo } from './definitions/api-info';
@@ -71,25 +71,27 @@ export const COMMAND_TREE: readonly CommandNode[] = [
   { name: 'completion', define: defineCompletion, needsWholeTree: true },
 ];
 
-/** The program's own options (run-cli.ts), as the scan below must skip them: flags, and those with a value. */
-export const GLOBAL_FLAGS: readonly string[] = ['--debug'];
-export const GLOBAL_OPTIONS_WITH_VALUE: readonly string[] = ['--cacert'];
-
 /**
  * The commands a command line runs, root first (`api info -e x` → api, info), when that can be told for sure
- * from its first words: program options (GLOBAL_FLAGS, GLOBAL_OPTIONS_WITH_VALUE) and then command names,
- * each right after its parent, down to a command without children. Anything else — help, an unknown word,
- * an option where a command name should be, a group without its command, a command that reads the whole
- * tree — is undefined: then every command is defined, and commander answers as it always does.
+ * from its first words: the program's own options (`globalOptions`: run-cli.ts defines them, e.g. --debug,
+ * --cacert FILE) and then command names, each right after its parent, down to a command without children.
+ * Anything else — help, an unknown word, an option where a command name should be, a group without its
+ * command, a command that reads the whole tree — is undefined: then every command is defined, and commander
+ * answers as it always does.
  */
-export function invokedCommandPath(args: readonly string[]): CommandNode[] | undefined {
+export function invokedCommandPath(
+  args: readonly string[],
+  globalOptions: readonly Option[],
+): CommandNode[] | undefined {
   let index = 0;
   while (index < args.length && args[index]?.startsWith('-') === true) {
     const word = args[index] ?? '';
-    if (GLOBAL_FLAGS.includes(word)) index += 1;
-    else if (GLOBAL_OPTIONS_WITH_VALUE.includes(word)) index += 2;
-    else if (GLOBAL_OPTIONS_WITH_VALUE.some((name) => word.startsWith(`${name}=`))) index += 1;
-    else return undefined;
+    const [name = '', inlineValue] = word.startsWith('--') ? word.split(/=(.*)/s) : [word];
+    const option = globalOptions.find((candidate) => candidate.long === name || candidate.short === name);
+    if (option === undefined) return undefined;
+    const takesValue = option.required || option.optional;
+    if (inlineValue !== undefined && !takesValue) return undefined;
+    index += takesValue && inlineValue === undefined ? 2 : 1;
   }
   const path: CommandNode[] = [];
   let level: readonly CommandNode[] | undefined = COMMAND_TREE;
@@ -112,7 +114,7 @@ export function invokedCommandPath(args: readonly string[]): CommandNode[] | und
  * Either way each command is defined by the same function, so what it accepts and prints is the same.
  */
 export function defineCommands(program: Command, run: RunAction, args: readonly string[]): void {
-  const path = invokedCommandPath(args);
+  const path = invokedCommandPath(args, program.options);
   if (path === undefined) defineAllCommands(program, run);
   else path.reduce((parent, node) => node.define(parent, run), program);
 }

@@ -45,6 +45,9 @@ Environment:
   all_proxy, ALL_PROXY    forward proxy when the scheme's own variable is not set
   no_proxy, NO_PROXY      hosts that go direct: a.com,.b.com,10.0.0.0/8,::1,host:port or *`;
 
+/** The host with its outputs settled: the entry's, or the process's streams. */
+type ResolvedHost = CliHost & Required<Pick<CliHost, 'stdout' | 'stderr'>>;
+
 /** What the error handler needs to know about the run: the global flags and the context, once parsed. */
 interface CliRun {
   flags: GlobalFlags;
@@ -55,7 +58,13 @@ interface CliRun {
  * Runs one command line and resolves to its exit code; never rejects. Every error, from commander, a command
  * or the wiring, goes through the one top-level handler (reportError).
  */
-export async function runCli(argv: string[], version = '0.0.0', host: CliHost = {}): Promise<number> {
+export async function runCli(argv: string[], version = '0.0.0', given: CliHost = {}): Promise<number> {
+  // The entry gives its fd outputs (terminal-output.ts); tests and library callers get the process's streams.
+  const host: ResolvedHost = {
+    ...given,
+    stdout: given.stdout ?? process.stdout,
+    stderr: given.stderr ?? process.stderr,
+  };
   const state: CliRun = { flags: {}, context: undefined };
   try {
     return await runProgram(argv, version, state, host);
@@ -66,15 +75,20 @@ export async function runCli(argv: string[], version = '0.0.0', host: CliHost = 
       return ExitCode.Usage;
     }
     return reportError(error, {
-      stdout: host.stdout ?? process.stdout,
-      stderr: host.stderr ?? process.stderr,
+      stdout: host.stdout,
+      stderr: host.stderr,
       json: state.flags.json === true,
       debug: state.context?.debug ?? state.flags.debug === true,
     });
   }
 }
 
-async function runProgram(argv: string[], version: string, state: CliRun, host: CliHost): Promise<number> {
+async function runProgram(
+  argv: string[],
+  version: string,
+  state: CliRun,
+  host: ResolvedHost,
+): Promise<number> {
   let exitCode: number = ExitCode.Ok;
   const getContext = (): CliContext => {
     if (state.context === undefined) {
@@ -102,7 +116,10 @@ async function runProgram(argv: string[], version: string, state: CliRun, host: 
  * The program without its commands (command-tree.ts adds them): its description, version, global options
  * (--debug, --cacert: every command's help lists them), the help's end, and output through the host's.
  */
-export function createProgram(version: string, host: CliHost = {}): Command {
+export function createProgram(
+  version: string,
+  output: Pick<ResolvedHost, 'stdout' | 'stderr'> = { stdout: process.stdout, stderr: process.stderr },
+): Command {
   return (
     new Command('cookie-bridge')
       .description(
@@ -119,8 +136,8 @@ export function createProgram(version: string, host: CliHost = {}): Command {
       .addHelpText('after', exitCodesHelp)
       .showHelpAfterError('(run with --help for usage)')
       .configureOutput({
-        writeOut: (text) => (host.stdout ?? process.stdout).write(text),
-        writeErr: (text) => (host.stderr ?? process.stderr).write(text),
+        writeOut: (text) => output.stdout.write(text),
+        writeErr: (text) => output.stderr.write(text),
       })
       .exitOverride()
   );
