@@ -1,26 +1,32 @@
 /**
- * The store's file calls as promises, built on node:fs's callback API. `fs.promises` (and node:fs/promises)
- * loads Node's internal/fs/promises, which drags in readline, fs/dir and the file watchers: a few percent of a
- * bare node start, paid by every short command (`api info`, `api header`) that reads a login. Nothing here
- * touches `fs.promises`; a file is read through its descriptor (open, fstat, read, close) where a FileHandle
- * would be used, and the caller closes it (closeQuietly in a finally).
+ * The store's file calls. None touches `fs.promises` (and node:fs/promises), which loads Node's
+ * internal/fs/promises, readline, fs/dir and the file watchers: a few percent of a bare node start, paid by
+ * every short command (`api info`, `api header`) that reads a login.
  *
- * util.promisify gives each call Node's own promise form (read resolves `{ bytesRead, buffer }`), with the
- * same errors (code, syscall, path) as fs.promises.
+ * Reads of the store's own small files (a login's profile.json and cookies.json, a few KB on the user's disk)
+ * and the checks of their folders are synchronous (`readTextSync` and the `*Sync` calls below), through the
+ * file's descriptor (open without following a link, fstat, read, close in a finally): each promised call is a
+ * round trip through libuv's thread pool, whose four threads the first one starts. `api info` made 21 such
+ * trips for its three reads (~3 ms of CPU, 4 threads, ~60 context switches), for syscalls that take
+ * microseconds each. Writes, folder listings and locks stay promised (util.promisify of the callback API: the
+ * same errors, with code, syscall and path, as fs.promises): they fsync, or wait on other processes.
  */
 // Named callback functions, never `promises` (which eslint forbids importing in src/store). Not the namespace:
 // the bundle would copy all of node:fs's ~100 properties into a new object at start-up.
 import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readSync,
   chmod as nodeChmod,
   close as nodeClose,
   fchmod as nodeFchmod,
-  fstat as nodeFstat,
   fsync as nodeFsync,
   link as nodeLink,
   lstat as nodeLstat,
   mkdir as nodeMkdir,
   open as nodeOpen,
-  read as nodeRead,
   readFile as nodeReadFile,
   readdir as nodeReaddir,
   rename as nodeRename,
@@ -45,27 +51,28 @@ export const writeFile = promisify(nodeWriteFile);
 
 /** Descriptor calls: `open` resolves a file descriptor that the caller closes on every path. */
 export const open = promisify(nodeOpen);
-export const fstat = promisify(nodeFstat);
 export const fchmod = promisify(nodeFchmod);
-export const read = promisify(nodeRead);
 export const fsync = promisify(nodeFsync);
 export const close = promisify(nodeClose);
 
 const READ_CHUNK_BYTES = 16 * 1024;
 
 /**
- * The rest of the open file `fd` as UTF-8 text, read until end of file, as FileHandle.readFile does: a folder
- * fails with EISDIR (fs.readFile on a descriptor would give '' for a folder).
+ * The rest of the open file `fd` as UTF-8 text, read until end of file (synchronously: see the top of this
+ * file), as FileHandle.readFile does: a folder fails with EISDIR.
  */
-export async function readText(fd: number): Promise<string> {
+export function readTextSync(fd: number): string {
   const chunks: Buffer[] = [];
   for (;;) {
     const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    const { bytesRead } = await read(fd, chunk, 0, chunk.length, null);
+    const bytesRead = readSync(fd, chunk, 0, chunk.length, null);
     if (bytesRead === 0) return Buffer.concat(chunks).toString('utf8');
     chunks.push(chunk.subarray(0, bytesRead));
   }
 }
+
+/** The synchronous calls of the store's reads (see the top of this file). */
+export { closeSync, fstatSync, lstatSync, openSync, readSync };
 
 /** Closes `fd` when there is one, ignoring a failure: for finally blocks, where the outcome is already known. */
 export async function closeQuietly(fd: number | undefined): Promise<void> {

@@ -72,14 +72,19 @@ export function lockPathFor(file: string): string {
  * the file is never deleted or rewritten here. The error never quotes the file's content.
  */
 export async function readJsonFile(file: string, options: ReadJsonFileOptions = {}): Promise<unknown> {
+  return readJsonFileSync(file, options);
+}
+
+/** readJsonFile's work, synchronous like every read of the store's small files (fs-calls.ts says why). */
+function readJsonFileSync(file: string, options: ReadJsonFileOptions): unknown {
   const hint = options.hint ?? defaultCorruptHint(file);
-  await checkPrivateDir(dirname(file));
+  checkPrivateDirSync(dirname(file));
   let text: string;
   let fd: number | undefined;
   try {
-    fd = await openNoFollow(file);
-    assertPrivate(file, await fs.fstat(fd), 'file');
-    text = await fs.readText(fd);
+    fd = openNoFollow(file);
+    assertPrivate(file, fs.fstatSync(fd), 'file');
+    text = fs.readTextSync(fd);
   } catch (error) {
     if (error instanceof CredentialFileError) throw error;
     const code = errnoCode(error);
@@ -91,7 +96,7 @@ export async function readJsonFile(file: string, options: ReadJsonFileOptions = 
       hint,
     );
   } finally {
-    await fs.closeQuietly(fd);
+    closeQuietlySync(fd);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -154,9 +159,13 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
  * from it. A missing `dir` is fine ("not logged in"); a merely readable one is tightened on the next write.
  */
 export async function checkPrivateDir(dir: string): Promise<void> {
+  checkPrivateDirSync(dir);
+}
+
+function checkPrivateDirSync(dir: string): void {
   let stat: Stats;
   try {
-    stat = await fs.lstat(dir);
+    stat = fs.lstatSync(dir);
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -313,21 +322,30 @@ async function lstatOrUndefined(target: string, what: string): Promise<Stats | u
 
 /**
  * Opens `file` for reading without following a symlink; a link is reported as E_UNSAFE_PERMISSIONS.
- * Resolves a file descriptor that the caller closes.
+ * Returns a file descriptor that the caller closes. Synchronous, like the reads that use it.
  */
-async function openNoFollow(file: string): Promise<number> {
+function openNoFollow(file: string): number {
   if (O_NOFOLLOW === 0) {
     // No O_NOFOLLOW (Windows): check first.
-    const stat = await fs.lstat(file);
-    assertPrivate(file, stat, 'file');
-    return fs.open(file, 'r');
+    assertPrivate(file, fs.lstatSync(file), 'file');
+    return fs.openSync(file, 'r');
   }
   try {
-    return await fs.open(file, fsConstants.O_RDONLY | O_NOFOLLOW);
+    return fs.openSync(file, fsConstants.O_RDONLY | O_NOFOLLOW);
   } catch (error) {
     if (errnoCode(error) !== 'ELOOP') throw error;
-    assertPrivate(file, await fs.lstat(file), 'file');
+    assertPrivate(file, fs.lstatSync(file), 'file');
     throw error;
+  }
+}
+
+/** Closes `fd` when there is one, ignoring a failure (for finally blocks). */
+function closeQuietlySync(fd: number | undefined): void {
+  if (fd === undefined) return;
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // The outcome is already known.
   }
 }
 
@@ -432,7 +450,7 @@ export async function writeNamedFileSecurely(
         'write to a file of your own',
       );
     }
-    if (options.mayReplace !== undefined && !options.mayReplace(await readHead(file))) {
+    if (options.mayReplace !== undefined && !options.mayReplace(readHead(file))) {
       throw new UsageError(`${file} exists and is not a cookie export; nothing was written`, {
         hint: options.keepHint ?? 'name another file',
       });
@@ -473,13 +491,13 @@ export async function writeNamedFileSecurely(
   await fsyncDir(dir);
 }
 
-async function readHead(file: string): Promise<string> {
-  const fd = await openNoFollow(file);
+function readHead(file: string): string {
+  const fd = openNoFollow(file);
   try {
     const buffer = Buffer.alloc(256);
-    const { bytesRead } = await fs.read(fd, buffer, 0, buffer.length, 0);
+    const bytesRead = fs.readSync(fd, buffer, 0, buffer.length, 0);
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
-    await fs.closeQuietly(fd);
+    closeQuietlySync(fd);
   }
 }

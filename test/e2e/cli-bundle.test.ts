@@ -12,6 +12,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import * as nodeModule from 'node:module';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +30,8 @@ interface Loaded {
   builtins: string[];
   /** Node's internal modules (`internal/…`). */
   internals: string[];
+  /** The process's threads at exit (null off Linux). */
+  threads: number | null;
 }
 
 /**
@@ -313,6 +316,27 @@ describe('the bundled CLI', () => {
     expect(ours(result.files)).toEqual([entry, core]);
     expect(result.builtins).not.toContain('crypto');
     expectNoFsPromises(result);
+  });
+
+  it("the short commands read the store without libuv's thread pool: no more threads than a bare node", async () => {
+    // The store's reads are synchronous (src/store/fs-calls.ts): the first promised fs call would start
+    // the pool's 4 threads. The same node with the same recorder and nothing to do is the baseline.
+    const bareFile = path.join(temp.home, 'modules-bare-node.json');
+    execFileSync(process.execPath, ['--require', RECORDER, '-e', ''], {
+      env: { ...process.env, COOKIE_BRIDGE_TEST_MODULES_FILE: bareFile },
+    });
+    const bare = (JSON.parse(readFileSync(bareFile, 'utf8')) as Loaded).threads;
+    expect(typeof bare).toBe('number'); // Linux (CI): /proc/self/task
+    const runs = [
+      ['api', 'info', '--offline', '-e', api.url],
+      ['api', 'info', '-e', api.url],
+      ['api', 'header', '-e', api.url],
+      ['api', 'cookies', '-e', api.url],
+    ];
+    for (const args of runs) {
+      const result = await runRecorded(args);
+      expect({ args, code: result.code, threads: result.threads }).toEqual({ args, code: 0, threads: bare });
+    }
   });
 
   it('api header and api cookies read the jar without tough-cookie or fs.promises', async () => {
