@@ -6,10 +6,21 @@
  * (`--liftoff-only`, so the process does not wait for the optimising compile of undici's WebAssembly parser).
  * `node-http`: node:http, whose parser is built into Node, for comparison. No argument parsing, no store, no
  * session check: what is left between the undici floor and `api info` is cookie-bridge's own cost.
- * Usage: node floor-info.js <url> [undici|node-http]; exit 1 when the request fails.
+ * With an endpoint folder prefix after the client (e.g. http_127.0.0.1_8080), the Cookie comes from the stored
+ * login instead (floor-login.js: find the folder, read and parse profile.json and cookies.json): the floor
+ * for `api info` as a whole, reading the login and making the GET, with none of the CLI's checks.
+ * Usage: node floor-info.js <url> [undici|node-http] [endpoint-folder-prefix]; exit 1 when the request fails.
  */
 const url = process.argv[2];
-const headers = { cookie: process.env.BENCH_COOKIE || '', accept: 'application/json' };
+const storedCookie = () =>
+  require('./floor-login')
+    .readStoredLogin(process.argv[4])
+    .cookies.map((cookie) => `${cookie.key}=${cookie.value}`)
+    .join('; ');
+const headers = {
+  cookie: process.argv[4] === undefined ? process.env.BENCH_COOKIE || '' : storedCookie(),
+  accept: 'application/json',
+};
 
 function fail(error) {
   process.stderr.write(`floor-info: ${error.message}\n`);
@@ -18,12 +29,18 @@ function fail(error) {
 
 if (process.argv[3] === 'node-http') {
   require('node:http')
-    .get(url, { headers }, (res) => res.resume())
+    .get(url, { headers }, (res) => {
+      if (res.statusCode >= 300) fail(new Error(`HTTP ${res.statusCode}`));
+      res.resume();
+    })
     .on('error', fail);
 } else {
   require('node:v8').setFlagsFromString('--liftoff-only');
   require('undici')
     .request(url, { headers })
-    .then(({ body }) => body.text())
+    .then(({ statusCode, body }) => {
+      if (statusCode >= 300) fail(new Error(`HTTP ${statusCode}`));
+      return body.text();
+    })
     .catch(fail);
 }

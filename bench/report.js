@@ -101,7 +101,10 @@ function summaryRows(results) {
     const floorGet =
       c.floorInfoNodeHttp === undefined
         ? ''
-        : ` (floor: one node:http GET ${fixed(x(c.floorInfoNodeHttp), 2)}×)`;
+        : ` (floor: one node:http GET ${fixed(x(c.floorInfoNodeHttp), 2)}×` +
+          (c.floorInfoStored === undefined
+            ? ')'
+            : `; read the login, then the GET ${fixed(x(c.floorInfoStored), 2)}×)`);
     rows.push([
       "`api info` with its server check vs `node -e ''`",
       `${fixed(x(c.online), 2)}×${floorGet}`,
@@ -259,6 +262,10 @@ function coldStartLines(c) {
         : ` The floor for the server check, one node:http GET (what api info uses) and nothing else: ` +
           `${fixed(x(c.floorInfoNodeHttp), 2)}× (api info adds ${fixed(ms(c.online) - ms(c.floorInfoNodeHttp))} ms to it; ` +
           `with undici ${fixed(x(c.floorInfo), 2)}×).`) +
+      (c.floorInfoStored === undefined
+        ? ''
+        : ` Reading the stored login first, then that GET with its cookie (no checks, no parser): ` +
+          `${fixed(x(c.floorInfoStored), 2)}× (api info adds ${fixed(ms(c.online) - ms(c.floorInfoStored))} ms to it).`) +
       (c.floorOffline === undefined
         ? ''
         : ` The floor for --offline, reading and printing the two files: ${fixed(x(c.floorOffline), 2)}× ` +
@@ -280,17 +287,53 @@ function coldStartLines(c) {
       '',
     );
   }
-  lines.push('Slowest requires of `api info --offline` (inclusive ms, nested):', '');
-  if (c.requires.length === 0) {
-    lines.push(
-      'none over 1 ms (on Node 20 the core bundle is not required but compiled through `vm.Script` with its code cache: its load is the difference between the `--version` and `--offline` rows and the "core bundle loaded" floor).',
-      '',
+  if (c.phases !== undefined) lines.push(...phaseLines(c.phases));
+  return lines;
+}
+
+/**
+ * Where one start goes (bench/start-phases.js): per mark, ms since Node started and the growth of each
+ * phase (ms, minor page faults) from the mark before, for api info and api info --offline side by side.
+ */
+function phaseLines(p) {
+  const delta = (marks) =>
+    new Map(
+      marks.map((m, i) => [
+        m.mark,
+        {
+          ms: m.ms,
+          dms: i === 0 ? undefined : m.ms - marks[i - 1].ms,
+          dfaults: i === 0 || m.faults === null ? undefined : m.faults - marks[i - 1].faults,
+          faults: m.faults,
+        },
+      ]),
     );
-  } else {
-    lines.push('```');
-    for (const r of c.requires) lines.push(`${'  '.repeat(r.depth)}${r.id}  ${r.ms} ms`);
-    lines.push('```', '');
-  }
+  const online = delta(p.online);
+  const offline = delta(p.offline);
+  const cell = (d) =>
+    d === undefined
+      ? '– | – | –'
+      : `${fixed(d.ms)} | ${d.dms === undefined ? '–' : `+${fixed(d.dms)}`} | ${
+          d.dfaults === undefined ? (d.faults ?? '–') : `+${d.dfaults}`
+        }`;
+  const lines = [
+    'Where one start goes (`bench/start-phases.js` preloaded, each command in turn, medians per mark; ms since Node ' +
+      'started, then what the phase that ends at the mark added: ms and minor page faults; the first row gives the faults so far):',
+    '',
+    '| mark | api info ms | + ms | + faults | api info --offline ms | + ms | + faults |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const name of online.keys())
+    lines.push(`| ${name} | ${cell(online.get(name))} | ${cell(offline.get(name))} |`);
+  for (const name of offline.keys())
+    if (!online.has(name)) lines.push(`| ${name} | ${cell(undefined)} | ${cell(offline.get(name))} |`);
+  const [start, end] = [p.bare[0], p.bare[p.bare.length - 1]];
+  lines.push(
+    '',
+    `A bare \`node -e ''\` with the same preload: its script starts at ${fixed(start.ms)} ms (${start.faults ?? '–'} faults) ` +
+      `and exits at ${fixed(end.ms)} ms (${end.faults ?? '–'}). Node's teardown after \`exit\` is in the wall-clock rows above only.`,
+    '',
+  );
   return lines;
 }
 

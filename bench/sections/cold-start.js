@@ -2,7 +2,8 @@
 /**
  * Section 3: cold start (hyperfine -N): `node -e ''` and the floors beside it (node loading only node:http,
  * only undici, one undici GET: what a command that needs them cannot go below), then `--version`, `api info --offline` and
- * `api info` with its server check against the local upstream; the slowest requires of `api info --offline`.
+ * `api info` with its server check against the local upstream; then where one start of `api info` and of
+ * `api info --offline` spends its time and page faults, phase by phase (bench/start-phases.js).
  */
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -35,6 +36,11 @@ function commands(endpoint, extraCaCerts) {
       'floorInfoNodeHttp',
       'floor: one node:http GET of /api/health (bench/floor-info.js node-http)',
       [node, floorInfo, `${endpoint}/api/health`, 'node-http'],
+    ],
+    [
+      'floorInfoStored',
+      'floor: read the stored login, then one node:http GET with its cookie (bench/floor-info.js node-http <folder>)',
+      [node, floorInfo, `${endpoint}/api/health`, 'node-http', `http_${folderPrefix}`],
     ],
     [
       'floorOffline',
@@ -99,6 +105,55 @@ function interleavedMedians(list, options) {
   });
 }
 
+/** Runs of each command with bench/start-phases.js preloaded (interleaved, medians per mark). */
+const PHASE_RUNS = Number(process.env.BENCH_PHASE_RUNS ?? 15);
+
+/**
+ * Where a start goes: `api info`, `api info --offline` and a bare `node -e ''`, each run PHASE_RUNS times in
+ * turn with bench/start-phases.js preloaded; for every mark, the median of its ms (since Node started) and of
+ * the page faults so far. Marks a run did not reach are left out of that command's list.
+ */
+function startPhases(endpoint, options) {
+  const preload = path.join(__dirname, '..', 'start-phases.js');
+  const list = [
+    ['online', [process.execPath, '-r', preload, CLI, 'api', 'info', '-e', endpoint]],
+    ['offline', [process.execPath, '-r', preload, CLI, 'api', 'info', '--offline', '-e', endpoint]],
+    ['bare', [process.execPath, '-r', preload, '-e', '']],
+  ];
+  const runs = Object.fromEntries(list.map(([key]) => [key, []]));
+  const file = path.join(options.env.COOKIE_BRIDGE_HOME, 'start-phases.json');
+  for (let round = 0; round < PHASE_RUNS; round += 1) {
+    for (const [key, argv] of list) {
+      const child = spawnSync(argv[0], argv.slice(1), {
+        ...options,
+        env: { ...options.env, BENCH_START_PHASES_FILE: file },
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
+      if (child.status !== 0) throw new Error(`${commandLine(argv)} exited ${child.status ?? child.signal}`);
+      runs[key].push(JSON.parse(fs.readFileSync(file, 'utf8')));
+    }
+  }
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+  };
+  return Object.fromEntries(
+    Object.entries(runs).map(([key, marksOfRuns]) => {
+      const names = marksOfRuns[0].map((m) => m.mark);
+      const marks = names.map((name) => {
+        const found = marksOfRuns.map((marks) => marks.find((m) => m.mark === name)).filter(Boolean);
+        return {
+          mark: name,
+          ms: median(found.map((m) => m.ms)),
+          faults: found[0].faults === null ? null : median(found.map((m) => m.faults)),
+        };
+      });
+      return [key, marks];
+    }),
+  );
+}
+
 async function sectionColdStart(results) {
   // Section 1 leaves its upstream and login behind; start our own when it did not run.
   results.upstream ??= await startUpstreamWithLogin(randomCookie());
@@ -145,19 +200,13 @@ async function sectionColdStart(results) {
   }));
   const medians = interleavedMedians(list, { env, cwd: ROOT });
   rows.forEach((row, i) => (row.interleavedMedian = medians[i]));
-  const requireFile = path.join(home, 'require-times.json');
-  await run(
-    process.execPath,
-    ['-r', path.join(__dirname, '..', 'require-times.js'), CLI, 'api', 'info', '--offline', '-e', endpoint],
-    { env: { ...env, BENCH_REQUIRE_TIMES_FILE: requireFile } },
-    30_000,
-  );
+  const phases = startPhases(endpoint, { env, cwd: ROOT });
   results.coldStart = {
     rows,
     extraCaCerts,
     rounds: INTERLEAVED_ROUNDS,
     ...Object.fromEntries(rows.map((row) => [row.key, row])),
-    requires: fs.existsSync(requireFile) ? JSON.parse(fs.readFileSync(requireFile, 'utf8')) : [],
+    phases,
   };
 }
 
