@@ -310,6 +310,7 @@ function phaseLines(p) {
     );
   const online = delta(p.online);
   const offline = delta(p.offline);
+  const floor = p.floor === undefined ? new Map() : delta(p.floor);
   const cell = (d) =>
     d === undefined
       ? '– | – | –'
@@ -318,15 +319,17 @@ function phaseLines(p) {
         }`;
   const lines = [
     'Where one start goes (`bench/start-phases.js` preloaded, each command in turn, medians per mark; ms since Node ' +
-      'started, then what the phase that ends at the mark added: ms and minor page faults; the first row gives the faults so far):',
+      'started, then what the phase that ends at the mark added: ms and minor page faults; the first row gives the faults so far). ' +
+      'The floor reads the stored login with readFileSync (no store marks) and makes the same GET with node:http:',
     '',
-    '| mark | api info ms | + ms | + faults | api info --offline ms | + ms | + faults |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| mark | api info ms | + ms | + faults | api info --offline ms | + ms | + faults | floor: login + GET ms | + ms | + faults |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const name of online.keys())
-    lines.push(`| ${name} | ${cell(online.get(name))} | ${cell(offline.get(name))} |`);
-  for (const name of offline.keys())
-    if (!online.has(name)) lines.push(`| ${name} | ${cell(undefined)} | ${cell(offline.get(name))} |`);
+  const names = [...new Set([...online.keys(), ...offline.keys()])];
+  for (const name of names)
+    lines.push(
+      `| ${name} | ${cell(online.get(name))} | ${cell(offline.get(name))} | ${cell(floor.get(name))} |`,
+    );
   const [start, end] = [p.bare[0], p.bare[p.bare.length - 1]];
   lines.push(
     '',

@@ -14,7 +14,7 @@
  *                         context are before it)
  *   store read ends       the last such file closed before the request (or before exit)
  *   node:http loaded      require('node:http') returned (it loads node:net, node:stream…)
- *   request sent          http.request() returned
+ *   request sent          the first http.request() (or http.get()) returned
  *   response head         its 'response' event
  *   exit                  the process's 'exit' event (what follows, Node's teardown, is only in the wall
  *                         clock measured outside)
@@ -96,14 +96,19 @@ Module._load = function markedLoad(request, ...rest) {
   const exported = load.call(this, request, ...rest);
   if (first) {
     mark('node:http loaded');
-    const request = exported.request;
-    exported.request = function markedRequest(...args) {
-      const clientRequest = request.apply(this, args);
-      requestSent = true;
-      mark('request sent');
-      clientRequest.once('response', () => mark('response head'));
-      return clientRequest;
-    };
+    // http.get calls the module's own request(), not this property: both are wrapped.
+    for (const name of ['request', 'get']) {
+      const send = exported[name];
+      exported[name] = function markedSend(...args) {
+        const clientRequest = send.apply(this, args);
+        if (!requestSent) {
+          requestSent = true;
+          mark('request sent');
+          clientRequest.once('response', () => mark('response head'));
+        }
+        return clientRequest;
+      };
+    }
   }
   return exported;
 };

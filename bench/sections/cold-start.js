@@ -109,15 +109,22 @@ function interleavedMedians(list, options) {
 const PHASE_RUNS = Number(process.env.BENCH_PHASE_RUNS ?? 15);
 
 /**
- * Where a start goes: `api info`, `api info --offline` and a bare `node -e ''`, each run PHASE_RUNS times in
+ * Where a start goes: `api info`, `api info --offline`, the floor for api info (the stored login read, one
+ * node:http GET) and a bare `node -e ''`, each run PHASE_RUNS times in
  * turn with bench/start-phases.js preloaded; for every mark, the median of its ms (since Node started) and of
  * the page faults so far. Marks a run did not reach are left out of that command's list.
  */
 function startPhases(endpoint, options) {
   const preload = path.join(__dirname, '..', 'start-phases.js');
+  const floorInfo = path.join(__dirname, '..', 'floor-info.js');
+  const folderPrefix = `http_${new URL(endpoint).host.replace(':', '_')}`;
   const list = [
     ['online', [process.execPath, '-r', preload, CLI, 'api', 'info', '-e', endpoint]],
     ['offline', [process.execPath, '-r', preload, CLI, 'api', 'info', '--offline', '-e', endpoint]],
+    [
+      'floor',
+      [process.execPath, '-r', preload, floorInfo, `${endpoint}/api/health`, 'node-http', folderPrefix],
+    ],
     ['bare', [process.execPath, '-r', preload, '-e', '']],
   ];
   const runs = Object.fromEntries(list.map(([key]) => [key, []]));
