@@ -219,6 +219,7 @@ function streamingLines(s) {
   lines.push(
     '',
     `Peak RSS target ≤ 80 MB: ${verdict(worstPeak <= 80)}; throughput ≥ 0.5× direct: ${fixed(worstRatio, 2)}× (${verdict(worstRatio >= 0.5)}). ` +
+      `Each row ran once per round, ${s.rounds ?? 1} rounds in a rotated order: the median time, and the highest peak RSS of the rounds. ` +
       'The `request` rows include start-up; peak RSS is VmHWM (the proxies: read from /proc before they stop; ' +
       'the clients: written at exit by bench/peak-rss.js).',
     '',

@@ -3,7 +3,8 @@
  * Section 2: a 1 GiB response from the demo API: curl direct; curl through the floor proxy
  * (bench/floor-proxy.js, node:http's client, then undici's) and through cookie-bridge proxy (peak RSS of each proxy); the floor request
  * (bench/floor-request.js: undici piped to stdout) and cookie-bridge request, each > /dev/null with its
- * start-up (peak RSS written at exit by the preload bench/peak-rss.js).
+ * start-up (peak RSS written at exit by the preload bench/peak-rss.js). Each row runs once per round
+ * (BENCH_STREAM_ROUNDS, default 3) in a rotated order; the table gets the median time and the highest peak.
  */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -16,6 +17,20 @@ const { vmHwmKb } = require('../process-stats');
 const { cookieLogin, startCookieBridgeProxy, startFloorProxy, tempDir } = require('../stack');
 
 const PEAK_RSS = path.join(__dirname, '..', 'peak-rss.js');
+/** Rounds of the section: every row measured once per round; the table shows medians. */
+const STREAM_ROUNDS = Number(process.env.BENCH_STREAM_ROUNDS ?? 3);
+
+/** One row over the rounds: the median time (and its speed), the highest peak RSS any round reached. */
+function medianOfRounds(rounds) {
+  const seconds = [...rounds.map((r) => r.seconds)].sort((a, b) => a - b);
+  const median = seconds[Math.floor(seconds.length / 2)];
+  const peaks = rounds.map((r) => r.peakKb).filter((kb) => kb !== undefined);
+  return {
+    seconds: median,
+    mbps: GIB / 1024 ** 2 / median,
+    peakKb: peaks.length === 0 ? undefined : Math.max(...peaks),
+  };
+}
 
 async function curlDownload(url) {
   const result = await run(
@@ -65,23 +80,46 @@ async function sectionStreaming(results) {
     const cookie = `session=${crypto.randomBytes(24).toString('base64url')}`;
     await cookieLogin(home, apiUrl, [{ name: 'session', value: cookie.slice('session='.length) }]);
     const bytesPath = `/api/bytes?size=${GIB}`;
-    const direct = await curlDownload(`${apiUrl}${bytesPath}`);
-    const viaFloorProxy = await throughProxy(() => startFloorProxy(apiUrl, cookie, 'node-http'), bytesPath);
-    const viaFloorUndici = await throughProxy(() => startFloorProxy(apiUrl, cookie, 'undici'), bytesPath);
-    const viaProxy = await throughProxy(() => startCookieBridgeProxy(home, apiUrl), bytesPath);
-    const viaFloorRequest = await nodeToDevNull(
-      'floor request',
-      [path.join(__dirname, '..', 'floor-request.js'), `${apiUrl}${bytesPath}`],
-      childEnv({ BENCH_COOKIE: cookie }),
-      path.join(home, 'peak-rss-floor'),
-    );
-    const viaRequest = await nodeToDevNull(
-      'cookie-bridge request',
-      [CLI, 'request', '-s', '-e', apiUrl, bytesPath],
-      childEnv({ COOKIE_BRIDGE_HOME: home }),
-      path.join(home, 'peak-rss-request'),
-    );
-    results.streaming = { direct, viaFloorProxy, viaFloorUndici, viaProxy, viaFloorRequest, viaRequest };
+    const measures = {
+      direct: () => curlDownload(`${apiUrl}${bytesPath}`),
+      viaFloorProxy: () => throughProxy(() => startFloorProxy(apiUrl, cookie, 'node-http'), bytesPath),
+      viaFloorUndici: () => throughProxy(() => startFloorProxy(apiUrl, cookie, 'undici'), bytesPath),
+      viaProxy: () => throughProxy(() => startCookieBridgeProxy(home, apiUrl), bytesPath),
+      viaFloorRequest: () =>
+        nodeToDevNull(
+          'floor request',
+          [path.join(__dirname, '..', 'floor-request.js'), `${apiUrl}${bytesPath}`],
+          childEnv({ BENCH_COOKIE: cookie }),
+          path.join(home, 'peak-rss-floor'),
+        ),
+      viaRequest: () =>
+        nodeToDevNull(
+          'cookie-bridge request',
+          [CLI, 'request', '-s', '-e', apiUrl, bytesPath],
+          childEnv({ COOKIE_BRIDGE_HOME: home }),
+          path.join(home, 'peak-rss-request'),
+        ),
+    };
+    // Every row once per round, in a rotated order: a host whose speed drifts touches all rows alike.
+    const keys = Object.keys(measures);
+    const samples = Object.fromEntries(keys.map((key) => [key, []]));
+    for (let round = 0; round < STREAM_ROUNDS; round += 1) {
+      for (let k = 0; k < keys.length; k += 1) {
+        const key = keys[(k + round) % keys.length];
+        samples[key].push(await measures[key]());
+      }
+    }
+    const summary = Object.fromEntries(keys.map((key) => [key, medianOfRounds(samples[key])]));
+    const { direct, viaFloorProxy, viaFloorUndici, viaProxy, viaFloorRequest, viaRequest } = summary;
+    results.streaming = {
+      direct,
+      viaFloorProxy,
+      viaFloorUndici,
+      viaProxy,
+      viaFloorRequest,
+      viaRequest,
+      rounds: STREAM_ROUNDS,
+    };
   } finally {
     await api.stop();
     fs.rmSync(home, { recursive: true, force: true });
