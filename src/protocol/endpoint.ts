@@ -35,17 +35,22 @@ export function parseEndpoint(input: string): ParsedEndpoint {
   }
   let basic: BasicCredentials | undefined;
   if (url.username !== '' || url.password !== '') {
-    basic = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    try {
+      basic = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    } catch {
+      // A lone % (or one not followed by two hex digits) in the user name or password.
+      throw new UsageError(
+        `the user name or password in the endpoint is not valid percent-encoding: ${describeWithoutUserinfo(trimmed)}`,
+        { hint: 'write % in a user name or password as %25 (and @ as %40, : as %3A)' },
+      );
+    }
   }
-  url.username = '';
-  url.password = '';
-  url.search = '';
-  url.hash = '';
-  const path = url.pathname.replace(/\/+$/, '');
-  const normalised = `${url.origin}${path}`;
-  return basic === undefined
-    ? { url: normalised, origin: url.origin }
-    : { url: normalised, origin: url.origin, basic };
+  // The origin of an http(s) URL is its scheme and host (the port only when not the default one, as the
+  // parser keeps it): built from the parts rather than by clearing the userinfo, query and fragment through
+  // URL's setters, each of which parses the whole URL again (every command normalises its endpoint first).
+  const origin = `${url.protocol}//${url.host}`;
+  const normalised = `${origin}${url.pathname.replace(/\/+$/, '')}`;
+  return basic === undefined ? { url: normalised, origin } : { url: normalised, origin, basic };
 }
 
 /**

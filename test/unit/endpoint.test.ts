@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { parseEndpoint, resolveEndpointUrl } from '../../src/protocol/endpoint';
 import { UsageError } from '../../src/errors';
 
@@ -16,10 +17,86 @@ describe('parseEndpoint', () => {
     expect(parsed.basic).toBeUndefined();
   });
 
+  it('gives what clearing the userinfo, query and fragment through URL would (the form endpoints are stored under)', () => {
+    // The reference: the WHATWG URL's own origin and path after its setters cleared the rest.
+    const reference = (input: string): { url: string; origin: string } => {
+      const url = new URL(input);
+      url.username = '';
+      url.password = '';
+      url.search = '';
+      url.hash = '';
+      return { url: `${url.origin}${url.pathname.replace(/\/+$/, '')}`, origin: url.origin };
+    };
+    const host = fc.oneof(
+      fc.domain(),
+      fc.ipV4(),
+      fc.ipV6().map((address) => `[${address}]`),
+      fc.constantFrom('localhost', 'API.Example.COM', 'bücher.example', 'xn--bcher-kva.example'),
+    );
+    const port = fc.option(fc.oneof(fc.constantFrom(80, 443, 8080), fc.integer({ min: 1, max: 65535 })), {
+      nil: undefined,
+    });
+    const segment = fc.stringMatching(/^[A-Za-z0-9._~%-]{0,8}$/);
+    const input = fc
+      .record({
+        scheme: fc.constantFrom('http', 'https', 'HTTP', 'HttpS'),
+        userinfo: fc.option(fc.stringMatching(/^[a-z0-9%]{1,6}(:[a-z0-9%]{0,6})?$/), { nil: undefined }),
+        host,
+        port,
+        path: fc.array(segment, { maxLength: 4 }),
+        trailing: fc.constantFrom('', '/', '//'),
+        query: fc.option(fc.stringMatching(/^[a-z0-9=&]{0,8}$/), { nil: undefined }),
+        fragment: fc.option(fc.stringMatching(/^[a-z0-9]{0,6}$/), { nil: undefined }),
+      })
+      .map(
+        (p) =>
+          `${p.scheme}://${p.userinfo === undefined ? '' : `${p.userinfo}@`}${p.host}` +
+          `${p.port === undefined ? '' : `:${p.port}`}${p.path.map((s) => `/${s}`).join('')}${p.trailing}` +
+          `${p.query === undefined ? '' : `?${p.query}`}${p.fragment === undefined ? '' : `#${p.fragment}`}`,
+      );
+    fc.assert(
+      fc.property(input, (text) => {
+        let expected: { url: string; origin: string };
+        try {
+          expected = reference(text);
+        } catch {
+          expect(() => parseEndpoint(text)).toThrow(UsageError);
+          return;
+        }
+        const { username, password } = new URL(text);
+        let decodable = true;
+        try {
+          decodeURIComponent(username);
+          decodeURIComponent(password);
+        } catch {
+          decodable = false;
+        }
+        if (!decodable) {
+          expect(() => parseEndpoint(text)).toThrow(UsageError);
+          return;
+        }
+        const parsed = parseEndpoint(text);
+        expect({ url: parsed.url, origin: parsed.origin }).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('takes basic credentials out of the URL and decodes them', () => {
     const parsed = parseEndpoint('https://ci%40corp:p%3Ass@api.example.com/base');
     expect(parsed.url).toBe('https://api.example.com/base');
     expect(parsed.basic).toEqual({ username: 'ci@corp', password: 'p:ss' });
+  });
+
+  it('refuses credentials that are not valid percent-encoding with a UsageError that does not quote them', () => {
+    expect(() => parseEndpoint('https://ci%:s3cret%zz@api.example.com')).toThrow(UsageError);
+    try {
+      parseEndpoint('https://ci%:s3cret%zz@api.example.com');
+    } catch (error) {
+      expect((error as UsageError).message).toContain('https://<credentials>@api.example.com');
+      expect((error as UsageError).message).not.toContain('s3cret');
+      expect((error as UsageError).hint).toContain('%25');
+    }
   });
 
   it.each(['', '   ', 'ftp://host', 'http://', 'https://exa mple.com'])(
