@@ -12,13 +12,17 @@ const path = require('node:path');
 const { CLI, ROOT, childEnv } = require('../settings');
 const { run } = require('../processes');
 const { randomCookie, startUpstreamWithLogin } = require('../stack');
+const { median } = require('../median');
+
+/** The readable start of the endpoint's folder in the store (http_127.0.0.1_8080): what the floors look for. */
+const endpointFolderPrefix = (endpoint) => `http_${new URL(endpoint).host.replace(':', '_')}`;
 
 /** [key, label, command line] in the order hyperfine runs them. */
 function commands(endpoint, extraCaCerts) {
   const node = process.execPath;
   const floorInfo = path.join(__dirname, '..', 'floor-info.js');
   const floorOffline = path.join(__dirname, '..', 'floor-offline.js');
-  const folderPrefix = new URL(endpoint).host.replace(':', '_');
+  const folderPrefix = endpointFolderPrefix(endpoint);
   const core = path.join(path.dirname(CLI), 'cli-core.js');
   // A variable for one command only: through env(1) (hyperfine -N runs argv as given).
   const withEnv = (name, value, argv) => ['/usr/bin/env', `${name}=${value}`, ...argv];
@@ -40,12 +44,12 @@ function commands(endpoint, extraCaCerts) {
     [
       'floorInfoStored',
       'floor: read the stored login, then one node:http GET with its cookie (bench/floor-info.js node-http <folder>)',
-      [node, floorInfo, `${endpoint}/api/health`, 'node-http', `http_${folderPrefix}`],
+      [node, floorInfo, `${endpoint}/api/health`, 'node-http', folderPrefix],
     ],
     [
       'floorOffline',
       'floor: read and print the stored login (bench/floor-offline.js)',
-      [node, floorOffline, `http_${folderPrefix}`],
+      [node, floorOffline, folderPrefix],
     ],
     [
       'coreLoad',
@@ -98,11 +102,7 @@ function interleavedMedians(list, options) {
       samples[i].push(ms);
     }
   }
-  return samples.map((values) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    return sorted.length % 2 === 1 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
-  });
+  return samples.map(median);
 }
 
 /** Runs of each command with bench/start-phases.js preloaded (interleaved, medians per mark). */
@@ -117,13 +117,20 @@ const PHASE_RUNS = Number(process.env.BENCH_PHASE_RUNS ?? 15);
 function startPhases(endpoint, options) {
   const preload = path.join(__dirname, '..', 'start-phases.js');
   const floorInfo = path.join(__dirname, '..', 'floor-info.js');
-  const folderPrefix = `http_${new URL(endpoint).host.replace(':', '_')}`;
   const list = [
     ['online', [process.execPath, '-r', preload, CLI, 'api', 'info', '-e', endpoint]],
     ['offline', [process.execPath, '-r', preload, CLI, 'api', 'info', '--offline', '-e', endpoint]],
     [
       'floor',
-      [process.execPath, '-r', preload, floorInfo, `${endpoint}/api/health`, 'node-http', folderPrefix],
+      [
+        process.execPath,
+        '-r',
+        preload,
+        floorInfo,
+        `${endpoint}/api/health`,
+        'node-http',
+        endpointFolderPrefix(endpoint),
+      ],
     ],
     ['bare', [process.execPath, '-r', preload, '-e', '']],
   ];
@@ -141,10 +148,6 @@ function startPhases(endpoint, options) {
       runs[key].push(JSON.parse(fs.readFileSync(file, 'utf8')));
     }
   }
-  const median = (values) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
-  };
   return Object.fromEntries(
     Object.entries(runs).map(([key, marksOfRuns]) => {
       const names = marksOfRuns[0].map((m) => m.mark);

@@ -5,6 +5,7 @@ const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
 const { CLI, SCRIPTED_BROWSER, childEnv } = require('../settings');
+const { median } = require('../median');
 const { start, waitForOutput, withTimeout } = require('../processes');
 const { tempDir } = require('../stack');
 
@@ -35,11 +36,7 @@ async function sectionLogin(results) {
     await stack.stop();
   }
   samples.sort((a, b) => a - b);
-  results.login = {
-    samples,
-    median: samples[Math.floor(samples.length / 2)],
-    max: samples[samples.length - 1],
-  };
+  results.login = { samples, median: median(samples), max: samples[samples.length - 1] };
 }
 
 module.exports = { sectionLogin };

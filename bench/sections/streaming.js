@@ -13,6 +13,7 @@ const { performance } = require('node:perf_hooks');
 
 const { CLI, DIST_FIXTURES, GIB, childEnv } = require('../settings');
 const { run, start, waitForOutput } = require('../processes');
+const { median } = require('../median');
 const { vmHwmKb } = require('../process-stats');
 const { cookieLogin, startCookieBridgeProxy, startFloorProxy, tempDir } = require('../stack');
 
@@ -22,12 +23,11 @@ const STREAM_ROUNDS = Number(process.env.BENCH_STREAM_ROUNDS ?? 3);
 
 /** One row over the rounds: the median time (and its speed), the highest peak RSS any round reached. */
 function medianOfRounds(rounds) {
-  const seconds = [...rounds.map((r) => r.seconds)].sort((a, b) => a - b);
-  const median = seconds[Math.floor(seconds.length / 2)];
+  const seconds = median(rounds.map((r) => r.seconds));
   const peaks = rounds.map((r) => r.peakKb).filter((kb) => kb !== undefined);
   return {
-    seconds: median,
-    mbps: GIB / 1024 ** 2 / median,
+    seconds,
+    mbps: GIB / 1024 ** 2 / seconds,
     peakKb: peaks.length === 0 ? undefined : Math.max(...peaks),
   };
 }

@@ -82,10 +82,20 @@ export function readTextSync(fd: number): string {
 }
 
 /** The synchronous calls of the store's reads (see the top of this file). */
-export { closeSync, fstatSync, lstatSync, openSync, readSync };
+export { fstatSync, lstatSync, openSync, readSync };
 
 /** Closes `fd` when there is one, ignoring a failure: for finally blocks, where the outcome is already known. */
 export async function closeQuietly(fd: number | undefined): Promise<void> {
   if (fd === undefined) return;
   await close(fd).catch(() => undefined);
+}
+
+/** closeQuietly for the synchronous reads. */
+export function closeQuietlySync(fd: number | undefined): void {
+  if (fd === undefined) return;
+  try {
+    closeSync(fd);
+  } catch {
+    // The outcome is already known.
+  }
 }

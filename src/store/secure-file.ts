@@ -96,7 +96,7 @@ function readJsonFileSync(file: string, options: ReadJsonFileOptions): unknown {
       hint,
     );
   } finally {
-    closeQuietlySync(fd);
+    fs.closeQuietlySync(fd);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -339,16 +339,6 @@ function openNoFollow(file: string): number {
   }
 }
 
-/** Closes `fd` when there is one, ignoring a failure (for finally blocks). */
-function closeQuietlySync(fd: number | undefined): void {
-  if (fd === undefined) return;
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // The outcome is already known.
-  }
-}
-
 async function fsyncDir(dir: string): Promise<void> {
   // Makes the rename durable. Best effort: some platforms cannot open or fsync a folder.
   let fd: number | undefined;
@@ -498,6 +488,6 @@ function readHead(file: string): string {
     const bytesRead = fs.readSync(fd, buffer, 0, buffer.length, 0);
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
-    closeQuietlySync(fd);
+    fs.closeQuietlySync(fd);
   }
 }
