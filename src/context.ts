@@ -6,6 +6,11 @@
 export interface Logger {
   /** Only shown with --debug. Callers redact secrets before calling (see protocol/redact.ts). */
   debug(message: string): void;
+  /**
+   * False when debug() shows nothing: callers whose message costs work to build (a redacted URL or header
+   * list, on every request) skip it then (debugShown). A logger without it is taken to show them.
+   */
+  readonly debugEnabled?: boolean;
   /** Progress and status lines for a person (stderr in the CLI). */
   info(message: string): void;
   warn(message: string): void;
@@ -13,9 +18,15 @@ export interface Logger {
 
 export const silentLogger: Logger = {
   debug: () => undefined,
+  debugEnabled: false,
   info: () => undefined,
   warn: () => undefined,
 };
+
+/** Whether `logger` shows debug messages: build a costly one only then. */
+export function debugShown(logger: Logger): boolean {
+  return logger.debugEnabled !== false;
+}
 
 /** Milliseconds since the epoch, like Date.now(); injected so tests control time. */
 export type Clock = () => number;

@@ -13,6 +13,7 @@ export function createCliLogger(options: CliLoggerOptions): Logger {
     options.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   };
   return {
+    debugEnabled: options.debug,
     debug: (message) => {
       if (options.debug)
         write(

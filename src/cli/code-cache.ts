@@ -99,13 +99,57 @@ export function encodeCodeCache(payload: Buffer): Buffer {
   return Buffer.concat([MAGIC, length, payload, payload]);
 }
 
-/** The payload of a stored cache, or undefined when it is not two equal copies behind the right header. */
+/** Reads up to `target.length` bytes of the stored cache from `position`; returns how many it read (0: end). */
+export type ReadStoredBytes = (target: Buffer, position: number) => number;
+
+/**
+ * How much of the second copy is compared per read. The first copy is read into the caller's buffer (V8 needs
+ * it there); the second only has to be compared, so it goes through this small buffer instead of another
+ * payload-sized one: every page of fresh memory is a page fault (~60 of them for the CLI's ~250 KB cache).
+ */
+const COMPARE_CHUNK_BYTES = 16 * 1024;
+
+/** Fills `target` from `position`; false when the stored bytes end first. */
+function readFully(read: ReadStoredBytes, target: Buffer, position: number): boolean {
+  let filled = 0;
+  while (filled < target.length) {
+    const count = read(target.subarray(filled), position + filled);
+    if (count === 0) return false;
+    filled += count;
+  }
+  return true;
+}
+
+/**
+ * The payload of a stored cache of `size` bytes, read into `into` (from its start; it must hold the header
+ * and one copy), or undefined when the stored bytes are not two equal copies behind the right header.
+ */
+export function readStoredCodeCache(size: number, read: ReadStoredBytes, into: Buffer): Buffer | undefined {
+  if (size < HEADER_BYTES || into.length < HEADER_BYTES) return undefined;
+  const header = into.subarray(0, HEADER_BYTES);
+  if (!readFully(read, header, 0) || !header.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  const length = header.readUInt32LE(MAGIC.length);
+  if (length === 0 || size !== HEADER_BYTES + 2 * length || into.length < HEADER_BYTES + length) {
+    return undefined;
+  }
+  const first = into.subarray(HEADER_BYTES, HEADER_BYTES + length);
+  if (!readFully(read, first, HEADER_BYTES)) return undefined;
+  const chunk = Buffer.allocUnsafe(Math.min(COMPARE_CHUNK_BYTES, length));
+  for (let offset = 0; offset < length; offset += chunk.length) {
+    const part = chunk.subarray(0, Math.min(chunk.length, length - offset));
+    if (!readFully(read, part, HEADER_BYTES + length + offset)) return undefined;
+    if (!part.equals(first.subarray(offset, offset + part.length))) return undefined;
+  }
+  return first;
+}
+
+/** The payload of a stored cache held in memory (readStoredCodeCache over a buffer). */
 export function decodeCodeCache(stored: Buffer): Buffer | undefined {
-  if (stored.length < HEADER_BYTES || !stored.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const length = stored.readUInt32LE(MAGIC.length);
-  if (length === 0 || stored.length !== HEADER_BYTES + 2 * length) return undefined;
-  const first = stored.subarray(HEADER_BYTES, HEADER_BYTES + length);
-  return first.equals(stored.subarray(HEADER_BYTES + length)) ? first : undefined;
+  return readStoredCodeCache(
+    stored.length,
+    (target, position) => stored.copy(target, 0, position, position + target.length),
+    Buffer.allocUnsafe(stored.length),
+  );
 }
 
 function isOurs(stats: Stats, uid: number): boolean {
@@ -156,6 +200,12 @@ function readInto(fd: number, buffer: Buffer): number {
   }
   return filled;
 }
+
+/** A ReadStoredBytes over an open file. */
+const readFromFile =
+  (fd: number): ReadStoredBytes =>
+  (target, position) =>
+    readSync(fd, target, 0, target.length, position);
 
 /** Writes `data` as `file` (0600) in `directory` (made 0700), atomically; removes other builds' caches. */
 function writeCodeCache(directory: string, file: string, data: Buffer, uid: number): boolean {
@@ -228,9 +278,10 @@ export function loadBundleWithCodeCache(bundleFile: string, options: CodeCacheOp
   const { moduleApi, vm, directory, uid } = options;
   const file = join(directory, codeCacheFileName(bundleFile, options.bundleId));
   const cache = openCodeCache(directory, file, uid);
-  // One buffer for both reads: the source is read into it and copied out as a string, then the cache is
-  // read over it. Each page of fresh memory costs a page fault (~20–40 µs on a small VM), and the start
-  // would otherwise fault in the source's bytes twice (a buffer, then the string) beside the cache's.
+  // One buffer for both reads: the source is read into it and copied out as a string, then the cache's first
+  // copy is read over it (the second is compared through a small one: readStoredCodeCache). Each page of
+  // fresh memory costs a page fault (~20–40 µs on a small VM), and the start would otherwise fault in the
+  // source's bytes twice (a buffer, then the string) beside the cache's.
   let sourceFd: number | undefined;
   let source: string;
   let payload: Buffer | undefined;
@@ -239,11 +290,13 @@ export function loadBundleWithCodeCache(bundleFile: string, options: CodeCacheOp
   try {
     sourceFd = openSync(bundleFile, 'r');
     const sourceSize = fstatSync(sourceFd).size;
-    const buffer = Buffer.allocUnsafe(Math.max(sourceSize, 'fd' in cache ? cache.size : 0));
+    // The header and one copy of the payload (the file holds two).
+    const cacheBytes = 'fd' in cache ? Math.ceil((cache.size + HEADER_BYTES) / 2) : 0;
+    const buffer = Buffer.allocUnsafe(Math.max(sourceSize, cacheBytes));
     source = buffer.toString('utf8', 0, readInto(sourceFd, buffer.subarray(0, sourceSize)));
     if ('fd' in cache) {
       try {
-        payload = decodeCodeCache(buffer.subarray(0, readInto(cache.fd, buffer.subarray(0, cache.size))));
+        payload = readStoredCodeCache(cache.size, readFromFile(cache.fd), buffer.subarray(0, cacheBytes));
       } catch {
         // An unreadable cache costs speed only (state 'corrupt').
       }

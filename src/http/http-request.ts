@@ -485,18 +485,47 @@ function streamToSink(
   });
 }
 
-/** Reads a response body into memory, up to `limitBytes` (the rest is discarded). */
-export async function readResponseBody(response: HttpResponse, limitBytes = 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    if (size < limitBytes) {
-      const part = chunk.subarray(0, limitBytes - size);
-      chunks.push(part);
-      size += part.length;
-    }
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads a response body into memory, up to `limitBytes` (the rest is read and discarded). With the stream's
+ * events rather than `for await`: the async iterator (and the end-of-stream helper it sets up) is cold code
+ * that took ~1.5 ms of a short command's start for a 1 KB body. It settles as `for await` would: with the
+ * stream's error, or ERR_STREAM_PREMATURE_CLOSE when it closes without ending.
+ */
+export function readResponseBody(response: HttpResponse, limitBytes = 1024 * 1024): Promise<Buffer> {
+  const body = response.body;
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      if (size < limitBytes) {
+        const part = chunk.subarray(0, limitBytes - size);
+        chunks.push(part);
+        size += part.length;
+      }
+    };
+    const settle = (error?: Error): void => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+      if (error === undefined) resolve(Buffer.concat(chunks));
+      else reject(error);
+    };
+    const onEnd = (): void => settle();
+    const onError = (error: Error): void => settle(error);
+    const onClose = (): void => settle(body.errored ?? prematureClose());
+    if (body.readableEnded) return settle();
+    if (body.destroyed) return settle(body.errored ?? prematureClose());
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+    body.once('close', onClose);
+  });
+}
+
+/** What node:stream reports for a stream that closed before its end. */
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 export async function readResponseText(response: HttpResponse, limitBytes?: number): Promise<string> {

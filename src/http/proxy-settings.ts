@@ -1,5 +1,6 @@
 import { ProxyError } from '../errors';
 import { networkErrorCode } from './upstream-errors';
+import { hasUrlScheme } from '../protocol/endpoint';
 
 /**
  * Which forward proxy an outbound request goes through, read from the environment the way curl reads it
@@ -88,7 +89,7 @@ function isSet(value: string | undefined): value is string {
 
 /** Parses a proxy variable's value like curl; throws ProxyError E_PROXY_INVALID, never echoing credentials. */
 export function parseProxyUrl(value: string, variable: string): URL {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
+  const withScheme = hasUrlScheme(value) ? value : `http://${value}`;
   const scheme = withScheme.slice(0, withScheme.indexOf(':')).toLowerCase();
   const shown = redactProxyValue(value);
   if (scheme !== 'http' && scheme !== 'https') {

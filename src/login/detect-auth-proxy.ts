@@ -1,4 +1,4 @@
-import { silentLogger, systemTimers, unrefTimer, type Logger, type Timers } from '../context';
+import { debugShown, silentLogger, systemTimers, unrefTimer, type Logger, type Timers } from '../context';
 import { EndpointUnreachableError } from '../errors';
 import { toUnreachableError } from '../http/upstream-errors';
 import {
@@ -141,13 +141,16 @@ async function runProbe(
       ...(url.origin === endpointOrigin ? withoutAccept(options.headers) : {}),
       accept: ACCEPT[mode],
     };
-    logger.debug(`probe (${mode}) GET ${redactUrl(url)}\n${describeHeaders(headers)}`);
+    if (debugShown(logger))
+      logger.debug(`probe (${mode}) GET ${redactUrl(url)}\n${describeHeaders(headers)}`);
     const response = await request(url, {
       headers,
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     const body = await readSnippet(response, options.timeoutMs, options.timers ?? systemTimers);
-    logger.debug(`← ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}`);
+    if (debugShown(logger)) {
+      logger.debug(`← ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}`);
+    }
 
     const rawLocation = response.headers.location;
     const location =

@@ -12,7 +12,7 @@ import {
 } from '../http/http-request';
 import { namedUser } from '../protocol/named-user';
 import { describeHeaders, redactUrl } from '../protocol/redact';
-import type { Logger } from '../context';
+import { debugShown, type Logger } from '../context';
 
 export interface VerificationResult {
   /** The proxy still bounces the request: the credential is not good. */
@@ -33,13 +33,14 @@ export async function verifyCredential(
 ): Promise<VerificationResult> {
   const healthUrl = resolveEndpointUrl(endpoint, '/api/health');
   const requestHeaders: OutgoingHeaders = { accept: 'application/json', ...headers };
-  options.logger.debug(`verify: GET ${redactUrl(healthUrl)}\n${describeHeaders(requestHeaders)}`);
+  const debug = debugShown(options.logger);
+  if (debug) options.logger.debug(`verify: GET ${redactUrl(healthUrl)}\n${describeHeaders(requestHeaders)}`);
   const response = await (options.request ?? systemHttpClient.request)(healthUrl, {
     headers: requestHeaders,
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   });
   const body = await readResponseText(response, 64 * 1024);
-  options.logger.debug(`verify: ${response.status}\n${describeHeaders(response.headers)}`);
+  if (debug) options.logger.debug(`verify: ${response.status}\n${describeHeaders(response.headers)}`);
   const setCookies = response.headers['set-cookie'] ?? [];
   const signal = classifyAuthProxyResponse({
     endpoint,

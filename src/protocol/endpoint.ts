@@ -14,12 +14,22 @@ export interface ParsedEndpoint {
   basic?: BasicCredentials;
 }
 
+/**
+ * Whether `text` starts with a URL scheme and `//` (`https://`, `git+ssh://`): what the endpoint, a path or
+ * a proxy variable is tested for before a default scheme is put in front. Letters are matched as both
+ * cases rather than with the `i` flag: the first case-insensitive regular expression in a process costs
+ * ~0.2 ms of case-folding set-up, and every command tests its endpoint.
+ */
+export function hasUrlScheme(text: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text);
+}
+
 /** Parses what the user typed after -e. Accepts a bare host ("api.example.com:8443") as https. */
 export function parseEndpoint(input: string): ParsedEndpoint {
   const trimmed = input.trim();
   if (trimmed === '')
     throw new UsageError('the endpoint is empty', { hint: 'pass -e https://api.example.com' });
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  const withScheme = hasUrlScheme(trimmed) ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -59,7 +69,7 @@ export function parseEndpoint(input: string): ParsedEndpoint {
  */
 export function resolveEndpointUrl(endpoint: string, pathOrUrl: string): URL {
   const base = new URL(endpoint);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(pathOrUrl)) {
+  if (hasUrlScheme(pathOrUrl)) {
     const target = new URL(pathOrUrl);
     if (target.origin !== base.origin) {
       throw new UsageError(`${target.origin} is not the endpoint's origin (${base.origin})`, {

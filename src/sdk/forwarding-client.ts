@@ -10,7 +10,7 @@ import {
   type OutgoingHeaders,
 } from '../http/http-request';
 import { describeHeaders, redactUrl } from '../protocol/redact';
-import { silentLogger, type AppContext } from '../context';
+import { debugShown, silentLogger, type AppContext } from '../context';
 import { SessionExpiredError, TokenRejectedError } from '../errors';
 import { saveSetCookies } from '../http/save-set-cookies';
 import { checkUpstreamSession } from '../http/session-check';
@@ -79,6 +79,8 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
   const http = deps.http ?? systemHttpClient;
   const credential = await resolveCredential(endpoint, store, deps.env);
   logger.debug(`credential for ${endpoint}: ${credential.source}`);
+  // Per request, the debug lines redact the URL and every header: only built when shown.
+  const debug = debugShown(logger);
 
   async function fetchThrough(pathOrUrl: string, init: ClientRequestInit = {}): Promise<ClientResponse> {
     const url = resolveEndpointUrl(endpoint, pathOrUrl);
@@ -86,7 +88,7 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
     if (headers.accept === undefined) headers.accept = 'application/json, */*;q=0.8';
     Object.assign(headers, await credential.headersFor(url));
     const method = (init.method ?? (init.body === undefined ? 'GET' : 'POST')).toUpperCase();
-    logger.debug(`> ${method} ${redactUrl(url)}\n${describeHeaders(headers)}`);
+    if (debug) logger.debug(`> ${method} ${redactUrl(url)}\n${describeHeaders(headers)}`);
     const timeoutMs = init.timeoutMs ?? deps.timeoutMs;
     const { writeBodyTo } = init;
     // With writeBodyTo, a response the session check reads first is held in `inspected` until it passes; so is
@@ -109,7 +111,8 @@ export async function createForwardingClient(deps: ForwardingClientDeps): Promis
       ...(init.signal === undefined ? {} : { signal: init.signal }),
       ...(bodySink === undefined ? {} : { bodySink }),
     });
-    logger.debug(`< ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}`);
+    if (debug)
+      logger.debug(`< ${response.status} ${response.statusText}\n${describeHeaders(response.headers)}`);
 
     if (credential.source === 'cookie-jar') {
       await saveSetCookies(store, { endpoint, url, setCookies: response.headers['set-cookie'], logger });

@@ -24,6 +24,7 @@ import {
   codeCacheFileName,
   decodeCodeCache,
   encodeCodeCache,
+  readStoredCodeCache,
   loadBundleWithCodeCache,
   wrapBundleSource,
   type CodeCacheOptions,
@@ -59,6 +60,48 @@ describe('code cache framing', () => {
     expect(decodeCodeCache(Buffer.concat([stored, Buffer.from([0])]))).toBeUndefined();
     expect(decodeCodeCache(encodeCodeCache(Buffer.alloc(0)))).toBeUndefined();
     expect(decodeCodeCache(stored.subarray(0, 5))).toBeUndefined();
+  });
+
+  describe('readStoredCodeCache (what the loader reads from the file)', () => {
+    // Larger than the compare chunk, so the second copy is compared over several reads.
+    const big = Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 7) & 0xff));
+    const reader =
+      (stored: Buffer, reads: Array<{ position: number; length: number }>) =>
+      (target: Buffer, position: number): number => {
+        // Short reads (at most 3000 bytes) like a pipe or a busy disk may give.
+        const count = stored.copy(target, 0, position, Math.min(position + target.length, position + 3000));
+        reads.push({ position, length: target.length });
+        return count;
+      };
+
+    it('reads one copy into the given buffer and compares the second in chunks, never a second payload-sized buffer', () => {
+      const stored = encodeCodeCache(big);
+      const reads: Array<{ position: number; length: number }> = [];
+      const into = Buffer.alloc(12 + big.length);
+      const payload = readStoredCodeCache(stored.length, reader(stored, reads), into);
+      expect(payload).toEqual(big);
+      expect(payload?.buffer).toBe(into.buffer);
+      const secondCopyReads = reads.filter((read) => read.position >= 12 + big.length);
+      expect(secondCopyReads.length).toBeGreaterThan(1);
+      expect(Math.max(...secondCopyReads.map((read) => read.length))).toBeLessThanOrEqual(16 * 1024);
+    });
+
+    it('refuses a difference in the last chunk of the second copy, a file cut short, and a buffer too small', () => {
+      const stored = encodeCodeCache(big);
+      const changed = Buffer.from(stored);
+      changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 1, changed.length - 1);
+      expect(
+        readStoredCodeCache(changed.length, reader(changed, []), Buffer.alloc(stored.length)),
+      ).toBeUndefined();
+      // The size says two copies, the bytes end early.
+      const short = stored.subarray(0, stored.length - 100);
+      expect(
+        readStoredCodeCache(stored.length, reader(short, []), Buffer.alloc(stored.length)),
+      ).toBeUndefined();
+      expect(
+        readStoredCodeCache(stored.length, reader(stored, []), Buffer.alloc(12 + big.length - 1)),
+      ).toBeUndefined();
+    });
   });
 
   it('names the file after the bundle, its build id, the Node version and the architecture', () => {

@@ -113,6 +113,31 @@ describe('createClient / forwarding client', () => {
     expect(warning).toMatch(/_oauth2_proxy\S*=<redacted>.*the disk is on fire/);
   });
 
+  it('debug lines: built (redacted) for a logger that shows them, never for one with debugEnabled false', async () => {
+    const shown = recordingLogger();
+    const shownClient = await createClient({ endpoint: proxy.url, store, env: {}, logger: shown });
+    await (await shownClient.fetch('/api/whoami?access_token=abc')).text();
+    const request = shown.lines.find((line) => line.startsWith('debug: > GET'));
+    expect(request).toContain('/api/whoami?access_token=redacted');
+    expect(request).not.toContain('abc');
+    expect(request).toMatch(/cookie: _oauth2_proxy\S*=<redacted>/);
+    expect(shown.lines.some((line) => line.startsWith('debug: < 200'))).toBe(true);
+
+    // The CLI without --debug: the per-request lines (a URL and every header redacted) are not even built.
+    const hidden = { ...recordingLogger(), debugEnabled: false };
+    const built: string[] = [];
+    const hiddenClient = await createClient({
+      endpoint: proxy.url,
+      store,
+      env: {},
+      logger: { ...hidden, debug: (message: string) => built.push(message) },
+    });
+    const response = await hiddenClient.fetch('/api/whoami');
+    expect(response.status).toBe(200);
+    await response.text();
+    expect(built.filter((line) => line.startsWith('> ') || line.startsWith('< '))).toEqual([]);
+  });
+
   it('writeBodyTo: no body byte reaches the sink before the rotated session is saved (its lock released)', async () => {
     // A reader that stops at the first byte (or a kill then) must find the jar saved and unlocked.
     let releaseSave = (): void => undefined;

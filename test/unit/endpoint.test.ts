@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseEndpoint, resolveEndpointUrl } from '../../src/protocol/endpoint';
+import { hasUrlScheme, parseEndpoint, resolveEndpointUrl } from '../../src/protocol/endpoint';
 import { UsageError } from '../../src/errors';
 
 describe('parseEndpoint', () => {
@@ -134,5 +134,28 @@ describe('resolveEndpointUrl', () => {
     expect(() => resolveEndpointUrl('https://api.example.com', 'http://api.example.com/x')).toThrow(
       UsageError,
     );
+  });
+});
+
+describe('hasUrlScheme', () => {
+  it('answers as the case-insensitive pattern it replaced, for any text (non-ASCII letters included)', () => {
+    const reference = (text: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+    // Scheme-like prefixes built from the characters that matter, plus letters whose case maps to ASCII
+    // (long s, Kelvin sign, dotless i) and arbitrary text after them.
+    const schemeChar = fc.constantFrom(...'aZz09+.-:/\u017f\u212a\u0131\u0130_ \u00e9'.split(''));
+    const text = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'grapheme' }),
+      fc
+        .tuple(fc.array(schemeChar, { maxLength: 12 }), fc.string())
+        .map(([head, tail]) => head.join('') + tail),
+    );
+    fc.assert(
+      fc.property(text, (candidate) => hasUrlScheme(candidate) === reference(candidate)),
+      { numRuns: 5000 },
+    );
+    expect(
+      ['HTTPS://x', 'git+ssh://x', 'a://', '\u017f://x', '\u212a://x', '1a://x', 'http:/x'].map(hasUrlScheme),
+    ).toEqual([true, true, true, false, false, false, false]);
   });
 });
