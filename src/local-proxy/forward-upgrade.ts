@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import { toIncomingHeaders } from '../http/incoming-headers';
+import { debugShown } from '../context';
 import { redactUrl } from '../protocol/redact';
 import { sendAnswerOnSocket, sessionExpiredAnswer, upstreamFailureAnswer } from './proxy-answers';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './proxy-headers';
@@ -37,7 +38,8 @@ export async function forwardUpgrade(
     credential,
   });
   const protocol = req.headers.upgrade ?? 'websocket';
-  runtime.logger.debug(`> ${req.method ?? 'GET'} ${redactUrl(target.url)} (upgrade)`);
+  if (debugShown(runtime.logger))
+    runtime.logger.debug(`> ${req.method ?? 'GET'} ${redactUrl(target.url)} (upgrade)`);
 
   const exchange = new UpgradeExchange(runtime, req, socket, head, target, protocol, track);
   socket.on('close', () => exchange.clientClosed());
@@ -97,6 +99,11 @@ class UpgradeExchange implements DispatchHandler {
       if (this.head.length > 0) upstreamSocket.write(this.head);
       upstreamSocket.pipe(socket);
       socket.pipe(upstreamSocket);
+      // The tunnel's bytes count for the young-generation sweep like bodies do (a WebSocket carrying a large
+      // transfer reads as many socket buffers as a download).
+      const count = (chunk: Buffer): void => runtime.countBodyBytes(chunk.length);
+      upstreamSocket.on('data', count);
+      socket.on('data', count);
     });
   }
 

@@ -6,11 +6,13 @@
  * what the data path allocates is given back as it goes: the young-generation sweep the CLI passes the
  * proxy (src/cli/young-generation-sweep.ts) frees the socket reads' buffers every 4 MiB, and undici's
  * parser stays on V8's baseline compiler (start-local-proxy.ts). Without both it grew by 41–48 MB (down
- * and up; with only one of them 34–38 MB down), with them by ~9 MB. Each direction has a proxy process of
- * its own, so each peak is its own. Not a timing test.
+ * and up; with only one of them 34–38 MB down), with them by ~9 MB. The same holds for 1 GiB down an
+ * upgraded connection (a WebSocket tunnel): ~37 MB before its bytes counted for the sweep, ~9 MB since.
+ * Each test has a proxy process of its own, so each peak is its own. Not a timing test.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as path from 'node:path';
 import { GIB_STREAM_TEST_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
 import { FileCredentialStore } from '../../src/store/file-credential-store';
@@ -46,6 +48,13 @@ describe('cookie-bridge proxy: 1 GiB each way with a slow side, memory bounded',
           () => res.destroy(),
         );
       } else res.end('{}');
+    });
+    // An upgrade (a WebSocket, as far as the proxy can tell) whose first message is 1 GiB long.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      seenCookies.push(req.headers.cookie);
+      socket.on('error', () => socket.destroy());
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      void writeBytes(socket, GIB).catch(() => socket.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -103,6 +112,31 @@ describe('cookie-bridge proxy: 1 GiB each way with a slow side, memory bounded',
       expect(JSON.parse(answer)).toEqual({ received: GIB });
       const growth = procStatusKb(pid, 'VmHWM') - baseline;
       expect(seenCookies).toEqual([`session=${SESSION}`, `session=${SESSION}`]);
+      expect(growth).toBeLessThan(RSS_GROWTH_LIMIT_KB);
+    },
+    GIB_STREAM_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'streams every byte of an upgraded connection (a WebSocket) down to a slow reader, keeping none of it',
+    async () => {
+      const { url, pid, baseline } = await startWarmProxy();
+
+      const tunnel = await new Promise<{ socket: Duplex; head: Buffer }>((resolve, reject) => {
+        const req = request(`${url}/socket`, {
+          agent: false,
+          headers: { connection: 'Upgrade', upgrade: 'websocket' },
+        });
+        req.on('error', reject);
+        req.on('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+        req.on('upgrade', (_res, socket: Duplex, head: Buffer) => resolve({ socket, head }));
+        req.end();
+      });
+      // What came with the 101 (the head) counts, then the rest read slowly.
+      expect(tunnel.head.length + (await readSlowly(tunnel.socket, SLOW))).toBe(GIB);
+      const growth = procStatusKb(pid, 'VmHWM') - baseline;
+      expect(seenCookies).toEqual([`session=${SESSION}`, `session=${SESSION}`]);
+      // Before the tunnel's bytes counted for the sweep it grew by ~37 MB; now ~9 MB.
       expect(growth).toBeLessThan(RSS_GROWTH_LIMIT_KB);
     },
     GIB_STREAM_TEST_TIMEOUT_MS,

@@ -5,8 +5,9 @@
  * Counted as V8 reports them: forced minor collections (perf_hooks 'gc' entries) in this process while
  * 32 MiB stream through a proxy running in it. Memory itself: test/e2e/proxy-bounded-memory.test.ts.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex, Writable } from 'node:stream';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { HTTP_REQUEST_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
@@ -74,6 +75,27 @@ async function send(
   return { res, body: length > 1024 ? String(length) : body };
 }
 
+/** Asks `url` to upgrade (as a WebSocket client would); resolves the tunnel and what came with the 101. */
+function upgrade(url: string): Promise<{ socket: Duplex; head: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { connection: 'Upgrade', upgrade: 'websocket' } });
+    req.on('error', reject);
+    req.on('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+    req.on('upgrade', (_res, socket: Duplex, head: Buffer) => resolve({ socket, head }));
+    req.end();
+  });
+}
+
+/** Writes `size` bytes to `out` with back-pressure, without ending it (writeBytes ends its stream). */
+async function writeAll(out: Writable, size: number): Promise<void> {
+  const block = Buffer.alloc(1024 * 1024, 'tunnel ');
+  for (let left = size; left > 0; left -= block.length) {
+    if (!out.write(left >= block.length ? block : block.subarray(0, left))) {
+      await new Promise((resolve) => out.once('drain', resolve));
+    }
+  }
+}
+
 /**
  * The command's CLI context: the fake one, whose setV8Flags records each change and makes only --expose-gc
  * (the jest worker keeps its WebAssembly tiers).
@@ -114,6 +136,21 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
         req.on('data', (chunk: Buffer) => (received += chunk.length));
         req.on('end', () => res.end(JSON.stringify({ received })));
       }
+    });
+    // An upgraded connection: 32 MiB down, then it reads 32 MiB up and closes.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      if (req.headers.cookie !== `session=${SESSION}`) {
+        socket.destroy();
+        return;
+      }
+      socket.on('error', () => socket.destroy());
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received >= BODY_BYTES) socket.end();
+      });
+      void writeAll(socket, BODY_BYTES).catch(() => socket.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -176,6 +213,48 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
       await running;
     }
     expect(flags).toEqual(['--liftoff-only', '--expose-gc']);
+  });
+
+  it('`proxy` counts an upgraded connection’s bytes (a WebSocket) for the sweep, down and up', async () => {
+    const flags: string[] = [];
+    const cli = cliContext(ctx, flags);
+    let stop: (signal: NodeJS.Signals) => void = () => undefined;
+    const stopped = new Promise<NodeJS.Signals>((resolve) => (stop = resolve));
+    const running = proxyCommand(cli, { endpoint: upstream }, () => stopped);
+    const url = await pollUntil(
+      'the proxy URL on stdout',
+      HTTP_REQUEST_TIMEOUT_MS,
+      async () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(cli.stdout.text)?.[1],
+    );
+    let tunnel: Duplex | undefined;
+    try {
+      const { socket, head } = await upgrade(`${url}/socket`);
+      tunnel = socket;
+      let down = head.length;
+      const downDone = new Promise<void>((resolve) =>
+        socket.on('data', (chunk: Buffer) => {
+          down += chunk.length;
+          if (down >= BODY_BYTES) resolve();
+        }),
+      );
+      await downDone;
+      expect(down).toBe(BODY_BYTES);
+      const sweptDown = await gcs.settled();
+      expect(sweptDown).toBeGreaterThanOrEqual(FEWEST_SWEEPS);
+      expect(sweptDown).toBeLessThanOrEqual(MOST_SWEEPS);
+      // Up: the upstream closes once all 32 MiB came through.
+      const closed = new Promise((resolve) => socket.once('end', resolve));
+      await writeAll(socket, BODY_BYTES);
+      await closed;
+      const sweptUp = (await gcs.settled()) - sweptDown - 1;
+      expect(sweptUp).toBeGreaterThanOrEqual(FEWEST_SWEEPS);
+      expect(sweptUp).toBeLessThanOrEqual(MOST_SWEEPS);
+    } finally {
+      // A tunnel left open would hold the proxy's stop.
+      tunnel?.destroy();
+      stop('SIGTERM');
+      await running;
+    }
   });
 
   it('`exec` passes the sweep to the proxy its command talks to', async () => {
