@@ -99,8 +99,11 @@ export function encodeCodeCache(payload: Buffer): Buffer {
   return Buffer.concat([MAGIC, length, payload, payload]);
 }
 
-/** Reads up to `target.length` bytes of the stored cache from `position`; returns how many it read (0: end). */
-export type ReadStoredBytes = (target: Buffer, position: number) => number;
+/**
+ * Reads up to `length` bytes of the stored cache at `position` into `target` at `offset`; returns how many it
+ * read (0: the end). fs.readSync's shape, so the file is read without a Buffer view per call.
+ */
+export type ReadStoredBytes = (target: Buffer, offset: number, length: number, position: number) => number;
 
 /**
  * How much of the second copy is compared per read. The first copy is read into the caller's buffer (V8 needs
@@ -109,11 +112,16 @@ export type ReadStoredBytes = (target: Buffer, position: number) => number;
  */
 const COMPARE_CHUNK_BYTES = 16 * 1024;
 
-/** Fills `target` from `position`; false when the stored bytes end first. */
-function readFully(read: ReadStoredBytes, target: Buffer, position: number): boolean {
-  let filled = 0;
-  while (filled < target.length) {
-    const count = read(target.subarray(filled), position + filled);
+/** Fills `target` from `offset` to `end` with the stored bytes from `position`; false when they end first. */
+function readFully(
+  read: ReadStoredBytes,
+  target: Buffer,
+  offset: number,
+  end: number,
+  position: number,
+): boolean {
+  for (let filled = offset; filled < end; ) {
+    const count = read(target, filled, end - filled, position + filled - offset);
     if (count === 0) return false;
     filled += count;
   }
@@ -126,28 +134,31 @@ function readFully(read: ReadStoredBytes, target: Buffer, position: number): boo
  */
 export function readStoredCodeCache(size: number, read: ReadStoredBytes, into: Buffer): Buffer | undefined {
   if (size < HEADER_BYTES || into.length < HEADER_BYTES) return undefined;
-  const header = into.subarray(0, HEADER_BYTES);
-  if (!readFully(read, header, 0) || !header.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  const length = header.readUInt32LE(MAGIC.length);
-  if (length === 0 || size !== HEADER_BYTES + 2 * length || into.length < HEADER_BYTES + length) {
+  if (
+    !readFully(read, into, 0, HEADER_BYTES, 0) ||
+    into.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0
+  ) {
     return undefined;
   }
-  const first = into.subarray(HEADER_BYTES, HEADER_BYTES + length);
-  if (!readFully(read, first, HEADER_BYTES)) return undefined;
+  const length = into.readUInt32LE(MAGIC.length);
+  const end = HEADER_BYTES + length;
+  if (length === 0 || size !== HEADER_BYTES + 2 * length || into.length < end) return undefined;
+  if (!readFully(read, into, HEADER_BYTES, end, HEADER_BYTES)) return undefined;
   const chunk = Buffer.allocUnsafe(Math.min(COMPARE_CHUNK_BYTES, length));
   for (let offset = 0; offset < length; offset += chunk.length) {
-    const part = chunk.subarray(0, Math.min(chunk.length, length - offset));
-    if (!readFully(read, part, HEADER_BYTES + length + offset)) return undefined;
-    if (!part.equals(first.subarray(offset, offset + part.length))) return undefined;
+    const count = Math.min(chunk.length, length - offset);
+    if (!readFully(read, chunk, 0, count, end + offset)) return undefined;
+    const at = HEADER_BYTES + offset;
+    if (into.compare(chunk, 0, count, at, at + count) !== 0) return undefined;
   }
-  return first;
+  return into.subarray(HEADER_BYTES, end);
 }
 
 /** The payload of a stored cache held in memory (readStoredCodeCache over a buffer). */
 export function decodeCodeCache(stored: Buffer): Buffer | undefined {
   return readStoredCodeCache(
     stored.length,
-    (target, position) => stored.copy(target, 0, position, position + target.length),
+    (target, offset, length, position) => stored.copy(target, offset, position, position + length),
     Buffer.allocUnsafe(stored.length),
   );
 }
@@ -204,8 +215,8 @@ function readInto(fd: number, buffer: Buffer): number {
 /** A ReadStoredBytes over an open file. */
 const readFromFile =
   (fd: number): ReadStoredBytes =>
-  (target, position) =>
-    readSync(fd, target, 0, target.length, position);
+  (target, offset, length, position) =>
+    readSync(fd, target, offset, length, position);
 
 /** Writes `data` as `file` (0600) in `directory` (made 0700), atomically; removes other builds' caches. */
 function writeCodeCache(directory: string, file: string, data: Buffer, uid: number): boolean {

@@ -66,24 +66,24 @@ describe('code cache framing', () => {
     // Larger than the compare chunk, so the second copy is compared over several reads.
     const big = Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 7) & 0xff));
     const reader =
-      (stored: Buffer, reads: Array<{ position: number; length: number }>) =>
-      (target: Buffer, position: number): number => {
+      (stored: Buffer, reads: Array<{ position: number; bufferBytes: number }>) =>
+      (target: Buffer, offset: number, length: number, position: number): number => {
         // Short reads (at most 3000 bytes) like a pipe or a busy disk may give.
-        const count = stored.copy(target, 0, position, Math.min(position + target.length, position + 3000));
-        reads.push({ position, length: target.length });
+        const count = stored.copy(target, offset, position, position + Math.min(length, 3000));
+        reads.push({ position, bufferBytes: target.length });
         return count;
       };
 
     it('reads one copy into the given buffer and compares the second in chunks, never a second payload-sized buffer', () => {
       const stored = encodeCodeCache(big);
-      const reads: Array<{ position: number; length: number }> = [];
+      const reads: Array<{ position: number; bufferBytes: number }> = [];
       const into = Buffer.alloc(12 + big.length);
       const payload = readStoredCodeCache(stored.length, reader(stored, reads), into);
       expect(payload).toEqual(big);
       expect(payload?.buffer).toBe(into.buffer);
       const secondCopyReads = reads.filter((read) => read.position >= 12 + big.length);
       expect(secondCopyReads.length).toBeGreaterThan(1);
-      expect(Math.max(...secondCopyReads.map((read) => read.length))).toBeLessThanOrEqual(16 * 1024);
+      expect(Math.max(...secondCopyReads.map((read) => read.bufferBytes))).toBeLessThanOrEqual(16 * 1024);
     });
 
     it('refuses a difference in the last chunk of the second copy, a file cut short, and a buffer too small', () => {
