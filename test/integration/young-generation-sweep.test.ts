@@ -75,6 +75,31 @@ async function send(
   return { res, body: length > 1024 ? String(length) : body };
 }
 
+/** What 32 MiB streamed with the sweep must have forced: one collection per 4 MiB. */
+function expectOneSweepPer4MiB(sweeps: number): void {
+  expect(sweeps).toBeGreaterThanOrEqual(FEWEST_SWEEPS);
+  expect(sweeps).toBeLessThanOrEqual(MOST_SWEEPS);
+}
+
+/** `proxy` on `upstream`, running in this process; its URL (once printed) and a stop that waits for it. */
+async function startProxyCommand(cli: CliContext & { stdout: { text: string } }, upstream: string) {
+  let signal: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopped = new Promise<NodeJS.Signals>((resolve) => (signal = resolve));
+  const running = proxyCommand(cli, { endpoint: upstream }, () => stopped);
+  const url = await pollUntil(
+    'the proxy URL on stdout',
+    HTTP_REQUEST_TIMEOUT_MS,
+    async () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(cli.stdout.text)?.[1],
+  );
+  return {
+    url,
+    stop: async (): Promise<void> => {
+      signal('SIGTERM');
+      await running;
+    },
+  };
+}
+
 /** Asks `url` to upgrade (as a WebSocket client would); resolves the tunnel and what came with the 101. */
 function upgrade(url: string): Promise<{ socket: Duplex; head: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -187,45 +212,26 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
 
   it('`proxy` passes the sweep: a collection every 4 MiB down and up', async () => {
     const flags: string[] = [];
-    const cli = cliContext(ctx, flags);
-    let stop: (signal: NodeJS.Signals) => void = () => undefined;
-    const stopped = new Promise<NodeJS.Signals>((resolve) => (stop = resolve));
-    const running = proxyCommand(cli, { endpoint: upstream }, () => stopped);
-    const url = await pollUntil(
-      'the proxy URL on stdout',
-      HTTP_REQUEST_TIMEOUT_MS,
-      async () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(cli.stdout.text)?.[1],
-    );
+    const { url, stop } = await startProxyCommand(cliContext(ctx, flags), upstream);
     try {
       expect((await send(`${url}/big`, 'GET')).body).toBe(String(BODY_BYTES));
       const down = await gcs.settled();
-      expect(down).toBeGreaterThanOrEqual(FEWEST_SWEEPS);
-      expect(down).toBeLessThanOrEqual(MOST_SWEEPS);
+      expectOneSweepPer4MiB(down);
       expect(JSON.parse((await send(`${url}/upload`, 'PUT', BODY_BYTES)).body)).toEqual({
         received: BODY_BYTES,
       });
       // settled() counts its own marker out, but not the earlier one.
       const up = (await gcs.settled()) - down - 1;
-      expect(up).toBeGreaterThanOrEqual(FEWEST_SWEEPS);
-      expect(up).toBeLessThanOrEqual(MOST_SWEEPS);
+      expectOneSweepPer4MiB(up);
     } finally {
-      stop('SIGTERM');
-      await running;
+      await stop();
     }
     expect(flags).toEqual(['--liftoff-only', '--expose-gc']);
   });
 
   it('`proxy` counts an upgraded connection’s bytes (a WebSocket) for the sweep, down and up', async () => {
     const flags: string[] = [];
-    const cli = cliContext(ctx, flags);
-    let stop: (signal: NodeJS.Signals) => void = () => undefined;
-    const stopped = new Promise<NodeJS.Signals>((resolve) => (stop = resolve));
-    const running = proxyCommand(cli, { endpoint: upstream }, () => stopped);
-    const url = await pollUntil(
-      'the proxy URL on stdout',
-      HTTP_REQUEST_TIMEOUT_MS,
-      async () => /^(http:\/\/127\.0\.0\.1:\d+)\n/.exec(cli.stdout.text)?.[1],
-    );
+    const { url, stop } = await startProxyCommand(cliContext(ctx, flags), upstream);
     let tunnel: Duplex | undefined;
     try {
       const { socket, head } = await upgrade(`${url}/socket`);
@@ -240,20 +246,17 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
       await downDone;
       expect(down).toBe(BODY_BYTES);
       const sweptDown = await gcs.settled();
-      expect(sweptDown).toBeGreaterThanOrEqual(FEWEST_SWEEPS);
-      expect(sweptDown).toBeLessThanOrEqual(MOST_SWEEPS);
+      expectOneSweepPer4MiB(sweptDown);
       // Up: the upstream closes once all 32 MiB came through.
       const closed = new Promise((resolve) => socket.once('end', resolve));
       await writeAll(socket, BODY_BYTES);
       await closed;
       const sweptUp = (await gcs.settled()) - sweptDown - 1;
-      expect(sweptUp).toBeGreaterThanOrEqual(FEWEST_SWEEPS);
-      expect(sweptUp).toBeLessThanOrEqual(MOST_SWEEPS);
+      expectOneSweepPer4MiB(sweptUp);
     } finally {
       // A tunnel left open would hold the proxy's stop.
       tunnel?.destroy();
-      stop('SIGTERM');
-      await running;
+      await stop();
     }
   });
 
@@ -268,8 +271,7 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
     const code = await execCommand(cli, [process.execPath, '-e', script], { endpoint: upstream });
     expect(code).toBe(0);
     const sweeps = await gcs.settled();
-    expect(sweeps).toBeGreaterThanOrEqual(FEWEST_SWEEPS);
-    expect(sweeps).toBeLessThanOrEqual(MOST_SWEEPS);
+    expectOneSweepPer4MiB(sweeps);
     expect(flags).toEqual(['--liftoff-only', '--expose-gc']);
   });
 });
