@@ -100,10 +100,15 @@ export function encodeCodeCache(payload: Buffer): Buffer {
 }
 
 /**
- * Reads up to `length` bytes of the stored cache at `position` into `target` at `offset`; returns how many it
- * read (0: the end). fs.readSync's shape, so the file is read without a Buffer view per call.
+ * Reads up to `length` bytes at `position` into `target` at `offset`; returns how many it read (0: the end).
+ * fs.readSync's shape, so a file is read without a Buffer view per call.
  */
 export type ReadStoredBytes = (target: Buffer, offset: number, length: number, position: number) => number;
+
+/** The bytes of a stored cache of `storedSize` that its header and first copy take (what the loader reads). */
+function headerAndOneCopyBytes(storedSize: number): number {
+  return Math.ceil((storedSize + HEADER_BYTES) / 2);
+}
 
 /**
  * How much of the second copy is compared per read. The first copy is read into the caller's buffer (V8 needs
@@ -112,20 +117,24 @@ export type ReadStoredBytes = (target: Buffer, offset: number, length: number, p
  */
 const COMPARE_CHUNK_BYTES = 16 * 1024;
 
-/** Fills `target` from `offset` to `end` with the stored bytes from `position`; false when they end first. */
-function readFully(
+/**
+ * Reads into `target` from `offset` towards `end` the bytes from `position` on, until `end` or the end of what
+ * `read` reads; returns the offset reached (`end` when nothing was missing).
+ */
+function readUpTo(
   read: ReadStoredBytes,
   target: Buffer,
   offset: number,
   end: number,
   position: number,
-): boolean {
-  for (let filled = offset; filled < end; ) {
+): number {
+  let filled = offset;
+  while (filled < end) {
     const count = read(target, filled, end - filled, position + filled - offset);
-    if (count === 0) return false;
+    if (count === 0) break;
     filled += count;
   }
-  return true;
+  return filled;
 }
 
 /**
@@ -135,7 +144,7 @@ function readFully(
 export function readStoredCodeCache(size: number, read: ReadStoredBytes, into: Buffer): Buffer | undefined {
   if (size < HEADER_BYTES || into.length < HEADER_BYTES) return undefined;
   if (
-    !readFully(read, into, 0, HEADER_BYTES, 0) ||
+    readUpTo(read, into, 0, HEADER_BYTES, 0) !== HEADER_BYTES ||
     into.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0
   ) {
     return undefined;
@@ -143,11 +152,11 @@ export function readStoredCodeCache(size: number, read: ReadStoredBytes, into: B
   const length = into.readUInt32LE(MAGIC.length);
   const end = HEADER_BYTES + length;
   if (length === 0 || size !== HEADER_BYTES + 2 * length || into.length < end) return undefined;
-  if (!readFully(read, into, HEADER_BYTES, end, HEADER_BYTES)) return undefined;
+  if (readUpTo(read, into, HEADER_BYTES, end, HEADER_BYTES) !== end) return undefined;
   const chunk = Buffer.allocUnsafe(Math.min(COMPARE_CHUNK_BYTES, length));
   for (let offset = 0; offset < length; offset += chunk.length) {
     const count = Math.min(chunk.length, length - offset);
-    if (!readFully(read, chunk, 0, count, end + offset)) return undefined;
+    if (readUpTo(read, chunk, 0, count, end + offset) !== count) return undefined;
     const at = HEADER_BYTES + offset;
     if (into.compare(chunk, 0, count, at, at + count) !== 0) return undefined;
   }
@@ -159,7 +168,7 @@ export function decodeCodeCache(stored: Buffer): Buffer | undefined {
   return readStoredCodeCache(
     stored.length,
     (target, offset, length, position) => stored.copy(target, offset, position, position + length),
-    Buffer.allocUnsafe(stored.length),
+    Buffer.allocUnsafe(headerAndOneCopyBytes(stored.length)),
   );
 }
 
@@ -199,17 +208,6 @@ function openCodeCache(directory: string, file: string, uid: number): OpenedCach
     closeSync(fd);
     return { state: 'corrupt' };
   }
-}
-
-/** Reads `fd` from its start into `buffer` (at most buffer.length bytes); returns how many bytes it read. */
-function readInto(fd: number, buffer: Buffer): number {
-  let filled = 0;
-  while (filled < buffer.length) {
-    const read = readSync(fd, buffer, filled, buffer.length - filled, filled);
-    if (read === 0) break;
-    filled += read;
-  }
-  return filled;
 }
 
 /** A ReadStoredBytes over an open file. */
@@ -301,10 +299,9 @@ export function loadBundleWithCodeCache(bundleFile: string, options: CodeCacheOp
   try {
     sourceFd = openSync(bundleFile, 'r');
     const sourceSize = fstatSync(sourceFd).size;
-    // The header and one copy of the payload (the file holds two).
-    const cacheBytes = 'fd' in cache ? Math.ceil((cache.size + HEADER_BYTES) / 2) : 0;
+    const cacheBytes = 'fd' in cache ? headerAndOneCopyBytes(cache.size) : 0;
     const buffer = Buffer.allocUnsafe(Math.max(sourceSize, cacheBytes));
-    source = buffer.toString('utf8', 0, readInto(sourceFd, buffer.subarray(0, sourceSize)));
+    source = buffer.toString('utf8', 0, readUpTo(readFromFile(sourceFd), buffer, 0, sourceSize, 0));
     if ('fd' in cache) {
       try {
         payload = readStoredCodeCache(cache.size, readFromFile(cache.fd), buffer.subarray(0, cacheBytes));

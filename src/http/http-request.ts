@@ -491,7 +491,10 @@ function streamToSink(
  * that took ~1.5 ms of a short command's start for a 1 KB body. It settles as `for await` would: with the
  * stream's error, or ERR_STREAM_PREMATURE_CLOSE when it closes without ending.
  */
-export function readResponseBody(response: HttpResponse, limitBytes = 1024 * 1024): Promise<Buffer> {
+export function readResponseBody(
+  response: Pick<HttpResponse, 'body'>,
+  limitBytes = 1024 * 1024,
+): Promise<Buffer> {
   const body = response.body;
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CredentialStore } from '../store/credential-types';
 import { resolveEndpointUrl } from '../protocol/endpoint';
 import {
+  readResponseBody,
   systemHttpClient,
   type HttpClient,
   type HttpResponseHead,
@@ -173,11 +174,8 @@ function toClientResponse(
   headers: IncomingHttpHeaders,
   body: Readable,
 ): ClientResponse {
-  const buffer = async (): Promise<Buffer> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of body as AsyncIterable<Buffer>) chunks.push(chunk);
-    return Buffer.concat(chunks);
-  };
+  // The whole body, however long (the caller asked for it in memory).
+  const buffer = (): Promise<Buffer> => readResponseBody({ body }, Infinity);
   return {
     url,
     status,

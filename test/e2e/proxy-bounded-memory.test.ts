@@ -10,14 +10,21 @@
  * upgraded connection (a WebSocket tunnel): ~37 MB before its bytes counted for the sweep, ~9 MB since.
  * Each test has a proxy process of its own, so each peak is its own. Not a timing test.
  */
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as path from 'node:path';
 import { GIB_STREAM_TEST_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
 import { FileCredentialStore } from '../../src/store/file-credential-store';
 import { cliEnv, makeTempHome, startCli, type RunningCli } from '../kit/cli-runner';
-import { procStatusKb, readSlowly, sendRequest, writeBytes } from '../kit/slow-reader';
+import {
+  acceptUpgrade,
+  procStatusKb,
+  readSlowly,
+  sendRequest,
+  sendUpgrade,
+  writeBytes,
+} from '../kit/slow-reader';
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -52,8 +59,7 @@ describe('cookie-bridge proxy: 1 GiB each way with a slow side, memory bounded',
     // An upgrade (a WebSocket, as far as the proxy can tell) whose first message is 1 GiB long.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
       seenCookies.push(req.headers.cookie);
-      socket.on('error', () => socket.destroy());
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      acceptUpgrade(socket);
       void writeBytes(socket, GIB).catch(() => socket.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -122,16 +128,7 @@ describe('cookie-bridge proxy: 1 GiB each way with a slow side, memory bounded',
     async () => {
       const { url, pid, baseline } = await startWarmProxy();
 
-      const tunnel = await new Promise<{ socket: Duplex; head: Buffer }>((resolve, reject) => {
-        const req = request(`${url}/socket`, {
-          agent: false,
-          headers: { connection: 'Upgrade', upgrade: 'websocket' },
-        });
-        req.on('error', reject);
-        req.on('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
-        req.on('upgrade', (_res, socket: Duplex, head: Buffer) => resolve({ socket, head }));
-        req.end();
-      });
+      const tunnel = await sendUpgrade(`${url}/socket`);
       // What came with the 101 (the head) counts, then the rest read slowly.
       expect(tunnel.head.length + (await readSlowly(tunnel.socket, SLOW))).toBe(GIB);
       const growth = procStatusKb(pid, 'VmHWM') - baseline;

@@ -5,9 +5,9 @@
  * Counted as V8 reports them: forced minor collections (perf_hooks 'gc' entries) in this process while
  * 32 MiB stream through a proxy running in it. Memory itself: test/e2e/proxy-bounded-memory.test.ts.
  */
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex, Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { runInNewContext } from 'node:vm';
 import { HTTP_REQUEST_TIMEOUT_MS } from '../../fixtures/real-components/budgets';
@@ -20,7 +20,7 @@ import { createTlsTrust } from '../../src/http/tls-options';
 import { createLocalForwardingProxy } from '../../src/local-proxy/local-forwarding-proxy';
 import { fakeContext, type FakeContext } from '../kit/fake-context';
 import { pollUntil } from '../kit/poll-until';
-import { sendRequest, writeBytes } from '../kit/slow-reader';
+import { acceptUpgrade, sendRequest, sendUpgrade, writeBytes } from '../kit/slow-reader';
 
 const MIB = 1024 ** 2;
 const BODY_BYTES = 32 * MIB;
@@ -100,27 +100,6 @@ async function startProxyCommand(cli: CliContext & { stdout: { text: string } },
   };
 }
 
-/** Asks `url` to upgrade (as a WebSocket client would); resolves the tunnel and what came with the 101. */
-function upgrade(url: string): Promise<{ socket: Duplex; head: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: { connection: 'Upgrade', upgrade: 'websocket' } });
-    req.on('error', reject);
-    req.on('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
-    req.on('upgrade', (_res, socket: Duplex, head: Buffer) => resolve({ socket, head }));
-    req.end();
-  });
-}
-
-/** Writes `size` bytes to `out` with back-pressure, without ending it (writeBytes ends its stream). */
-async function writeAll(out: Writable, size: number): Promise<void> {
-  const block = Buffer.alloc(1024 * 1024, 'tunnel ');
-  for (let left = size; left > 0; left -= block.length) {
-    if (!out.write(left >= block.length ? block : block.subarray(0, left))) {
-      await new Promise((resolve) => out.once('drain', resolve));
-    }
-  }
-}
-
 /**
  * The command's CLI context: the fake one, whose setV8Flags records each change and makes only --expose-gc
  * (the jest worker keeps its WebAssembly tiers).
@@ -168,14 +147,13 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
         socket.destroy();
         return;
       }
-      socket.on('error', () => socket.destroy());
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      acceptUpgrade(socket);
       let received = 0;
       socket.on('data', (chunk: Buffer) => {
         received += chunk.length;
         if (received >= BODY_BYTES) socket.end();
       });
-      void writeAll(socket, BODY_BYTES).catch(() => socket.destroy());
+      void writeBytes(socket, BODY_BYTES, { end: false }).catch(() => socket.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -234,7 +212,7 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
     const { url, stop } = await startProxyCommand(cliContext(ctx, flags), upstream);
     let tunnel: Duplex | undefined;
     try {
-      const { socket, head } = await upgrade(`${url}/socket`);
+      const { socket, head } = await sendUpgrade(`${url}/socket`);
       tunnel = socket;
       let down = head.length;
       const downDone = new Promise<void>((resolve) =>
@@ -249,7 +227,7 @@ describe('young-generation sweep: the CLI passes it, the library never collects 
       expectOneSweepPer4MiB(sweptDown);
       // Up: the upstream closes once all 32 MiB came through.
       const closed = new Promise((resolve) => socket.once('end', resolve));
-      await writeAll(socket, BODY_BYTES);
+      await writeBytes(socket, BODY_BYTES, { end: false });
       await closed;
       const sweptUp = (await gcs.settled()) - sweptDown - 1;
       expectOneSweepPer4MiB(sweptUp);
