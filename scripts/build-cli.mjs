@@ -3,7 +3,7 @@
 //                      loads cli-core.js (so the cache covers it, and --version reads a few KB only); on
 //                      Node 20 through its own V8 code cache (src/cli/code-cache.ts), keyed by a hash of
 //                      cli-core.js built into the entry
-//   cli-core.js        our code (src/cli/run-cli.ts and all it can reach) with commander and env-paths
+//   cli-core.js        our code (src/cli/run-cli.ts and all it can reach) with env-paths
 //   vendor/<name>.js   one bundle per heavy dependency, required only by the code that uses it
 //
 // Why: a cold start of `cookie-bridge api info` spent most of its time resolving and reading ~45 files of
@@ -28,12 +28,13 @@ const OUT_DIR = dirname(BIN);
 /**
  * Dependencies bundled on their own (dist/cli/vendor/<name>.js), each required only where the code requires
  * it: undici by the first request, tough-cookie by the first jar read, express and http-proxy-middleware by
- * `serve`, ioredis by `serve` with a Redis relay store. Every other package stays a plain require() of
- * node_modules (`open` is ES modules: import()).
+ * `serve`, ioredis by `serve` with a Redis relay store, commander by a command line that needs it (help,
+ * errors, the long commands: src/cli/plain-command-line.ts parses the plain ones without it). Every other
+ * package stays a plain require() of node_modules (`open` is ES modules: import()).
  */
-const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware', 'ioredis'];
+const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware', 'ioredis', 'commander'];
 /** Small packages the start-up needs anyway: inside the main bundle. */
-const INLINE = new Set(['commander', 'env-paths']);
+const INLINE = new Set(['env-paths']);
 
 /**
  * undici's index loads fetch, WebSocket, EventSource, the cache API and the mocks: about a third of its
@@ -382,11 +383,14 @@ await esbuild.build({
   outfile: CORE,
 });
 // The core is loaded as a script with V8's code cache (src/cli/code-cache.ts): wrapped here, once, so no
-// copy of it is made at start-up. tsc has already built dist/src (npm run build runs it first).
-const { wrapBundleSource } = createRequire(import.meta.url)(
-  join(ROOT, 'dist', 'src', 'cli', 'code-cache.js'),
+// copy of it is made at start-up; its export namespaces are filled when first required, not at every start
+// (src/cli/deferred-export-namespaces.ts). tsc has already built dist/src (npm run build runs it first).
+const requireBuilt = createRequire(import.meta.url);
+const { wrapBundleSource } = requireBuilt(join(ROOT, 'dist', 'src', 'cli', 'code-cache.js'));
+const { deferExportNamespaces } = requireBuilt(
+  join(ROOT, 'dist', 'src', 'cli', 'deferred-export-namespaces.js'),
 );
-writeFileSync(CORE, wrapBundleSource(readFileSync(CORE, 'utf8')));
+writeFileSync(CORE, wrapBundleSource(deferExportNamespaces(readFileSync(CORE, 'utf8'))));
 const coreId = createHash('sha256').update(readFileSync(CORE)).digest('hex').slice(0, 16);
 
 await Promise.all([
@@ -417,3 +421,6 @@ await Promise.all([
 
 // `npx cookie-bridge` and a global install run the file directly; esbuild keeps main.ts's #! line.
 chmodSync(BIN, 0o755);
+// Node reads the package.json nearest to each .js file it loads (for its "type"): without this one, the
+// project's whole package.json, parsed at every start (~20 KB of the young generation).
+writeFileSync(join(OUT_DIR, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);

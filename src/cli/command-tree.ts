@@ -1,4 +1,4 @@
-import type { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { defineApiCookies } from './definitions/api-cookies';
 import { defineApiHeader } from './definitions/api-header';
 import { defineApiInfo } from './definitions/api-info';
@@ -71,6 +71,14 @@ export const COMMAND_TREE: readonly CommandNode[] = [
   { name: 'completion', define: defineCompletion, needsWholeTree: true },
 ];
 
+/** What invokedCommandPath reads of an option: commander's Option, or command-recorder.ts's record of one. */
+export interface OptionFlags {
+  short?: string | undefined;
+  long?: string | undefined;
+  required?: boolean | undefined;
+  optional?: boolean | undefined;
+}
+
 /**
  * The commands a command line runs, root first (`api info -e x` → api, info), when that can be told for sure
  * from its first words: the program's own options (`globalOptions`: run-cli.ts defines them, e.g. --debug,
@@ -81,7 +89,7 @@ export const COMMAND_TREE: readonly CommandNode[] = [
  */
 export function invokedCommandPath(
   args: readonly string[],
-  globalOptions: readonly Option[],
+  globalOptions: readonly OptionFlags[],
 ): CommandNode[] | undefined {
   let index = 0;
   while (index < args.length && args[index]?.startsWith('-') === true) {

@@ -1,7 +1,9 @@
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { EXIT_CODES, ExitCode } from '../errors';
 import type { CliContext, CliHost, GlobalFlags } from './cli-context';
 import { defineCommands, type RunAction } from './command-tree';
+import { defineGlobalOptions } from './definitions/global-options';
+import { parsePlainCommandLine } from './plain-command-line';
 import { reportError } from './report-error';
 
 /* Command modules are required when they run (src/cli/definitions/), so `cookie-bridge api info` does not load
@@ -9,6 +11,12 @@ import { reportError } from './report-error';
 const loadContext = (): typeof import('./cli-context') =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require('./cli-context') as typeof import('./cli-context');
+
+/* commander too, when a command line needs it: help, errors, anything plain-command-line.ts leaves to it. */
+let commander: typeof import('commander') | undefined;
+const loadCommander = (): typeof import('commander') =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (commander ??= require('commander') as typeof import('commander'));
 
 /** Width of the left column of the exit codes' help, the gap included. */
 const EXIT_CODES_LEFT_WIDTH = 33;
@@ -69,7 +77,7 @@ export async function runCli(argv: string[], version = '0.0.0', given: CliHost =
   try {
     return await runProgram(argv, version, state, host);
   } catch (error) {
-    if (error instanceof CommanderError) {
+    if (commander !== undefined && error instanceof commander.CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
       if (error.code === 'commander.help') return ExitCode.Ok;
       return ExitCode.Usage;
@@ -106,6 +114,11 @@ async function runProgram(
       exitCode = (await action(getContext(), ...(args.slice(0, -1) as never[]))) ?? ExitCode.Ok;
     };
 
+  const plain = parsePlainCommandLine(argv.slice(2), run);
+  if (plain !== undefined) {
+    await plain();
+    return exitCode;
+  }
   const program = createProgram(version, host);
   defineCommands(program, run, argv.slice(2));
   await program.parseAsync(argv);
@@ -120,18 +133,14 @@ export function createProgram(
   version: string,
   output: Pick<ResolvedHost, 'stdout' | 'stderr'> = { stdout: process.stdout, stderr: process.stderr },
 ): Command {
+  const program = new (loadCommander().Command)('cookie-bridge')
+    .description(
+      'Use HTTP APIs that sit behind a browser cookie auth proxy (oauth2-proxy, mod_auth_openidc, nginx auth_request)\nfrom the terminal, scripts and Node: sign in once with the browser, then replay the session.',
+    )
+    .version(version, '-V, --version');
   return (
-    new Command('cookie-bridge')
-      .description(
-        'Use HTTP APIs that sit behind a browser cookie auth proxy (oauth2-proxy, mod_auth_openidc, nginx auth_request)\nfrom the terminal, scripts and Node: sign in once with the browser, then replay the session.',
-      )
-      .version(version, '-V, --version')
-      .option('--debug', 'show every step, with secrets redacted')
-      .option(
-        '--cacert <file>',
-        "trust this CA certificate (PEM file) for the endpoint's HTTPS, beside the system's CAs; api login stores it with the endpoint, so later commands need no flag",
-      )
-      // Every command's --help lists --debug and --cacert too (defined once, here).
+    defineGlobalOptions(program)
+      // Every command's --help lists --debug and --cacert too.
       .configureHelp({ showGlobalOptions: true })
       .addHelpText('after', exitCodesHelp)
       .showHelpAfterError('(run with --help for usage)')

@@ -83,7 +83,9 @@ describe('the bundled CLI', () => {
   });
 
   /** Runs the CLI with the recorder preloaded; returns the result and what the process loaded. */
-  async function runRecorded(args: string[]): Promise<{ code: number | null; stdout: string } & Loaded> {
+  async function runRecorded(
+    args: string[],
+  ): Promise<{ code: number | null; stdout: string; stderr: string } & Loaded> {
     const modulesFile = path.join(temp.home, `modules-${args.join('-').replace(/\W+/g, '_')}.json`);
     const result = await runCli(
       args,
@@ -135,19 +137,39 @@ describe('the bundled CLI', () => {
     }
   });
 
-  it('--help runs from the bundle and lists the commands', async () => {
+  it('--help runs from the bundle and lists the commands (commander, a bundle of its own, loaded for it)', async () => {
     const result = await runRecorded(['--help']);
     expect(result.code).toBe(0);
     for (const word of ['api', 'request', 'proxy', 'serve', 'exec', 'completion', 'Exit codes']) {
       expect(result.stdout).toContain(word);
     }
-    expect(ours(result.files)).toEqual([entry, core]);
+    expect(ours(result.files)).toEqual([entry, core, bundle('commander')]);
+  });
+
+  it("a mistyped option is still commander's: its message, the usage hint, exit 2", async () => {
+    const result = await runRecorded(['api', 'info', '--offlin', '-e', api.url]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error: unknown option '--offlin'\n(Did you mean --offline?)");
+    expect(result.stderr).toContain('(run with --help for usage)');
+    expect(ours(result.files)).toEqual([entry, core, bundle('commander')]);
+  });
+
+  it('the core bundle fills its export namespaces on first require (src/cli/deferred-export-namespaces.ts)', () => {
+    const source = readFileSync(path.join(REPO_ROOT, core), 'utf8');
+    expect(source).toMatch(/__deferExport\(errors_exports,\(\)=>\(\{/);
+    expect(source).not.toMatch(/__export\([\w$]+_exports/);
+  });
+
+  it("dist/cli has its own package.json, so Node does not parse the project's at every start", () => {
+    const own = path.join(path.dirname(CLI_PATH), 'package.json');
+    expect(JSON.parse(readFileSync(own, 'utf8'))).toEqual({ type: 'commonjs' });
   });
 
   it('api info --offline reads the stored login without undici, tough-cookie, express, node:http/tls or fs.promises', async () => {
     const result = await runRecorded(['api', 'info', '--offline', '--json', '-e', api.url]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ endpoint: api.url, credential: 'cookie-jar' });
+    // Nor commander: a plain command line is parsed without it (src/cli/plain-command-line.ts).
     expect(ours(result.files)).toEqual([entry, core]);
     expectNoFsPromises(result);
     // node:crypto neither: the endpoint folder's hash is plain JS, certificates are parsed on demand. No
@@ -194,15 +216,17 @@ describe('the bundled CLI', () => {
     const completion = await runRecorded(['completion', 'bash']);
     expect(completion.code).toBe(0);
     expect(completion.stdout).toContain('complete -F');
+    // completion reads the whole commander tree: commander's bundle, then the command's.
     expect(ours(completion.files)).toEqual([
       entry,
       core,
+      bundle('commander'),
       path.join(path.dirname(entry), 'completion-command.js'),
     ]);
     const serveHelp = await runRecorded(['serve', '--help']);
     expect(serveHelp.code).toBe(0);
-    // --help needs the command's definition (the core), not its code.
-    expect(ours(serveHelp.files)).toEqual([entry, core]);
+    // --help needs the command's definition (the core) and commander, not the command's code.
+    expect(ours(serveHelp.files)).toEqual([entry, core, bundle('commander')]);
     expect(statSync(path.join(REPO_ROOT, core)).size).toBeLessThan(300 * 1024);
   });
 
@@ -225,6 +249,11 @@ describe('the bundled CLI', () => {
     expect(defining(/CookieBridgeError=class[{ ]/)).toEqual(['cli-core.js']);
     expect(defining(/function createHttpClient\(/)).toEqual(['cli-core.js']);
     expect(defining(/FileCredentialStore=class[{ ]/)).toEqual(['cli-core.js']);
+    // commander is in its vendor bundle only.
+    expect(defining(/Command=class _Command extends/)).toEqual([]);
+    expect(readFileSync(path.join(dir, 'vendor', 'commander.js'), 'utf8')).toMatch(
+      /Command=class _Command extends/,
+    );
     for (const name of files)
       expect(readFileSync(path.join(dir, name), 'utf8')).toContain('require("./cli-core.js").coreModule(');
   });

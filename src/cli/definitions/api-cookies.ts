@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { RunAction } from './run-action';
 import { ENDPOINT_HELP } from './shared-help';
 
@@ -16,7 +16,8 @@ export function defineApiCookies(api: Command, run: RunAction): Command {
     )
     .option('-e, --endpoint <url>', ENDPOINT_HELP)
     .addOption(
-      new Option('--format <format>', 'what to write')
+      api
+        .createOption('--format <format>', 'what to write')
         .choices(['netscape', 'json', 'header'])
         .default('netscape'),
     )

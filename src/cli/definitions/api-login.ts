@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { RunAction } from './run-action';
 import { parsePort, parsePositive } from './option-parsers';
 
@@ -26,10 +26,12 @@ export function defineApiLogin(api: Command, run: RunAction): Command {
     )
     .option('--no-browser', 'do not open a browser; print the URL (for SSH sessions: paste the bundle back)')
     .addOption(
-      new Option(
-        '--relay',
-        'receive the sign-in through the server instead of a loopback listener (browser on another machine); needs cookie-bridge serve.\nThe terminal shows a code: type it into the /token page (never a code someone sent you)',
-      ).conflicts('port'),
+      api
+        .createOption(
+          '--relay',
+          'receive the sign-in through the server instead of a loopback listener (browser on another machine); needs cookie-bridge serve.\nThe terminal shows a code: type it into the /token page (never a code someone sent you)',
+        )
+        .conflicts('port'),
     )
     .option(
       '--accept-stateless',
@@ -37,22 +39,25 @@ export function defineApiLogin(api: Command, run: RunAction): Command {
     )
     .option('--timeout <seconds>', 'how long to wait for the browser sign-in', parsePositive, 300)
     .addOption(
-      new Option(
-        '--token <token>',
-        'store a service-account token, sent as Authorization: Bearer (visible to other users in ps: prefer --token-stdin or --token-file)',
-      ).conflicts(['tokenStdin', 'tokenFile', 'passwordStdin']),
+      api
+        .createOption(
+          '--token <token>',
+          'store a service-account token, sent as Authorization: Bearer (visible to other users in ps: prefer --token-stdin or --token-file)',
+        )
+        .conflicts(['tokenStdin', 'tokenFile', 'passwordStdin']),
     )
     .addOption(
-      new Option(
-        '--token-stdin',
-        'read the service-account token from stdin (one trailing newline is dropped)',
-      ).conflicts(['tokenFile', 'passwordStdin']),
+      api
+        .createOption(
+          '--token-stdin',
+          'read the service-account token from stdin (one trailing newline is dropped)',
+        )
+        .conflicts(['tokenFile', 'passwordStdin']),
     )
     .addOption(
-      new Option(
-        '--token-file <file>',
-        'read the service-account token from a file (keep it chmod 600)',
-      ).conflicts('passwordStdin'),
+      api
+        .createOption('--token-file <file>', 'read the service-account token from a file (keep it chmod 600)')
+        .conflicts('passwordStdin'),
     )
     .option(
       '--password-stdin',

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ROLES } from '../../protocol/admin-api';
 import type { RunAction } from './run-action';
 import { ADMIN_NOTE, ENDPOINT_HELP } from './shared-help';
@@ -39,7 +39,7 @@ export function defineServiceAccountCreate(serviceAccount: Command, run: RunActi
       'Create a service account and print its token once on stdout (stderr says how to use it);\nthe server never shows it again',
     )
     .requiredOption('--name <name>', "its name: 1-63 lower-case letters, digits and '-' (e.g. nightly-ci)")
-    .addOption(new Option('--role <role>', 'its role (default: user)').choices(ROLES))
+    .addOption(serviceAccount.createOption('--role <role>', 'its role (default: user)').choices(ROLES))
     .option(
       '--expires <duration>',
       "how long the token lives: 30d, 12h, 90m, 3600s (default: the server's, 30 days; at most its --sa-max-lifetime)",

@@ -1,4 +1,4 @@
-import { Argument, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ROLES } from '../../protocol/admin-api';
 import type { RunAction } from './run-action';
 import { ADMIN_NOTE, ENDPOINT_HELP } from './shared-help';
@@ -51,7 +51,7 @@ export function defineUsersSetRole(users: Command, run: RunAction): Command {
       "Give a person a role (admin or user), before or after serve first sees them; serve's --admin\nlist wins over it",
     )
     .argument('<identity>', 'the person, as the auth proxy names them (e.g. alice@example.com)')
-    .addArgument(new Argument('<role>', 'admin or user').choices(ROLES))
+    .addArgument(users.createArgument('<role>', 'admin or user').choices(ROLES))
     .option('-e, --endpoint <url>', ENDPOINT_HELP)
     .option('--json', 'print the result as JSON on stdout')
     .addHelpText(

@@ -1,4 +1,4 @@
-import { Option, Argument, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { RunAction } from './run-action';
 
 // The command's module loads when it runs (a bundle of its own for the long commands: scripts/build-cli.mjs).
@@ -13,9 +13,11 @@ export function defineCompletion(program: Command, run: RunAction): Command {
     .description(
       'Print the completion script for bash, zsh or fish: commands, options, and stored endpoints after -e',
     )
-    .addArgument(new Argument('[shell]', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+    .addArgument(program.createArgument('[shell]', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
     .addOption(
-      new Option('--endpoints', 'list the stored endpoints, one a line (for the scripts)').hideHelp(),
+      program
+        .createOption('--endpoints', 'list the stored endpoints, one a line (for the scripts)')
+        .hideHelp(),
     )
     .addHelpText(
       'after',

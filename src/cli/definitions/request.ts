@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { RunAction } from './run-action';
 import { parsePositive, collect } from './option-parsers';
 import { ENDPOINT_HELP } from './shared-help';
@@ -19,7 +19,11 @@ export function defineRequest(program: Command, run: RunAction): Command {
     .option('-e, --endpoint <url>', ENDPOINT_HELP)
     .option('-X, --request <method>', 'HTTP method (default GET, or POST with a body)')
     .addOption(
-      new Option('-H, --header <header>', "extra header 'Name: value' (repeatable; Accept is */* unless set)")
+      program
+        .createOption(
+          '-H, --header <header>',
+          "extra header 'Name: value' (repeatable; Accept is */* unless set)",
+        )
         .argParser(collect)
         .default([]),
     )

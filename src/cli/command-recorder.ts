@@ -1,0 +1,157 @@
+import type { Command } from 'commander';
+
+/*
+ * What a command's definition (src/cli/definitions/) declares, recorded without commander: the same
+ * definition functions run against a CommandRecorder instead of a commander Command, so the options and
+ * arguments exist once. plain-command-line.ts parses the common command lines from the record; anything the
+ * record cannot vouch for goes to commander, which answers as it always has.
+ */
+
+/** Thrown while recording when a definition uses what the recorder does not model: commander parses then. */
+export class NotRecordableError extends Error {
+  constructor(what: string) {
+    super(`not recordable: ${what}`);
+    this.name = 'NotRecordableError';
+  }
+}
+
+type ValueParser = (value: string, previous: unknown) => unknown;
+
+/** commander's name of an option's value (Option#attributeName, its camelcase): --data-file → dataFile. */
+function attributeName(name: string): string {
+  return name.split('-').reduce((camel, word) => camel + (word[0] ?? '').toUpperCase() + word.slice(1));
+}
+
+/** One option as commander would read its flags (`-e, --endpoint <url>`), and what the definition added. */
+export class RecordedOption {
+  readonly short: string | undefined;
+  readonly long: string | undefined;
+  /** Takes a value (`<value>`); `[value]`, `<value...>` and `--no-x` make the command not plain. */
+  readonly required: boolean;
+  readonly optional: boolean;
+  readonly attribute: string;
+  parser: ValueParser | undefined;
+  defaultValue: unknown;
+  allowed: readonly string[] | undefined;
+  hasConflicts = false;
+  mandatory = false;
+
+  constructor(flags: string) {
+    const words = flags.split(/[ |,]+/).filter((word) => word !== '');
+    this.short = words.find((word) => /^-[^-]$/.test(word));
+    this.long = words.find((word) => word.startsWith('--'));
+    this.required = flags.includes('<');
+    this.optional = flags.includes('[');
+    const name = this.long?.slice(2) ?? this.short?.slice(1);
+    if (name === undefined || this.optional || flags.includes('...') || name.startsWith('no-')) {
+      throw new NotRecordableError(`option ${flags}`);
+    }
+    this.attribute = attributeName(name);
+  }
+
+  // The builder methods the definitions call on `parent.createOption(…)` (commander's Option).
+  argParser(parser: ValueParser): this {
+    this.parser = parser;
+    return this;
+  }
+  default(value: unknown): this {
+    this.defaultValue = value;
+    return this;
+  }
+  choices(values: readonly string[]): this {
+    this.allowed = values;
+    return this;
+  }
+  conflicts(): this {
+    this.hasConflicts = true;
+    return this;
+  }
+  hideHelp(): this {
+    return this;
+  }
+}
+
+/** One positional argument (`<path-or-url>`, `[shell]`). */
+export class RecordedArgument {
+  readonly required: boolean;
+  allowed: readonly string[] | undefined;
+
+  constructor(name: string) {
+    if (name.includes('...')) throw new NotRecordableError(`argument ${name}`);
+    this.required = name.startsWith('<');
+  }
+
+  choices(values: readonly string[]): this {
+    this.allowed = values;
+    return this;
+  }
+}
+
+/** Stands in for commander's Command while a definition runs; keeps what parsing needs, drops the help. */
+export class CommandRecorder {
+  readonly options: RecordedOption[] = [];
+  readonly positionals: RecordedArgument[] = [];
+  handler: ((...args: unknown[]) => unknown) | undefined;
+  readonly children: CommandRecorder[] = [];
+
+  constructor(readonly name: string) {}
+
+  /** This recorder as the Command a definition expects: only the methods below may be called on it. */
+  asCommand(): Command {
+    return this as unknown as Command;
+  }
+
+  command(name: string): CommandRecorder {
+    const child = new CommandRecorder(name);
+    this.children.push(child);
+    return child;
+  }
+  createOption(flags: string): RecordedOption {
+    return new RecordedOption(flags);
+  }
+  createArgument(name: string): RecordedArgument {
+    return new RecordedArgument(name);
+  }
+  option(flags: string, _description?: string, parserOrDefault?: unknown, defaultValue?: unknown): this {
+    const option = new RecordedOption(flags);
+    if (typeof parserOrDefault === 'function') {
+      option.parser = parserOrDefault as ValueParser;
+      option.defaultValue = defaultValue;
+    } else {
+      option.defaultValue = parserOrDefault;
+    }
+    return this.addOption(option);
+  }
+  requiredOption(
+    flags: string,
+    description?: string,
+    parserOrDefault?: unknown,
+    defaultValue?: unknown,
+  ): this {
+    this.option(flags, description, parserOrDefault, defaultValue);
+    const option = this.options[this.options.length - 1];
+    if (option !== undefined) option.mandatory = true;
+    return this;
+  }
+  addOption(option: RecordedOption): this {
+    this.options.push(option);
+    return this;
+  }
+  argument(name: string): this {
+    return this.addArgument(new RecordedArgument(name));
+  }
+  addArgument(argument: RecordedArgument): this {
+    this.positionals.push(argument);
+    return this;
+  }
+  description(): this {
+    return this;
+  }
+  addHelpText(): this {
+    return this;
+  }
+  action(handler: (...args: unknown[]) => unknown): this {
+    this.handler = handler;
+    return this;
+  }
+}
