@@ -1,5 +1,5 @@
 import { invokedCommandPath, type RunAction } from './command-tree';
-import { CommandRecorder, NotRecordableError, type RecordedOption } from './command-recorder';
+import { CommandRecorder, NotRecordableError } from './command-recorder';
 import { defineGlobalOptions } from './definitions/global-options';
 
 /**
@@ -46,13 +46,14 @@ export function parsePlainCommandLine(
     return undefined;
   }
   const globals = program.options;
-  const flagsOf = (option: RecordedOption): (string | undefined)[] => [option.short, option.long];
-  const reserved = new Set(['-h', '--help', '-V', '--version', ...globals.flatMap(flagsOf)]);
-  if (
-    leaf.options.some((option) => flagsOf(option).some((flag) => flag !== undefined && reserved.has(flag)))
-  ) {
-    return undefined;
-  }
+  // A command's own option spelled like help, the version or a program option: commander's call.
+  const reserved = (flag: string | undefined): boolean =>
+    flag === '-h' ||
+    flag === '--help' ||
+    flag === '-V' ||
+    flag === '--version' ||
+    (flag !== undefined && globals.some((option) => option.short === flag || option.long === flag));
+  if (leaf.options.some((option) => reserved(option.short) || reserved(option.long))) return undefined;
 
   const values: Record<string, unknown> = {};
   for (const option of leaf.options) {
