@@ -95,14 +95,14 @@ export class RecordedOption {
   }
 }
 
-/** One positional argument (`<path-or-url>`, `[shell]`). */
+/** One positional argument (`<path-or-url>`, `[shell]`; a bare name is required, as for commander). */
 export class RecordedArgument {
   readonly required: boolean;
   allowed: readonly string[] | undefined;
 
   constructor(name: string) {
     if (name.includes('...')) throw new NotRecordableError(`argument ${name}`);
-    this.required = name.startsWith('<');
+    this.required = !name.startsWith('[');
   }
 
   choices(values: readonly string[]): this {

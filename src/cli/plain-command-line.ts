@@ -4,8 +4,8 @@ import { defineGlobalOptions } from './definitions/global-options';
 
 /**
  * The command lines most runs are (`api info -e URL --json`, `request /api/items -H 'A: b'`), parsed without
- * loading commander: its module and building its program were a tenth of a short command's start-up and most
- * of its allocation before the request. The command's definition (src/cli/definitions/) is recorded
+ * loading commander: its module and building its program were a tenth of a short command's start-up and
+ * ~100 KB of the young generation before the request (bench/README.md, section 3). The command's definition (src/cli/definitions/) is recorded
  * (command-recorder.ts) and the line read from the record, with commander's own rules: options before,
  * between and after the arguments, `--name=value`, a value in the next word, the last value winning unless
  * the option collects, defaults first, the program's options (--debug, --cacert) anywhere.
@@ -14,7 +14,7 @@ import { defineGlobalOptions } from './definitions/global-options';
  * unknown or grouped short option (`-ab`), a value that looks like an option, a bad choice, a value its parser
  * refuses, a missing or extra argument, a missing required option, options that conflict, a command whose
  * definition uses what the recorder does not model (`--no-x`, `[value]`, variadic). A unit test compares both
- * parsers over generated command lines for every command (test/unit/command-tree.test.ts).
+ * parsers over generated command lines for every command (test/unit/plain-command-line.test.ts).
  */
 export function parsePlainCommandLine(
   args: readonly string[],

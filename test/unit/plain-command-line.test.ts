@@ -5,7 +5,7 @@
  * it must leave to commander. Checked on the corpus of test/kit/commander-outcome.ts and on command lines
  * generated from each command's own options and arguments, as commander defines them.
  */
-import { Command, type Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import fc from 'fast-check';
 import {
   COMMAND_TREE,
@@ -14,6 +14,7 @@ import {
   type CommandNode,
   type RunAction,
 } from '../../src/cli/command-tree';
+import { NotRecordableError, RecordedArgument, RecordedOption } from '../../src/cli/command-recorder';
 import { parsePlainCommandLine } from '../../src/cli/plain-command-line';
 import { createProgram } from '../../src/cli/run-cli';
 import { COMMAND_LINES, parseWithCommander, type Outcome } from '../kit/commander-outcome';
@@ -122,6 +123,45 @@ function wordsFor(command: Command): fc.Arbitrary<string[]> {
     },
   );
 }
+
+describe('the recorder reads flags and arguments as commander does', () => {
+  it.each([
+    '-e, --endpoint <url>',
+    '--data-file <file>',
+    '-X, --request <method>',
+    '-H,--header <header>',
+    '--port|-p <n>',
+    '--all',
+    '-s',
+    '--dry-run',
+    '--token-file <file>',
+  ])('%s', (flags) => {
+    const commander = new Option(flags);
+    const recorded = new RecordedOption(flags);
+    expect({
+      short: recorded.short,
+      long: recorded.long,
+      required: recorded.required,
+      attribute: recorded.attribute,
+    }).toEqual({
+      short: commander.short,
+      long: commander.long,
+      required: commander.required,
+      attribute: commander.attributeName(),
+    });
+  });
+
+  it.each(['<path-or-url>', '[shell]', 'identity'])('argument %s', (name) => {
+    expect(new RecordedArgument(name).required).toBe(new Argument(name).required);
+  });
+
+  it.each(['--no-browser', '--level [n]', '--files <file...>'])(
+    'refuses what it does not model: %s',
+    (flags) => {
+      expect(() => new RecordedOption(flags)).toThrow(NotRecordableError);
+    },
+  );
+});
 
 describe('parsing the plain command lines without commander', () => {
   it.each(COMMAND_LINES.map((args) => [args]))('%j: as commander, or left to it', async (args) => {
