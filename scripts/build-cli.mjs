@@ -3,7 +3,8 @@
 //                      loads cli-core.js (so the cache covers it, and --version reads a few KB only); on
 //                      Node 20 through its own V8 code cache (src/cli/code-cache.ts), keyed by a hash of
 //                      cli-core.js built into the entry
-//   cli-core.js        our code (src/cli/run-cli.ts and all it can reach) with env-paths
+//   cli-core.js        our code (src/cli/run-cli.ts and all it can reach) with env-paths and commander (required
+//                      only by a command line that needs it: src/cli/plain-command-line.ts parses the plain ones)
 //   vendor/<name>.js   one bundle per heavy dependency, required only by the code that uses it
 //
 // Why: a cold start of `cookie-bridge api info` spent most of its time resolving and reading ~45 files of
@@ -28,13 +29,17 @@ const OUT_DIR = dirname(BIN);
 /**
  * Dependencies bundled on their own (dist/cli/vendor/<name>.js), each required only where the code requires
  * it: undici by the first request, tough-cookie by the first jar read, express and http-proxy-middleware by
- * `serve`, ioredis by `serve` with a Redis relay store, commander by a command line that needs it (help,
- * errors, the long commands: src/cli/plain-command-line.ts parses the plain ones without it). Every other
- * package stays a plain require() of node_modules (`open` is ES modules: import()).
+ * `serve`, ioredis by `serve` with a Redis relay store. Every other package stays a plain require() of
+ * node_modules (`open` is ES modules: import()).
  */
-const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware', 'ioredis', 'commander'];
-/** Small packages the start-up needs anyway: inside the main bundle. */
-const INLINE = new Set(['env-paths']);
+const VENDOR = ['undici', 'tough-cookie', 'express', 'http-proxy-middleware', 'ioredis'];
+/**
+ * Small packages inside the core bundle. commander is one although a plain command line never requires it
+ * (esbuild runs a CommonJS package's code on its first require): in the core, the help, an error or
+ * `completion --endpoints` (a shell's Tab) compile it with the core's V8 code cache; as a bundle of its own
+ * they compiled it from source, ~16–25 M instructions more, for the same `api info`.
+ */
+const INLINE = new Set(['commander', 'env-paths']);
 
 /**
  * undici's index loads fetch, WebSocket, EventSource, the cache API and the mocks: about a third of its

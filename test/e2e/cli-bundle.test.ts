@@ -137,13 +137,13 @@ describe('the bundled CLI', () => {
     }
   });
 
-  it('--help runs from the bundle and lists the commands (commander, a bundle of its own, loaded for it)', async () => {
+  it('--help runs from the bundle and lists the commands', async () => {
     const result = await runRecorded(['--help']);
     expect(result.code).toBe(0);
     for (const word of ['api', 'request', 'proxy', 'serve', 'exec', 'completion', 'Exit codes']) {
       expect(result.stdout).toContain(word);
     }
-    expect(ours(result.files)).toEqual([entry, core, bundle('commander')]);
+    expect(ours(result.files)).toEqual([entry, core]);
   });
 
   it("a mistyped option is still commander's: its message, the usage hint, exit 2", async () => {
@@ -151,7 +151,7 @@ describe('the bundled CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("error: unknown option '--offlin'\n(Did you mean --offline?)");
     expect(result.stderr).toContain('(run with --help for usage)');
-    expect(ours(result.files)).toEqual([entry, core, bundle('commander')]);
+    expect(ours(result.files)).toEqual([entry, core]);
   });
 
   it('the core bundle fills its export namespaces on first require (src/cli/deferred-export-namespaces.ts)', () => {
@@ -169,7 +169,6 @@ describe('the bundled CLI', () => {
     const result = await runRecorded(['api', 'info', '--offline', '--json', '-e', api.url]);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ endpoint: api.url, credential: 'cookie-jar' });
-    // Nor commander: a plain command line is parsed without it (src/cli/plain-command-line.ts).
     expect(ours(result.files)).toEqual([entry, core]);
     expectNoFsPromises(result);
     // node:crypto neither: the endpoint folder's hash is plain JS, certificates are parsed on demand. No
@@ -216,17 +215,15 @@ describe('the bundled CLI', () => {
     const completion = await runRecorded(['completion', 'bash']);
     expect(completion.code).toBe(0);
     expect(completion.stdout).toContain('complete -F');
-    // completion reads the whole commander tree: commander's bundle, then the command's.
     expect(ours(completion.files)).toEqual([
       entry,
       core,
-      bundle('commander'),
       path.join(path.dirname(entry), 'completion-command.js'),
     ]);
     const serveHelp = await runRecorded(['serve', '--help']);
     expect(serveHelp.code).toBe(0);
-    // --help needs the command's definition (the core) and commander, not the command's code.
-    expect(ours(serveHelp.files)).toEqual([entry, core, bundle('commander')]);
+    // --help needs the command's definition and commander (the core), not the command's code.
+    expect(ours(serveHelp.files)).toEqual([entry, core]);
     expect(statSync(path.join(REPO_ROOT, core)).size).toBeLessThan(300 * 1024);
   });
 
@@ -249,11 +246,10 @@ describe('the bundled CLI', () => {
     expect(defining(/CookieBridgeError=class[{ ]/)).toEqual(['cli-core.js']);
     expect(defining(/function createHttpClient\(/)).toEqual(['cli-core.js']);
     expect(defining(/FileCredentialStore=class[{ ]/)).toEqual(['cli-core.js']);
-    // commander is in its vendor bundle only.
-    expect(defining(/Command=class _Command extends/)).toEqual([]);
-    expect(readFileSync(path.join(dir, 'vendor', 'commander.js'), 'utf8')).toMatch(
-      /Command=class _Command extends/,
-    );
+    // commander is in the core only, wrapped so that its code runs on its first require (the plain command
+    // lines never require it: test/integration/plain-command-line-runs.test.ts).
+    expect(defining(/Command=class _Command extends/)).toEqual(['cli-core.js']);
+    expect(readFileSync(path.join(dir, 'cli-core.js'), 'utf8')).toMatch(/var require_commander=__commonJS\(/);
     for (const name of files)
       expect(readFileSync(path.join(dir, name), 'utf8')).toContain('require("./cli-core.js").coreModule(');
   });
