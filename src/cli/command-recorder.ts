@@ -52,7 +52,6 @@ export class RecordedOption {
   readonly long: string | undefined;
   /** Takes a value (`<value>`); `[value]`, `<value...>` and `--no-x` make the command not plain. */
   readonly required: boolean;
-  readonly optional: boolean;
   readonly attribute: string;
   parser: ValueParser | undefined;
   defaultValue: unknown;
@@ -65,12 +64,16 @@ export class RecordedOption {
     this.short = short;
     this.long = long;
     this.required = rest.includes('<');
-    this.optional = rest.includes('[');
     const name = long?.slice(2) ?? short?.slice(1);
-    if (name === undefined || this.optional || rest.includes('...') || name.startsWith('no-')) {
+    if (name === undefined || rest.includes('[') || rest.includes('...') || name.startsWith('no-')) {
       throw new NotRecordableError(`option ${flags}`);
     }
     this.attribute = attributeName(name);
+  }
+
+  /** Whether `flag` (`-e`, `--endpoint`) names this option, as commander's Option#is. */
+  is(flag: string): boolean {
+    return this.short === flag || this.long === flag;
   }
 
   // The builder methods the definitions call on `parent.createOption(…)` (commander's Option).
@@ -111,24 +114,31 @@ export class RecordedArgument {
   }
 }
 
+/** commander's `.option(flags, description, parser?, default?)`, where a non-function third is the default. */
+function recordOption(flags: string, parserOrDefault: unknown, defaultValue: unknown): RecordedOption {
+  const option = new RecordedOption(flags);
+  if (typeof parserOrDefault === 'function') {
+    option.parser = parserOrDefault as ValueParser;
+    option.defaultValue = defaultValue;
+  } else {
+    option.defaultValue = parserOrDefault;
+  }
+  return option;
+}
+
 /** Stands in for commander's Command while a definition runs; keeps what parsing needs, drops the help. */
 export class CommandRecorder {
   readonly options: RecordedOption[] = [];
   readonly positionals: RecordedArgument[] = [];
   handler: ((...args: unknown[]) => unknown) | undefined;
-  readonly children: CommandRecorder[] = [];
-
-  constructor(readonly name: string) {}
 
   /** This recorder as the Command a definition expects: only the methods below may be called on it. */
   asCommand(): Command {
     return this as unknown as Command;
   }
 
-  command(name: string): CommandRecorder {
-    const child = new CommandRecorder(name);
-    this.children.push(child);
-    return child;
+  command(): CommandRecorder {
+    return new CommandRecorder();
   }
   createOption(flags: string): RecordedOption {
     return new RecordedOption(flags);
@@ -137,25 +147,17 @@ export class CommandRecorder {
     return new RecordedArgument(name);
   }
   option(flags: string, _description?: string, parserOrDefault?: unknown, defaultValue?: unknown): this {
-    const option = new RecordedOption(flags);
-    if (typeof parserOrDefault === 'function') {
-      option.parser = parserOrDefault as ValueParser;
-      option.defaultValue = defaultValue;
-    } else {
-      option.defaultValue = parserOrDefault;
-    }
-    return this.addOption(option);
+    return this.addOption(recordOption(flags, parserOrDefault, defaultValue));
   }
   requiredOption(
     flags: string,
-    description?: string,
+    _description?: string,
     parserOrDefault?: unknown,
     defaultValue?: unknown,
   ): this {
-    this.option(flags, description, parserOrDefault, defaultValue);
-    const option = this.options[this.options.length - 1];
-    if (option !== undefined) option.mandatory = true;
-    return this;
+    const option = recordOption(flags, parserOrDefault, defaultValue);
+    option.mandatory = true;
+    return this.addOption(option);
   }
   addOption(option: RecordedOption): this {
     this.options.push(option);

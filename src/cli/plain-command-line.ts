@@ -20,7 +20,7 @@ export function parsePlainCommandLine(
   args: readonly string[],
   run: RunAction,
 ): (() => Promise<void>) | undefined {
-  const program = new CommandRecorder('cookie-bridge');
+  const program = new CommandRecorder();
   defineGlobalOptions(program.asCommand());
   const path = invokedCommandPath(args, program.options);
   if (path === undefined) return undefined;
@@ -48,11 +48,8 @@ export function parsePlainCommandLine(
   const globals = program.options;
   // A command's own option spelled like help, the version or a program option: commander's call.
   const reserved = (flag: string | undefined): boolean =>
-    flag === '-h' ||
-    flag === '--help' ||
-    flag === '-V' ||
-    flag === '--version' ||
-    (flag !== undefined && globals.some((option) => option.short === flag || option.long === flag));
+    flag !== undefined &&
+    (['-h', '--help', '-V', '--version'].includes(flag) || globals.some((option) => option.is(flag)));
   if (leaf.options.some((option) => reserved(option.short) || reserved(option.long))) return undefined;
 
   const values: Record<string, unknown> = {};
@@ -72,8 +69,8 @@ export function parsePlainCommandLine(
     const equals = word.startsWith('--') ? word.indexOf('=') : -1;
     if (equals === -1 && !word.startsWith('--') && word.length > 2) return undefined;
     const flag = equals === -1 ? word : word.slice(0, equals);
-    const local = leaf.options.find((option) => option.long === flag || option.short === flag);
-    const option = local ?? globals.find((candidate) => candidate.long === flag || candidate.short === flag);
+    const local = leaf.options.find((option) => option.is(flag));
+    const option = local ?? globals.find((candidate) => candidate.is(flag));
     if (option === undefined || option.hasConflicts) return undefined;
     const target = local === undefined ? globalValues : values;
     if (!option.required) {
