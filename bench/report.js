@@ -288,7 +288,7 @@ function coldStartLines(c) {
       '',
     );
   }
-  if (c.phases !== undefined) lines.push(...phaseLines(c.phases));
+  if (c.phases !== undefined) lines.push(...phaseLines(c.phases, c.youngKB));
   return lines;
 }
 
@@ -296,7 +296,7 @@ function coldStartLines(c) {
  * Where one start goes (bench/start-phases.js): per mark, ms since Node started and the growth of each
  * phase (ms, minor page faults) from the mark before, for api info and api info --offline side by side.
  */
-function phaseLines(p) {
+function phaseLines(p, youngKB) {
   const delta = (marks) =>
     new Map(
       marks.map((m, i) => [
@@ -338,6 +338,18 @@ function phaseLines(p) {
       `and exits at ${fixed(end.ms)} ms (${end.faults ?? '–'}). Node's teardown after \`exit\` is in the wall-clock rows above only.`,
     '',
   );
+  const youngAt = (marks) => marks?.[marks.length - 1]?.youngKB;
+  const kb = (value) => (value === undefined ? '–' : `${fixed(value, 0)} KB`);
+  if (youngKB !== undefined) {
+    lines.push(
+      `Young generation in use at exit (median; a start that ran no young-generation collection still holds all it ` +
+        `allocated, ~0.8 MB for \`api info\`, and one that ran a collection about half): with a preload that reads it ` +
+        `only at exit (\`bench/young-at-exit.js\`), api info ${kb(youngKB.online)}, the floor ${kb(youngKB.floor)}; ` +
+        `in the phase runs above, whose preload allocates ~40 KB itself, api info ${kb(youngAt(p.online))}, ` +
+        `--offline ${kb(youngAt(p.offline))}, the floor ${kb(youngAt(p.floor))}.`,
+      '',
+    );
+  }
   return lines;
 }
 

@@ -20,19 +20,44 @@
  *                         clock measured outside)
  *
  * A mark that did not happen (no request with --offline) is left out. The marks cost a few µs each (one read
- * of /proc/self/stat); the phases between them, not the totals, are what to compare.
+ * of /proc/self/stat); the phases between them, not the totals, are what to compare. At `exit` the mark also
+ * holds `youngKB`, the young generation in use (node:v8, loaded then): the CLI allocates ~0.8 MB there by its
+ * exit, and a collection on the way would leave about half, so the figure says whether one ran.
+ *
+ * This file allocates little while the CLI runs (no node:module, whose public wrapper loads the source-map
+ * modules; /proc/self/stat read into one buffer; no closure or rest array per call of the wrapped functions): V8 starts a
+ * young-generation collection when its first 1 MB semi-space is ~80 % full, and a preload allocating
+ * ~50 KB brought one into runs that have none.
  */
 const fs = require('node:fs');
-const Module = require('node:module');
 const vm = require('node:vm');
 
+// The CommonJS loader's Module class, what node:module exports (src/cli/compile-cache.ts nodeModuleApi).
+const Module = module.constructor;
 const marks = [];
 
-/** Minor page faults of this process so far (Linux); null elsewhere. */
+const realOpenSync = fs.openSync;
+const realCloseSync = fs.closeSync;
+const statBuffer = Buffer.alloc(1024);
+
+/** Minor page faults of this process so far (Linux: field 10 of /proc/self/stat); null elsewhere. */
 function minorFaults() {
   try {
-    const stat = fs.readFileSync('/proc/self/stat', 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+    const fd = realOpenSync('/proc/self/stat', 'r');
+    let length;
+    try {
+      length = fs.readSync(fd, statBuffer, 0, statBuffer.length, 0);
+    } finally {
+      realCloseSync(fd);
+    }
+    // After the ')' that ends the command name: state ppid pgrp session tty_nr tpgid flags minflt.
+    let at = statBuffer.lastIndexOf(0x29, length - 1) + 2;
+    for (let field = 0; field < 7; field++) at = statBuffer.indexOf(0x20, at) + 1;
+    let faults = 0;
+    for (; at < length && statBuffer[at] >= 0x30 && statBuffer[at] <= 0x39; at++) {
+      faults = faults * 10 + statBuffer[at] - 0x30;
+    }
+    return faults;
   } catch {
     return null;
   }
@@ -67,34 +92,36 @@ const home = process.env.COOKIE_BRIDGE_HOME;
 const storeFds = new Set();
 const bundleFds = new Set();
 let requestSent = false;
-const openSync = fs.openSync;
-fs.openSync = function markedOpenSync(file, ...rest) {
-  const fd = openSync.call(this, file, ...rest);
+let storeReadBegun = false;
+let httpLoaded = false;
+let storeReadEnds;
+fs.openSync = function markedOpenSync(file, flags, mode) {
+  const fd = realOpenSync.call(this, file, flags, mode);
   if (typeof file === 'string' && (file.endsWith('.v8cache') || file.endsWith('cli-core.js')))
     bundleFds.add(fd);
   if (home && typeof file === 'string' && file.startsWith(home) && file.endsWith('.json') && !requestSent) {
-    if (!marks.some((m) => m.mark === 'store read begins')) mark('store read begins');
+    if (!storeReadBegun) mark('store read begins');
+    storeReadBegun = true;
     storeFds.add(fd);
   }
   return fd;
 };
-const closeSync = fs.closeSync;
 fs.closeSync = function markedCloseSync(fd) {
-  closeSync.call(this, fd);
+  realCloseSync.call(this, fd);
   if (bundleFds.delete(fd) && bundleFds.size === 0) mark('bundle files read');
   if (storeFds.delete(fd)) {
-    const last = marks.findIndex((m) => m.mark === 'store read ends');
-    if (last !== -1) marks.splice(last, 1);
+    if (storeReadEnds !== undefined) marks.splice(marks.indexOf(storeReadEnds), 1);
     mark('store read ends');
+    storeReadEnds = marks[marks.length - 1];
   }
 };
 
 const load = Module._load;
-Module._load = function markedLoad(request, ...rest) {
-  const isHttp = request === 'node:http' || request === 'http';
-  const first = isHttp && !marks.some((m) => m.mark === 'node:http loaded');
-  const exported = load.call(this, request, ...rest);
+Module._load = function markedLoad(request, parent, isMain) {
+  const first = !httpLoaded && (request === 'node:http' || request === 'http');
+  const exported = load.call(this, request, parent, isMain);
   if (first) {
+    httpLoaded = true;
     mark('node:http loaded');
     // http.get calls the module's own request(), not this property: both are wrapped.
     for (const name of ['request', 'get']) {
@@ -115,6 +142,10 @@ Module._load = function markedLoad(request, ...rest) {
 
 process.on('exit', () => {
   mark('exit');
+  const young = require('node:v8')
+    .getHeapSpaceStatistics()
+    .find((space) => space.space_name === 'new_space');
+  if (young !== undefined) marks[marks.length - 1].youngKB = Math.round(young.space_used_size / 1024);
   const file = process.env.BENCH_START_PHASES_FILE;
   if (file) fs.writeFileSync(file, JSON.stringify(marks));
 });

@@ -330,23 +330,26 @@ function modulesFromCore(coreInputs, used) {
   };
 }
 
-/** The core's entry: run-cli.ts's exports, and coreModule(id) for the modules command bundles take from it. */
+/**
+ * The core's entry: run-cli.ts's exports, and coreModule(id) for the modules command bundles take from it.
+ * A switch, not a table of loader functions: the table's ~40 closures were built at every start (~6 KB of
+ * the young generation, bench/README.md section 3) for the few commands that run a bundle of their own.
+ */
 function coreEntry(ids) {
-  const loaders = [...ids]
+  const cases = [...ids]
     .sort()
     .map((id) => {
       const target = id.startsWith('package:') ? id.slice('package:'.length) : `./${id}`;
-      return `  ${JSON.stringify(id)}: () => require(${JSON.stringify(target)}),`;
+      return `    case ${JSON.stringify(id)}:\n      return require(${JSON.stringify(target)});`;
     })
     .join('\n');
   return `export * from './src/cli/run-cli.ts';
-const CORE_MODULES = {
-${loaders}
-};
 export function coreModule(id) {
-  const load = CORE_MODULES[id];
-  if (load === undefined) throw new Error('cookie-bridge: the core bundle has no module ' + id + ' (npm run build)');
-  return load();
+  switch (id) {
+${cases}
+    default:
+      throw new Error('cookie-bridge: the core bundle has no module ' + id + ' (npm run build)');
+  }
 }
 `;
 }

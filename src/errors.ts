@@ -216,10 +216,12 @@ export interface CookieBridgeErrorOptions {
   cause?: unknown;
 }
 
+// Fields are `declare`d and set by the constructors: a class field of its own is an initialiser function V8
+// creates with the class, ~0.25 KB of the young generation per class at every start (bench/README.md, section 3).
 export class CookieBridgeError extends Error {
-  readonly code: ErrorCode;
-  readonly exitCode: ExitCodeValue;
-  readonly hint: string | undefined;
+  declare readonly code: ErrorCode;
+  declare readonly exitCode: ExitCodeValue;
+  declare readonly hint: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: CookieBridgeErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -263,8 +265,8 @@ export class NotLoggedInError extends CookieBridgeError {
 }
 
 export class SessionExpiredError extends CookieBridgeError {
-  readonly endpoint: string;
-  readonly status: number | undefined;
+  declare readonly endpoint: string;
+  declare readonly status: number | undefined;
   constructor(endpoint: string, reason: string, status?: number) {
     super('E_SESSION_EXPIRED', `session expired: run cookie-bridge api login -e ${endpoint}`, {
       hint: `the auth proxy no longer accepts the stored session (${reason})`,
@@ -275,7 +277,7 @@ export class SessionExpiredError extends CookieBridgeError {
 }
 
 export class EndpointUnreachableError extends CookieBridgeError {
-  readonly endpoint: string;
+  declare readonly endpoint: string;
   constructor(endpoint: string, detail: string, options: CookieBridgeErrorOptions = {}) {
     super('E_ENDPOINT_UNREACHABLE', `cannot reach ${endpoint}: ${detail}`, options);
     this.endpoint = endpoint;
@@ -288,9 +290,9 @@ export class EndpointUnreachableError extends CookieBridgeError {
  * names the fix for that kind of failure (--cacert, the right host name, a renewed certificate).
  */
 export class TlsError extends CookieBridgeError {
-  readonly endpoint: string;
+  declare readonly endpoint: string;
   /** Node's code for the refusal, e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE, ERR_TLS_CERT_ALTNAME_INVALID. */
-  readonly tlsCode: string;
+  declare readonly tlsCode: string;
   constructor(endpoint: string, detail: string, tlsCode: string, options: CookieBridgeErrorOptions = {}) {
     super('E_TLS', `cannot reach ${endpoint}: ${detail}`, options);
     this.endpoint = endpoint;
@@ -325,7 +327,7 @@ export class LoginNotVerifiedError extends LoginError {
 
 export class CredentialFileError extends CookieBridgeError {
   declare readonly code: CredentialFileErrorCode;
-  readonly file: string;
+  declare readonly file: string;
   constructor(code: CredentialFileErrorCode, file: string, detail: string, hint: string) {
     super(code, `${file}: ${detail}`, { hint });
     this.file = file;
@@ -333,7 +335,7 @@ export class CredentialFileError extends CookieBridgeError {
 }
 
 export class PortInUseError extends CookieBridgeError {
-  readonly port: number;
+  declare readonly port: number;
   constructor(port: number, host: string, hint?: string) {
     super('E_PORT_IN_USE', `port ${port} on ${host} is already in use`, hint === undefined ? {} : { hint });
     this.port = port;
@@ -341,7 +343,7 @@ export class PortInUseError extends CookieBridgeError {
 }
 
 export class HttpStatusError extends CookieBridgeError {
-  readonly status: number;
+  declare readonly status: number;
   constructor(status: number, statusText: string) {
     super('E_HTTP_STATUS', `HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
     this.status = status;
@@ -353,7 +355,7 @@ export class HttpStatusError extends CookieBridgeError {
  * the server took the caller for (and its role), the hint who may (the server's `admins`).
  */
 export class ForbiddenError extends CookieBridgeError {
-  readonly identity: string | undefined;
+  declare readonly identity: string | undefined;
   constructor(
     detail: string,
     caller: { identity: string; role: string } | undefined,
@@ -377,9 +379,9 @@ export class ForbiddenError extends CookieBridgeError {
  * publishes, for another audience, or malformed. Like an expired session (exit 4): a new token is needed.
  */
 export class TokenRejectedError extends CookieBridgeError {
-  readonly endpoint: string;
+  declare readonly endpoint: string;
   /** The server's `reason` (a TokenRefusalReason: 'expired', 'revoked', 'unknown-key'…). */
-  readonly reason: string;
+  declare readonly reason: string;
   constructor(endpoint: string, reason: string, detail: string) {
     super('E_TOKEN_REJECTED', `${endpoint} refused the token (${reason}): ${detail}`, {
       hint: `ask an admin for a new token (api service-account create), then: cookie-bridge api login -e ${endpoint} --token-stdin, or set COOKIE_BRIDGE_TOKEN`,
@@ -395,7 +397,7 @@ export type AdminApiErrorCode = 'E_NO_SERVICE_ACCOUNTS' | 'E_NOT_FOUND' | 'E_EXI
 export class AdminApiError extends CookieBridgeError {
   declare readonly code: AdminApiErrorCode;
   /** The HTTP status of the answer. */
-  readonly status: number;
+  declare readonly status: number;
   constructor(
     code: AdminApiErrorCode,
     status: number,
@@ -410,7 +412,7 @@ export class AdminApiError extends CookieBridgeError {
 /** `exec` could not start its command: not found (127) or not runnable (126), as a shell would say. */
 export class CommandStartError extends CookieBridgeError {
   declare readonly code: ErrorCodeWithExit<126 | 127>;
-  readonly command: string;
+  declare readonly command: string;
   constructor(code: ErrorCodeWithExit<126 | 127>, command: string, detail: string) {
     super(
       code,
@@ -428,7 +430,7 @@ export type ProxyErrorCode = 'E_PROXY_UNREACHABLE' | 'E_PROXY_REFUSED' | 'E_PROX
  */
 export class ProxyError extends CookieBridgeError {
   declare readonly code: ProxyErrorCode;
-  readonly proxy: string;
+  declare readonly proxy: string;
   constructor(code: ProxyErrorCode, proxy: string, message: string, options: CookieBridgeErrorOptions = {}) {
     super(code, message, options);
     this.proxy = proxy;

@@ -153,15 +153,59 @@ function startPhases(endpoint, options) {
       const names = marksOfRuns[0].map((m) => m.mark);
       const marks = names.map((name) => {
         const found = marksOfRuns.map((marks) => marks.find((m) => m.mark === name)).filter(Boolean);
+        const young = found.map((m) => m.youngKB).filter((kb) => kb !== undefined);
         return {
           mark: name,
           ms: median(found.map((m) => m.ms)),
           faults: found[0].faults === null ? null : median(found.map((m) => m.faults)),
+          ...(young.length === 0 ? {} : { youngKB: median(young) }),
         };
       });
       return [key, marks];
     }),
   );
+}
+
+/** Starts of each command with bench/young-at-exit.js preloaded, in turn. */
+const YOUNG_RUNS = 10;
+
+/**
+ * The young generation in use at exit (median KB) for `api info` and its floor, with a preload that loads
+ * nothing until the exit (bench/young-at-exit.js): whether a start ran a young-generation collection, which
+ * the phase runs cannot tell (their preload's own allocation brings one about).
+ */
+function youngAtExit(endpoint, options) {
+  const preload = path.join(__dirname, '..', 'young-at-exit.js');
+  const list = [
+    ['online', [process.execPath, '-r', preload, CLI, 'api', 'info', '-e', endpoint]],
+    [
+      'floor',
+      [
+        process.execPath,
+        '-r',
+        preload,
+        path.join(__dirname, '..', 'floor-info.js'),
+        `${endpoint}/api/health`,
+        'node-http',
+        endpointFolderPrefix(endpoint),
+      ],
+    ],
+  ];
+  const file = path.join(options.env.COOKIE_BRIDGE_HOME, 'young-at-exit.txt');
+  const samples = Object.fromEntries(list.map(([key]) => [key, []]));
+  for (let round = 0; round < YOUNG_RUNS; round += 1) {
+    for (const [key, argv] of list) {
+      const child = spawnSync(argv[0], argv.slice(1), {
+        ...options,
+        env: { ...options.env, BENCH_YOUNG_FILE: file },
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
+      if (child.status !== 0) throw new Error(`${commandLine(argv)} exited ${child.status ?? child.signal}`);
+      samples[key].push(Number(fs.readFileSync(file, 'utf8')));
+    }
+  }
+  return Object.fromEntries(Object.entries(samples).map(([key, kbs]) => [key, median(kbs)]));
 }
 
 async function sectionColdStart(results) {
@@ -211,12 +255,14 @@ async function sectionColdStart(results) {
   const medians = interleavedMedians(list, { env, cwd: ROOT });
   rows.forEach((row, i) => (row.interleavedMedian = medians[i]));
   const phases = startPhases(endpoint, { env, cwd: ROOT });
+  const youngKB = youngAtExit(endpoint, { env, cwd: ROOT });
   results.coldStart = {
     rows,
     extraCaCerts,
     rounds: INTERLEAVED_ROUNDS,
     ...Object.fromEntries(rows.map((row) => [row.key, row])),
     phases,
+    youngKB,
   };
 }
 

@@ -15,6 +15,34 @@ export interface CompileCacheHost {
   enableCompileCache?: (directory?: string) => unknown;
 }
 
+/** What the entry uses of node:module: the compile cache switch and what code-cache.ts needs. */
+export type NodeModuleApi = CompileCacheHost & Pick<typeof import('node:module'), 'Module' | 'createRequire'>;
+
+/**
+ * node:module as the entry needs it. Where node:module has no enableCompileCache (Node < 22.1), the CommonJS
+ * loader's Module class, the entry's own `module.constructor`: the object node:module exports, without what
+ * requiring node:module loads first (source maps, the ES module loader's register: ~13 KB of the young
+ * generation at every start, bench/README.md section 3); code-cache.ts uses only what the class has itself
+ * (Module, createRequire, _nodeModulePaths, _cache). Elsewhere, or if the class lacks one of those, node:module.
+ */
+export function nodeModuleApi(
+  nodeVersion: string,
+  entryModule: { constructor: unknown },
+  load: () => NodeModuleApi,
+): NodeModuleApi {
+  const [major = 0, minor = 0] = nodeVersion.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 1)) return load();
+  const loader = entryModule.constructor;
+  if (typeof loader !== 'function') return load();
+  const statics = loader as unknown as Partial<Record<string, unknown>>;
+  const complete =
+    statics.Module === loader &&
+    typeof statics.createRequire === 'function' &&
+    typeof statics._nodeModulePaths === 'function' &&
+    typeof statics._cache === 'object';
+  return complete ? (loader as unknown as NodeModuleApi) : load();
+}
+
 /**
  * Turns on V8's compile cache (Node >= 22.1), so later start-ups skip compiling the CLI's bundle; a no-op on
  * Node 20, which has no such API. Returns whether it was asked for. A cache that cannot be used (read-only

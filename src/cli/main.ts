@@ -4,16 +4,21 @@ import { homeFolder } from '../store/home-folder';
 import { CLI_CORE_ID } from './cli-core-id';
 import type { CliHost } from './cli-context';
 import { loadBundleWithCodeCache, type LoadedBundle } from './code-cache';
-import { compileCacheDirectory, enableCompileCacheIfAvailable, type CompileCacheHost } from './compile-cache';
+import { compileCacheDirectory, enableCompileCacheIfAvailable, nodeModuleApi } from './compile-cache';
 import { createFdOutput } from './terminal-output';
 
-// require, not `import * as`: the bundle would copy every property of node:module into a new object.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const nodeModule = require('node:module') as typeof import('node:module');
+// require, not `import * as`: the bundle would copy every property of node:module into a new object. On
+// Node 20, node:module's class without the public module's extras (compile-cache.ts).
+const nodeModule = nodeModuleApi(
+  process.versions.node,
+  module,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  () => require('node:module') as typeof import('node:module'),
+);
 
 // Before the CLI's modules are required: with the cache, Node >= 22.1 skips compiling them on later runs.
 const cacheDirectory = compileCacheDirectory(process.env, homeFolder());
-const nodeCompileCache = enableCompileCacheIfAvailable(nodeModule as CompileCacheHost, cacheDirectory);
+const nodeCompileCache = enableCompileCacheIfAvailable(nodeModule, cacheDirectory);
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const { version } = require('../../../package.json') as { version: string };

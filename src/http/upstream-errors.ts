@@ -14,80 +14,94 @@ export interface UpstreamErrorBody {
   message: string;
 }
 
-/** Codes meaning "the upstream did not answer in time" (504); everything else is a 502. */
-const TIMEOUT_CODES = new Set([
-  'ETIMEDOUT',
-  'ESOCKETTIMEDOUT',
-  'ECONNABORTED',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-/** What `serve` tells its client, in the upstream's terms (nothing from the request, no address). */
-const UPSTREAM_MESSAGES: Record<string, string> = {
-  ECONNREFUSED: 'the upstream refused the connection (is it running?)',
-  ECONNRESET: 'the upstream closed the connection',
-  EPIPE: 'the upstream closed the connection',
-  ENOTFOUND: 'the upstream host name does not resolve',
-  EAI_AGAIN: 'the upstream host name could not be resolved right now',
-  EHOSTUNREACH: 'the upstream host is unreachable',
-  ENETUNREACH: 'the upstream network is unreachable',
-};
-
-/** What the CLI, the SDK and the local proxy say after "cannot reach <origin>: ". */
-const DESCRIPTIONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused (is the server running?)',
-  ECONNRESET: 'the connection was reset',
-  UND_ERR_SOCKET: 'the connection was closed',
-  ENOTFOUND: 'the host name does not resolve (DNS)',
-  EAI_AGAIN: 'the host name could not be resolved right now (DNS)',
-  ETIMEDOUT: 'timed out',
-  UND_ERR_HEADERS_TIMEOUT: 'timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'timed out while connecting',
-  UND_ERR_BODY_TIMEOUT: 'timed out while reading the answer',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EPIPE: 'the connection closed while sending',
-  EPROTO: 'TLS/protocol error',
-  ABORT_ERR: 'aborted',
-  UND_ERR_ABORTED: 'aborted',
-};
-
 /** What a TLS refusal means, and which fix its hint names. */
 type TlsFix = 'ca' | 'name' | 'expired' | 'not-tls';
 
-/** Node's codes for a refused server certificate (the local proxy answers them 502, like serve). */
-const TLS_PROBLEMS: Record<string, { detail: string; fix: TlsFix }> = {
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
-    detail: "TLS: the server's certificate is signed by a CA this machine does not trust",
-    fix: 'ca',
-  },
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: {
-    detail: "TLS: the server's certificate is signed by a CA this machine does not trust",
-    fix: 'ca',
-  },
-  UNABLE_TO_GET_ISSUER_CERT: {
-    detail: "TLS: the issuer of the server's certificate is not trusted",
-    fix: 'ca',
-  },
-  SELF_SIGNED_CERT_IN_CHAIN: {
-    detail: "TLS: the server's certificate chain ends in a CA this machine does not trust (self-signed)",
-    fix: 'ca',
-  },
-  DEPTH_ZERO_SELF_SIGNED_CERT: { detail: "TLS: the server's certificate is self-signed", fix: 'ca' },
-  CERT_UNTRUSTED: { detail: "TLS: the server's certificate is not trusted", fix: 'ca' },
-  CERT_SIGNATURE_FAILURE: { detail: "TLS: the server's certificate has a bad signature", fix: 'ca' },
-  ERR_TLS_CERT_ALTNAME_INVALID: {
-    detail: "TLS: the server's certificate is for another host name",
-    fix: 'name',
-  },
-  CERT_HAS_EXPIRED: { detail: "TLS: the server's certificate has expired", fix: 'expired' },
-  CERT_NOT_YET_VALID: { detail: "TLS: the server's certificate is not valid yet", fix: 'expired' },
-  ERR_SSL_WRONG_VERSION_NUMBER: {
-    detail: 'TLS: the server does not speak TLS on this port',
-    fix: 'not-tls',
-  },
-};
+interface ErrorTables {
+  /** Codes meaning "the upstream did not answer in time" (504); everything else is a 502. */
+  timeoutCodes: ReadonlySet<string>;
+  /** What `serve` tells its client, in the upstream's terms (nothing from the request, no address). */
+  upstreamMessages: Readonly<Record<string, string>>;
+  /** What the CLI, the SDK and the local proxy say after "cannot reach <origin>: ". */
+  descriptions: Readonly<Record<string, string>>;
+  /** Node's codes for a refused server certificate (the local proxy answers them 502, like serve). */
+  tlsProblems: Readonly<Record<string, { detail: string; fix: TlsFix }>>;
+}
+
+let errorTables: ErrorTables | undefined;
+
+/**
+ * The tables, built on first use: only a failure reads them, and a short command that succeeds (the
+ * `api info` check) would build them at every start (~5 KB of the young generation, bench/README.md
+ * section 3).
+ */
+const tables = (): ErrorTables =>
+  (errorTables ??= {
+    timeoutCodes: new Set([
+      'ETIMEDOUT',
+      'ESOCKETTIMEDOUT',
+      'ECONNABORTED',
+      'UND_ERR_HEADERS_TIMEOUT',
+      'UND_ERR_CONNECT_TIMEOUT',
+    ]),
+    upstreamMessages: {
+      ECONNREFUSED: 'the upstream refused the connection (is it running?)',
+      ECONNRESET: 'the upstream closed the connection',
+      EPIPE: 'the upstream closed the connection',
+      ENOTFOUND: 'the upstream host name does not resolve',
+      EAI_AGAIN: 'the upstream host name could not be resolved right now',
+      EHOSTUNREACH: 'the upstream host is unreachable',
+      ENETUNREACH: 'the upstream network is unreachable',
+    },
+    descriptions: {
+      ECONNREFUSED: 'connection refused (is the server running?)',
+      ECONNRESET: 'the connection was reset',
+      UND_ERR_SOCKET: 'the connection was closed',
+      ENOTFOUND: 'the host name does not resolve (DNS)',
+      EAI_AGAIN: 'the host name could not be resolved right now (DNS)',
+      ETIMEDOUT: 'timed out',
+      UND_ERR_HEADERS_TIMEOUT: 'timed out',
+      UND_ERR_CONNECT_TIMEOUT: 'timed out while connecting',
+      UND_ERR_BODY_TIMEOUT: 'timed out while reading the answer',
+      EHOSTUNREACH: 'host unreachable',
+      ENETUNREACH: 'network unreachable',
+      EPIPE: 'the connection closed while sending',
+      EPROTO: 'TLS/protocol error',
+      ABORT_ERR: 'aborted',
+      UND_ERR_ABORTED: 'aborted',
+    },
+    tlsProblems: {
+      UNABLE_TO_VERIFY_LEAF_SIGNATURE: {
+        detail: "TLS: the server's certificate is signed by a CA this machine does not trust",
+        fix: 'ca',
+      },
+      UNABLE_TO_GET_ISSUER_CERT_LOCALLY: {
+        detail: "TLS: the server's certificate is signed by a CA this machine does not trust",
+        fix: 'ca',
+      },
+      UNABLE_TO_GET_ISSUER_CERT: {
+        detail: "TLS: the issuer of the server's certificate is not trusted",
+        fix: 'ca',
+      },
+      SELF_SIGNED_CERT_IN_CHAIN: {
+        detail: "TLS: the server's certificate chain ends in a CA this machine does not trust (self-signed)",
+        fix: 'ca',
+      },
+      DEPTH_ZERO_SELF_SIGNED_CERT: { detail: "TLS: the server's certificate is self-signed", fix: 'ca' },
+      CERT_UNTRUSTED: { detail: "TLS: the server's certificate is not trusted", fix: 'ca' },
+      CERT_SIGNATURE_FAILURE: { detail: "TLS: the server's certificate has a bad signature", fix: 'ca' },
+      ERR_TLS_CERT_ALTNAME_INVALID: {
+        detail: "TLS: the server's certificate is for another host name",
+        fix: 'name',
+      },
+      CERT_HAS_EXPIRED: { detail: "TLS: the server's certificate has expired", fix: 'expired' },
+      CERT_NOT_YET_VALID: { detail: "TLS: the server's certificate is not valid yet", fix: 'expired' },
+      ERR_SSL_WRONG_VERSION_NUMBER: {
+        detail: 'TLS: the server does not speak TLS on this port',
+        fix: 'not-tls',
+      },
+    },
+  });
 
 /** The hint of a TLS refusal: what to do about this kind of failure. */
 function tlsHint(fix: TlsFix, url: URL, error: unknown): string {
@@ -109,12 +123,12 @@ function tlsHint(fix: TlsFix, url: URL, error: unknown): string {
 
 /** Whether a network error code is a refused server certificate (TlsError, exit 9). */
 export function isTlsErrorCode(code: string | undefined): boolean {
-  return code !== undefined && Object.hasOwn(TLS_PROBLEMS, code);
+  return code !== undefined && Object.hasOwn(tables().tlsProblems, code);
 }
 
 /** 504 for timeouts, 502 for every other upstream failure (refused, reset, DNS, bad HTTP). */
 export function upstreamErrorStatus(code: string | undefined): UpstreamErrorStatus {
-  return code !== undefined && TIMEOUT_CODES.has(code) ? 504 : 502;
+  return code !== undefined && tables().timeoutCodes.has(code) ? 504 : 502;
 }
 
 /** The status and JSON body `serve` answers for an upstream error code. */
@@ -129,7 +143,7 @@ export function upstreamErrorResponse(code: string | undefined): {
   const known =
     code === undefined
       ? undefined
-      : (UPSTREAM_MESSAGES[code] ??
+      : (tables().upstreamMessages[code] ??
         (isTlsErrorCode(code) ? "the upstream's TLS certificate was refused" : undefined));
   const message =
     known ??
@@ -154,11 +168,11 @@ export function networkErrorCode(error: unknown): string | undefined {
 export function toUnreachableError(url: URL, error: unknown, timeoutMs?: number): CookieBridgeError {
   if (error instanceof CookieBridgeError) return error;
   const code = networkErrorCode(error);
-  const tls = code === undefined ? undefined : TLS_PROBLEMS[code];
+  const tls = code === undefined ? undefined : tables().tlsProblems[code];
   if (code !== undefined && tls !== undefined) {
     return new TlsError(url.origin, tls.detail, code, { hint: tlsHint(tls.fix, url, error), cause: error });
   }
-  let detail = code === undefined ? undefined : DESCRIPTIONS[code];
+  let detail = code === undefined ? undefined : tables().descriptions[code];
   // The caller's own limit (until the response head) is the one to name; a connect time-out is the dispatcher's.
   if (
     (code === 'ETIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') &&

@@ -1,5 +1,6 @@
 import type { ResolvedCredential } from '../store/resolve-credential';
 import type { Clock } from '../context';
+import { TurnMemo } from '../store/turn-memo';
 
 /**
  * The credential headers of each forwarded request, cheaply. Tokens and basic auth are fixed for the run
@@ -46,15 +47,14 @@ export function createCachedCredential(
 
   // One stat per turn of the event loop: the requests read in the same I/O phase share it (measured: ~10%
   // fewer CPU µs per small request than a stat each); a jar written meanwhile is seen from the next turn on.
-  let turnVersion: string | undefined;
+  const turnVersion = new TurnMemo<'jar', string>();
   const versionThisTurn = (stat: () => string): string => {
-    if (turnVersion === undefined) {
-      turnVersion = stat();
-      setImmediate(() => {
-        turnVersion = undefined;
-      });
+    let version = turnVersion.get('jar');
+    if (version === undefined) {
+      version = stat();
+      turnVersion.set('jar', version);
     }
-    return turnVersion;
+    return version;
   };
   const currentVersion = (): Promise<string> | string => {
     if (jarVersionSync !== undefined) return versionThisTurn(jarVersionSync);
@@ -100,7 +100,7 @@ export function createCachedCredential(
       cache.clear();
       cachedVersion = undefined;
       versionInFlight = undefined;
-      turnVersion = undefined;
+      turnVersion.delete('jar');
     },
   };
 }

@@ -48,53 +48,61 @@ interface ProductMarks {
   body: RegExp | undefined;
 }
 
-const PRODUCTS: readonly ProductMarks[] = [
-  {
-    kind: 'oauth2-proxy',
-    cookie: /^_oauth2_proxy/,
-    signInCookie: /^_oauth2_proxy.*csrf/,
-    path: /(?:^|\/)oauth2\/(?:start|sign_in|sign_out|callback|auth)(?:$|[/?])/,
-    host: undefined,
-    header: undefined,
-    body: /Secured with (?:<a[^>]*>)?OAuth2 Proxy\b|\baction\s*=\s*["']?[^"'\s>]*\/oauth2\/(?:start|sign_in)\b/i,
-  },
-  {
-    kind: 'mod_auth_openidc',
-    cookie: /^mod_auth_openidc_/,
-    signInCookie: /^mod_auth_openidc_state_/,
-    path: undefined,
-    host: undefined,
-    header: undefined,
-    body: /<p>Error: <pre>|Submitting Authentication Request\.\.\.|\bmod_auth_openidc\b/,
-  },
-  {
-    kind: 'pomerium',
-    cookie: /^_pomerium/,
-    signInCookie: /^_pomerium_csrf/,
-    path: /(?:^|\/)\.pomerium\//,
-    host: undefined,
-    header: 'x-pomerium-intercepted-response',
-    body: /["'(]\/\.pomerium\//,
-  },
-  {
-    kind: 'cloudflare-access',
-    cookie: /^CF_(?:Authorization|AppSession|Session)$/,
-    signInCookie: /^CF_AppSession$/,
-    path: /(?:^|\/)cdn-cgi\/access\//,
-    host: /(?:^|\.)cloudflareaccess\.com$/i,
-    header: undefined,
-    body: /\/cdn-cgi\/access\/|\.cloudflareaccess\.com\b/,
-  },
-  {
-    kind: 'authentik',
-    cookie: /^authentik_proxy_/,
-    signInCookie: /^authentik_proxy_.*_state$/,
-    path: /(?:^|\/)outpost\.goauthentik\.io\//,
-    host: undefined,
-    header: undefined,
-    body: /\/outpost\.goauthentik\.io\/|<ak-flow-executor\b/,
-  },
-];
+let products: readonly ProductMarks[] | undefined;
+
+/**
+ * Each product's marks, made on first use: only a response that may be the proxy's (a redirect, 401/403, an
+ * HTML page) is compared with them, so a short command whose check gets its JSON does not build them (~5 KB
+ * of regular expressions and objects in the young generation at every start, bench/README.md section 3).
+ */
+const productMarks = (): readonly ProductMarks[] =>
+  (products ??= [
+    {
+      kind: 'oauth2-proxy',
+      cookie: /^_oauth2_proxy/,
+      signInCookie: /^_oauth2_proxy.*csrf/,
+      path: /(?:^|\/)oauth2\/(?:start|sign_in|sign_out|callback|auth)(?:$|[/?])/,
+      host: undefined,
+      header: undefined,
+      body: /Secured with (?:<a[^>]*>)?OAuth2 Proxy\b|\baction\s*=\s*["']?[^"'\s>]*\/oauth2\/(?:start|sign_in)\b/i,
+    },
+    {
+      kind: 'mod_auth_openidc',
+      cookie: /^mod_auth_openidc_/,
+      signInCookie: /^mod_auth_openidc_state_/,
+      path: undefined,
+      host: undefined,
+      header: undefined,
+      body: /<p>Error: <pre>|Submitting Authentication Request\.\.\.|\bmod_auth_openidc\b/,
+    },
+    {
+      kind: 'pomerium',
+      cookie: /^_pomerium/,
+      signInCookie: /^_pomerium_csrf/,
+      path: /(?:^|\/)\.pomerium\//,
+      host: undefined,
+      header: 'x-pomerium-intercepted-response',
+      body: /["'(]\/\.pomerium\//,
+    },
+    {
+      kind: 'cloudflare-access',
+      cookie: /^CF_(?:Authorization|AppSession|Session)$/,
+      signInCookie: /^CF_AppSession$/,
+      path: /(?:^|\/)cdn-cgi\/access\//,
+      host: /(?:^|\.)cloudflareaccess\.com$/i,
+      header: undefined,
+      body: /\/cdn-cgi\/access\/|\.cloudflareaccess\.com\b/,
+    },
+    {
+      kind: 'authentik',
+      cookie: /^authentik_proxy_/,
+      signInCookie: /^authentik_proxy_.*_state$/,
+      path: /(?:^|\/)outpost\.goauthentik\.io\//,
+      host: undefined,
+      header: undefined,
+      body: /\/outpost\.goauthentik\.io\/|<ak-flow-executor\b/,
+    },
+  ]);
 
 /** What a response carries, for naming the product. */
 export interface ResponseMarks {
@@ -107,7 +115,7 @@ export interface ResponseMarks {
 /** The product whose own marks the response carries (cookies, then headers, URLs, body); else 'unknown'. */
 export function recogniseAuthProxyKind(input: ResponseMarks): AuthProxyKind {
   const cookies = setCookies(input.headers);
-  for (const product of PRODUCTS) {
+  for (const product of productMarks()) {
     if (cookies.some((cookie) => product.cookie.test(cookie.name))) return product.kind;
   }
   const byHeader = proxyHeaderKind(input.headers);
@@ -122,7 +130,7 @@ export function recogniseAuthProxyKind(input: ResponseMarks): AuthProxyKind {
 
 /** A product named by a URL: its paths, its hosts, or an authorization request back to its callback. */
 export function productOfUrl(url: URL): AuthProxyKind {
-  for (const product of PRODUCTS) {
+  for (const product of productMarks()) {
     if (product.path?.test(url.pathname) === true) return product.kind;
     if (product.host?.test(url.hostname) === true) return product.kind;
   }
@@ -139,7 +147,7 @@ export function productOfUrl(url: URL): AuthProxyKind {
  */
 export function proxyDroppedSession(headers: ResponseHeaders): AuthProxyKind | undefined {
   for (const cookie of setCookies(headers)) {
-    for (const product of PRODUCTS) {
+    for (const product of productMarks()) {
       if (!product.cookie.test(cookie.name)) continue;
       if (product.signInCookie.test(cookie.name) || cookie.cleared) return product.kind;
     }
@@ -149,7 +157,7 @@ export function proxyDroppedSession(headers: ResponseHeaders): AuthProxyKind | u
 
 /** A response header only a proxy product adds (e.g. Pomerium's X-Pomerium-Intercepted-Response). */
 export function proxyHeaderKind(headers: ResponseHeaders): AuthProxyKind | undefined {
-  for (const product of PRODUCTS) {
+  for (const product of productMarks()) {
     if (product.header !== undefined && headerValue(headers, product.header) !== undefined)
       return product.kind;
   }
@@ -159,7 +167,7 @@ export function proxyHeaderKind(headers: ResponseHeaders): AuthProxyKind | undef
 /** A page template of a proxy product (its sign-in or error page). */
 export function proxyTemplateKind(body: string): AuthProxyKind | undefined {
   if (body === '') return undefined;
-  for (const product of PRODUCTS) if (product.body?.test(body) === true) return product.kind;
+  for (const product of productMarks()) if (product.body?.test(body) === true) return product.kind;
   return undefined;
 }
 
@@ -185,17 +193,19 @@ const FORM_ACTION = /<form\b[^>]*?\baction\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+
  * Sign-in pages that draw their form with script (no password field in the HTML), and the proxy pages that
  * stand in for the app when the proxy has no session for the request.
  */
-const IDP_SIGN_IN_TEMPLATES: readonly RegExp[] = [
-  /\bid\s*=\s*["']?kc-form-login\b|\bkc-login\b/, // Keycloak
-  /\bid\s*=\s*["']?okta-sign-in\b|\bnew OktaSignIn\(/, // Okta
-  /login\.microsoftonline\.com[\s\S]*\$Config\s*=|\$Config\s*=[\s\S]*"urlPost"/, // Azure AD / Entra ID
-  /<ak-flow-executor\b/, // Authentik
-  /\bdex-container\b|\/dex\/auth\//, // dex
-  /\/cdn-cgi\/access\/(?:login|authorized)/, // Cloudflare Access
-  /Secured with (?:<a[^>]*>)?OAuth2 Proxy\b/, // oauth2-proxy sign_in and error pages
-  /Submitting Authentication Request\.\.\./, // mod_auth_openidc (OIDCAuthRequestMethod POST)
-  /<p>Error: <pre>[\s\S]*?<\/pre><\/p><p>Description: <pre>/, // mod_auth_openidc's error page (sent as 200)
-];
+let idpSignInTemplates: readonly RegExp[] | undefined;
+const signInTemplates = (): readonly RegExp[] =>
+  (idpSignInTemplates ??= [
+    /\bid\s*=\s*["']?kc-form-login\b|\bkc-login\b/, // Keycloak
+    /\bid\s*=\s*["']?okta-sign-in\b|\bnew OktaSignIn\(/, // Okta
+    /login\.microsoftonline\.com[\s\S]*\$Config\s*=|\$Config\s*=[\s\S]*"urlPost"/, // Azure AD / Entra ID
+    /<ak-flow-executor\b/, // Authentik
+    /\bdex-container\b|\/dex\/auth\//, // dex
+    /\/cdn-cgi\/access\/(?:login|authorized)/, // Cloudflare Access
+    /Secured with (?:<a[^>]*>)?OAuth2 Proxy\b/, // oauth2-proxy sign_in and error pages
+    /Submitting Authentication Request\.\.\./, // mod_auth_openidc (OIDCAuthRequestMethod POST)
+    /<p>Error: <pre>[\s\S]*?<\/pre><\/p><p>Description: <pre>/, // mod_auth_openidc's error page (sent as 200)
+  ]);
 
 /**
  * Whether an HTML page is a sign-in page: a password field, a form posting to a login path (the IdP's,
@@ -208,7 +218,7 @@ export function isSignInPage(
   isLoginPath: (pathname: string) => boolean,
 ): boolean {
   if (PASSWORD_FIELD.test(body)) return true;
-  if (IDP_SIGN_IN_TEMPLATES.some((template) => template.test(body))) return true;
+  if (signInTemplates().some((template) => template.test(body))) return true;
   for (const match of body.matchAll(FORM_ACTION)) {
     const action = safeUrl(decodeEntities(match[1] ?? match[2] ?? match[3] ?? ''), pageUrl);
     if (action === undefined || SIGN_OUT_PATH.test(action.pathname)) continue;

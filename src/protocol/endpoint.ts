@@ -7,12 +7,19 @@ export interface BasicCredentials {
 
 export interface ParsedEndpoint {
   /** Normalised base URL: no userinfo, query or fragment, no trailing slash. The key credentials are stored under. */
-  url: string;
+  readonly url: string;
   /** scheme://host[:port] */
-  origin: string;
+  readonly origin: string;
   /** Present when the endpoint was given as http://user:pass@host. */
-  basic?: BasicCredentials;
+  readonly basic?: BasicCredentials;
 }
+
+/**
+ * The last endpoint parsed that had no credentials in it: a command normalises its endpoint about six times
+ * (argument, store keys, paths, the client), and each parse is a URL object and its strings, ~0.7 KB of the
+ * young generation a time (bench/README.md, section 3). One held with a password is never kept.
+ */
+let lastParsed: { input: string; parsed: ParsedEndpoint } | undefined;
 
 /**
  * Whether `text` starts with a URL scheme and `//` (`https://`, `git+ssh://`): what the endpoint, a path or
@@ -26,6 +33,7 @@ export function hasUrlScheme(text: string): boolean {
 
 /** Parses what the user typed after -e. Accepts a bare host ("api.example.com:8443") as https. */
 export function parseEndpoint(input: string): ParsedEndpoint {
+  if (lastParsed?.input === input) return lastParsed.parsed;
   const trimmed = input.trim();
   if (trimmed === '')
     throw new UsageError('the endpoint is empty', { hint: 'pass -e https://api.example.com' });
@@ -60,7 +68,10 @@ export function parseEndpoint(input: string): ParsedEndpoint {
   // URL's setters, each of which parses the whole URL again (every command normalises its endpoint first).
   const origin = `${url.protocol}//${url.host}`;
   const normalised = `${origin}${url.pathname.replace(/\/+$/, '')}`;
-  return basic === undefined ? { url: normalised, origin } : { url: normalised, origin, basic };
+  if (basic !== undefined) return { url: normalised, origin, basic };
+  const parsed: ParsedEndpoint = Object.freeze({ url: normalised, origin });
+  lastParsed = { input, parsed };
+  return parsed;
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   jarFileVersionSync,
   jarOfEntries,
   readJar,
+  forgetJarEntries,
   readJarEntries,
   serialiseLoginJar,
   storedCookieInfos,
@@ -193,9 +194,13 @@ export class FileCredentialStore implements CredentialStore {
       paths.folder,
       async () => {
         await removeStaleTempFiles(paths.folder);
-        if (jarText !== undefined) await writeFileSecurely(paths.cookies, jarText);
-        await writeFileSecurely(paths.profile, toJsonText(stored));
-        if (jarText === undefined) await removeFile(paths.cookies);
+        try {
+          if (jarText !== undefined) await writeFileSecurely(paths.cookies, jarText);
+          await writeFileSecurely(paths.profile, toJsonText(stored));
+          if (jarText === undefined) await removeFile(paths.cookies);
+        } finally {
+          forgetJarEntries(paths.cookies);
+        }
       },
       this.lockOptions,
     );
@@ -213,6 +218,7 @@ export class FileCredentialStore implements CredentialStore {
           try {
             await fs.rm(paths.folder, { recursive: true, force: true });
           } catch (error) {
+            forgetJarEntries(paths.cookies);
             throw new CredentialFileError(
               'E_WRITE_FAILED',
               paths.folder,
@@ -220,6 +226,7 @@ export class FileCredentialStore implements CredentialStore {
               `check the owner and permissions of ${dirname(paths.folder)}, or delete the folder by hand`,
             );
           }
+          forgetJarEntries(paths.cookies);
           return true;
         },
         this.lockOptions,
@@ -278,10 +285,16 @@ export class FileCredentialStore implements CredentialStore {
       paths.folder,
       async () => {
         await removeStaleTempFiles(paths.folder);
+        // Under the lock, the jar as it is now, not as read earlier in this turn (jar-file.ts).
+        forgetJarEntries(paths.cookies);
         const jar = await readJar(this.home, key);
         if (jar === undefined || !(await applyToJar(jar, url, setCookieHeaders, this.now(), undefined)))
           return;
-        await writeFileSecurely(paths.cookies, toJsonText(await jar.serialize()));
+        try {
+          await writeFileSecurely(paths.cookies, toJsonText(await jar.serialize()));
+        } finally {
+          forgetJarEntries(paths.cookies);
+        }
       },
       this.lockOptions,
     );

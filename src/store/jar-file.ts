@@ -12,6 +12,7 @@ import type { StoredCookieInfo } from './credential-types';
 import * as fs from './fs-calls';
 import { readJsonFile } from './secure-file';
 import { checkHome, corruptHint, endpointPathsOf, isRecord, toJsonText } from './store-layout';
+import { TurnMemo } from './turn-memo';
 import {
   fingerprint,
   isExpired,
@@ -22,12 +23,20 @@ import {
   toughCookie,
 } from './stored-cookie-jar';
 
-/** The jar file's cookie entries, each checked to have a cookie's shape; undefined when there is no jar. */
-export async function readJarEntries(
-  home: string,
-  key: string,
-): Promise<Array<Record<string, unknown>> | undefined> {
+/** A jar file's entries as read: shared by the readers of one turn, so never changed. */
+export type JarEntries = ReadonlyArray<Readonly<Record<string, unknown>>>;
+
+/** Jar entries read in this turn, by file (turn-memo.ts): `api info` lists the cookies, then builds its header. */
+const entriesThisTurn = new TurnMemo<string, JarEntries>();
+
+/**
+ * The jar file's cookie entries, each checked to have a cookie's shape; undefined when there is no jar. Read
+ * once a turn; the entries are shared, and no caller changes them.
+ */
+export async function readJarEntries(home: string, key: string): Promise<JarEntries | undefined> {
   const file = endpointPathsOf(home, key).cookies;
+  const known = entriesThisTurn.get(file);
+  if (known !== undefined) return known;
   const hint = corruptHint(file, key);
   await checkHome(home);
   const raw = await readJsonFile(file, { hint });
@@ -39,7 +48,14 @@ export async function readJarEntries(
   if (!entries.every(isStoredCookie)) {
     throw new CredentialFileError('E_CORRUPT_FILE', file, 'holds an entry that is not a cookie', hint);
   }
-  return entries as Array<Record<string, unknown>>;
+  const checked = Object.freeze(entries as Array<Record<string, unknown>>);
+  entriesThisTurn.set(file, checked);
+  return checked;
+}
+
+/** Forgets the entries read in this turn from `file`: this process has just written or removed it. */
+export function forgetJarEntries(file: string): void {
+  entriesThisTurn.delete(file);
 }
 
 /** The endpoint's jar, or undefined when it has none (not logged in, or not with cookies). */
@@ -49,11 +65,7 @@ export async function readJar(home: string, key: string): Promise<CookieJar | un
 }
 
 /** The jar of entries read by readJarEntries (loads tough-cookie). */
-export async function jarOfEntries(
-  home: string,
-  key: string,
-  entries: Array<Record<string, unknown>>,
-): Promise<CookieJar> {
+export async function jarOfEntries(home: string, key: string, entries: JarEntries): Promise<CookieJar> {
   const jar = newJar();
   for (const entry of entries) {
     const cookie = toughCookie().Cookie.fromJSON(entry);
@@ -72,10 +84,7 @@ export async function jarOfEntries(
 }
 
 /** The unexpired cookies of the stored entries, read as they are (no tough-cookie): `api info` stays fast to start. */
-export function storedCookieInfos(
-  entries: Array<Record<string, unknown>>,
-  nowMs: number,
-): StoredCookieInfo[] {
+export function storedCookieInfos(entries: JarEntries, nowMs: number): StoredCookieInfo[] {
   return entries.flatMap((entry) => {
     const expires = storedExpiryMs(entry);
     if (expires !== undefined && expires <= nowMs) return [];

@@ -4,6 +4,7 @@ import type * as ProperLockfile from 'proper-lockfile';
 import type WriteFileAtomic from 'write-file-atomic';
 import { CredentialFileError, errnoCode, UsageError } from '../errors';
 import * as fs from './fs-calls';
+import { TurnMemo } from './turn-memo';
 
 /**
  * Small, careful file primitives for credential files: private folders (0700) and files (0600),
@@ -162,7 +163,11 @@ export async function checkPrivateDir(dir: string): Promise<void> {
   checkPrivateDirSync(dir);
 }
 
+/** Folders found private in this turn (turn-memo.ts): each is checked once a turn. */
+const privateThisTurn = new TurnMemo<string, true>();
+
 function checkPrivateDirSync(dir: string): void {
+  if (privateThisTurn.get(dir) === true) return;
   let stat: Stats;
   try {
     stat = fs.lstatSync(dir);
@@ -177,6 +182,7 @@ function checkPrivateDirSync(dir: string): void {
     );
   }
   assertPrivate(dir, stat, 'folder');
+  privateThisTurn.set(dir, true);
 }
 
 /**

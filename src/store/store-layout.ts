@@ -28,9 +28,9 @@ import { checkPrivateDir, ensurePrivateDir } from './secure-file';
 
 /** Where one endpoint's files live. */
 export interface EndpointPaths {
-  folder: string;
-  profile: string;
-  cookies: string;
+  readonly folder: string;
+  readonly profile: string;
+  readonly cookies: string;
 }
 
 const CONFIG_FILE = 'config.json';
@@ -76,14 +76,30 @@ function computeEndpointSlug(endpoint: string): string {
 
 /** The folder that holds one folder per endpoint. */
 export function endpointsFolderOf(home: string): string {
-  return join(home, ENDPOINTS_FOLDER);
+  // Asked for at every store call (checkHome, the paths): joined once per home (a join is ~1.2 KB young).
+  if (lastEndpointsFolder?.home !== home) {
+    lastEndpointsFolder = { home, folder: join(home, ENDPOINTS_FOLDER) };
+  }
+  return lastEndpointsFolder.folder;
 }
+
+let lastEndpointsFolder: { home: string; folder: string } | undefined;
 
 /** The files of `endpoint` (normalised first); nothing is created. */
 export function endpointPathsOf(home: string, endpoint: string): EndpointPaths {
+  // Like endpointSlug: the profile, the jar and the lock of one endpoint are asked for several times.
+  if (lastPaths?.home === home && lastPaths.endpoint === endpoint) return lastPaths.paths;
   const folder = join(endpointsFolderOf(home), endpointSlug(endpoint));
-  return { folder, profile: join(folder, PROFILE_FILE), cookies: join(folder, COOKIES_FILE) };
+  const paths: EndpointPaths = Object.freeze({
+    folder,
+    profile: join(folder, PROFILE_FILE),
+    cookies: join(folder, COOKIES_FILE),
+  });
+  lastPaths = { home, endpoint, paths };
+  return paths;
 }
+
+let lastPaths: { home: string; endpoint: string; paths: EndpointPaths } | undefined;
 
 /** The file an `api login` of `endpoint` holds while it runs (login-lock-file.ts); nothing is created. */
 export function loginLockFileOf(home: string, endpoint: string): string {

@@ -38,7 +38,7 @@ interface Candidate {
 }
 
 export function cookieHeaderFromStoredJar(
-  entries: ReadonlyArray<Record<string, unknown>>,
+  entries: ReadonlyArray<Readonly<Record<string, unknown>>>,
   url: URL,
   nowMs: number,
 ): StoredCookieHeader {

@@ -1,8 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EndpointProfile } from '../../src/store/credential-types';
 import { endpointSlug, FileCredentialStore } from '../../src/store/file-credential-store';
+import * as fsCalls from '../../src/store/fs-calls';
 import { lockPathFor } from '../../src/store/secure-file';
 import { CredentialFileError, InvalidBundleError } from '../../src/errors';
 
@@ -335,6 +336,50 @@ describe('applySetCookies', () => {
     await store.saveLogin(cookieProfile(endpoint), [{ name: 'only', value: '1' }]);
     await store.applySetCookies(endpoint, url, ['only=; Max-Age=0; Path=/']);
     await expect(store.getCookieHeader(endpoint, url)).resolves.toBeUndefined();
+  });
+});
+
+describe('the jar read once a turn (src/store/turn-memo.ts)', () => {
+  const endpoint = 'http://127.0.0.1:4000';
+  const url = new URL(`${endpoint}/api/items`);
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it("lists the cookies and builds the header from one read of cookies.json, and sees another process's write from the next turn", async () => {
+    const store = newStore();
+    await store.saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v1' }]);
+    await nextTurn();
+    const reads = jest.spyOn(fsCalls, 'readTextSync');
+    try {
+      // api info in one turn: the cookie list, then the check's Cookie header.
+      expect((await store.listCookies(endpoint)).map((c) => c.value)).toEqual(['v1']);
+      await expect(store.getCookieHeader(endpoint, url)).resolves.toBe('session=v1');
+      expect(reads).toHaveBeenCalledTimes(1);
+      // Another process rewrites the jar (here: a copy of it, as another store would write it).
+      await newStore().applySetCookies(endpoint, url, ['session=v2; Path=/']);
+      await nextTurn();
+      await expect(store.getCookieHeader(endpoint, url)).resolves.toBe('session=v2');
+      expect(reads).toHaveBeenCalledTimes(3);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('within a turn a read answers what was read; what this process writes is read right after', async () => {
+    const store = newStore();
+    await store.saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v1' }]);
+    await nextTurn();
+    const file = store.pathsFor(endpoint).cookies;
+    await expect(store.getCookieHeader(endpoint, url)).resolves.toBe('session=v1');
+    // Same turn: what was read stays, even after a change on disk...
+    const rewritten = readFileSync(file, 'utf8').replace('"v1"', '"v3"');
+    writeFileSync(file, rewritten);
+    await expect(store.getCookieHeader(endpoint, url)).resolves.toBe('session=v1');
+    // This process's own writes are read afresh: under the lock, and after it (the store forgets the jar's
+    // entries around every write, whatever turn the write ends in).
+    await store.applySetCookies(endpoint, url, ['other=1; Path=/']);
+    await expect(store.getCookieHeader(endpoint, url)).resolves.toBe('session=v3; other=1');
+    await store.saveLogin(cookieProfile(endpoint), [{ name: 'session', value: 'v4' }]);
+    await expect(store.getCookieHeader(endpoint, url)).resolves.toBe('session=v4');
   });
 });
 

@@ -1,8 +1,9 @@
-import { promises as fs } from 'node:fs';
+import { chmodSync, mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { CredentialFileError } from '../../src/errors';
+import * as fsCalls from '../../src/store/fs-calls';
 import {
   checkPrivateDir,
   ensurePrivateDir,
@@ -370,6 +371,33 @@ describe('folders and files that are not private', () => {
     await expectCredentialFileError(readJsonFile(file), 'E_UNSAFE_PERMISSIONS');
     await expectCredentialFileError(writeFileSecurely(file, '{"x":1}'), 'E_UNSAFE_PERMISSIONS');
     expect((await fs.stat(file)).uid).toBe(65534);
+  });
+
+  it('checks a folder once a turn of the event loop: a folder opened to others is refused from the next turn', async () => {
+    const folder = path.join(dir, 'home');
+    const file = path.join(folder, 'profile.json');
+    mkdirSync(folder, { mode: 0o700 });
+    writeFileSync(file, '{"a":1}', { mode: 0o600 });
+    const lstats = jest.spyOn(fsCalls, 'lstatSync');
+    try {
+      // One turn, as a command's store calls are: checkHome, then each read of a file in the folder.
+      await checkPrivateDir(folder);
+      await checkPrivateDir(folder);
+      expect(await readJsonFile(file)).toEqual({ a: 1 });
+      expect(lstats.mock.calls.filter(([target]) => target === folder)).toHaveLength(1);
+      // The file itself is still checked at every read, on its own descriptor.
+      chmodSync(file, 0o666);
+      await expectCredentialFileError(readJsonFile(file), 'E_UNSAFE_PERMISSIONS');
+      chmodSync(file, 0o600);
+      chmodSync(folder, 0o777);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await expectCredentialFileError(checkPrivateDir(folder), 'E_UNSAFE_PERMISSIONS');
+      await expectCredentialFileError(readJsonFile(file), 'E_UNSAFE_PERMISSIONS');
+      expect(lstats.mock.calls.filter(([target]) => target === folder)).toHaveLength(3);
+    } finally {
+      lstats.mockRestore();
+      chmodSync(folder, 0o700);
+    }
   });
 
   it('reads a missing folder as "not logged in", and a readable 0755 folder is fine', async () => {

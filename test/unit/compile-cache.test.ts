@@ -2,7 +2,9 @@ import * as nodeModule from 'node:module';
 import {
   compileCacheDirectory,
   enableCompileCacheIfAvailable,
+  nodeModuleApi,
   type CompileCacheHost,
+  type NodeModuleApi,
 } from '../../src/cli/compile-cache';
 
 describe('enableCompileCacheIfAvailable', () => {
@@ -46,5 +48,55 @@ describe('compileCacheDirectory', () => {
     [{ XDG_CACHE_HOME: 'cache' }, '/home/ann/.cache/cookie-bridge/compile-cache'],
   ])("%j → %s (the user's own folder, never the shared temp folder)", (env, expected) => {
     expect(compileCacheDirectory(env, '/home/ann')).toBe(expected);
+  });
+});
+
+describe('nodeModuleApi', () => {
+  const requireNodeModule = (): NodeModuleApi => nodeModule as unknown as NodeModuleApi;
+  // What the entry passes: its own CommonJS module (jest gives the test a `module` of its own).
+  const entryModule = new nodeModule.Module('/entry.js');
+  const countingLoad = (): { load: () => NodeModuleApi; calls: () => number } => {
+    let calls = 0;
+    return {
+      load: () => {
+        calls++;
+        return requireNodeModule();
+      },
+      calls: () => calls,
+    };
+  };
+
+  it.each(['20.20.2', '18.19.0', '22.0.0'])(
+    'Node %s (no enableCompileCache): the CommonJS Module class, node:module itself, without requiring it',
+    (version) => {
+      const { load, calls } = countingLoad();
+      const api = nodeModuleApi(version, entryModule, load);
+      expect(calls()).toBe(0);
+      // The same object node:module exports (its public wrapper adds to this class and exports it).
+      expect(api).toBe(requireNodeModule().Module);
+      expect(typeof api.createRequire).toBe('function');
+      expect(api.Module).toBe(api);
+    },
+  );
+
+  it.each(['22.1.0', '22.12.0', '23.0.0', '24.3.1'])(
+    'Node %s: node:module, for its enableCompileCache',
+    (version) => {
+      const { load, calls } = countingLoad();
+      expect(nodeModuleApi(version, entryModule, load)).toBe(requireNodeModule());
+      expect(calls()).toBe(1);
+    },
+  );
+
+  it('a module whose class lacks what the code cache uses gets node:module', () => {
+    class Partial {
+      static createRequire = (): undefined => undefined;
+    }
+    const { load, calls } = countingLoad();
+    expect(nodeModuleApi('20.20.2', new Partial(), load)).toBe(requireNodeModule());
+    expect(nodeModuleApi('20.20.2', Object.create(null) as { constructor: unknown }, load)).toBe(
+      requireNodeModule(),
+    );
+    expect(calls()).toBe(2);
   });
 });

@@ -1,0 +1,16 @@
+'use strict';
+/**
+ * Preloaded (node -r) into a start by the cold-start section: at exit, writes to $BENCH_YOUNG_FILE how many
+ * KB of V8's young generation are in use. It loads nothing before then (node:v8 only in the exit handler),
+ * so the start allocates as it does alone, but for this file (~10 KB). A start that ran no young-generation
+ * collection has everything it allocated still there (~0.8 MB for `api info`); a collection leaves about half
+ * (what survived it and what came after). V8 starts one when the first 1 MB semi-space is ~80 % full.
+ */
+process.on('exit', () => {
+  const file = process.env.BENCH_YOUNG_FILE;
+  if (!file) return;
+  const young = require('node:v8')
+    .getHeapSpaceStatistics()
+    .find((space) => space.space_name === 'new_space');
+  require('node:fs').writeFileSync(file, String(Math.round((young?.space_used_size ?? 0) / 1024)));
+});
