@@ -105,6 +105,41 @@ function interleavedMedians(list, options) {
   return samples.map(median);
 }
 
+/** The floor for `api info` as a whole (the stored login read, one node:http GET), with `preload`. */
+function floorLoginGet(preload, endpoint) {
+  const floorInfo = path.join(__dirname, '..', 'floor-info.js');
+  return [
+    process.execPath,
+    '-r',
+    preload,
+    floorInfo,
+    `${endpoint}/api/health`,
+    'node-http',
+    endpointFolderPrefix(endpoint),
+  ];
+}
+
+/**
+ * Runs each command of `list` ([key, argv]) once per round, in turn, with `env` added (the file a preload
+ * writes at exit); per key, what `read` returns after each run.
+ */
+function runInTurn(list, rounds, options, env, read) {
+  const samples = Object.fromEntries(list.map(([key]) => [key, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [key, argv] of list) {
+      const child = spawnSync(argv[0], argv.slice(1), {
+        ...options,
+        env: { ...options.env, ...env },
+        stdio: 'ignore',
+        timeout: 30_000,
+      });
+      if (child.status !== 0) throw new Error(`${commandLine(argv)} exited ${child.status ?? child.signal}`);
+      samples[key].push(read());
+    }
+  }
+  return samples;
+}
+
 /** Runs of each command with bench/start-phases.js preloaded (interleaved, medians per mark). */
 const PHASE_RUNS = Number(process.env.BENCH_PHASE_RUNS ?? 15);
 
@@ -116,38 +151,16 @@ const PHASE_RUNS = Number(process.env.BENCH_PHASE_RUNS ?? 15);
  */
 function startPhases(endpoint, options) {
   const preload = path.join(__dirname, '..', 'start-phases.js');
-  const floorInfo = path.join(__dirname, '..', 'floor-info.js');
   const list = [
     ['online', [process.execPath, '-r', preload, CLI, 'api', 'info', '-e', endpoint]],
     ['offline', [process.execPath, '-r', preload, CLI, 'api', 'info', '--offline', '-e', endpoint]],
-    [
-      'floor',
-      [
-        process.execPath,
-        '-r',
-        preload,
-        floorInfo,
-        `${endpoint}/api/health`,
-        'node-http',
-        endpointFolderPrefix(endpoint),
-      ],
-    ],
+    ['floor', floorLoginGet(preload, endpoint)],
     ['bare', [process.execPath, '-r', preload, '-e', '']],
   ];
-  const runs = Object.fromEntries(list.map(([key]) => [key, []]));
   const file = path.join(options.env.COOKIE_BRIDGE_HOME, 'start-phases.json');
-  for (let round = 0; round < PHASE_RUNS; round += 1) {
-    for (const [key, argv] of list) {
-      const child = spawnSync(argv[0], argv.slice(1), {
-        ...options,
-        env: { ...options.env, BENCH_START_PHASES_FILE: file },
-        stdio: 'ignore',
-        timeout: 30_000,
-      });
-      if (child.status !== 0) throw new Error(`${commandLine(argv)} exited ${child.status ?? child.signal}`);
-      runs[key].push(JSON.parse(fs.readFileSync(file, 'utf8')));
-    }
-  }
+  const runs = runInTurn(list, PHASE_RUNS, options, { BENCH_START_PHASES_FILE: file }, () =>
+    JSON.parse(fs.readFileSync(file, 'utf8')),
+  );
   return Object.fromEntries(
     Object.entries(runs).map(([key, marksOfRuns]) => {
       const names = marksOfRuns[0].map((m) => m.mark);
@@ -178,33 +191,12 @@ function youngAtExit(endpoint, options) {
   const preload = path.join(__dirname, '..', 'young-at-exit.js');
   const list = [
     ['online', [process.execPath, '-r', preload, CLI, 'api', 'info', '-e', endpoint]],
-    [
-      'floor',
-      [
-        process.execPath,
-        '-r',
-        preload,
-        path.join(__dirname, '..', 'floor-info.js'),
-        `${endpoint}/api/health`,
-        'node-http',
-        endpointFolderPrefix(endpoint),
-      ],
-    ],
+    ['floor', floorLoginGet(preload, endpoint)],
   ];
   const file = path.join(options.env.COOKIE_BRIDGE_HOME, 'young-at-exit.txt');
-  const samples = Object.fromEntries(list.map(([key]) => [key, []]));
-  for (let round = 0; round < YOUNG_RUNS; round += 1) {
-    for (const [key, argv] of list) {
-      const child = spawnSync(argv[0], argv.slice(1), {
-        ...options,
-        env: { ...options.env, BENCH_YOUNG_FILE: file },
-        stdio: 'ignore',
-        timeout: 30_000,
-      });
-      if (child.status !== 0) throw new Error(`${commandLine(argv)} exited ${child.status ?? child.signal}`);
-      samples[key].push(Number(fs.readFileSync(file, 'utf8')));
-    }
-  }
+  const samples = runInTurn(list, YOUNG_RUNS, options, { BENCH_YOUNG_FILE: file }, () =>
+    Number(fs.readFileSync(file, 'utf8')),
+  );
   return Object.fromEntries(Object.entries(samples).map(([key, kbs]) => [key, median(kbs)]));
 }
 
