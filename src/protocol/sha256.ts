@@ -6,7 +6,7 @@
  *
  * Words are kept as signed 32-bit integers, which V8 holds as small integers, and added with add32 in 16-bit
  * halves: an unsigned word above 2^31, or a plain sum past 2^31, is a 16-byte heap number in V8's interpreter,
- * and the straightforward version made ~300 of them for one endpoint (~5 KB of the young generation at
+ * and the straightforward version made hundreds of them for one endpoint (~7 KB of the young generation at
  * every start, bench/README.md section 3).
  */
 
