@@ -345,7 +345,7 @@ function phaseLines(p, youngKB) {
       `Young generation in use at exit (median; a start that ran no young-generation collection still holds all it ` +
         `allocated, ~0.8 MB for \`api info\`, and one that ran a collection about half): with a preload that reads it ` +
         `only at exit (\`bench/young-at-exit.js\`), api info ${kb(youngKB.online)}, the floor ${kb(youngKB.floor)}; ` +
-        `in the phase runs above, whose preload allocates ~40 KB itself, api info ${kb(youngAt(p.online))}, ` +
+        `in the phase runs above, whose preload allocates ~47 KB itself, api info ${kb(youngAt(p.online))}, ` +
         `--offline ${kb(youngAt(p.offline))}, the floor ${kb(youngAt(p.floor))}.`,
       '',
     );

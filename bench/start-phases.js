@@ -21,13 +21,14 @@
  *
  * A mark that did not happen (no request with --offline) is left out. The marks cost a few µs each (one read
  * of /proc/self/stat); the phases between them, not the totals, are what to compare. At `exit` the mark also
- * holds `youngKB`, the young generation in use (node:v8, loaded then): the CLI allocates ~0.8 MB there by its
- * exit, and a collection on the way would leave about half, so the figure says whether one ran.
+ * holds `youngKB`, the young generation in use (bench/young-at-exit.js, loaded then): the CLI allocates
+ * ~0.8 MB there by its exit, and a collection on the way would leave about half, so the figure says whether
+ * one ran.
  *
  * This file allocates little while the CLI runs (no node:module, whose public wrapper loads the source-map
  * modules; /proc/self/stat read into one buffer; no closure or rest array per call of the wrapped functions): V8 starts a
- * young-generation collection when its first 1 MB semi-space is ~80 % full, and a preload allocating
- * ~50 KB brought one into runs that have none.
+ * young-generation collection when its first 1 MB semi-space is ~80 % full, and this preload's own
+ * ~47 KB still brings one into `api info`'s runs, which have none without it.
  */
 const fs = require('node:fs');
 const vm = require('node:vm');
@@ -142,10 +143,7 @@ Module._load = function markedLoad(request, parent, isMain) {
 
 process.on('exit', () => {
   mark('exit');
-  const young = require('node:v8')
-    .getHeapSpaceStatistics()
-    .find((space) => space.space_name === 'new_space');
-  if (young !== undefined) marks[marks.length - 1].youngKB = Math.round(young.space_used_size / 1024);
+  marks[marks.length - 1].youngKB = require('./young-at-exit').youngGenerationKB();
   const file = process.env.BENCH_START_PHASES_FILE;
   if (file) fs.writeFileSync(file, JSON.stringify(marks));
 });

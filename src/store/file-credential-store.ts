@@ -218,15 +218,15 @@ export class FileCredentialStore implements CredentialStore {
           try {
             await fs.rm(paths.folder, { recursive: true, force: true });
           } catch (error) {
-            forgetJarEntries(paths.cookies);
             throw new CredentialFileError(
               'E_WRITE_FAILED',
               paths.folder,
               `cannot be removed (${errnoCode(error) ?? 'unknown error'})`,
               `check the owner and permissions of ${dirname(paths.folder)}, or delete the folder by hand`,
             );
+          } finally {
+            forgetJarEntries(paths.cookies);
           }
-          forgetJarEntries(paths.cookies);
           return true;
         },
         this.lockOptions,

@@ -225,7 +225,11 @@ describeReal('real components on loopback', () => {
         req.on('end', () => {
           received.push(`${req.method} ${req.url} ${body}`);
           res.writeHead(200, { 'content-type': 'text/html' });
-          res.end('<!DOCTYPE html><p id="done">Logged in. You can close this window.</p>');
+          // An empty icon: without one Chromium may ask this server for /favicon.ico before it exits (seen
+          // once under load), and the hand-off is to be the only request.
+          res.end(
+            '<!DOCTYPE html><link rel="icon" href="data:,"><p id="done">Logged in. You can close this window.</p>',
+          );
         });
       });
       await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
